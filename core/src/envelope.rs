@@ -1,0 +1,538 @@
+//! The API's JSON envelope, decoded in units as bytes arrive.
+//!
+//! `{"success": 1, "data": {...}}` or `{"success": 0, "error_code": N,
+//! "error": "..."}`, members in any order. A [`DataDecoder`] per method
+//! reads the members of `data` it knows into fixed-capacity values, has
+//! lists handed to it one entry at a time (so a list of any length needs
+//! only room for one entry), and leaves everything else to a [`Skipper`]
+//! (so a multi-megabyte `report` costs no memory).
+
+use crate::api_error::{ApiError, ErrorCode, MESSAGE_CAPACITY};
+use crate::error::{Error, JsonError};
+use crate::json::{Fail, Reader, Skipper};
+
+/// How a decoder wants a member of `data` treated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Field {
+    /// The decoder read the value.
+    Read,
+    /// Hand the entries of this array (named for errors) to
+    /// [`DataDecoder::element`] one by one.
+    List(&'static str),
+    /// Hand the members of this object to [`DataDecoder::element`] one by
+    /// one, with their keys.
+    Map(&'static str),
+    /// Either an array or an object (`get_completed` sends both).
+    ListOrMap(&'static str),
+    /// Not wanted: skip it, whatever its size.
+    Skip,
+}
+
+/// Reads the `data` of one method's envelope.
+///
+/// `field` and `element` may be called again for the same unit when the
+/// bytes ran out inside it, so they must change `self` only once the unit
+/// is read whole.
+pub trait DataDecoder {
+    /// An entry of a streamed list.
+    type Item;
+    /// Everything else of `data`, returned when the envelope ends.
+    type Output;
+
+    /// Whether a success may come without `data`.
+    const DATA_OPTIONAL: bool = false;
+
+    /// `data` is not an object (login and ping answer a string).
+    fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
+        let _ = r;
+        Err(Fail::json("data", JsonError::WrongType("an object")))
+    }
+
+    /// A member of `data` named `key`, positioned at its value: read it and
+    /// answer [`Field::Read`], or answer how to treat it without reading.
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail>;
+
+    /// One entry of the list `list` (`key` is set for maps).
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<Self::Item, Fail> {
+        let _ = (key, r);
+        Err(Fail::json(list, JsonError::WrongType("no entries")))
+    }
+
+    /// The decoded `data`, once the envelope said success. Fails when a
+    /// required member was absent.
+    fn finish(&mut self) -> Result<Self::Output, Error>;
+}
+
+/// What [`EnvelopeDecoder::decode`] found.
+#[derive(Debug, PartialEq)]
+pub enum Step<I> {
+    /// The bytes ended inside a unit: call again with them and more.
+    NeedMore,
+    /// An entry of a streamed list.
+    Item(I),
+    /// The envelope ended; call [`EnvelopeDecoder::finish`].
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Shape {
+    List,
+    Map,
+    Either,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Resume {
+    Envelope,
+    Data,
+}
+
+#[derive(Clone, Debug)]
+enum Phase {
+    Start,
+    EnvMember {
+        first: bool,
+    },
+    DataMember {
+        first: bool,
+    },
+    ListOpen {
+        id: &'static str,
+        shape: Shape,
+    },
+    ListNext {
+        id: &'static str,
+        map: bool,
+        first: bool,
+    },
+    Skip {
+        skipper: Skipper,
+        then: Resume,
+    },
+    Trailing,
+}
+
+/// Decodes one envelope with the data decoder `D`.
+#[derive(Debug)]
+pub struct EnvelopeDecoder<D> {
+    data: D,
+    phase: Phase,
+    success: Option<bool>,
+    code: Option<Option<ErrorCode>>,
+    message: Option<(heapless::String<MESSAGE_CAPACITY>, bool)>,
+    data_seen: bool,
+}
+
+impl<D: DataDecoder + Default> Default for EnvelopeDecoder<D> {
+    fn default() -> Self {
+        Self::new(D::default())
+    }
+}
+
+fn dup(at: &'static str) -> Error {
+    Error::json(at, JsonError::DuplicateKey)
+}
+
+impl<D: DataDecoder> EnvelopeDecoder<D> {
+    /// A decoder at the start of a body.
+    pub fn new(data: D) -> Self {
+        Self {
+            data,
+            phase: Phase::Start,
+            success: None,
+            code: None,
+            message: None,
+            data_seen: false,
+        }
+    }
+
+    /// True once the envelope's closing `}` was read.
+    pub fn is_done(&self) -> bool {
+        matches!(self.phase, Phase::Trailing)
+    }
+
+    /// Reads from `input` (the body bytes at hand, starting where the last
+    /// call's consumed count ended). Returns how many bytes it consumed and
+    /// what it found. Unconsumed bytes must be passed again, followed by
+    /// more.
+    pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Step<D::Item>), Error> {
+        let mut used = 0usize;
+        loop {
+            let rest = input.get(used..).unwrap_or(&[]);
+            let mut r = Reader::new(rest);
+            match self.unit(&mut r) {
+                Ok(UnitOut::Continue) => used = used.saturating_add(r.pos()),
+                Ok(UnitOut::Item(item)) => {
+                    return Ok((used.saturating_add(r.pos()), Step::Item(item)))
+                }
+                Ok(UnitOut::Done) => return Ok((used.saturating_add(r.pos()), Step::Done)),
+                Ok(UnitOut::Consumed(n)) => {
+                    used = used.saturating_add(n);
+                    if !matches!(self.phase, Phase::Skip { .. }) {
+                        continue;
+                    }
+                    return Ok((used, Step::NeedMore));
+                }
+                Err(Fail::Incomplete) => return Ok((used, Step::NeedMore)),
+                Err(Fail::Bad(e)) => return Err(e),
+            }
+        }
+    }
+
+    fn unit(&mut self, r: &mut Reader<'_>) -> Result<UnitOut<D::Item>, Fail> {
+        match self.phase.clone() {
+            Phase::Start => {
+                if r.peek()? != b'{' {
+                    return Err(Fail::Bad(Error::BadEnvelope("body is not a JSON object")));
+                }
+                r.expect(b'{', "envelope", "'{'")?;
+                self.phase = Phase::EnvMember { first: true };
+            }
+            Phase::EnvMember { first } => {
+                if !r.more_members(first, "envelope")? {
+                    self.phase = Phase::Trailing;
+                    return Ok(UnitOut::Done);
+                }
+                let key = r.key("envelope")?;
+                match key.as_str() {
+                    "success" => {
+                        if self.success.is_some() {
+                            return Err(dup("success").into());
+                        }
+                        // The wire dialect: an integer 0 or 1, nothing else.
+                        let b = r.peek()?;
+                        if !(b == b'-' || b.is_ascii_digit()) {
+                            return Err(Fail::json(
+                                "success",
+                                JsonError::WrongType("integer 0 or 1"),
+                            ));
+                        }
+                        self.success = Some(match r.int::<i64>("success")? {
+                            0 => false,
+                            1 => true,
+                            _ => {
+                                return Err(Fail::json(
+                                    "success",
+                                    JsonError::InvalidValue("0 or 1"),
+                                ))
+                            }
+                        });
+                    }
+                    "error_code" => {
+                        if self.code.is_some() {
+                            return Err(dup("error_code").into());
+                        }
+                        self.code = Some(if r.null()? {
+                            None
+                        } else if r.peek()? == b'"' {
+                            let s = r.string::<64>("error_code")?;
+                            let named = ErrorCode::from_name(&s);
+                            let numbered = Reader::new(s.as_bytes())
+                                .int::<i64>("error_code")
+                                .ok()
+                                .map(ErrorCode::from_number);
+                            Some(named.or(numbered).ok_or(Fail::json(
+                                "error_code",
+                                JsonError::InvalidValue("an error code"),
+                            ))?)
+                        } else {
+                            Some(ErrorCode::from_number(r.int::<i64>("error_code")?))
+                        });
+                    }
+                    "error" => {
+                        if self.message.is_some() {
+                            return Err(dup("error").into());
+                        }
+                        self.message = Some(if r.null()? {
+                            (heapless::String::new(), false)
+                        } else {
+                            r.string_lossy("error")?
+                        });
+                    }
+                    "data" => {
+                        if self.data_seen {
+                            return Err(dup("data").into());
+                        }
+                        match r.peek()? {
+                            b'{' => {
+                                r.expect(b'{', "data", "'{'")?;
+                                self.phase = Phase::DataMember { first: true };
+                            }
+                            b'n' => {
+                                r.null()?;
+                                self.phase = Phase::EnvMember { first: false };
+                            }
+                            _ => {
+                                self.data.scalar(r)?;
+                                self.phase = Phase::EnvMember { first: false };
+                            }
+                        }
+                        self.data_seen = true;
+                    }
+                    _ => {
+                        self.phase = Phase::Skip {
+                            skipper: Skipper::new(),
+                            then: Resume::Envelope,
+                        }
+                    }
+                }
+                if let Phase::EnvMember { first: true } = self.phase {
+                    self.phase = Phase::EnvMember { first: false };
+                }
+            }
+            Phase::DataMember { first } => {
+                if !r.more_members(first, "data")? {
+                    self.phase = Phase::EnvMember { first: false };
+                    return Ok(UnitOut::Continue);
+                }
+                let key = r.key("data")?;
+                self.phase = match self.data.field(key.as_str(), r)? {
+                    Field::Read => Phase::DataMember { first: false },
+                    Field::Skip => Phase::Skip {
+                        skipper: Skipper::new(),
+                        then: Resume::Data,
+                    },
+                    Field::List(id) => Phase::ListOpen {
+                        id,
+                        shape: Shape::List,
+                    },
+                    Field::Map(id) => Phase::ListOpen {
+                        id,
+                        shape: Shape::Map,
+                    },
+                    Field::ListOrMap(id) => Phase::ListOpen {
+                        id,
+                        shape: Shape::Either,
+                    },
+                };
+            }
+            Phase::ListOpen { id, shape } => {
+                if r.null()? {
+                    self.phase = Phase::DataMember { first: false };
+                    return Ok(UnitOut::Continue);
+                }
+                let map = match (r.open()?, shape) {
+                    (Some(b'['), Shape::List | Shape::Either) => false,
+                    (Some(b'{'), Shape::Map | Shape::Either) => true,
+                    _ => {
+                        return Err(Fail::json(
+                            id,
+                            JsonError::WrongType(match shape {
+                                Shape::List => "a list",
+                                Shape::Map => "an object",
+                                Shape::Either => "a list or an object",
+                            }),
+                        ))
+                    }
+                };
+                self.phase = Phase::ListNext {
+                    id,
+                    map,
+                    first: true,
+                };
+            }
+            Phase::ListNext { id, map, first } => {
+                let more = if map {
+                    r.more_members(first, id)?
+                } else {
+                    r.more_elements(first, id)?
+                };
+                if !more {
+                    self.phase = Phase::DataMember { first: false };
+                    return Ok(UnitOut::Continue);
+                }
+                let item = if map {
+                    let key = r.key(id)?;
+                    if matches!(key, crate::json::Key::Long) {
+                        return Err(Fail::json(id, JsonError::TooLong { capacity: 64 }));
+                    }
+                    self.data.element(id, Some(key.as_str()), r)?
+                } else {
+                    self.data.element(id, None, r)?
+                };
+                self.phase = Phase::ListNext {
+                    id,
+                    map,
+                    first: false,
+                };
+                return Ok(UnitOut::Item(item));
+            }
+            Phase::Skip { mut skipper, then } => {
+                let rest = r.rest();
+                let n = skipper
+                    .feed(rest)
+                    .map_err(|k| Fail::json("skipped value", k))?;
+                self.phase = if skipper.is_done() {
+                    match then {
+                        Resume::Envelope => Phase::EnvMember { first: false },
+                        Resume::Data => Phase::DataMember { first: false },
+                    }
+                } else {
+                    Phase::Skip { skipper, then }
+                };
+                return Ok(UnitOut::Consumed(n));
+            }
+            Phase::Trailing => {
+                match r.peek() {
+                    Ok(_) => return Err(Fail::json("envelope", JsonError::TrailingData)),
+                    Err(Fail::Incomplete) => {}
+                    Err(e) => return Err(e),
+                }
+                return Ok(UnitOut::Done);
+            }
+        }
+        Ok(UnitOut::Continue)
+    }
+
+    /// The result, once [`Step::Done`] was returned: the decoded data on
+    /// success, [`Error::Api`] for a failure envelope.
+    pub fn finish(mut self) -> Result<D::Output, Error> {
+        if !self.is_done() {
+            return Err(Error::json(
+                "envelope",
+                JsonError::Syntax("the rest of the envelope"),
+            ));
+        }
+        match self.success {
+            None => Err(Error::BadEnvelope("no 'success' member")),
+            Some(false) => {
+                let (message, message_truncated) = self.message.unwrap_or_default();
+                let code = self.code.flatten().or_else(|| {
+                    // Codes without a number travel by name in the message.
+                    message
+                        .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                        .find_map(ErrorCode::from_name)
+                });
+                Err(Error::Api(ApiError {
+                    code,
+                    message,
+                    message_truncated,
+                }))
+            }
+            Some(true) => {
+                if !self.data_seen && !D::DATA_OPTIONAL {
+                    return Err(Error::BadEnvelope("success without 'data'"));
+                }
+                self.data.finish()
+            }
+        }
+    }
+}
+
+enum UnitOut<I> {
+    Continue,
+    Consumed(usize),
+    Item(I),
+    Done,
+}
+
+/// Decodes a whole body at once, passing each list entry to `each`.
+pub fn decode_with<D: DataDecoder>(
+    data: D,
+    body: &[u8],
+    mut each: impl FnMut(D::Item) -> Result<(), Error>,
+) -> Result<D::Output, Error> {
+    let mut dec = EnvelopeDecoder::new(data);
+    let mut at = 0usize;
+    loop {
+        let (n, step) = dec.decode(body.get(at..).unwrap_or(&[]))?;
+        at = at.saturating_add(n);
+        match step {
+            Step::Item(item) => each(item)?,
+            Step::Done => {
+                if body
+                    .get(at..)
+                    .is_some_and(|rest| !rest.trim_ascii().is_empty())
+                {
+                    return Err(Error::json("envelope", JsonError::TrailingData));
+                }
+                return dec.finish();
+            }
+            Step::NeedMore => {
+                return Err(Error::json(
+                    "envelope",
+                    JsonError::Syntax("more JSON before the body ended"),
+                ));
+            }
+        }
+    }
+}
+
+/// Decodes a whole body, collecting list entries into a vector of
+/// capacity `N`; more entries than that is an error.
+pub fn decode_all<D: DataDecoder + Default, const N: usize>(
+    body: &[u8],
+) -> Result<(D::Output, heapless::Vec<D::Item, N>), Error> {
+    let mut items = heapless::Vec::new();
+    let out = decode_with(D::default(), body, |item| {
+        items
+            .push(item)
+            .map_err(|_| Error::json("data", JsonError::TooManyItems { capacity: N }))
+    })?;
+    Ok((out, items))
+}
+
+/// Holds body bytes between arrivals so that a unit split across reads can
+/// be decoded whole. `N` bounds the largest unit (member or list entry).
+#[derive(Debug)]
+pub struct UnitBuffer<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for UnitBuffer<N> {
+    fn default() -> Self {
+        Self {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> UnitBuffer<N> {
+    /// Free room.
+    pub fn space(&self) -> usize {
+        N.saturating_sub(self.len)
+    }
+
+    /// Appends as much of `bytes` as fits; returns how much.
+    pub fn push(&mut self, bytes: &[u8]) -> usize {
+        let n = bytes.len().min(self.space());
+        if let (Some(dst), Some(src)) = (
+            self.buf.get_mut(self.len..self.len.saturating_add(n)),
+            bytes.get(..n),
+        ) {
+            dst.copy_from_slice(src);
+            self.len = self.len.saturating_add(n);
+            n
+        } else {
+            0
+        }
+    }
+
+    /// Runs `dec` over the bytes held and drops what it consumed. A full
+    /// buffer in which no unit completes is [`Error::BufferTooSmall`].
+    pub fn decode<D: DataDecoder>(
+        &mut self,
+        dec: &mut EnvelopeDecoder<D>,
+    ) -> Result<Step<D::Item>, Error> {
+        let held = self.buf.get(..self.len).unwrap_or(&[]);
+        let (n, step) = dec.decode(held)?;
+        self.buf.copy_within(n.min(self.len)..self.len, 0);
+        self.len = self.len.saturating_sub(n);
+        if matches!(step, Step::NeedMore) && self.len == N {
+            return Err(Error::BufferTooSmall { capacity: N });
+        }
+        Ok(step)
+    }
+
+    /// Bytes held and not yet consumed.
+    pub fn held(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or(&[])
+    }
+}

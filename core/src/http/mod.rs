@@ -1,0 +1,12 @@
+//! HTTP/1.1: writing requests, decoding responses.
+
+mod chunked;
+mod request;
+mod response;
+
+pub use chunked::{ChunkedDecoder, ChunkedEvent};
+pub use request::{ClientConfig, RequestEncoder, Step as EncodeStep};
+pub use response::{
+    BodyFraming, ContentType, Event, ResponseDecoder, ResponseHead, FILENAME_CAPACITY,
+    LOCATION_CAPACITY,
+};

@@ -1,0 +1,446 @@
+//! Writing a request: head and body, resumably, into caller buffers.
+
+use core::fmt::Write as _;
+
+use base64::Engine as _;
+
+use crate::auth::{Auth, Credentials};
+use crate::emit::{Counter, Sink, Window};
+use crate::error::Error;
+use crate::form::{encode_into, FormWriter};
+use crate::multipart::{check_boundary, Boundary, PartWriter};
+use crate::request::{Allowed, BodyKind, HttpMethod, Params, Request};
+
+/// Where and how requests are sent.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientConfig<'a> {
+    /// `Host` header: the server's name, with `:port` if not the default.
+    pub host: &'a str,
+    /// A path prefix before every method's path (usually empty).
+    pub base_path: &'a str,
+    /// `User-Agent` header.
+    pub user_agent: &'a str,
+    /// How requests authenticate.
+    pub auth: Auth<'a>,
+    /// Send `x-nsx-lastline-no-session: 1` so the server opens no session.
+    pub no_session: bool,
+    /// Ask the server to keep the connection open.
+    pub keep_alive: bool,
+}
+
+impl<'a> ClientConfig<'a> {
+    /// HTTP Basic to `host`, keep-alive, sessionless.
+    pub fn new(host: &'a str, credentials: Credentials<'a>) -> Self {
+        Self {
+            host,
+            base_path: "",
+            user_agent: concat!("lastline-core/", env!("CARGO_PKG_VERSION")),
+            auth: Auth::Basic(credentials),
+            no_session: true,
+            keep_alive: true,
+        }
+    }
+}
+
+/// What [`RequestEncoder::poll`] asks the transport to do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Step {
+    /// Send the first `n` bytes of the buffer, then poll again.
+    Write(usize),
+    /// Send exactly `len` bytes of the sample, then call
+    /// [`RequestEncoder::file_sent`] and poll again.
+    SendFile {
+        /// The sample's length.
+        len: u64,
+    },
+    /// The request is complete.
+    Done,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    Prefix(u64),
+    File,
+    Suffix(u64),
+    Done,
+}
+
+fn check_header(header: &'static str, v: &str) -> Result<(), Error> {
+    if v.bytes().any(|b| b < 0x20 || b == 0x7f) {
+        return Err(Error::HeaderInjection { header });
+    }
+    Ok(())
+}
+
+/// Writes one request. Built from a checked request and the client
+/// configuration; nothing is written unless every check passed.
+#[derive(Debug)]
+pub struct RequestEncoder<'r, R: Request> {
+    req: &'r R,
+    cfg: &'r ClientConfig<'r>,
+    method: HttpMethod,
+    body: Option<BodyKind>,
+    creds_in_body: Option<Credentials<'r>>,
+    basic: Option<Credentials<'r>>,
+    boundary: Boundary,
+    body_len: u64,
+    prefix_len: u64,
+    phase: Phase,
+}
+
+impl<'r, R: Request> RequestEncoder<'r, R> {
+    /// Checks `req` and `cfg` and plans the request. `entropy` seeds the
+    /// multipart boundary (use fresh random bytes per upload).
+    pub fn new(req: &'r R, cfg: &'r ClientConfig<'r>, entropy: [u8; 16]) -> Result<Self, Error> {
+        req.validate()?;
+        check_header("Host", cfg.host)?;
+        check_header("User-Agent", cfg.user_agent)?;
+        if cfg.host.is_empty() {
+            return Err(Error::InvalidParam {
+                param: "host",
+                reason: "empty",
+            });
+        }
+        if !cfg.base_path.is_empty()
+            && (!cfg.base_path.starts_with('/') || cfg.base_path.ends_with('/'))
+        {
+            return Err(Error::InvalidParam {
+                param: "base_path",
+                reason: "must start and not end with '/'",
+            });
+        }
+        check_header("base_path", cfg.base_path)?;
+        if cfg.base_path.contains(['?', '#', ' ']) {
+            return Err(Error::InvalidParam {
+                param: "base_path",
+                reason: "must be a plain path",
+            });
+        }
+        let is_login = R::NAME == "login";
+        let needs_body = req.upload_len().is_some() || req.body_kind() == BodyKind::Multipart;
+        let (creds, body_creds) = match cfg.auth {
+            Auth::Basic(c) => (Some(c), is_login),
+            Auth::BodyFields(c) => (Some(c), R::ALLOWED != Allowed::Get),
+            Auth::Session(cookie) => {
+                check_header("Cookie", cookie.as_str())?;
+                (None, false)
+            }
+            Auth::None => (None, false),
+        };
+        if let Some(c) = creds {
+            if R::NEEDS_TOKEN && c.api_token().is_none() && !is_login {
+                return Err(Error::MissingParam { param: "api_token" });
+            }
+        }
+        let method = if needs_body || body_creds || R::ALLOWED == Allowed::Post {
+            if R::ALLOWED == Allowed::Get {
+                return Err(Error::InvalidParam {
+                    param: "method",
+                    reason: "GET-only method cannot carry a body",
+                });
+            }
+            HttpMethod::Post
+        } else {
+            req.preferred_method()
+        };
+        let body = (method == HttpMethod::Post).then(|| req.body_kind());
+        let mut enc = Self {
+            req,
+            cfg,
+            method,
+            body,
+            creds_in_body: if body_creds { creds } else { None },
+            basic: if body_creds { None } else { creds },
+            boundary: Boundary::new(entropy),
+            body_len: 0,
+            prefix_len: 0,
+            phase: Phase::Prefix(0),
+        };
+        if body == Some(BodyKind::Multipart) {
+            check_boundary(|p| enc.all_params(p), &enc.boundary)?;
+        }
+        let mut body_counter = Counter::default();
+        enc.emit_body_prefix(&mut body_counter);
+        let mut suffix = Counter::default();
+        enc.emit_suffix(&mut suffix);
+        enc.body_len = body_counter
+            .0
+            .saturating_add(req.upload_len().unwrap_or(0))
+            .saturating_add(suffix.0);
+        let mut prefix = Counter::default();
+        enc.emit_prefix(&mut prefix);
+        enc.prefix_len = prefix.0;
+        Ok(enc)
+    }
+
+    /// The HTTP method chosen.
+    pub fn method(&self) -> HttpMethod {
+        self.method
+    }
+
+    /// The body's length (the `Content-Length` sent), 0 for GET.
+    pub fn content_length(&self) -> u64 {
+        self.body_len
+    }
+
+    /// Head plus body length: every byte the request puts on the wire.
+    pub fn total_len(&self) -> u64 {
+        let head_and_prefix = self.prefix_len;
+        let mut suffix = Counter::default();
+        self.emit_suffix(&mut suffix);
+        head_and_prefix
+            .saturating_add(self.req.upload_len().unwrap_or(0))
+            .saturating_add(suffix.0)
+    }
+
+    /// Writes the next bytes into `out` (any size from 1 byte) or asks for
+    /// the sample.
+    pub fn poll(&mut self, out: &mut [u8]) -> Step {
+        loop {
+            match self.phase {
+                Phase::Prefix(off) => {
+                    if off >= self.prefix_len {
+                        self.phase = match self.req.upload_len() {
+                            Some(_) if self.body == Some(BodyKind::Multipart) => Phase::File,
+                            _ => Phase::Suffix(0),
+                        };
+                        continue;
+                    }
+                    let mut w = Window::new(off, out);
+                    self.emit_prefix(&mut w);
+                    let n = w.written();
+                    self.phase = Phase::Prefix(off.saturating_add(n as u64));
+                    return Step::Write(n);
+                }
+                Phase::File => {
+                    return Step::SendFile {
+                        len: self.req.upload_len().unwrap_or(0),
+                    }
+                }
+                Phase::Suffix(off) => {
+                    let mut w = Window::new(off, out);
+                    self.emit_suffix(&mut w);
+                    let n = w.written();
+                    if n == 0 {
+                        self.phase = Phase::Done;
+                        continue;
+                    }
+                    self.phase = Phase::Suffix(off.saturating_add(n as u64));
+                    return Step::Write(n);
+                }
+                Phase::Done => return Step::Done,
+            }
+        }
+    }
+
+    /// The transport sent the sample's bytes.
+    pub fn file_sent(&mut self) {
+        if self.phase == Phase::File {
+            self.phase = Phase::Suffix(0);
+        }
+    }
+
+    fn all_params(&self, p: &mut dyn Params) {
+        if let Some(c) = self.creds_in_body {
+            p.text("key", c.key());
+            if let Some(t) = c.api_token() {
+                p.text("api_token", t);
+            }
+        }
+        self.req.params(p);
+    }
+
+    fn emit_prefix(&self, s: &mut dyn Sink) {
+        s.put_str(self.method.as_str());
+        s.put(b" ");
+        s.put_str(self.cfg.base_path);
+        s.put_str(R::PATH);
+        if let Some(f) = self.req.format() {
+            s.put(b".");
+            s.put_str(f.as_str());
+        }
+        if self.method == HttpMethod::Get {
+            let mut q = QueryParams {
+                sink: &mut *s,
+                first: true,
+            };
+            self.req.params(&mut q);
+        }
+        s.put(b" HTTP/1.1\r\nHost: ");
+        s.put_str(self.cfg.host);
+        s.put(b"\r\nUser-Agent: ");
+        s.put_str(self.cfg.user_agent);
+        s.put(b"\r\nAccept: application/json, */*\r\n");
+        if let Some(c) = self.basic {
+            s.put(b"Authorization: Basic ");
+            basic_token(s, c);
+            s.put(b"\r\n");
+        }
+        if let Auth::Session(cookie) = self.cfg.auth {
+            s.put(b"Cookie: ");
+            s.put_str(cookie.as_str());
+            s.put(b"\r\n");
+        }
+        if self.cfg.no_session {
+            s.put(b"x-nsx-lastline-no-session: 1\r\n");
+        }
+        s.put(if self.cfg.keep_alive {
+            b"Connection: keep-alive\r\n" as &[u8]
+        } else {
+            b"Connection: close\r\n"
+        });
+        match self.body {
+            Some(BodyKind::Form) => s.put(b"Content-Type: application/x-www-form-urlencoded\r\n"),
+            Some(BodyKind::Multipart) => {
+                s.put(b"Content-Type: multipart/form-data; boundary=");
+                s.put_str(self.boundary.as_str());
+                s.put(b"\r\n");
+            }
+            None => {}
+        }
+        if self.body.is_some() {
+            s.put(b"Content-Length: ");
+            s.put_u64(self.body_len);
+            s.put(b"\r\n");
+        }
+        s.put(b"\r\n");
+        self.emit_body_prefix(s);
+    }
+
+    fn emit_body_prefix(&self, s: &mut dyn Sink) {
+        match self.body {
+            Some(BodyKind::Form) => {
+                let mut f = FormParams {
+                    w: FormWriter::new(s),
+                };
+                self.all_params(&mut f);
+            }
+            Some(BodyKind::Multipart) => {
+                let mut p = PartWriter::new(s, &self.boundary);
+                self.all_params(&mut p);
+                if self.req.upload_len().is_some() {
+                    p.file_head();
+                }
+            }
+            None => {}
+        }
+    }
+
+    fn emit_suffix(&self, s: &mut dyn Sink) {
+        if self.body == Some(BodyKind::Multipart) {
+            PartWriter::new(s, &self.boundary).close(self.req.upload_len().is_some());
+        }
+    }
+}
+
+fn basic_token(s: &mut dyn Sink, c: Credentials<'_>) {
+    // base64("key:token") without building the joined string: encode
+    // three bytes at a time from the concatenation.
+    let token = c.api_token().unwrap_or("");
+    let mut bytes = c
+        .key()
+        .bytes()
+        .chain(core::iter::once(b':'))
+        .chain(token.bytes());
+    loop {
+        let mut group = [0u8; 3];
+        let mut n = 0usize;
+        for slot in group.iter_mut() {
+            match bytes.next() {
+                Some(b) => {
+                    *slot = b;
+                    n = n.saturating_add(1);
+                }
+                None => break,
+            }
+        }
+        if n == 0 {
+            break;
+        }
+        let mut out = [0u8; 4];
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(group.get(..n).unwrap_or(&[]), &mut out)
+            .unwrap_or(0);
+        s.put(out.get(..written).unwrap_or(&[]));
+        if n < 3 {
+            break;
+        }
+    }
+}
+
+struct FormParams<'s, S: Sink + ?Sized> {
+    w: FormWriter<'s, S>,
+}
+
+impl<S: Sink + ?Sized> Params for FormParams<'_, S> {
+    fn text(&mut self, name: &'static str, value: &str) {
+        self.w.pair(name, value.as_bytes());
+    }
+    fn display(&mut self, name: &'static str, value: &dyn core::fmt::Display) {
+        self.w.pair_with(name, |put| {
+            let _ = write!(Encoded(put), "{value}");
+        });
+    }
+    fn file_text(&mut self, name: &'static str, value: &str) {
+        self.text(name, value);
+    }
+    fn file_lines(&mut self, name: &'static str, lines: &[&str]) {
+        self.w.pair_with(name, |put| {
+            for (i, l) in lines.iter().enumerate() {
+                if i > 0 {
+                    put(b"\n");
+                }
+                put(l.as_bytes());
+            }
+        });
+    }
+}
+
+struct Encoded<'f>(&'f mut dyn FnMut(&[u8]));
+
+impl core::fmt::Write for Encoded<'_> {
+    fn write_str(&mut self, s: &str) -> core::fmt::Result {
+        (self.0)(s.as_bytes());
+        Ok(())
+    }
+}
+
+/// Parameters of a GET, after the path: `?a=1&b=2`.
+struct QueryParams<'s> {
+    sink: &'s mut dyn Sink,
+    first: bool,
+}
+
+impl QueryParams<'_> {
+    fn name(&mut self, name: &str) {
+        self.sink.put(if self.first { b"?" } else { b"&" });
+        self.first = false;
+        encode_into(self.sink, name.as_bytes());
+        self.sink.put(b"=");
+    }
+}
+
+impl Params for QueryParams<'_> {
+    fn text(&mut self, name: &'static str, value: &str) {
+        self.name(name);
+        encode_into(self.sink, value.as_bytes());
+    }
+    fn display(&mut self, name: &'static str, value: &dyn core::fmt::Display) {
+        self.name(name);
+        let sink = &mut *self.sink;
+        let _ = write!(Encoded(&mut |b: &[u8]| encode_into(sink, b)), "{value}");
+    }
+    fn file_text(&mut self, name: &'static str, value: &str) {
+        self.text(name, value);
+    }
+    fn file_lines(&mut self, name: &'static str, lines: &[&str]) {
+        self.name(name);
+        for (i, l) in lines.iter().enumerate() {
+            if i > 0 {
+                encode_into(self.sink, b"\n");
+            }
+            encode_into(self.sink, l.as_bytes());
+        }
+    }
+}

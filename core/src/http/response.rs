@@ -1,0 +1,434 @@
+//! Decoding an HTTP/1.1 response: head (httparse), then body framing.
+
+use core::fmt;
+
+use heapless::String;
+
+use super::chunked::{ChunkedDecoder, ChunkedEvent};
+use crate::auth::SessionCookie;
+use crate::error::{Error, HttpError};
+
+/// Longest `Content-Disposition` file name kept.
+pub const FILENAME_CAPACITY: usize = 255;
+/// Longest `Location` kept (for datacenter and CDN redirects).
+pub const LOCATION_CAPACITY: usize = 1024;
+/// Most header lines in one response head.
+const MAX_HEADERS: usize = 48;
+
+/// The kind of body, from `Content-Type`.
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ContentType {
+    /// `application/json` (or `text/json`, `+json`).
+    Json,
+    /// XML.
+    Xml,
+    /// An HTML page (proxies' error pages).
+    Html,
+    /// A PDF document.
+    Pdf,
+    /// Other text.
+    Text,
+    /// Anything else, e.g. `application/octet-stream`.
+    Other,
+    /// No `Content-Type` header.
+    Missing,
+}
+
+impl ContentType {
+    fn parse(v: &[u8]) -> Self {
+        let main = v.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
+        let is = |s: &[u8]| main.eq_ignore_ascii_case(s);
+        let ends = |s: &[u8]| {
+            main.len() >= s.len()
+                && main
+                    .get(main.len().saturating_sub(s.len())..)
+                    .is_some_and(|t| t.eq_ignore_ascii_case(s))
+        };
+        if is(b"application/json") || is(b"text/json") || ends(b"+json") {
+            Self::Json
+        } else if is(b"text/html") || is(b"application/xhtml+xml") {
+            Self::Html
+        } else if is(b"application/xml") || is(b"text/xml") || ends(b"+xml") {
+            Self::Xml
+        } else if is(b"application/pdf") {
+            Self::Pdf
+        } else if main.len() >= 5
+            && main
+                .get(..5)
+                .is_some_and(|p| p.eq_ignore_ascii_case(b"text/"))
+        {
+            Self::Text
+        } else {
+            Self::Other
+        }
+    }
+}
+
+impl fmt::Display for ContentType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Json => "JSON",
+            Self::Xml => "XML",
+            Self::Html => "HTML",
+            Self::Pdf => "PDF",
+            Self::Text => "text",
+            Self::Other => "other",
+            Self::Missing => "none",
+        })
+    }
+}
+
+/// How the body's end is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BodyFraming {
+    /// `Content-Length` bytes.
+    Length(u64),
+    /// Chunked transfer coding.
+    Chunked,
+    /// Until the server closes the connection.
+    Close,
+    /// No body (204, 304).
+    Empty,
+}
+
+/// What the head of a response says.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ResponseHead {
+    /// The status code.
+    pub status: u16,
+    /// The body's kind.
+    pub content_type: ContentType,
+    /// How the body ends.
+    pub framing: BodyFraming,
+    /// Whether the connection can carry another request afterwards.
+    pub keep_alive: bool,
+    /// The session cookie, if the response sets one.
+    pub session_cookie: Option<SessionCookie>,
+    /// `Content-Disposition` file name of a download.
+    pub filename: Option<String<FILENAME_CAPACITY>>,
+    /// `Location` of a redirect.
+    pub location: Option<String<LOCATION_CAPACITY>>,
+    /// `Retry-After` in seconds, if given as a number.
+    pub retry_after: Option<u32>,
+}
+
+impl ResponseHead {
+    /// True for 3xx statuses that carry a `Location`.
+    pub fn is_redirect(&self) -> bool {
+        matches!(self.status, 301 | 302 | 303 | 307 | 308) && self.location.is_some()
+    }
+}
+
+/// What [`ResponseDecoder::decode`] found.
+#[derive(Debug, PartialEq)]
+pub enum Event<'a> {
+    /// The head is complete.
+    Head(ResponseHead),
+    /// Body bytes (a sub-slice of the input).
+    Body(&'a [u8]),
+    /// The body is complete.
+    End,
+    /// More bytes are needed: pass the unconsumed ones again with more.
+    NeedMore,
+}
+
+#[derive(Clone, Debug)]
+enum State {
+    Head,
+    Length { left: u64, total: u64 },
+    Chunked(ChunkedDecoder),
+    Close { received: u64 },
+    Done,
+}
+
+/// Decodes one response.
+#[derive(Clone, Debug)]
+pub struct ResponseDecoder {
+    state: State,
+    limit: Option<u64>,
+    head_request: bool,
+}
+
+impl Default for ResponseDecoder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn header_str<const N: usize>(name: &'static str, v: &[u8]) -> Result<String<N>, HttpError> {
+    let s = core::str::from_utf8(v).map_err(|_| HttpError::MalformedHead(name))?;
+    let mut out = String::new();
+    out.push_str(s)
+        .map_err(|_| HttpError::HeaderTooLong(name))?;
+    Ok(out)
+}
+
+fn disposition_filename(v: &[u8]) -> Result<Option<String<FILENAME_CAPACITY>>, HttpError> {
+    for param in v.split(|&b| b == b';').skip(1) {
+        let param = param.trim_ascii();
+        let Some(eq) = param.iter().position(|&b| b == b'=') else {
+            continue;
+        };
+        let (name, value) = param.split_at(eq);
+        if !name.trim_ascii().eq_ignore_ascii_case(b"filename") {
+            continue;
+        }
+        let value = value.get(1..).unwrap_or(&[]).trim_ascii();
+        let value = match value {
+            [b'"', inner @ .., b'"'] => inner,
+            v => v,
+        };
+        return header_str("Content-Disposition", value).map(Some);
+    }
+    Ok(None)
+}
+
+impl ResponseDecoder {
+    /// A decoder for a response to a GET or POST.
+    pub fn new() -> Self {
+        Self {
+            state: State::Head,
+            limit: None,
+            head_request: false,
+        }
+    }
+
+    /// Refuses bodies longer than `limit` (announced or received).
+    pub fn with_body_limit(mut self, limit: u64) -> Self {
+        self.limit = Some(limit);
+        self
+    }
+
+    /// True once the body is complete.
+    pub fn is_done(&self) -> bool {
+        matches!(self.state, State::Done)
+    }
+
+    /// Decodes from `input`, giving at most `max_body` body bytes per
+    /// [`Event::Body`]. Returns the bytes consumed and the event. The head
+    /// must fit in the input at once: when `input` is as large as the
+    /// caller's buffer and [`Event::NeedMore`] comes before the head, the
+    /// head is too large ([`HttpError::HeadTooLarge`]).
+    pub fn decode<'a>(
+        &mut self,
+        input: &'a [u8],
+        max_body: usize,
+    ) -> Result<(usize, Event<'a>), Error> {
+        let mut used = 0usize;
+        loop {
+            let rest = input.get(used..).unwrap_or(&[]);
+            match &mut self.state {
+                State::Head => {
+                    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
+                    let mut resp = httparse::Response::new(&mut headers);
+                    let n = match resp.parse(rest) {
+                        Ok(httparse::Status::Complete(n)) => n,
+                        Ok(httparse::Status::Partial) => return Ok((used, Event::NeedMore)),
+                        Err(httparse::Error::TooManyHeaders) => {
+                            return Err(HttpError::TooManyHeaders.into())
+                        }
+                        Err(e) => return Err(HttpError::MalformedHead(httparse_reason(e)).into()),
+                    };
+                    let status = resp.code.unwrap_or(0);
+                    used = used.saturating_add(n);
+                    if (100..200).contains(&status) {
+                        // 100 Continue and friends precede the real head.
+                        continue;
+                    }
+                    let head = self.interpret(status, resp.version.unwrap_or(1), resp.headers)?;
+                    self.state = match head.framing {
+                        BodyFraming::Length(0) | BodyFraming::Empty => State::Done,
+                        BodyFraming::Length(n) => State::Length { left: n, total: n },
+                        BodyFraming::Chunked => State::Chunked(ChunkedDecoder::default()),
+                        BodyFraming::Close => State::Close { received: 0 },
+                    };
+                    return Ok((used, Event::Head(head)));
+                }
+                State::Length { left, total } => {
+                    if rest.is_empty() || max_body == 0 {
+                        return Ok((used, Event::NeedMore));
+                    }
+                    let n = usize::try_from(*left)
+                        .unwrap_or(usize::MAX)
+                        .min(rest.len())
+                        .min(max_body);
+                    *left = left.saturating_sub(n as u64);
+                    let _ = total;
+                    if *left == 0 {
+                        self.state = State::Done;
+                    }
+                    return Ok((
+                        used.saturating_add(n),
+                        Event::Body(rest.get(..n).unwrap_or(&[])),
+                    ));
+                }
+                State::Chunked(c) => {
+                    let (n, ev) = c.decode(rest, max_body)?;
+                    used = used.saturating_add(n);
+                    let received = c.received();
+                    self.check_limit(received)?;
+                    return Ok(match ev {
+                        ChunkedEvent::Data(d) => (used, Event::Body(d)),
+                        ChunkedEvent::NeedMore => (used, Event::NeedMore),
+                        ChunkedEvent::End => {
+                            self.state = State::Done;
+                            (used, Event::End)
+                        }
+                    });
+                }
+                State::Close { received } => {
+                    if rest.is_empty() || max_body == 0 {
+                        return Ok((used, Event::NeedMore));
+                    }
+                    let n = rest.len().min(max_body);
+                    *received = received.saturating_add(n as u64);
+                    let r = *received;
+                    self.check_limit(r)?;
+                    return Ok((
+                        used.saturating_add(n),
+                        Event::Body(rest.get(..n).unwrap_or(&[])),
+                    ));
+                }
+                State::Done => return Ok((used, Event::End)),
+            }
+        }
+    }
+
+    /// The connection closed. Completes a close-delimited body; anything
+    /// else still open is [`HttpError::TruncatedBody`].
+    pub fn close(&mut self) -> Result<(), Error> {
+        match &self.state {
+            State::Done => Ok(()),
+            State::Close { .. } => {
+                self.state = State::Done;
+                Ok(())
+            }
+            State::Head => {
+                Err(HttpError::MalformedHead("connection closed before the response head").into())
+            }
+            State::Length { left, total } => Err(HttpError::TruncatedBody {
+                received: total.saturating_sub(*left),
+                expected: Some(*total),
+            }
+            .into()),
+            State::Chunked(c) => Err(HttpError::TruncatedBody {
+                received: c.received(),
+                expected: None,
+            }
+            .into()),
+        }
+    }
+
+    fn check_limit(&self, n: u64) -> Result<(), HttpError> {
+        match self.limit {
+            Some(limit) if n > limit => Err(HttpError::BodyTooLarge { length: n, limit }),
+            _ => Ok(()),
+        }
+    }
+
+    fn interpret(
+        &self,
+        status: u16,
+        version: u8,
+        headers: &[httparse::Header<'_>],
+    ) -> Result<ResponseHead, Error> {
+        let mut content_type = ContentType::Missing;
+        let mut length: Option<u64> = None;
+        let mut chunked = false;
+        let mut connection_close = version == 0;
+        let mut session_cookie = None;
+        let mut filename = None;
+        let mut location = None;
+        let mut retry_after = None;
+        for h in headers {
+            let name = h.name;
+            let v = h.value.trim_ascii();
+            if name.eq_ignore_ascii_case("content-type") {
+                content_type = ContentType::parse(v);
+            } else if name.eq_ignore_ascii_case("content-length") {
+                for part in v.split(|&b| b == b',') {
+                    let part = part.trim_ascii();
+                    if part.is_empty() || part.len() > 20 || !part.iter().all(u8::is_ascii_digit) {
+                        return Err(HttpError::BadContentLength.into());
+                    }
+                    let n = core::str::from_utf8(part)
+                        .ok()
+                        .and_then(|s| s.parse::<u64>().ok())
+                        .ok_or(HttpError::BadContentLength)?;
+                    if length.is_some_and(|l| l != n) {
+                        return Err(HttpError::ConflictingContentLength.into());
+                    }
+                    length = Some(n);
+                }
+            } else if name.eq_ignore_ascii_case("transfer-encoding") {
+                let last = v.rsplit(|&b| b == b',').next().unwrap_or(&[]).trim_ascii();
+                if !last.eq_ignore_ascii_case(b"chunked") {
+                    return Err(HttpError::UnsupportedTransferEncoding.into());
+                }
+                chunked = true;
+            } else if name.eq_ignore_ascii_case("connection") {
+                for token in v.split(|&b| b == b',') {
+                    let token = token.trim_ascii();
+                    if token.eq_ignore_ascii_case(b"close") {
+                        connection_close = true;
+                    } else if token.eq_ignore_ascii_case(b"keep-alive") && version == 0 {
+                        connection_close = false;
+                    }
+                }
+            } else if name.eq_ignore_ascii_case("set-cookie") {
+                if session_cookie.is_none() {
+                    session_cookie = Some(SessionCookie::from_set_cookie(v)?);
+                }
+            } else if name.eq_ignore_ascii_case("content-disposition") {
+                filename = disposition_filename(v)?;
+            } else if name.eq_ignore_ascii_case("location") {
+                location = Some(header_str("Location", v)?);
+            } else if name.eq_ignore_ascii_case("retry-after") {
+                retry_after = core::str::from_utf8(v)
+                    .ok()
+                    .and_then(|s| s.parse::<u32>().ok());
+            }
+        }
+        let framing = if self.head_request || status == 204 || status == 304 {
+            BodyFraming::Empty
+        } else if chunked {
+            BodyFraming::Chunked
+        } else if let Some(n) = length {
+            BodyFraming::Length(n)
+        } else {
+            BodyFraming::Close
+        };
+        if let BodyFraming::Length(n) = framing {
+            self.check_limit(n)?;
+        }
+        // A body that ends with the connection leaves nothing to reuse, and
+        // a response with both framings may be a smuggling attempt.
+        let keep_alive =
+            !connection_close && framing != BodyFraming::Close && !(chunked && length.is_some());
+        Ok(ResponseHead {
+            status,
+            content_type,
+            framing,
+            keep_alive,
+            session_cookie,
+            filename,
+            location,
+            retry_after,
+        })
+    }
+}
+
+fn httparse_reason(e: httparse::Error) -> &'static str {
+    match e {
+        httparse::Error::HeaderName => "invalid header name",
+        httparse::Error::HeaderValue => "invalid header value",
+        httparse::Error::NewLine => "invalid line ending",
+        httparse::Error::Status => "invalid status code",
+        httparse::Error::Token => "invalid token",
+        httparse::Error::Version => "not HTTP/1.x",
+        httparse::Error::TooManyHeaders => "too many headers",
+    }
+}

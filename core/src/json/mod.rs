@@ -1,0 +1,41 @@
+//! A JSON reader built for fixed memory and input that arrives in pieces.
+//!
+//! No crate parses JSON incrementally without a heap while accepting the
+//! API's `0x` hex numbers and 0/1 flags, so this one is hand-written and
+//! tested against `serde_json`. [`Reader`] reads one unit (a key and its
+//! value, a list entry) from the bytes at hand and says
+//! [`Fail::Incomplete`] when they end first, so the caller can keep them
+//! and retry with more. [`Skipper`] walks past values nobody asked for
+//! (a multi-megabyte `report`) byte by byte, holding only a bit stack.
+
+mod reader;
+mod skip;
+
+pub use reader::{Key, Reader};
+pub use skip::Skipper;
+
+use crate::error::{Error, JsonError};
+
+/// Deepest nesting accepted anywhere in a response.
+pub const MAX_DEPTH: usize = 64;
+
+/// Why a unit could not be read.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Fail {
+    /// The bytes ended inside the unit: keep them, add more, try again.
+    Incomplete,
+    /// The unit is wrong.
+    Bad(Error),
+}
+
+impl Fail {
+    pub(crate) fn json(at: &'static str, kind: JsonError) -> Self {
+        Self::Bad(Error::json(at, kind))
+    }
+}
+
+impl From<Error> for Fail {
+    fn from(e: Error) -> Self {
+        Self::Bad(e)
+    }
+}

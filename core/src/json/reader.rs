@@ -1,0 +1,630 @@
+//! Reads JSON units from a window of bytes.
+
+use heapless::String;
+
+use super::{Fail, Skipper};
+use crate::error::JsonError;
+use crate::types::{Digest, Timestamp, Uuid};
+
+/// Longest key compared against known names; longer keys are unknown.
+const KEY_CAPACITY: usize = 64;
+
+/// A key of an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Key {
+    /// A key short enough to be a known name.
+    Name(String<KEY_CAPACITY>),
+    /// A key longer than any known name.
+    Long,
+}
+
+impl Key {
+    /// The key, or "" for a long one.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Name(s) => s,
+            Self::Long => "",
+        }
+    }
+}
+
+/// A cursor over bytes at hand. Every read either completes and advances,
+/// or fails; on [`Fail::Incomplete`] the caller discards the reader and
+/// retries the unit from its start with more bytes.
+#[derive(Debug)]
+pub struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+fn is_ws(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn hex_val(b: u8) -> Option<u32> {
+    char::from(b).to_digit(16)
+}
+
+/// Parses a decimal or `0x` hex integer, as the API writes numbers.
+fn parse_int(tok: &[u8]) -> Option<i128> {
+    let (neg, digits) = match tok.split_first() {
+        Some((b'-', rest)) => (true, rest),
+        _ => (false, tok),
+    };
+    let (radix, digits) = match digits {
+        [b'0', b'x' | b'X', rest @ ..] => (16u32, rest),
+        _ => (10u32, digits),
+    };
+    if digits.is_empty() || digits.len() > 30 {
+        return None;
+    }
+    if radix == 10 && digits.len() > 1 && digits.first() == Some(&b'0') {
+        return None;
+    }
+    let mut v: i128 = 0;
+    for &d in digits {
+        let d = char::from(d).to_digit(radix)?;
+        v = v
+            .checked_mul(i128::from(radix))?
+            .checked_add(i128::from(d))?;
+    }
+    Some(if neg { v.checked_neg()? } else { v })
+}
+
+impl<'a> Reader<'a> {
+    /// A reader at the start of `buf`.
+    pub fn new(buf: &'a [u8]) -> Self {
+        Self { buf, pos: 0 }
+    }
+
+    /// Bytes consumed.
+    pub fn pos(&self) -> usize {
+        self.pos
+    }
+
+    /// The bytes not yet consumed.
+    pub fn rest(&self) -> &'a [u8] {
+        self.buf.get(self.pos..).unwrap_or(&[])
+    }
+
+    fn bump(&mut self, n: usize) {
+        self.pos = self.pos.saturating_add(n).min(self.buf.len());
+    }
+
+    /// Skips white space; returns the next byte without consuming it.
+    pub fn peek(&mut self) -> Result<u8, Fail> {
+        while let Some(&b) = self.buf.get(self.pos) {
+            if !is_ws(b) {
+                return Ok(b);
+            }
+            self.bump(1);
+        }
+        Err(Fail::Incomplete)
+    }
+
+    /// Consumes `b` (after white space) or fails with `what` expected.
+    pub fn expect(&mut self, b: u8, at: &'static str, what: &'static str) -> Result<(), Fail> {
+        if self.peek()? == b {
+            self.bump(1);
+            Ok(())
+        } else {
+            Err(Fail::json(at, JsonError::Syntax(what)))
+        }
+    }
+
+    /// After `{` or a member: consumes `,` and returns true if another
+    /// member follows, or consumes `}` and returns false. `first` tells
+    /// whether no member was read yet.
+    pub fn more_members(&mut self, first: bool, at: &'static str) -> Result<bool, Fail> {
+        self.more(first, b'}', at, "',' or '}'")
+    }
+
+    /// Like [`Self::more_members`] for arrays.
+    pub fn more_elements(&mut self, first: bool, at: &'static str) -> Result<bool, Fail> {
+        self.more(first, b']', at, "',' or ']'")
+    }
+
+    fn more(
+        &mut self,
+        first: bool,
+        close: u8,
+        at: &'static str,
+        what: &'static str,
+    ) -> Result<bool, Fail> {
+        let b = self.peek()?;
+        if b == close {
+            self.bump(1);
+            return Ok(false);
+        }
+        if first {
+            return Ok(true);
+        }
+        if b == b',' {
+            self.bump(1);
+            // A trailing comma is not JSON.
+            if self.peek()? == close {
+                return Err(Fail::json(at, JsonError::Syntax("a value after ','")));
+            }
+            return Ok(true);
+        }
+        Err(Fail::json(at, JsonError::Syntax(what)))
+    }
+
+    /// Reads `"key" :`.
+    pub fn key(&mut self, at: &'static str) -> Result<Key, Fail> {
+        if self.peek()? != b'"' {
+            return Err(Fail::json(at, JsonError::Syntax("a key")));
+        }
+        let key = match self.string::<KEY_CAPACITY>(at) {
+            Ok(s) => Key::Name(s),
+            Err(Fail::Bad(crate::error::Error::Json {
+                kind: JsonError::TooLong { .. },
+                ..
+            })) => Key::Long,
+            Err(e) => return Err(e),
+        };
+        self.expect(b':', at, "':'")?;
+        Ok(key)
+    }
+
+    /// Scans a string token; returns its raw contents and whether it has
+    /// escapes. Control bytes and malformed escapes are refused.
+    fn raw_string(&mut self, at: &'static str) -> Result<(&'a [u8], bool), Fail> {
+        if self.peek()? != b'"' {
+            return Err(Fail::json(at, JsonError::WrongType("a string")));
+        }
+        let start = self.pos.saturating_add(1);
+        let mut i = start;
+        let mut escaped = false;
+        loop {
+            let Some(&b) = self.buf.get(i) else {
+                return Err(Fail::Incomplete);
+            };
+            match b {
+                b'"' => break,
+                b'\\' => {
+                    escaped = true;
+                    let Some(&e) = self.buf.get(i.saturating_add(1)) else {
+                        return Err(Fail::Incomplete);
+                    };
+                    match e {
+                        b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't' => {
+                            i = i.saturating_add(2)
+                        }
+                        b'u' => {
+                            let hex = self
+                                .buf
+                                .get(i.saturating_add(2)..i.saturating_add(6))
+                                .ok_or(Fail::Incomplete)?;
+                            if !hex.iter().all(u8::is_ascii_hexdigit) {
+                                return Err(Fail::json(at, JsonError::InvalidEscape));
+                            }
+                            i = i.saturating_add(6);
+                        }
+                        _ => return Err(Fail::json(at, JsonError::InvalidEscape)),
+                    }
+                }
+                0..=0x1f => {
+                    return Err(Fail::json(
+                        at,
+                        JsonError::Syntax("no control characters in strings"),
+                    ))
+                }
+                _ => i = i.saturating_add(1),
+            }
+        }
+        let raw = self.buf.get(start..i).unwrap_or(&[]);
+        self.pos = i.saturating_add(1);
+        Ok((raw, escaped))
+    }
+
+    /// Reads a string into a string of capacity `N`; longer is an error.
+    pub fn string<const N: usize>(&mut self, at: &'static str) -> Result<String<N>, Fail> {
+        let (raw, escaped) = self.raw_string(at)?;
+        let mut out = String::new();
+        decode_into(raw, escaped, &mut out).map_err(|k| Fail::json(at, k))?;
+        Ok(out)
+    }
+
+    /// Reads a string, keeping at most `N` bytes; returns it and whether
+    /// it was cut (only for messages meant for people).
+    pub fn string_lossy<const N: usize>(
+        &mut self,
+        at: &'static str,
+    ) -> Result<(String<N>, bool), Fail> {
+        let (raw, escaped) = self.raw_string(at)?;
+        let mut out = String::new();
+        match decode_into(raw, escaped, &mut out) {
+            Ok(()) => Ok((out, false)),
+            Err(JsonError::TooLong { .. }) => Ok((out, true)),
+            Err(k) => Err(Fail::json(at, k)),
+        }
+    }
+
+    /// Consumes `null` if it is next; returns whether it was.
+    pub fn null(&mut self) -> Result<bool, Fail> {
+        if self.peek()? != b'n' {
+            return Ok(false);
+        }
+        let tok = self.token()?;
+        if tok == b"null" {
+            Ok(true)
+        } else {
+            Err(Fail::json("value", JsonError::Syntax("null")))
+        }
+    }
+
+    /// A number or literal token (must be followed by a delimiter).
+    fn token(&mut self) -> Result<&'a [u8], Fail> {
+        self.peek()?;
+        let start = self.pos;
+        let mut i = start;
+        loop {
+            let Some(&b) = self.buf.get(i) else {
+                return Err(Fail::Incomplete);
+            };
+            if !(b.is_ascii_alphanumeric() || matches!(b, b'-' | b'+' | b'.')) {
+                break;
+            }
+            i = i.saturating_add(1);
+        }
+        let tok = self.buf.get(start..i).unwrap_or(&[]);
+        self.pos = i;
+        Ok(tok)
+    }
+
+    /// An integer: JSON number, `0x` hex, or either inside a string.
+    pub fn int<T: TryFrom<i128>>(&mut self, at: &'static str) -> Result<T, Fail> {
+        let v = match self.peek()? {
+            b'"' => {
+                let (raw, escaped) = self.raw_string(at)?;
+                if escaped {
+                    return Err(Fail::json(at, JsonError::WrongType("an integer")));
+                }
+                parse_int(raw)
+            }
+            b'-' | b'0'..=b'9' => {
+                let tok = self.token()?;
+                parse_int(tok)
+            }
+            _ => return Err(Fail::json(at, JsonError::WrongType("an integer"))),
+        };
+        let v = v.ok_or(Fail::json(at, JsonError::WrongType("an integer")))?;
+        T::try_from(v).map_err(|_| Fail::json(at, JsonError::NumberOutOfRange))
+    }
+
+    /// A number with a fraction (`relevance`); integers and hex accepted.
+    pub fn float(&mut self, at: &'static str) -> Result<f64, Fail> {
+        let tok = match self.peek()? {
+            b'"' => {
+                let (raw, _) = self.raw_string(at)?;
+                raw
+            }
+            b'-' | b'0'..=b'9' => self.token()?,
+            _ => return Err(Fail::json(at, JsonError::WrongType("a number"))),
+        };
+        if let Some(i) = parse_int(tok) {
+            return Ok(i as f64);
+        }
+        let s = core::str::from_utf8(tok)
+            .map_err(|_| Fail::json(at, JsonError::WrongType("a number")))?;
+        let v: f64 = s
+            .parse()
+            .map_err(|_| Fail::json(at, JsonError::WrongType("a number")))?;
+        if v.is_finite() {
+            Ok(v)
+        } else {
+            Err(Fail::json(at, JsonError::NumberOutOfRange))
+        }
+    }
+
+    /// A 0/1 flag: `0`/`1` (any number form), `"0"`/`"1"`, or a JSON boolean.
+    pub fn flag(&mut self, at: &'static str) -> Result<bool, Fail> {
+        match self.peek()? {
+            b't' | b'f' => match self.token()? {
+                b"true" => Ok(true),
+                b"false" => Ok(false),
+                _ => Err(Fail::json(at, JsonError::Syntax("true or false"))),
+            },
+            b'"' | b'-' | b'0'..=b'9' => match self.int::<i64>(at) {
+                Ok(0) => Ok(false),
+                Ok(1) => Ok(true),
+                Ok(_) | Err(Fail::Bad(_)) => Err(Fail::json(at, JsonError::InvalidValue("0 or 1"))),
+                Err(Fail::Incomplete) => Err(Fail::Incomplete),
+            },
+            _ => Err(Fail::json(at, JsonError::WrongType("a 0/1 flag"))),
+        }
+    }
+
+    /// A UUID string.
+    pub fn uuid(&mut self, at: &'static str) -> Result<Uuid, Fail> {
+        let s = self
+            .string::<36>(at)
+            .map_err(|e| type_as(e, at, "a UUID"))?;
+        Uuid::parse(&s).map_err(|_| Fail::json(at, JsonError::InvalidValue("a UUID")))
+    }
+
+    /// A timestamp string in either API format.
+    pub fn timestamp(&mut self, at: &'static str) -> Result<Timestamp, Fail> {
+        let s = self
+            .string::<19>(at)
+            .map_err(|e| type_as(e, at, "a timestamp"))?;
+        Timestamp::parse(&s).map_err(|_| Fail::json(at, JsonError::InvalidValue("a timestamp")))
+    }
+
+    /// A hex digest string of `N` bytes.
+    pub fn digest<const N: usize>(&mut self, at: &'static str) -> Result<Digest<N>, Fail> {
+        let s = self
+            .string::<64>(at)
+            .map_err(|e| type_as(e, at, "a hex digest"))?;
+        Digest::parse(&s).map_err(|_| Fail::json(at, JsonError::InvalidValue("a hex digest")))
+    }
+
+    /// Skips one value of any shape, if it is wholly at hand.
+    pub fn skip(&mut self, at: &'static str) -> Result<(), Fail> {
+        let mut s = Skipper::new();
+        let n = s.feed(self.rest()).map_err(|k| Fail::json(at, k))?;
+        if !s.is_done() {
+            return Err(Fail::Incomplete);
+        }
+        self.bump(n);
+        Ok(())
+    }
+
+    /// Reads a list of strings, each of capacity `N`, into `out`.
+    pub fn string_list<const N: usize, const M: usize>(
+        &mut self,
+        at: &'static str,
+    ) -> Result<heapless::Vec<String<N>, M>, Fail> {
+        let mut out = heapless::Vec::new();
+        self.list(at, |r| {
+            let s = r.string::<N>(at)?;
+            out.push(s)
+                .map_err(|_| Fail::json(at, JsonError::TooManyItems { capacity: M }))
+        })?;
+        Ok(out)
+    }
+
+    /// Reads a list of integers into `out`.
+    pub fn int_list<T: TryFrom<i128>, const M: usize>(
+        &mut self,
+        at: &'static str,
+    ) -> Result<heapless::Vec<T, M>, Fail> {
+        let mut out = heapless::Vec::new();
+        self.list(at, |r| {
+            let v = r.int::<T>(at)?;
+            out.push(v)
+                .map_err(|_| Fail::json(at, JsonError::TooManyItems { capacity: M }))
+        })?;
+        Ok(out)
+    }
+
+    /// Calls `each` for every element of an array (`null` is an empty
+    /// array).
+    pub fn list(
+        &mut self,
+        at: &'static str,
+        mut each: impl FnMut(&mut Self) -> Result<(), Fail>,
+    ) -> Result<(), Fail> {
+        if self.null()? {
+            return Ok(());
+        }
+        if self.peek()? != b'[' {
+            return Err(Fail::json(at, JsonError::WrongType("a list")));
+        }
+        self.bump(1);
+        let mut first = true;
+        while self.more_elements(first, at)? {
+            first = false;
+            each(self)?;
+        }
+        Ok(())
+    }
+
+    /// Calls `each` with every key of an object, positioned at its value
+    /// (which `each` must consume).
+    pub fn object(
+        &mut self,
+        at: &'static str,
+        mut each: impl FnMut(&mut Self, &str) -> Result<(), Fail>,
+    ) -> Result<(), Fail> {
+        if self.peek()? != b'{' {
+            return Err(Fail::json(at, JsonError::WrongType("an object")));
+        }
+        self.bump(1);
+        let mut first = true;
+        while self.more_members(first, at)? {
+            first = false;
+            let key = self.key(at)?;
+            each(self, key.as_str())?;
+        }
+        Ok(())
+    }
+
+    /// Consumes `{` or `[` if next; returns which, without consuming
+    /// anything else.
+    pub fn open(&mut self) -> Result<Option<u8>, Fail> {
+        match self.peek()? {
+            b @ (b'{' | b'[') => {
+                self.bump(1);
+                Ok(Some(b))
+            }
+            _ => Ok(None),
+        }
+    }
+}
+
+fn type_as(e: Fail, at: &'static str, what: &'static str) -> Fail {
+    match e {
+        Fail::Bad(crate::error::Error::Json {
+            kind: JsonError::TooLong { .. } | JsonError::WrongType(_),
+            ..
+        }) => Fail::json(at, JsonError::InvalidValue(what)),
+        other => other,
+    }
+}
+
+/// Decodes a raw string body (between the quotes) into `out`.
+fn decode_into<const N: usize>(
+    raw: &[u8],
+    escaped: bool,
+    out: &mut String<N>,
+) -> Result<(), JsonError> {
+    let too_long = JsonError::TooLong { capacity: N };
+    if !escaped {
+        let s = core::str::from_utf8(raw).map_err(|_| JsonError::InvalidUtf8)?;
+        return out.push_str(s).map_err(|_| too_long);
+    }
+    let mut rest = raw;
+    while !rest.is_empty() {
+        let run = rest.iter().position(|&b| b == b'\\').unwrap_or(rest.len());
+        let (plain, tail) = rest.split_at(run);
+        let s = core::str::from_utf8(plain).map_err(|_| JsonError::InvalidUtf8)?;
+        out.push_str(s).map_err(|_| too_long)?;
+        let Some((_, tail)) = tail.split_first() else {
+            break;
+        };
+        let Some((&e, tail)) = tail.split_first() else {
+            return Err(JsonError::InvalidEscape);
+        };
+        rest = tail;
+        let c = match e {
+            b'"' => '"',
+            b'\\' => '\\',
+            b'/' => '/',
+            b'b' => '\u{8}',
+            b'f' => '\u{c}',
+            b'n' => '\n',
+            b'r' => '\r',
+            b't' => '\t',
+            b'u' => {
+                let (hi, tail) = read_u4(rest)?;
+                rest = tail;
+                if (0xD800..0xDC00).contains(&hi) {
+                    let lo = match rest {
+                        [b'\\', b'u', tail @ ..] => {
+                            let (lo, tail) = read_u4(tail)?;
+                            rest = tail;
+                            lo
+                        }
+                        _ => return Err(JsonError::InvalidEscape),
+                    };
+                    if !(0xDC00..0xE000).contains(&lo) {
+                        return Err(JsonError::InvalidEscape);
+                    }
+                    let cp = 0x10000u32
+                        .checked_add((hi.saturating_sub(0xD800) << 10) | lo.saturating_sub(0xDC00))
+                        .ok_or(JsonError::InvalidEscape)?;
+                    char::from_u32(cp).ok_or(JsonError::InvalidEscape)?
+                } else {
+                    char::from_u32(hi).ok_or(JsonError::InvalidEscape)?
+                }
+            }
+            _ => return Err(JsonError::InvalidEscape),
+        };
+        out.push(c).map_err(|_| too_long)?;
+    }
+    Ok(())
+}
+
+fn read_u4(b: &[u8]) -> Result<(u32, &[u8]), JsonError> {
+    let (hex, rest) = b.split_at_checked(4).ok_or(JsonError::InvalidEscape)?;
+    let mut v = 0u32;
+    for &h in hex {
+        v = (v << 4) | hex_val(h).ok_or(JsonError::InvalidEscape)?;
+    }
+    Ok((v, rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_in_every_form() {
+        for (src, want) in [
+            ("42 ", 42i64),
+            ("0x1f ", 31),
+            ("\"0x1F\"", 31),
+            ("\"50\"", 50),
+            ("-7,", -7),
+            ("0 ", 0),
+        ] {
+            assert_eq!(
+                Reader::new(src.as_bytes()).int::<i64>("n").unwrap(),
+                want,
+                "{src}"
+            );
+        }
+        for bad in [
+            "01 ",
+            "1.5 ",
+            "\"x\"",
+            "true ",
+            "0x ",
+            "99999999999999999999999999999999999 ",
+        ] {
+            assert!(
+                matches!(
+                    Reader::new(bad.as_bytes()).int::<i64>("n"),
+                    Err(Fail::Bad(_))
+                ),
+                "{bad}"
+            );
+        }
+        assert_eq!(Reader::new(b"12").int::<i64>("n"), Err(Fail::Incomplete));
+        assert!(matches!(
+            Reader::new(b"300 ").int::<u8>("n"),
+            Err(Fail::Bad(_))
+        ));
+    }
+
+    #[test]
+    fn strings_decode_escapes() {
+        let mut r = Reader::new(br#""a\"b\\c\u00e9\ud83d\ude00\n""#);
+        assert_eq!(
+            r.string::<32>("s").unwrap().as_str(),
+            "a\"b\\c\u{e9}\u{1f600}\n"
+        );
+        assert!(matches!(
+            Reader::new(br#""\ud83d""#).string::<8>("s"),
+            Err(Fail::Bad(_))
+        ));
+        assert!(matches!(
+            Reader::new(br#""abcdef""#).string::<3>("s"),
+            Err(Fail::Bad(_))
+        ));
+        assert_eq!(
+            Reader::new(br#""abc"#).string::<8>("s"),
+            Err(Fail::Incomplete)
+        );
+        assert!(matches!(
+            Reader::new(b"\"\xff\"").string::<8>("s"),
+            Err(Fail::Bad(_))
+        ));
+    }
+
+    #[test]
+    fn flags_accept_int_string_bool() {
+        for (src, want) in [
+            ("1 ", true),
+            ("0 ", false),
+            ("\"1\"", true),
+            ("true ", true),
+            ("false ", false),
+            ("0x1 ", true),
+        ] {
+            assert_eq!(
+                Reader::new(src.as_bytes()).flag("f").unwrap(),
+                want,
+                "{src}"
+            );
+        }
+        for bad in ["2 ", "\"yes\"", "null ", "[]"] {
+            assert!(
+                matches!(Reader::new(bad.as_bytes()).flag("f"), Err(Fail::Bad(_))),
+                "{bad}"
+            );
+        }
+    }
+}

@@ -1,0 +1,163 @@
+//! Streaming `multipart/form-data` for `submit_file` and `submit_url`.
+//!
+//! The body is a prefix (form fields, FILE parameters, the head of the
+//! `file` part), the sample's bytes, and a suffix (the closing boundary).
+//! The encoder writes prefix and suffix; the transport streams the sample
+//! in between, so the core never holds or copies it, and the body's exact
+//! length is known before its first byte.
+
+use core::fmt::{self, Write as _};
+
+use crate::emit::{FmtSink, Sink};
+use crate::error::Error;
+use crate::request::Params;
+
+/// Length of a boundary: `lastline-` and 32 hex digits.
+pub const BOUNDARY_LEN: usize = 41;
+
+/// A boundary made from 16 bytes of caller-supplied entropy. With 128
+/// random bits the chance that a sample contains it is negligible; text
+/// fields are checked for it before anything is written.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct Boundary([u8; BOUNDARY_LEN]);
+
+impl Boundary {
+    /// The boundary for these random bytes.
+    pub fn new(entropy: [u8; 16]) -> Self {
+        let mut b = [0u8; BOUNDARY_LEN];
+        let (prefix, hex_part) = b.split_at_mut(9);
+        prefix.copy_from_slice(b"lastline-");
+        let _ = hex::encode_to_slice(entropy, hex_part);
+        Self(b)
+    }
+
+    /// The boundary text.
+    pub fn as_str(&self) -> &str {
+        core::str::from_utf8(&self.0).unwrap_or("lastline-boundary")
+    }
+}
+
+impl fmt::Debug for Boundary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Boundary({})", self.as_str())
+    }
+}
+
+/// Writes parameters as parts of a multipart body.
+pub struct PartWriter<'s, S: Sink + ?Sized> {
+    sink: &'s mut S,
+    boundary: &'s Boundary,
+}
+
+impl<'s, S: Sink + ?Sized> PartWriter<'s, S> {
+    /// A writer of parts separated by `boundary`.
+    pub fn new(sink: &'s mut S, boundary: &'s Boundary) -> Self {
+        Self { sink, boundary }
+    }
+
+    fn open(&mut self, name: &str, filename: Option<&str>) {
+        self.sink.put(b"--");
+        self.sink.put_str(self.boundary.as_str());
+        self.sink
+            .put(b"\r\nContent-Disposition: form-data; name=\"");
+        self.sink.put_str(name);
+        self.sink.put(b"\"");
+        if let Some(f) = filename {
+            self.sink.put(b"; filename=\"");
+            self.sink.put_str(f);
+            self.sink.put(b"\"");
+        }
+        self.sink.put(b"\r\n\r\n");
+    }
+
+    /// The head of the `file` part; the sample's bytes follow it.
+    pub fn file_head(&mut self) {
+        self.sink.put(b"--");
+        self.sink.put_str(self.boundary.as_str());
+        // The real name travels in the `filename` field, as the official
+        // client does; the part's file name is a placeholder.
+        self.sink.put(b"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sample\"\r\nContent-Type: application/octet-stream\r\n\r\n");
+    }
+
+    /// Ends the body after the last part (after the sample's bytes).
+    pub fn close(&mut self, after_file: bool) {
+        if after_file {
+            self.sink.put(b"\r\n");
+        }
+        self.sink.put(b"--");
+        self.sink.put_str(self.boundary.as_str());
+        self.sink.put(b"--\r\n");
+    }
+}
+
+impl<S: Sink + ?Sized> Params for PartWriter<'_, S> {
+    fn text(&mut self, name: &'static str, value: &str) {
+        self.open(name, None);
+        self.sink.put_str(value);
+        self.sink.put(b"\r\n");
+    }
+
+    fn display(&mut self, name: &'static str, value: &dyn fmt::Display) {
+        self.open(name, None);
+        let _ = write!(FmtSink(&mut *self.sink), "{value}");
+        self.sink.put(b"\r\n");
+    }
+
+    fn file_text(&mut self, name: &'static str, value: &str) {
+        self.open(name, Some(name));
+        self.sink.put_str(value);
+        self.sink.put(b"\r\n");
+    }
+
+    fn file_lines(&mut self, name: &'static str, lines: &[&str]) {
+        self.open(name, Some(name));
+        for (i, l) in lines.iter().enumerate() {
+            if i > 0 {
+                self.sink.put(b"\n");
+            }
+            self.sink.put_str(l);
+        }
+        self.sink.put(b"\r\n");
+    }
+}
+
+/// Finds text parameters that contain the boundary.
+pub(crate) struct BoundaryCheck<'b> {
+    pub boundary: &'b str,
+    pub offender: Option<&'static str>,
+}
+
+impl Params for BoundaryCheck<'_> {
+    fn text(&mut self, name: &'static str, value: &str) {
+        if value.contains(self.boundary) {
+            self.offender = Some(name);
+        }
+    }
+    fn display(&mut self, _: &'static str, _: &dyn fmt::Display) {}
+    fn file_text(&mut self, name: &'static str, value: &str) {
+        self.text(name, value);
+    }
+    fn file_lines(&mut self, name: &'static str, lines: &[&str]) {
+        for l in lines {
+            self.text(name, l);
+        }
+    }
+}
+
+pub(crate) fn check_boundary(
+    req_params: impl FnOnce(&mut dyn Params),
+    boundary: &Boundary,
+) -> Result<(), Error> {
+    let mut check = BoundaryCheck {
+        boundary: boundary.as_str(),
+        offender: None,
+    };
+    req_params(&mut check);
+    match check.offender {
+        Some(param) => Err(Error::InvalidParam {
+            param,
+            reason: "contains the multipart boundary",
+        }),
+        None => Ok(()),
+    }
+}

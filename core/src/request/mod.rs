@@ -1,0 +1,280 @@
+//! Typed requests for every method of the Analyst API.
+//!
+//! Each method is a struct holding its parameters with real types; the
+//! [`Request`] trait gives its path, HTTP methods and response kind, checks
+//! it, and lists its parameters for the encoder ([`crate::http`]).
+
+use core::fmt;
+
+use crate::error::Error;
+
+mod analysis;
+mod artifacts;
+mod completion;
+mod hashes;
+mod iocs;
+mod reports;
+mod session;
+mod submit;
+
+pub use analysis::{
+    GetAnalysisTags, GetApiUtcTimestamp, GetChildTasksRecursively, GetProgress,
+    GetReportActivities, GetResultActivities, GetTaskMetadata,
+};
+pub use artifacts::{
+    GetReportArtifact, GetResultArtifact, IsRiskyAnalysisArtifact, QueryTaskArtifact,
+};
+pub use completion::{GetCompleted, GetCompletedWithMetadata, GetPending};
+pub use hashes::{IsBlockedFileHash, QueryFileHash};
+pub use iocs::{CreateIocFromResult, GetIocMetadata, GetIocReport, GetNetworkIocs};
+pub use reports::{
+    ExportReport, GetCompletedExportedReports, GetExportedReport, GetResult, GetResults,
+    ResultsFormat,
+};
+pub use session::{Login, Ping};
+pub use submit::{SubmitFile, SubmitUrl};
+
+/// An HTTP request method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum HttpMethod {
+    /// GET: parameters in the query string.
+    Get,
+    /// POST: parameters in the body.
+    Post,
+}
+
+impl HttpMethod {
+    /// `GET` or `POST`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Get => "GET",
+            Self::Post => "POST",
+        }
+    }
+}
+
+/// Which HTTP methods the reference allows for a method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Allowed {
+    /// GET only.
+    Get,
+    /// POST only.
+    Post,
+    /// Either.
+    GetOrPost,
+}
+
+/// What a successful response body is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum ResponseKind {
+    /// A JSON envelope.
+    Envelope,
+    /// The file itself (failures by HTTP status or envelope).
+    Raw,
+}
+
+/// How the body of a POST is encoded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum BodyKind {
+    /// `application/x-www-form-urlencoded`.
+    Form,
+    /// `multipart/form-data` (file parts).
+    Multipart,
+}
+
+/// Receives a request's parameters. Implemented by the query-string,
+/// form-body and multipart encoders, and by tests.
+pub trait Params {
+    /// A text parameter.
+    fn text(&mut self, name: &'static str, value: &str);
+    /// A parameter written by `Display` (numbers, UUIDs, enums, times).
+    fn display(&mut self, name: &'static str, value: &dyn fmt::Display);
+    /// One of the reference's "FILE parameters" holding text: a multipart
+    /// part whose file name is its field name.
+    fn file_text(&mut self, name: &'static str, value: &str);
+    /// A FILE parameter holding lines (`password_candidates`).
+    fn file_lines(&mut self, name: &'static str, lines: &[&str]);
+}
+
+/// A 0/1 flag as the API writes booleans.
+#[derive(Clone, Copy, Debug)]
+pub struct Flag(pub bool);
+
+impl fmt::Display for Flag {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.0 { "1" } else { "0" })
+    }
+}
+
+pub(crate) fn opt_flag(p: &mut dyn Params, name: &'static str, v: Option<bool>) {
+    if let Some(v) = v {
+        p.display(name, &Flag(v));
+    }
+}
+
+pub(crate) fn opt_display<T: fmt::Display>(p: &mut dyn Params, name: &'static str, v: Option<T>) {
+    if let Some(v) = v {
+        p.display(name, &v);
+    }
+}
+
+pub(crate) fn opt_text(p: &mut dyn Params, name: &'static str, v: Option<&str>) {
+    if let Some(v) = v {
+        p.text(name, v);
+    }
+}
+
+/// Longest free-text parameter accepted (file names, environment names...).
+pub const TEXT_PARAM_CAPACITY: usize = 4096;
+
+/// Checks a free-text parameter: at most [`TEXT_PARAM_CAPACITY`] bytes and
+/// no control characters other than tab.
+pub fn check_text(param: &'static str, v: &str) -> Result<(), Error> {
+    if v.len() > TEXT_PARAM_CAPACITY {
+        return Err(Error::InvalidParam {
+            param,
+            reason: "longer than 4096 bytes",
+        });
+    }
+    if v.chars().any(|c| c.is_control() && c != '\t') {
+        return Err(Error::InvalidParam {
+            param,
+            reason: "contains control characters",
+        });
+    }
+    Ok(())
+}
+
+pub(crate) fn check_opt_text(param: &'static str, v: Option<&str>) -> Result<(), Error> {
+    v.map_or(Ok(()), |v| check_text(param, v))
+}
+
+/// Checks `password_protected`: ASCII, at most 128 characters.
+pub(crate) fn check_zip_password(v: Option<&str>) -> Result<(), Error> {
+    match v {
+        Some(p)
+            if p.is_empty()
+                || p.len() > 128
+                || !p.bytes().all(|b| b.is_ascii_graphic() || b == b' ') =>
+        {
+            Err(Error::InvalidParam {
+                param: "password_protected",
+                reason: "must be 1..=128 printable ASCII characters",
+            })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A method of the Analyst API.
+pub trait Request {
+    /// The method's name in the reference (`submit_file`, `login`, ...).
+    const NAME: &'static str;
+    /// The URL path without format suffix.
+    const PATH: &'static str;
+    /// Whether the path takes a `.json`-style format suffix.
+    const FORMAT_SUFFIX: bool;
+    /// Which HTTP methods the reference allows.
+    const ALLOWED: Allowed;
+    /// What a success looks like.
+    const RESPONSE: ResponseKind;
+    /// Whether the reference requires `api_token` for every licence
+    /// (false where it says "required for some license types").
+    const NEEDS_TOKEN: bool = true;
+    /// Decoder of the envelope's `data` for this method.
+    type Response: crate::envelope::DataDecoder + Default;
+
+    /// Refuses invalid parameters, naming the first bad one.
+    fn validate(&self) -> Result<(), Error>;
+
+    /// Writes every parameter that is set (credentials excluded).
+    fn params(&self, p: &mut dyn Params);
+
+    /// The suffix to send, if any (`json` for envelope methods).
+    fn format(&self) -> Option<crate::types::Format> {
+        if Self::FORMAT_SUFFIX {
+            Some(crate::types::Format::Json)
+        } else {
+            None
+        }
+    }
+
+    /// The response kind for this request's chosen format.
+    fn response_kind(&self) -> ResponseKind {
+        Self::RESPONSE
+    }
+
+    /// How a POST body is encoded.
+    fn body_kind(&self) -> BodyKind {
+        BodyKind::Form
+    }
+
+    /// Length of the sample uploaded as the `file` part, if any.
+    fn upload_len(&self) -> Option<u64> {
+        None
+    }
+
+    /// The HTTP method sent by default: GET for reads (like the official
+    /// client), POST where the reference requires it or a body is needed.
+    fn preferred_method(&self) -> HttpMethod {
+        match Self::ALLOWED {
+            Allowed::Get | Allowed::GetOrPost => HttpMethod::Get,
+            Allowed::Post => HttpMethod::Post,
+        }
+    }
+}
+
+/// Parses a parameter from text, naming it in the error: the way a CLI or
+/// config file turns user input into the typed fields.
+pub fn parse_param<T: core::str::FromStr>(param: &'static str, s: &str) -> Result<T, Error> {
+    s.parse().map_err(|_| Error::InvalidParam {
+        param,
+        reason: "not a valid value",
+    })
+}
+
+/// Defines a request whose only parameters are a task `uuid` and
+/// `allow_datacenter_redirect`, as many read methods are.
+macro_rules! uuid_request {
+    ($(#[$m:meta])* $name:ident, $wire:literal, $path:literal, $allowed:expr, $resp:ty, token: $tok:expr) => {
+        $(#[$m])*
+        #[derive(Clone, Copy, Debug)]
+        pub struct $name {
+            /// The task's UUID.
+            pub uuid: crate::types::Uuid,
+            /// `false` stops redirection to another datacenter (default true).
+            pub allow_datacenter_redirect: Option<bool>,
+        }
+
+        impl $name {
+            /// A request for task `uuid`.
+            pub fn new(uuid: crate::types::Uuid) -> Self {
+                Self { uuid, allow_datacenter_redirect: None }
+            }
+        }
+
+        impl crate::request::Request for $name {
+            const NAME: &'static str = $wire;
+            const PATH: &'static str = $path;
+            const FORMAT_SUFFIX: bool = true;
+            const ALLOWED: crate::request::Allowed = $allowed;
+            const RESPONSE: crate::request::ResponseKind = crate::request::ResponseKind::Envelope;
+            const NEEDS_TOKEN: bool = $tok;
+            type Response = $resp;
+
+            fn validate(&self) -> Result<(), crate::error::Error> {
+                Ok(())
+            }
+
+            fn params(&self, p: &mut dyn crate::request::Params) {
+                p.display("uuid", &self.uuid);
+                crate::request::opt_flag(p, "allow_datacenter_redirect", self.allow_datacenter_redirect);
+            }
+        }
+    };
+}
+pub(crate) use uuid_request;

@@ -1,0 +1,414 @@
+//! Whole responses: HTTP head and framing, then either a JSON envelope
+//! decoded in units ([`EnvelopeResponse`]) or a raw download passed through
+//! in pieces ([`RawResponse`]), with failures turned into typed errors.
+
+use crate::envelope::{DataDecoder, EnvelopeDecoder, Step, UnitBuffer};
+use crate::error::Error;
+use crate::http::{ContentType, Event, ResponseDecoder, ResponseHead};
+use crate::json::Reader;
+use crate::responses::NoData;
+
+/// Largest body accepted for an envelope unless set otherwise (the body is
+/// streamed, so this bounds time, not memory).
+pub const DEFAULT_ENVELOPE_LIMIT: u64 = 256 * 1024 * 1024;
+
+/// What an HTTP status means when no envelope explains it.
+pub fn status_meaning(status: u16) -> &'static str {
+    match status {
+        300..=399 => "redirect (follow Location)",
+        400 => "Bad Request",
+        401 => "Unauthorized: access to the service was denied",
+        403 => "Forbidden",
+        404 => "Not Found: the requested item is not available",
+        405 => "Method Not Allowed",
+        410 => "Gone: the item is no longer available",
+        412 => "Precondition Failed: the task uuid is not valid",
+        413 => "Request Entity Too Large",
+        422 => "Unprocessable Entity: an identifier is not valid",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ if (500..600).contains(&status) => "server error",
+        _ => "unexpected status",
+    }
+}
+
+/// What a response reader found.
+#[derive(Debug, PartialEq)]
+pub enum Progress<T> {
+    /// More bytes are needed.
+    NeedMore,
+    /// The response head is complete (inspect it with `head()`).
+    Head,
+    /// A value: a list entry, or a piece of a download.
+    Item(T),
+    /// The response is complete.
+    Done,
+}
+
+/// Reads a response whose body is a JSON envelope decoded by `D`, using a
+/// unit buffer of `N` bytes (the largest member or list entry it can hold).
+#[derive(Debug)]
+pub struct EnvelopeResponse<D: DataDecoder, const N: usize> {
+    http: ResponseDecoder,
+    head: Option<ResponseHead>,
+    env: EnvelopeDecoder<D>,
+    units: UnitBuffer<N>,
+    sniffed: bool,
+    env_done: bool,
+    http_done: bool,
+}
+
+impl<D: DataDecoder + Default, const N: usize> Default for EnvelopeResponse<D, N> {
+    fn default() -> Self {
+        Self::new(D::default())
+    }
+}
+
+impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
+    /// A reader before the response's first byte.
+    pub fn new(data: D) -> Self {
+        Self::with_limit(data, DEFAULT_ENVELOPE_LIMIT)
+    }
+
+    /// A reader that refuses bodies over `limit` bytes.
+    pub fn with_limit(data: D, limit: u64) -> Self {
+        Self {
+            http: ResponseDecoder::new().with_body_limit(limit),
+            head: None,
+            env: EnvelopeDecoder::new(data),
+            units: UnitBuffer::default(),
+            sniffed: false,
+            env_done: false,
+            http_done: false,
+        }
+    }
+
+    /// The head, once read.
+    pub fn head(&self) -> Option<&ResponseHead> {
+        self.head.as_ref()
+    }
+
+    /// Whether the connection can be reused after this response.
+    pub fn keep_alive(&self) -> bool {
+        self.head.as_ref().is_some_and(|h| h.keep_alive)
+    }
+
+    /// Feeds bytes read from the connection; returns how many were
+    /// consumed and what was found. Pass unconsumed bytes again with more.
+    pub fn feed(&mut self, input: &[u8]) -> Result<(usize, Progress<D::Item>), Error> {
+        let mut used = 0usize;
+        loop {
+            if self.env_done && self.http_done {
+                return Ok((used, Progress::Done));
+            }
+            // Decode what the unit buffer holds before taking more bytes.
+            if self.head.is_some() && !self.env_done && self.sniffed {
+                match self.units.decode(&mut self.env)? {
+                    Step::Item(item) => return Ok((used, Progress::Item(item))),
+                    Step::Done => {
+                        self.env_done = true;
+                        continue;
+                    }
+                    Step::NeedMore => {
+                        if self.http_done {
+                            return Err(Error::json(
+                                "envelope",
+                                crate::error::JsonError::Syntax("more JSON before the body ended"),
+                            ));
+                        }
+                    }
+                }
+            }
+            let rest = input.get(used..).unwrap_or(&[]);
+            let room = if self.env_done {
+                usize::MAX
+            } else {
+                self.units.space()
+            };
+            let (n, ev) = self.http.decode(rest, room)?;
+            used = used.saturating_add(n);
+            match ev {
+                Event::NeedMore => return Ok((used, Progress::NeedMore)),
+                Event::Head(head) => {
+                    if head.status == 413 {
+                        return Err(Error::PayloadTooLarge);
+                    }
+                    self.head = Some(head);
+                    return Ok((used, Progress::Head));
+                }
+                Event::Body(bytes) => {
+                    if self.env_done {
+                        if !bytes.trim_ascii().is_empty() {
+                            return Err(Error::json(
+                                "envelope",
+                                crate::error::JsonError::TrailingData,
+                            ));
+                        }
+                        continue;
+                    }
+                    self.units.push(bytes);
+                    self.sniff()?;
+                }
+                Event::End => {
+                    self.http_done = true;
+                    if !self.sniffed {
+                        self.sniffed = true;
+                        return Err(self.not_envelope());
+                    }
+                }
+            }
+        }
+    }
+
+    /// The connection closed: ends a close-delimited body.
+    pub fn close(&mut self) -> Result<Progress<D::Item>, Error> {
+        self.http.close()?;
+        self.http_done = true;
+        if !self.sniffed {
+            return Err(self.not_envelope());
+        }
+        let (_, p) = self.feed(&[])?;
+        Ok(p)
+    }
+
+    /// The decoded data, after [`Progress::Done`]: a failure envelope is
+    /// [`Error::Api`].
+    pub fn finish(self) -> Result<D::Output, Error> {
+        if !self.http_done {
+            return Err(Error::WorkflowMisuse("finish before the response ended"));
+        }
+        self.env.finish()
+    }
+
+    fn not_envelope(&self) -> Error {
+        let (status, content_type) = self
+            .head
+            .as_ref()
+            .map_or((0, ContentType::Missing), |h| (h.status, h.content_type));
+        if status >= 300 {
+            Error::HttpStatus {
+                status,
+                meaning: status_meaning(status),
+            }
+        } else {
+            Error::NotAnEnvelope {
+                status,
+                content_type,
+            }
+        }
+    }
+
+    fn sniff(&mut self) -> Result<(), Error> {
+        if self.sniffed {
+            return Ok(());
+        }
+        match self.units.held().iter().find(|b| !b.is_ascii_whitespace()) {
+            None => Ok(()),
+            Some(b'{') => {
+                self.sniffed = true;
+                Ok(())
+            }
+            Some(_) => {
+                self.sniffed = true;
+                Err(self.not_envelope())
+            }
+        }
+    }
+}
+
+/// What a raw download yields.
+#[derive(Debug, PartialEq)]
+pub enum RawEvent<'a> {
+    /// More bytes are needed.
+    NeedMore,
+    /// The head says a download follows (inspect it with `head()`).
+    Head,
+    /// The next bytes of the download (a sub-slice of the input).
+    Data(&'a [u8]),
+    /// The download is complete.
+    Done,
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum RawMode {
+    Head,
+    /// Buffering the start of a JSON body to see whether it is a failure
+    /// envelope.
+    Sniff,
+    Download,
+    Envelope,
+}
+
+/// Reads a raw download (artifact, PDF report, exported report, IOC
+/// report). Documented failure statuses (401, 404, 410, 412, 413, 422) and
+/// 5xx become [`Error::HttpStatus`]; a failure envelope becomes
+/// [`Error::Api`].
+#[derive(Debug)]
+pub struct RawResponse {
+    http: ResponseDecoder,
+    head: Option<ResponseHead>,
+    mode: RawMode,
+    env: EnvelopeDecoder<NoData>,
+    units: UnitBuffer<512>,
+}
+
+impl Default for RawResponse {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn envelope_key(held: &[u8]) -> Option<bool> {
+    let mut r = Reader::new(held);
+    match r.peek() {
+        Ok(b'{') => {}
+        Ok(_) => return Some(false),
+        Err(_) => return None,
+    }
+    let _ = r.expect(b'{', "body", "'{'");
+    match r.key("body") {
+        Ok(k) => Some(matches!(k.as_str(), "success" | "error_code" | "error")),
+        Err(crate::json::Fail::Incomplete) => None,
+        Err(_) => Some(false),
+    }
+}
+
+impl RawResponse {
+    /// A reader before the response's first byte.
+    pub fn new() -> Self {
+        Self {
+            http: ResponseDecoder::new(),
+            head: None,
+            mode: RawMode::Head,
+            env: EnvelopeDecoder::new(NoData),
+            units: UnitBuffer::default(),
+        }
+    }
+
+    /// The head, once read: `filename` holds the download's name.
+    pub fn head(&self) -> Option<&ResponseHead> {
+        self.head.as_ref()
+    }
+
+    /// Whether the connection can be reused after this response.
+    pub fn keep_alive(&self) -> bool {
+        self.head.as_ref().is_some_and(|h| h.keep_alive)
+    }
+
+    /// Feeds bytes read from the connection.
+    pub fn feed<'a>(&mut self, input: &'a [u8]) -> Result<(usize, RawEvent<'a>), Error> {
+        let mut used = 0usize;
+        loop {
+            let rest = input.get(used..).unwrap_or(&[]);
+            let room = match self.mode {
+                RawMode::Download | RawMode::Head => usize::MAX,
+                RawMode::Sniff | RawMode::Envelope => self.units.space(),
+            };
+            let (n, ev) = self.http.decode(rest, room)?;
+            used = used.saturating_add(n);
+            match ev {
+                Event::NeedMore => return Ok((used, RawEvent::NeedMore)),
+                Event::Head(head) => {
+                    let status = head.status;
+                    let json = head.content_type == ContentType::Json;
+                    self.head = Some(head);
+                    if status == 413 {
+                        return Err(Error::PayloadTooLarge);
+                    }
+                    self.mode = if json {
+                        RawMode::Sniff
+                    } else if (200..300).contains(&status) {
+                        RawMode::Download
+                    } else {
+                        return Err(Error::HttpStatus {
+                            status,
+                            meaning: status_meaning(status),
+                        });
+                    };
+                    if self.mode == RawMode::Download {
+                        return Ok((used, RawEvent::Head));
+                    }
+                }
+                Event::Body(bytes) => match self.mode {
+                    RawMode::Download => return Ok((used, RawEvent::Data(bytes))),
+                    RawMode::Sniff | RawMode::Envelope => {
+                        self.units.push(bytes);
+                        if self.mode == RawMode::Sniff {
+                            match envelope_key(self.units.held()) {
+                                None => {}
+                                Some(true) => self.mode = RawMode::Envelope,
+                                Some(false) => return self.json_download(used),
+                            }
+                        }
+                        if self.mode == RawMode::Envelope {
+                            if let Step::Done = self.units.decode(&mut self.env)? {
+                                return Err(self.envelope_error());
+                            }
+                        }
+                    }
+                    RawMode::Head => {}
+                },
+                Event::End => {
+                    return match self.mode {
+                        RawMode::Envelope | RawMode::Sniff => {
+                            let _ = self.units.decode(&mut self.env);
+                            Err(self.envelope_error())
+                        }
+                        _ => Ok((used, RawEvent::Done)),
+                    };
+                }
+            }
+        }
+    }
+
+    /// The connection closed: ends a close-delimited download.
+    pub fn close(&mut self) -> Result<(), Error> {
+        self.http.close()
+    }
+
+    fn json_download(&mut self, used: usize) -> Result<(usize, RawEvent<'static>), Error> {
+        // A JSON document that is not an envelope is the download itself;
+        // what was buffered to tell is handed out first via `buffered()`.
+        let status = self.head.as_ref().map_or(0, |h| h.status);
+        if !(200..300).contains(&status) {
+            return Err(Error::HttpStatus {
+                status,
+                meaning: status_meaning(status),
+            });
+        }
+        self.mode = RawMode::Download;
+        Ok((used, RawEvent::Head))
+    }
+
+    /// Bytes of the download that were held back while telling a JSON
+    /// download from a failure envelope; write them before the next
+    /// [`RawEvent::Data`]. Empty otherwise. Calling it drains them.
+    pub fn take_buffered(&mut self, out: &mut [u8]) -> usize {
+        let held = self.units.held();
+        let n = held.len().min(out.len());
+        if let (Some(d), Some(s)) = (out.get_mut(..n), held.get(..n)) {
+            d.copy_from_slice(s);
+        }
+        let mut rest = UnitBuffer::default();
+        rest.push(self.units.held().get(n..).unwrap_or(&[]));
+        self.units = rest;
+        n
+    }
+
+    fn envelope_error(&mut self) -> Error {
+        let status = self.head.as_ref().map_or(0, |h| h.status);
+        let env = core::mem::replace(&mut self.env, EnvelopeDecoder::new(NoData));
+        match env.finish() {
+            Err(e @ Error::Api(_)) => e,
+            _ if !(200..300).contains(&status) => Error::HttpStatus {
+                status,
+                meaning: status_meaning(status),
+            },
+            Ok(()) => Error::BadEnvelope("a download answered with a success envelope"),
+            Err(e) => e,
+        }
+    }
+}

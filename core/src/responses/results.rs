@@ -1,0 +1,230 @@
+//! `get_results`, `get_result`, and the submit methods (whose answer
+//! includes the result when one exists).
+
+use heapless::{String, Vec};
+
+use super::{need, opt, NAME_CAPACITY, TEXT_CAPACITY};
+use crate::envelope::{DataDecoder, Field};
+use crate::error::{Error, JsonError};
+use crate::json::{Fail, Reader};
+use crate::types::{Timestamp, Uuid};
+
+/// A result's scalar members.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct AnalysisResult {
+    /// 0..=100; 70 and above is malicious by the usual reading.
+    pub score: Option<i32>,
+    /// When the task was submitted.
+    pub submission: Option<Timestamp>,
+    /// When the file was last submitted.
+    pub last_submission_timestamp: Option<Timestamp>,
+    /// The threat's name.
+    pub threat: Option<String<TEXT_CAPACITY>>,
+    /// The threat's class.
+    pub threat_class: Option<String<TEXT_CAPACITY>>,
+    /// Whether a detailed `report` was present (it is skipped, whatever its
+    /// size; fetch it as a PDF or with a std transport when needed).
+    pub has_report: bool,
+}
+
+/// A list entry of a result.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ResultItem {
+    /// An entry of `malicious_activity`.
+    MaliciousActivity(String<TEXT_CAPACITY>),
+    /// An entry of `errors`.
+    Error(String<TEXT_CAPACITY>),
+    /// An entry of `reports`.
+    Report(ReportRef),
+    /// An entry of `activity_to_mitre_techniques`.
+    MitreTechniques {
+        /// The activity.
+        activity: String<TEXT_CAPACITY>,
+        /// MITRE ATT&CK technique ids.
+        techniques: Vec<String<NAME_CAPACITY>, 16>,
+    },
+}
+
+/// An entry of a result's `reports`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReportRef {
+    /// The report's UUID.
+    pub report_uuid: Uuid,
+    /// How relevant the report is.
+    pub relevance: f64,
+    /// What the report is.
+    pub description: Option<String<TEXT_CAPACITY>>,
+    /// Versions it can be fetched in.
+    pub report_versions: Vec<String<NAME_CAPACITY>, 8>,
+}
+
+/// Reads a result member into `out`; `None` if `key` is not one.
+fn result_field(
+    out: &mut AnalysisResult,
+    key: &str,
+    r: &mut Reader<'_>,
+) -> Result<Option<Field>, Fail> {
+    Ok(Some(match key {
+        "score" => {
+            out.score = opt(r, |r| r.int("score"))?;
+            Field::Read
+        }
+        "submission" => {
+            out.submission = opt(r, |r| r.timestamp("submission"))?;
+            Field::Read
+        }
+        "last_submission_timestamp" => {
+            out.last_submission_timestamp = opt(r, |r| r.timestamp("last_submission_timestamp"))?;
+            Field::Read
+        }
+        "threat" => {
+            out.threat = opt(r, |r| r.string("threat"))?;
+            Field::Read
+        }
+        "threat_class" => {
+            out.threat_class = opt(r, |r| r.string("threat_class"))?;
+            Field::Read
+        }
+        "report" => {
+            out.has_report = true;
+            Field::Skip
+        }
+        "malicious_activity" => Field::List("malicious_activity"),
+        "errors" => Field::List("errors"),
+        "reports" => Field::List("reports"),
+        "activity_to_mitre_techniques" => Field::Map("activity_to_mitre_techniques"),
+        _ => return Ok(None),
+    }))
+}
+
+fn result_element(
+    list: &'static str,
+    key: Option<&str>,
+    r: &mut Reader<'_>,
+) -> Result<ResultItem, Fail> {
+    Ok(match list {
+        "malicious_activity" => ResultItem::MaliciousActivity(r.string(list)?),
+        "errors" => ResultItem::Error(r.string(list)?),
+        "reports" => {
+            let (mut uuid, mut relevance, mut description, mut versions) =
+                (None, None, None, Vec::new());
+            r.object(list, |r, k| {
+                match k {
+                    "report_uuid" => uuid = Some(r.uuid("reports[].report_uuid")?),
+                    "relevance" => relevance = Some(r.float("reports[].relevance")?),
+                    "description" => description = opt(r, |r| r.string("reports[].description"))?,
+                    "report_versions" => versions = r.string_list("reports[].report_versions")?,
+                    _ => r.skip(list)?,
+                }
+                Ok(())
+            })?;
+            ResultItem::Report(ReportRef {
+                report_uuid: super::need_in(uuid, "reports[].report_uuid")?,
+                relevance: relevance.unwrap_or(0.0),
+                description,
+                report_versions: versions,
+            })
+        }
+        "activity_to_mitre_techniques" => {
+            let mut activity = String::new();
+            activity.push_str(key.unwrap_or("")).map_err(|_| {
+                Fail::json(
+                    list,
+                    JsonError::TooLong {
+                        capacity: TEXT_CAPACITY,
+                    },
+                )
+            })?;
+            ResultItem::MitreTechniques {
+                activity,
+                techniques: r.string_list(list)?,
+            }
+        }
+        _ => return Err(Fail::json(list, JsonError::WrongType("no entries"))),
+    })
+}
+
+/// Decodes `get_results` / `get_result` data.
+#[derive(Debug, Default)]
+pub struct ResultDecoder(AnalysisResult);
+
+impl DataDecoder for ResultDecoder {
+    type Item = ResultItem;
+    type Output = AnalysisResult;
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        Ok(result_field(&mut self.0, key, r)?.unwrap_or(Field::Skip))
+    }
+
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<ResultItem, Fail> {
+        result_element(list, key, r)
+    }
+
+    fn finish(&mut self) -> Result<AnalysisResult, Error> {
+        need(self.0.score, "score")?;
+        Ok(core::mem::take(&mut self.0))
+    }
+}
+
+/// What a submission returns.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Submission {
+    /// The task's UUID: the handle for everything that follows.
+    pub task_uuid: Uuid,
+    /// When it was submitted.
+    pub submission_timestamp: Option<Timestamp>,
+    /// When the task's data expires.
+    pub expires: Option<Timestamp>,
+    /// The existing result, when the file or URL was already analysed
+    /// (`score` set).
+    pub result: AnalysisResult,
+}
+
+/// Decodes `submit_file` / `submit_url` data.
+#[derive(Debug, Default)]
+pub struct SubmitDecoder {
+    task_uuid: Option<Uuid>,
+    submission_timestamp: Option<Timestamp>,
+    expires: Option<Timestamp>,
+    result: AnalysisResult,
+}
+
+impl DataDecoder for SubmitDecoder {
+    type Item = ResultItem;
+    type Output = Submission;
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        match key {
+            "task_uuid" => self.task_uuid = Some(r.uuid("task_uuid")?),
+            "submission_timestamp" => {
+                self.submission_timestamp = opt(r, |r| r.timestamp("submission_timestamp"))?
+            }
+            "expires" => self.expires = opt(r, |r| r.timestamp("expires"))?,
+            _ => return Ok(result_field(&mut self.result, key, r)?.unwrap_or(Field::Skip)),
+        }
+        Ok(Field::Read)
+    }
+
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<ResultItem, Fail> {
+        result_element(list, key, r)
+    }
+
+    fn finish(&mut self) -> Result<Submission, Error> {
+        Ok(Submission {
+            task_uuid: need(self.task_uuid, "task_uuid")?,
+            submission_timestamp: self.submission_timestamp,
+            expires: self.expires,
+            result: core::mem::take(&mut self.result),
+        })
+    }
+}

@@ -1,0 +1,340 @@
+//! UTC timestamps in the API's two formats.
+
+use core::fmt;
+use core::str::FromStr;
+
+/// A UTC time with one-second resolution, in one of the API's formats:
+/// `YYYY-MM-DD` ([`Timestamp::date`]) or `YYYY-MM-DD HH:MM:SS`.
+///
+/// Ordered by the instant it names; a date means its midnight.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Timestamp {
+    unix: i64,
+    date_only: bool,
+}
+
+/// Why a string or number is not a [`Timestamp`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidTimestamp;
+
+impl fmt::Display for InvalidTimestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not a timestamp ('YYYY-MM-DD' or 'YYYY-MM-DD HH:MM:SS', years 1970..=9999)")
+    }
+}
+
+const MAX_UNIX: i64 = 253_402_300_799; // 9999-12-31 23:59:59
+
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
+// Callers pass years 1970..=9999, so no step can overflow.
+#[allow(clippy::arithmetic_side_effects)]
+fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[allow(clippy::arithmetic_side_effects)] // days of years 1970..=9999
+fn civil_from_days(z: i64) -> (i64, i64, i64) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let y = yoe + era * 400;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (if m <= 2 { y + 1 } else { y }, m, d)
+}
+
+#[allow(clippy::arithmetic_side_effects)] // remainders by non-zero constants
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ => 28,
+    }
+}
+
+fn digits(b: &[u8]) -> Option<i64> {
+    let mut v: i64 = 0;
+    for &c in b {
+        if !c.is_ascii_digit() {
+            return None;
+        }
+        v = v
+            .checked_mul(10)?
+            .checked_add(i64::from(c.saturating_sub(b'0')))?;
+    }
+    Some(v)
+}
+
+#[allow(clippy::arithmetic_side_effects)] // values are range-checked first
+impl Timestamp {
+    /// The time `unix` seconds after 1970-01-01 00:00:00 UTC, written in
+    /// the `YYYY-MM-DD HH:MM:SS` form.
+    pub fn from_unix(unix: i64) -> Result<Self, InvalidTimestamp> {
+        if !(0..=MAX_UNIX).contains(&unix) {
+            return Err(InvalidTimestamp);
+        }
+        Ok(Self {
+            unix,
+            date_only: false,
+        })
+    }
+
+    /// A date (midnight UTC), written as `YYYY-MM-DD`.
+    pub fn date(year: u16, month: u8, day: u8) -> Result<Self, InvalidTimestamp> {
+        Self::from_parts(year, month, day, 0, 0, 0).map(|t| Self {
+            date_only: true,
+            ..t
+        })
+    }
+
+    /// A date and time, written as `YYYY-MM-DD HH:MM:SS`.
+    pub fn from_parts(
+        year: u16,
+        month: u8,
+        day: u8,
+        hour: u8,
+        minute: u8,
+        second: u8,
+    ) -> Result<Self, InvalidTimestamp> {
+        let (y, m, d) = (i64::from(year), i64::from(month), i64::from(day));
+        if !(1970..=9999).contains(&y)
+            || !(1..=12).contains(&m)
+            || d < 1
+            || d > days_in_month(y, m)
+            || hour > 23
+            || minute > 59
+            || second > 59
+        {
+            return Err(InvalidTimestamp);
+        }
+        let unix = days_from_civil(y, m, d) * 86_400
+            + i64::from(hour) * 3600
+            + i64::from(minute) * 60
+            + i64::from(second);
+        Ok(Self {
+            unix,
+            date_only: false,
+        })
+    }
+
+    /// Parses `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (a `T` between date and
+    /// time is accepted too).
+    pub fn parse(s: &str) -> Result<Self, InvalidTimestamp> {
+        let b = s.as_bytes();
+        let (date, time) = match b.len() {
+            10 => (b, None),
+            19 => {
+                let (d, rest) = b.split_at(10);
+                match rest.split_first() {
+                    Some((b' ' | b'T', t)) => (d, Some(t)),
+                    _ => return Err(InvalidTimestamp),
+                }
+            }
+            _ => return Err(InvalidTimestamp),
+        };
+        let field = |from: usize, to: usize, src: &[u8]| src.get(from..to).and_then(digits);
+        if date.get(4) != Some(&b'-') || date.get(7) != Some(&b'-') {
+            return Err(InvalidTimestamp);
+        }
+        let y = field(0, 4, date).ok_or(InvalidTimestamp)?;
+        let m = field(5, 7, date).ok_or(InvalidTimestamp)?;
+        let d = field(8, 10, date).ok_or(InvalidTimestamp)?;
+        let small = |v: i64| u8::try_from(v).map_err(|_| InvalidTimestamp);
+        let year = u16::try_from(y).map_err(|_| InvalidTimestamp)?;
+        match time {
+            None => Self::date(year, small(m)?, small(d)?),
+            Some(t) => {
+                if t.get(2) != Some(&b':') || t.get(5) != Some(&b':') {
+                    return Err(InvalidTimestamp);
+                }
+                let h = field(0, 2, t).ok_or(InvalidTimestamp)?;
+                let mi = field(3, 5, t).ok_or(InvalidTimestamp)?;
+                let se = field(6, 8, t).ok_or(InvalidTimestamp)?;
+                Self::from_parts(
+                    year,
+                    small(m)?,
+                    small(d)?,
+                    small(h)?,
+                    small(mi)?,
+                    small(se)?,
+                )
+            }
+        }
+    }
+
+    /// Seconds since 1970-01-01 00:00:00 UTC.
+    pub const fn unix(&self) -> i64 {
+        self.unix
+    }
+
+    /// True when this is a date written as `YYYY-MM-DD`.
+    pub const fn is_date_only(&self) -> bool {
+        self.date_only
+    }
+
+    /// This instant moved by `seconds`, in the `YYYY-MM-DD HH:MM:SS` form.
+    pub fn add_seconds(&self, seconds: i64) -> Result<Self, InvalidTimestamp> {
+        Self::from_unix(self.unix.checked_add(seconds).ok_or(InvalidTimestamp)?)
+    }
+
+    /// Year, month, day, hour, minute, second.
+    pub fn parts(&self) -> (u16, u8, u8, u8, u8, u8) {
+        let days = self.unix.div_euclid(86_400);
+        let secs = self.unix.rem_euclid(86_400);
+        let (y, m, d) = civil_from_days(days);
+        // In range by construction (1970..=9999).
+        let n = |v: i64| u8::try_from(v).unwrap_or(0);
+        (
+            u16::try_from(y).unwrap_or(0),
+            n(m),
+            n(d),
+            n(secs / 3600),
+            n(secs / 60 % 60),
+            n(secs % 60),
+        )
+    }
+
+    /// Writes the wire form into `buf` and returns it.
+    pub fn encode<'b>(&self, buf: &'b mut [u8; 19]) -> &'b str {
+        let (y, mo, d, h, mi, s) = self.parts();
+        let put2 = |b: &mut [u8], v: u8| {
+            if let [a, c] = b {
+                *a = b'0' + v / 10;
+                *c = b'0' + v % 10;
+            }
+        };
+        let [y0, y1, y2, y3, ..] = buf;
+        *y0 = b'0' + (y / 1000 % 10) as u8;
+        *y1 = b'0' + (y / 100 % 10) as u8;
+        *y2 = b'0' + (y / 10 % 10) as u8;
+        *y3 = b'0' + (y % 10) as u8;
+        buf[4] = b'-';
+        put2(&mut buf[5..7], mo);
+        buf[7] = b'-';
+        put2(&mut buf[8..10], d);
+        let len = if self.date_only {
+            10
+        } else {
+            buf[10] = b' ';
+            put2(&mut buf[11..13], h);
+            buf[13] = b':';
+            put2(&mut buf[14..16], mi);
+            buf[16] = b':';
+            put2(&mut buf[17..19], s);
+            19
+        };
+        core::str::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or("")
+    }
+}
+
+impl PartialOrd for Timestamp {
+    fn partial_cmp(&self, other: &Self) -> Option<core::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Timestamp {
+    fn cmp(&self, other: &Self) -> core::cmp::Ordering {
+        self.unix
+            .cmp(&other.unix)
+            .then(other.date_only.cmp(&self.date_only))
+    }
+}
+
+impl FromStr for Timestamp {
+    type Err = InvalidTimestamp;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Self::parse(s)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut buf = [0u8; 19];
+        f.write_str(self.encode(&mut buf))
+    }
+}
+
+impl fmt::Debug for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Timestamp({self})")
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Timestamp {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        let mut buf = [0u8; 19];
+        defmt::write!(f, "{=str}", self.encode(&mut buf))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    #[test]
+    fn round_trips_both_forms() {
+        for s in [
+            "2020-08-07 00:25:49",
+            "1970-01-01 00:00:00",
+            "9999-12-31 23:59:59",
+            "2024-02-29",
+        ] {
+            assert_eq!(Timestamp::parse(s).unwrap().to_string(), s);
+        }
+        assert_eq!(
+            Timestamp::parse("2020-08-07 00:25:49")
+                .unwrap()
+                .add_seconds(1)
+                .unwrap()
+                .to_string(),
+            "2020-08-07 00:25:50"
+        );
+        assert_eq!(
+            Timestamp::parse("2020-08-07T00:25:49").unwrap().to_string(),
+            "2020-08-07 00:25:49"
+        );
+    }
+
+    #[test]
+    fn refuses_impossible_dates() {
+        for s in [
+            "2023-02-29",
+            "2020-13-01",
+            "2020-00-10",
+            "2020-01-01 24:00:00",
+            "1969-12-31",
+            "2020-1-01",
+            "",
+            "2020-01-01x00:00:00",
+            "+020-01-01",
+        ] {
+            assert!(Timestamp::parse(s).is_err(), "{s}");
+        }
+    }
+
+    #[test]
+    fn unix_matches_known_instants() {
+        assert_eq!(
+            Timestamp::parse("2020-08-07 00:25:49").unwrap().unix(),
+            1_596_759_949
+        );
+        for u in [0i64, 951_782_400, 1_596_759_949, MAX_UNIX] {
+            assert_eq!(Timestamp::from_unix(u).unwrap().unix(), u);
+            let s = Timestamp::from_unix(u).unwrap().to_string();
+            assert_eq!(Timestamp::parse(&s).unwrap().unix(), u);
+        }
+    }
+}

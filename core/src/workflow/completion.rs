@@ -1,0 +1,166 @@
+//! One completion cursor over `get_completed` for every pending task.
+//!
+//! The reference warns that clients polling `get_results` or
+//! `get_progress` per task get blocked; this cursor asks once for all.
+//! Ranges are inclusive and the next call starts at `resume` (else
+//! `before`). Tasks are de-duplicated by UUID against the last `K`
+//! delivered, so a server that repeats the boundary second, or a page
+//! fetched again after a reboot, delivers nothing twice. Saved to a few
+//! bytes after every delivered task, the cursor loses and repeats nothing
+//! across restarts as long as a page holds at most `K` tasks.
+
+use heapless::Deque;
+
+use crate::error::Error;
+use crate::request::{GetCompleted, GetCompletedWithMetadata};
+use crate::responses::CompletionPage;
+use crate::types::{Timestamp, Uuid};
+
+/// Version byte of the saved form.
+pub const CURSOR_VERSION: u8 = 1;
+
+/// When to ask again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum NextPoll {
+    /// More results are ready: ask again now.
+    Now,
+    /// Caught up: ask again after the caller's poll interval.
+    Later,
+}
+
+/// The cursor. `K` UUIDs are remembered for de-duplication.
+#[derive(Clone, Debug)]
+pub struct CompletionCursor<const K: usize = 64> {
+    after: Timestamp,
+    recent: Deque<Uuid, K>,
+}
+
+fn fnv1a(bytes: &[u8]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for &b in bytes {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+impl<const K: usize> CompletionCursor<K> {
+    /// A cursor that reports tasks completed from `start` on.
+    pub fn new(start: Timestamp) -> Self {
+        Self {
+            after: start,
+            recent: Deque::new(),
+        }
+    }
+
+    /// Where the next call starts.
+    pub fn after(&self) -> Timestamp {
+        self.after
+    }
+
+    /// The next `get_completed` call (with scores).
+    pub fn request(&self) -> GetCompleted {
+        GetCompleted {
+            after: self.after,
+            before: None,
+            include_score: Some(true),
+        }
+    }
+
+    /// The next `get_completed_with_metadata` call.
+    pub fn request_with_metadata(&self) -> GetCompletedWithMetadata {
+        GetCompletedWithMetadata {
+            after: self.after,
+            before: None,
+        }
+    }
+
+    /// A task from the current page: true if it is new (deliver it),
+    /// false if it was delivered before.
+    pub fn accept(&mut self, task: Uuid) -> bool {
+        if self.recent.iter().any(|u| *u == task) {
+            return false;
+        }
+        if self.recent.is_full() {
+            self.recent.pop_front();
+        }
+        let _ = self.recent.push_back(task);
+        true
+    }
+
+    /// The page ended (its envelope decoded): move the cursor on. The new
+    /// position never goes back.
+    pub fn page_done(&mut self, page: &CompletionPage) -> NextPoll {
+        let next = page.next_after();
+        let moved = next > self.after;
+        if moved {
+            self.after = next;
+        }
+        if page.more_results_available && moved {
+            NextPoll::Now
+        } else {
+            NextPoll::Later
+        }
+    }
+
+    /// Bytes [`Self::save`] needs at most.
+    pub const SAVED_LEN: usize = 1 + 8 + 2 + 16 * K + 4;
+
+    /// Writes the cursor into `out`; returns the length used.
+    pub fn save(&self, out: &mut [u8]) -> Result<usize, Error> {
+        let n = self.recent.len();
+        let len = 15usize.saturating_add(n.saturating_mul(16));
+        let capacity = out.len();
+        let buf = out
+            .get_mut(..len)
+            .ok_or(Error::BufferTooSmall { capacity })?;
+        let (body, sum) = buf.split_at_mut(len.saturating_sub(4));
+        let (head, uuids) = body.split_at_mut(11);
+        let after = self.after.unix().to_le_bytes();
+        let count = u16::try_from(n).unwrap_or(u16::MAX).to_le_bytes();
+        for (dst, src) in head.iter_mut().zip(
+            [CURSOR_VERSION]
+                .iter()
+                .chain(after.iter())
+                .chain(count.iter()),
+        ) {
+            *dst = *src;
+        }
+        for (slot, u) in uuids.chunks_exact_mut(16).zip(self.recent.iter()) {
+            slot.copy_from_slice(u.as_bytes());
+        }
+        sum.copy_from_slice(&fnv1a(body).to_le_bytes());
+        Ok(len)
+    }
+
+    /// Restores a cursor written by [`Self::save`].
+    pub fn restore(bytes: &[u8]) -> Result<Self, Error> {
+        let (body, sum) = bytes
+            .split_at_checked(bytes.len().checked_sub(4).ok_or(Error::CorruptState)?)
+            .ok_or(Error::CorruptState)?;
+        if fnv1a(body).to_le_bytes() != sum {
+            return Err(Error::CorruptState);
+        }
+        let (head, uuids) = body.split_at_checked(11).ok_or(Error::CorruptState)?;
+        let [version, a0, a1, a2, a3, a4, a5, a6, a7, n0, n1] =
+            *<&[u8; 11]>::try_from(head).map_err(|_| Error::CorruptState)?;
+        if version != CURSOR_VERSION {
+            return Err(Error::CorruptState);
+        }
+        let after = Timestamp::from_unix(i64::from_le_bytes([a0, a1, a2, a3, a4, a5, a6, a7]))
+            .map_err(|_| Error::CorruptState)?;
+        let n = usize::from(u16::from_le_bytes([n0, n1]));
+        if uuids.len() != n.saturating_mul(16) || n > K {
+            return Err(Error::CorruptState);
+        }
+        let mut recent = Deque::new();
+        for chunk in uuids.chunks_exact(16) {
+            let bytes: [u8; 16] = chunk.try_into().map_err(|_| Error::CorruptState)?;
+            recent
+                .push_back(Uuid::from_bytes(bytes))
+                .map_err(|_| Error::CorruptState)?;
+        }
+        Ok(Self { after, recent })
+    }
+}

@@ -1,0 +1,12 @@
+//! Workflows as pure state machines: they say what to send next and
+//! digest what came back. No I/O; time and randomness are arguments.
+
+mod completion;
+mod hash_first;
+mod retry;
+mod session;
+
+pub use completion::{CompletionCursor, NextPoll, CURSOR_VERSION};
+pub use hash_first::{HashFirst, HashFirstOutcome, Stage};
+pub use retry::{RetryDecision, RetryPolicy, RetryState};
+pub use session::{Session, SessionAction};

@@ -1,0 +1,112 @@
+//! When to try again: exponential back-off with full jitter.
+
+use crate::error::Error;
+
+/// How often and how patiently to retry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: u32,
+    /// Delay cap of the first retry, in milliseconds.
+    pub base_delay_ms: u64,
+    /// Largest delay, in milliseconds.
+    pub max_delay_ms: u64,
+    /// Give up when the next attempt would start later than this many
+    /// milliseconds after the first.
+    pub deadline_ms: u64,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: 6,
+            base_delay_ms: 500,
+            max_delay_ms: 30_000,
+            deadline_ms: 120_000,
+        }
+    }
+}
+
+/// What to do after a failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum RetryDecision {
+    /// Send the same request again at this time (ms, caller's clock).
+    RetryAt(u64),
+    /// Stop and report the error.
+    GiveUp,
+}
+
+/// Retry bookkeeping for one request.
+#[derive(Clone, Copy, Debug)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct RetryState {
+    policy: RetryPolicy,
+    failures: u32,
+    started_ms: Option<u64>,
+}
+
+impl RetryState {
+    /// Fresh state for a request.
+    pub fn new(policy: RetryPolicy) -> Self {
+        Self {
+            policy,
+            failures: 0,
+            started_ms: None,
+        }
+    }
+
+    /// Failures so far.
+    pub fn failures(&self) -> u32 {
+        self.failures
+    }
+
+    /// Whether `err` is worth retrying: 107, HTTP 5xx or 429 without an
+    /// envelope, a body cut short.
+    pub fn is_retryable(err: &Error) -> bool {
+        err.is_retryable()
+    }
+
+    /// A failure at `now_ms`. `retryable` says whether the failure can pass
+    /// (use [`Self::is_retryable`], or `true` for a transport error);
+    /// `random` is any random 32 bits; `hint_ms` is a server's
+    /// `Retry-After`, used as the least delay.
+    pub fn on_failure(
+        &mut self,
+        now_ms: u64,
+        retryable: bool,
+        random: u32,
+        hint_ms: Option<u64>,
+    ) -> RetryDecision {
+        let started = *self.started_ms.get_or_insert(now_ms);
+        self.failures = self.failures.saturating_add(1);
+        if !retryable || self.failures >= self.policy.max_attempts {
+            return RetryDecision::GiveUp;
+        }
+        let exp = self.failures.saturating_sub(1).min(32);
+        let cap = self
+            .policy
+            .base_delay_ms
+            .saturating_mul(1u64.checked_shl(exp).unwrap_or(u64::MAX))
+            .min(self.policy.max_delay_ms);
+        // Full jitter: uniform in [cap/2, cap], so retries spread out but
+        // still back off.
+        let half = cap >> 1;
+        let span = cap.saturating_sub(half).saturating_add(1);
+        let delay = half
+            .saturating_add(u64::from(random).checked_rem(span).unwrap_or(0))
+            .max(hint_ms.unwrap_or(0));
+        let at = now_ms.saturating_add(delay);
+        if at.saturating_sub(started) > self.policy.deadline_ms {
+            return RetryDecision::GiveUp;
+        }
+        RetryDecision::RetryAt(at)
+    }
+
+    /// The request succeeded: forget past failures.
+    pub fn on_success(&mut self) {
+        self.failures = 0;
+        self.started_ms = None;
+    }
+}
