@@ -110,6 +110,12 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
                     Step::Item(item) => return Ok((used, Progress::Item(item))),
                     Step::Done => {
                         self.env_done = true;
+                        if !self.units.held().trim_ascii().is_empty() {
+                            return Err(Error::json(
+                                "envelope",
+                                crate::error::JsonError::TrailingData,
+                            ));
+                        }
                         continue;
                     }
                     Step::NeedMore => {

@@ -473,14 +473,14 @@ fn decode_into<const N: usize>(
     let too_long = JsonError::TooLong { capacity: N };
     if !escaped {
         let s = core::str::from_utf8(raw).map_err(|_| JsonError::InvalidUtf8)?;
-        return out.push_str(s).map_err(|_| too_long);
+        return push_prefix(out, s);
     }
     let mut rest = raw;
     while !rest.is_empty() {
         let run = rest.iter().position(|&b| b == b'\\').unwrap_or(rest.len());
         let (plain, tail) = rest.split_at(run);
         let s = core::str::from_utf8(plain).map_err(|_| JsonError::InvalidUtf8)?;
-        out.push_str(s).map_err(|_| too_long)?;
+        push_prefix(out, s)?;
         let Some((_, tail)) = tail.split_first() else {
             break;
         };
@@ -525,6 +525,20 @@ fn decode_into<const N: usize>(
         out.push(c).map_err(|_| too_long)?;
     }
     Ok(())
+}
+
+/// Appends `s`, or as many whole characters of it as fit and then fails
+/// (the kept start serves messages shown with a "cut" flag).
+fn push_prefix<const N: usize>(out: &mut String<N>, s: &str) -> Result<(), JsonError> {
+    if out.push_str(s).is_ok() {
+        return Ok(());
+    }
+    for c in s.chars() {
+        if out.push(c).is_err() {
+            break;
+        }
+    }
+    Err(JsonError::TooLong { capacity: N })
 }
 
 fn read_u4(b: &[u8]) -> Result<(u32, &[u8]), JsonError> {

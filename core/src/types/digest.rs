@@ -44,6 +44,13 @@ impl<const N: usize> Digest<N> {
     }
 }
 
+impl<const N: usize> core::str::FromStr for Digest<N> {
+    type Err = InvalidDigest;
+    fn from_str(s: &str) -> Result<Self, InvalidDigest> {
+        Self::parse(s)
+    }
+}
+
 impl<const N: usize> fmt::Display for Digest<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut buf = [0u8; 2];

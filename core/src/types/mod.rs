@@ -11,7 +11,8 @@ mod uuid;
 pub use artifact::{check_artifact_name, ArtifactId, InvalidArtifactId, ARTIFACT_NAME_CAPACITY};
 pub use digest::{AnyDigest, Digest, InvalidDigest, Md5, Sha1, Sha256};
 pub use options::{
-    BlockDecision, Direction, Format, HashAlgorithm, Priority, Protocol, ReportType, TaskType,
+    BlockDecision, Direction, Format, HashAlgorithm, InvalidChoice, Priority, Protocol, ReportType,
+    TaskType,
 };
 pub use passwords::{
     InvalidPasswordCandidates, PasswordCandidates, MAX_PASSWORD_CANDIDATES,

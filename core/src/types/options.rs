@@ -30,7 +30,24 @@ macro_rules! wire_enum {
                 f.write_str(self.as_str())
             }
         }
+
+        impl core::str::FromStr for $name {
+            type Err = InvalidChoice;
+            fn from_str(s: &str) -> Result<Self, InvalidChoice> {
+                Self::parse(s).ok_or(InvalidChoice)
+            }
+        }
     };
+}
+
+/// A value outside a closed set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct InvalidChoice;
+
+impl fmt::Display for InvalidChoice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("not one of the allowed values")
+    }
 }
 
 wire_enum! {
@@ -117,5 +134,15 @@ impl Priority {
 impl fmt::Display for Priority {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         self.0.fmt(f)
+    }
+}
+
+impl core::str::FromStr for Priority {
+    type Err = InvalidChoice;
+    fn from_str(s: &str) -> Result<Self, InvalidChoice> {
+        s.parse::<u8>()
+            .ok()
+            .and_then(Self::new)
+            .ok_or(InvalidChoice)
     }
 }

@@ -1,7 +1,14 @@
 //! Helpers shared by the integration tests: drive the encoder and the
 //! decoders the way a transport would, and parse what they wrote with
 //! independent parsers.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use lastline_core::envelope::DataDecoder;
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
@@ -22,7 +29,12 @@ pub fn config() -> ClientConfig<'static> {
 
 /// Writes a request through an output buffer of `chunk` bytes, inserting
 /// `sample` where the encoder asks for the file.
-pub fn encode<R: Request>(req: &R, cfg: &ClientConfig<'_>, sample: &[u8], chunk: usize) -> Result<Vec<u8>, Error> {
+pub fn encode<R: Request>(
+    req: &R,
+    cfg: &ClientConfig<'_>,
+    sample: &[u8],
+    chunk: usize,
+) -> Result<Vec<u8>, Error> {
     let mut enc = RequestEncoder::new(req, cfg, [0x5a; 16])?;
     let mut out = Vec::new();
     let mut buf = vec![0u8; chunk];
@@ -58,7 +70,10 @@ pub struct WireRequest {
 
 impl WireRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn path(&self) -> &str {
@@ -75,14 +90,26 @@ impl WireRequest {
     /// Every parameter: query, form body or multipart parts (text values;
     /// the sample part as bytes under "file").
     pub fn params(&self) -> Vec<(String, Vec<u8>)> {
-        let mut all: Vec<(String, Vec<u8>)> = self.query().into_iter().map(|(k, v)| (k, v.into_bytes())).collect();
+        let mut all: Vec<(String, Vec<u8>)> = self
+            .query()
+            .into_iter()
+            .map(|(k, v)| (k, v.into_bytes()))
+            .collect();
         match self.header("content-type") {
             Some(ct) if ct.starts_with("application/x-www-form-urlencoded") => {
-                all.extend(form_urlencoded::parse(&self.body).into_owned().map(|(k, v)| (k, v.into_bytes())));
+                all.extend(
+                    form_urlencoded::parse(&self.body)
+                        .into_owned()
+                        .map(|(k, v)| (k, v.into_bytes())),
+                );
             }
             Some(ct) if ct.starts_with("multipart/form-data") => {
                 let boundary = multer::parse_boundary(ct).unwrap();
-                all.extend(parse_multipart(&self.body, &boundary).into_iter().map(|p| (p.name, p.data)));
+                all.extend(
+                    parse_multipart(&self.body, &boundary)
+                        .into_iter()
+                        .map(|p| (p.name, p.data)),
+                );
             }
             _ => {}
         }
@@ -93,7 +120,10 @@ impl WireRequest {
 /// Parses a request written by the encoder (head by hand, checked
 /// strictly; body by Content-Length).
 pub fn parse_request(wire: &[u8]) -> WireRequest {
-    let end = wire.windows(4).position(|w| w == b"\r\n\r\n").expect("head end");
+    let end = wire
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("head end");
     let head = std::str::from_utf8(&wire[..end]).unwrap();
     let mut lines = head.split("\r\n");
     let start = lines.next().unwrap();
@@ -108,9 +138,18 @@ pub fn parse_request(wire: &[u8]) -> WireRequest {
         })
         .collect();
     let body = wire[end + 4..].to_vec();
-    let req = WireRequest { method, target, headers, body };
+    let req = WireRequest {
+        method,
+        target,
+        headers,
+        body,
+    };
     match req.header("content-length") {
-        Some(cl) => assert_eq!(cl.parse::<usize>().unwrap(), req.body.len(), "Content-Length matches the body"),
+        Some(cl) => assert_eq!(
+            cl.parse::<usize>().unwrap(),
+            req.body.len(),
+            "Content-Length matches the body"
+        ),
         None => assert!(req.body.is_empty()),
     }
     req
@@ -133,7 +172,11 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
             let name = field.name().unwrap_or("").to_string();
             let filename = field.file_name().map(str::to_string);
             let data = field.bytes().await.unwrap().to_vec();
-            parts.push(Part { name, filename, data });
+            parts.push(Part {
+                name,
+                filename,
+                data,
+            });
         }
         parts
     })
@@ -200,7 +243,10 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
                     Some(c) => pending.extend_from_slice(c),
                     None => {
                         resp.close()?;
-                        let name = resp.head().and_then(|h| h.filename.as_ref()).map(|f| f.to_string());
+                        let name = resp
+                            .head()
+                            .and_then(|h| h.filename.as_ref())
+                            .map(|f| f.to_string());
                         return Ok((name, out));
                     }
                 }
@@ -210,7 +256,10 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
         pending.drain(..n);
         out.extend_from_slice(&data);
         if done {
-            let name = resp.head().and_then(|h| h.filename.as_ref()).map(|f| f.to_string());
+            let name = resp
+                .head()
+                .and_then(|h| h.filename.as_ref())
+                .map(|f| f.to_string());
             return Ok((name, out));
         }
     }
@@ -218,14 +267,20 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
 
 /// An HTTP response with a Content-Length body.
 pub fn http_ok(body: &[u8]) -> Vec<u8> {
-    let mut v = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    let mut v = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
     v.extend_from_slice(body);
     v
 }
 
 /// An HTTP response with a chunked body, cut into chunks of `size`.
 pub fn http_chunked(body: &[u8], size: usize) -> Vec<u8> {
-    let mut v = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n".to_vec();
+    let mut v =
+        b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            .to_vec();
     for c in body.chunks(size.max(1)) {
         v.extend_from_slice(format!("{:x}\r\n", c.len()).as_bytes());
         v.extend_from_slice(c);
@@ -239,6 +294,8 @@ pub fn http_chunked(body: &[u8], size: usize) -> Vec<u8> {
 pub fn catalog() -> serde_json::Value {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/spec/api.json");
     let vendored = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/api.json");
-    let text = std::fs::read_to_string(shared).or_else(|_| std::fs::read_to_string(vendored)).unwrap();
+    let text = std::fs::read_to_string(shared)
+        .or_else(|_| std::fs::read_to_string(vendored))
+        .unwrap();
     serde_json::from_str(&text).unwrap()
 }

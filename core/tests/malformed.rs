@@ -1,0 +1,288 @@
+//! Malformed responses: each gives a typed error that says what was wrong,
+//! never a panic, a hang or a silently cut value.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
+
+mod common;
+
+use common::*;
+use lastline_core::responses::{
+    CompletedDecoder, ResultDecoder, SubmitDecoder, TaskMetadataDecoder,
+};
+use lastline_core::{Error, HttpError, JsonError};
+
+fn ok(body: &str) -> Vec<u8> {
+    http_ok(body.as_bytes())
+}
+
+fn head(h: &str, body: &[u8]) -> Vec<u8> {
+    [h.as_bytes(), body].concat()
+}
+
+type Check = fn(&Error) -> bool;
+
+fn json_kind(e: &Error, want: fn(&JsonError) -> bool) -> bool {
+    matches!(e, Error::Json { kind, .. } if want(kind))
+}
+
+fn cases() -> Vec<(&'static str, Vec<u8>, Check)> {
+    let deep = format!(
+        "{{\"success\":1,\"data\":{{\"score\":1,\"report\":{}{}}}}}",
+        "[".repeat(10_000),
+        "]".repeat(10_000)
+    );
+    let deep_data = format!("{{\"success\":1,\"data\":{}}}", "{\"a\":".repeat(10_000));
+    let long_threat = format!(
+        "{{\"success\":1,\"data\":{{\"score\":1,\"threat\":\"{}\"}}}}",
+        "x".repeat(300)
+    );
+    let html = "<html><body><h1>502 Bad Gateway</h1></body></html>";
+    vec![
+        // Heads.
+        ("empty input", vec![], |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        ("truncated status line", b"HTTP/1.1 20".to_vec(), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        ("truncated head", b"HTTP/1.1 200 OK\r\nContent-Len".to_vec(), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        ("not HTTP", b"SSH-2.0-OpenSSH_9.0\r\n\r\n".to_vec(), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        ("bad status code", b"HTTP/1.1 2x0 OK\r\n\r\n".to_vec(), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        ("header without colon", b"HTTP/1.1 200 OK\r\nBroken header\r\n\r\n".to_vec(), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        ("too many headers", head(&format!("HTTP/1.1 200 OK\r\n{}\r\n", "X-A: b\r\n".repeat(60)), b""), |e| matches!(e, Error::Http(HttpError::TooManyHeaders))),
+        ("non-numeric Content-Length", head("HTTP/1.1 200 OK\r\nContent-Length: ten\r\n\r\n", b""), |e| matches!(e, Error::Http(HttpError::BadContentLength))),
+        ("negative Content-Length", head("HTTP/1.1 200 OK\r\nContent-Length: -5\r\n\r\n", b""), |e| matches!(e, Error::Http(HttpError::BadContentLength))),
+        ("Content-Length over u64", head("HTTP/1.1 200 OK\r\nContent-Length: 99999999999999999999999\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::BadContentLength))),
+        ("enormous Content-Length", head("HTTP/1.1 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::BodyTooLarge { .. }))),
+        ("conflicting Content-Length", head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::ConflictingContentLength))),
+        ("gzip transfer coding", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", b""), |e| matches!(e, Error::Http(HttpError::UnsupportedTransferEncoding))),
+        ("cookie too long", head(&format!("HTTP/1.1 200 OK\r\nSet-Cookie: s={}\r\nContent-Length: 2\r\n\r\n", "a".repeat(600)), b"{}"), |e| matches!(e, Error::Http(HttpError::HeaderTooLong(_)))),
+        ("garbage cookie", head("HTTP/1.1 200 OK\r\nSet-Cookie: ;;;\r\nContent-Length: 2\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        // Framing.
+        ("truncated Content-Length body", head("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"{\"success\":1"), |e| matches!(e, Error::Http(HttpError::TruncatedBody { expected: Some(100), .. }))),
+        ("chunk size not hex", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"zz\r\n{}\r\n0\r\n\r\n"), |e| matches!(e, Error::Http(HttpError::BadChunk(_)))),
+        ("chunk size overflow", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"fffffffffffffffff\r\n"), |e| matches!(e, Error::Http(HttpError::BadChunk(_)))),
+        ("chunk without CRLF after data", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"2\r\n{}XX0\r\n\r\n"), |e| matches!(e, Error::Http(HttpError::BadChunk(_)))),
+        ("chunk line bare LF", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"2\n{}\r\n0\r\n\r\n"), |e| matches!(e, Error::Http(HttpError::BadChunk(_)))),
+        ("endless chunk line", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", &[b'1'; 400]), |e| matches!(e, Error::Http(HttpError::BadChunk(_)))),
+        ("truncated chunked body", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"20\r\n{\"success\": 1, \"data\""), |e| matches!(e, Error::Http(HttpError::TruncatedBody { expected: None, .. }))),
+        // Not an envelope.
+        ("HTML 502 page", head(&format!("HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{html}", html.len()), b""), |e| matches!(e, Error::HttpStatus { status: 502, .. }) && e.is_retryable()),
+        ("HTML 413 page", head("HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: text/html\r\nContent-Length: 30\r\n\r\n<html>413 Too Large</html>    ", b""), |e| matches!(e, Error::PayloadTooLarge)),
+        ("HTML page with 200", head(&format!("HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{html}", html.len()), b""), |e| matches!(e, Error::NotAnEnvelope { status: 200, .. })),
+        ("empty 200 body", head("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", b""), |e| matches!(e, Error::NotAnEnvelope { .. })),
+        ("empty 503 body", head("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n", b""), |e| matches!(e, Error::HttpStatus { status: 503, .. })),
+        ("JSON array", ok("[1, 2]"), |e| matches!(e, Error::NotAnEnvelope { .. })),
+        ("plain text", ok("OK"), |e| matches!(e, Error::NotAnEnvelope { .. })),
+        // Envelope.
+        ("missing success", ok(r#"{"data": {"score": 1}}"#), |e| matches!(e, Error::BadEnvelope(_))),
+        ("success as a string", ok(r#"{"success": "true", "data": {"score": 1}}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
+        ("success is 2", ok(r#"{"success": 2, "data": {"score": 1}}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
+        ("success twice", ok(r#"{"success": 1, "success": 0, "data": {"score": 1}}"#), |e| json_kind(e, |k| matches!(k, JsonError::DuplicateKey))),
+        ("success without data", ok(r#"{"success": 1}"#), |e| matches!(e, Error::BadEnvelope(_))),
+        ("error_code as garbage string", ok(r#"{"success": 0, "error_code": "banana"}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
+        ("error_code as float", ok(r#"{"success": 0, "error_code": 1.5}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
+        ("trailing garbage", ok(r#"{"success": 1, "data": {"score": 1}} xyz"#), |e| json_kind(e, |k| matches!(k, JsonError::TrailingData))),
+        ("two envelopes", ok(r#"{"success": 1, "data": {"score": 1}}{"success": 1}"#), |e| json_kind(e, |k| matches!(k, JsonError::TrailingData))),
+        ("unterminated envelope", ok(r#"{"success": 1, "data": {"score": 1}"#), |e| json_kind(e, |k| matches!(k, JsonError::Syntax(_)))),
+        ("missing colon", ok(r#"{"success" 1}"#), |e| json_kind(e, |k| matches!(k, JsonError::Syntax(_)))),
+        ("trailing comma", ok(r#"{"success": 1, "data": {"score": 1,}}"#), |e| json_kind(e, |k| matches!(k, JsonError::Syntax(_)))),
+        ("single quotes", ok("{'success': 1}"), |e| json_kind(e, |k| matches!(k, JsonError::Syntax(_)))),
+        ("mismatched brackets in skipped value", ok(r#"{"success": 1, "data": {"score": 1, "report": [}}"#), |e| json_kind(e, |k| matches!(k, JsonError::Syntax(_)))),
+        // Values.
+        ("score as a string word", ok(r#"{"success": 1, "data": {"score": "high"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
+        ("score out of range", ok(r#"{"success": 1, "data": {"score": 99999999999999}}"#), |e| json_kind(e, |k| matches!(k, JsonError::NumberOutOfRange))),
+        ("score missing", ok(r#"{"success": 1, "data": {"threat": "x"}}"#), |e| matches!(e, Error::MissingField { field: "score" })),
+        ("threat over capacity", ok(&long_threat), |e| json_kind(e, |k| matches!(k, JsonError::TooLong { capacity: 256 }))),
+        ("threat is a number", ok(r#"{"success": 1, "data": {"score": 1, "threat": 5}}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
+        ("invalid UTF-8 in a string", http_ok(b"{\"success\": 1, \"data\": {\"score\": 1, \"threat\": \"\xff\xfe\"}}"), |e| json_kind(e, |k| matches!(k, JsonError::InvalidUtf8))),
+        ("bad escape", ok(r#"{"success": 1, "data": {"score": 1, "threat": "a\qb"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidEscape))),
+        ("lone surrogate", ok(r#"{"success": 1, "data": {"score": 1, "threat": "\ud800"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidEscape))),
+        ("control character in string", http_ok(b"{\"success\": 1, \"data\": {\"score\": 1, \"threat\": \"a\x01b\"}}"), |e| json_kind(e, |k| matches!(k, JsonError::Syntax(_)))),
+        ("malicious_activity not a list", ok(r#"{"success": 1, "data": {"score": 1, "malicious_activity": "x"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
+        ("reports entry without uuid", ok(r#"{"success": 1, "data": {"score": 1, "reports": [{"relevance": 1}]}}"#), |e| matches!(e, Error::MissingField { .. })),
+        ("reports entry bad uuid", ok(r#"{"success": 1, "data": {"score": 1, "reports": [{"report_uuid": "xyz"}]}}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
+        ("submission bad timestamp", ok(r#"{"success": 1, "data": {"score": 1, "submission": "2020-02-30 00:00:00"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
+        ("10 000-deep nesting in a skipped value", ok(&deep), |e| json_kind(e, |k| matches!(k, JsonError::TooDeep { .. }))),
+        ("10 000-deep nesting as data", ok(&deep_data), |e| json_kind(e, |k| matches!(k, JsonError::TooDeep { .. }))),
+    ]
+}
+
+#[test]
+fn malformed_responses_give_typed_errors() {
+    let cases = cases();
+    assert!(cases.len() >= 40, "{} cases", cases.len());
+    for (name, bytes, check) in cases {
+        for read in [1usize, 7, 4096] {
+            let (res, _) =
+                read_envelope::<ResultDecoder, 512>(ResultDecoder::default(), &bytes, read);
+            match res {
+                Err(e) => {
+                    assert!(
+                        check(&e),
+                        "{name} (reads of {read}): unexpected error {e:?}"
+                    );
+                    assert!(!e.to_string().is_empty());
+                }
+                Ok(v) => panic!("{name}: accepted as {v:?}"),
+            }
+        }
+    }
+}
+
+#[test]
+fn list_specific_malformations() {
+    let cases: Vec<(&str, String, Check)> = vec![
+        ("tasks is a number", r#"{"success":1,"data":{"after":"2020-01-01","before":"2020-01-01","tasks":5}}"#.into(), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
+        ("task uuid too short", r#"{"success":1,"data":{"after":"2020-01-01","before":"2020-01-01","tasks":["abc"]}}"#.into(), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
+        ("map key not a uuid", r#"{"success":1,"data":{"after":"2020-01-01","before":"2020-01-01","tasks":{"abc": 1}}}"#.into(), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
+        ("missing before", r#"{"success":1,"data":{"after":"2020-01-01","tasks":[]}}"#.into(), |e| matches!(e, Error::MissingField { field: "before" })),
+        ("more_results_available is 7", r#"{"success":1,"data":{"after":"2020-01-01","before":"2020-01-01","more_results_available":7,"tasks":[]}}"#.into(), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
+        ("too many input errors", format!(r#"{{"success":1,"data":{{"after":"2020-01-01","before":"2020-01-01","tasks":[{{"task_uuid":"05243bb7443e4bba80a5890969102082","insufficient_task_input_errors":[{}]}}]}}}}"#, ["1001"; 9].join(",")), |e| json_kind(e, |k| matches!(k, JsonError::TooManyItems { capacity: 8 }))),
+    ];
+    for (name, body, check) in cases {
+        let (res, _) = read_envelope::<CompletedDecoder, 256>(
+            CompletedDecoder::default(),
+            &http_ok(body.as_bytes()),
+            3,
+        );
+        let e = res.expect_err(name);
+        assert!(check(&e), "{name}: {e:?}");
+    }
+}
+
+#[test]
+fn a_unit_larger_than_the_buffer_is_reported() {
+    let url = "u".repeat(300);
+    let body = format!(
+        r#"{{"success":1,"data":{{"task_uuid":"05243bb7443e4bba80a5890969102082","url":"http://{url}"}}}}"#
+    );
+    let (res, _) = read_envelope::<TaskMetadataDecoder, 128>(
+        TaskMetadataDecoder::default(),
+        &http_ok(body.as_bytes()),
+        16,
+    );
+    assert_eq!(res.unwrap_err(), Error::BufferTooSmall { capacity: 128 });
+    // With room for the unit it reads.
+    let (res, _) = read_envelope::<TaskMetadataDecoder, 512>(
+        TaskMetadataDecoder::default(),
+        &http_ok(body.as_bytes()),
+        16,
+    );
+    assert_eq!(res.unwrap().url.unwrap().len(), 307);
+}
+
+#[test]
+fn long_error_messages_keep_the_code_and_say_they_were_cut() {
+    let body = format!(
+        r#"{{"success":0,"error_code":107,"error":"{}"}}"#,
+        "m".repeat(1000)
+    );
+    let (res, _) = read_envelope::<SubmitDecoder, 2048>(
+        SubmitDecoder::default(),
+        &http_ok(body.as_bytes()),
+        64,
+    );
+    match res {
+        Err(Error::Api(e)) => {
+            assert!(e.is_retryable());
+            assert!(e.message_truncated);
+            assert_eq!(e.message.len(), 256);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn raw_download_failures_are_typed() {
+    let cases: Vec<(&str, Vec<u8>, Check)> = vec![
+        (
+            "401",
+            head(
+                "HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n\r\n",
+                b"",
+            ),
+            |e| matches!(e, Error::HttpStatus { status: 401, .. }),
+        ),
+        (
+            "404",
+            head(
+                "HTTP/1.1 404 Not Found\r\nContent-Length: 3\r\n\r\n",
+                b"no!",
+            ),
+            |e| matches!(e, Error::HttpStatus { status: 404, .. }),
+        ),
+        ("410", head("HTTP/1.1 410 Gone\r\n\r\n", b""), |e| {
+            matches!(e, Error::HttpStatus { status: 410, .. })
+        }),
+        (
+            "412",
+            head(
+                "HTTP/1.1 412 Precondition Failed\r\nContent-Length: 0\r\n\r\n",
+                b"",
+            ),
+            |e| matches!(e, Error::HttpStatus { status: 412, .. }),
+        ),
+        (
+            "413",
+            head(
+                "HTTP/1.1 413 Too Large\r\nContent-Type: text/html\r\nContent-Length: 0\r\n\r\n",
+                b"",
+            ),
+            |e| matches!(e, Error::PayloadTooLarge),
+        ),
+        (
+            "422",
+            head(
+                "HTTP/1.1 422 Unprocessable Entity\r\nContent-Length: 0\r\n\r\n",
+                b"",
+            ),
+            |e| matches!(e, Error::HttpStatus { status: 422, .. }),
+        ),
+        (
+            "503",
+            head("HTTP/1.1 503 Unavailable\r\nContent-Length: 0\r\n\r\n", b""),
+            |e| matches!(e, Error::HttpStatus { status: 503, .. }) && e.is_retryable(),
+        ),
+        (
+            "failure envelope",
+            http_ok(br#"{"success": 0, "error_code": 106, "error": "no result"}"#),
+            |e| matches!(e, Error::Api(a) if a.code.map(|c| c.number()) == Some(106)),
+        ),
+        (
+            "truncated download",
+            head("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n", b"abc"),
+            |e| matches!(e, Error::Http(HttpError::TruncatedBody { .. })),
+        ),
+    ];
+    for (name, bytes, check) in cases {
+        for read in [1usize, 5, 4096] {
+            let e = read_raw(&bytes, read).expect_err(name);
+            assert!(check(&e), "{name}: {e:?}");
+        }
+    }
+}
+
+#[test]
+fn raw_downloads_arrive_whole_in_any_pieces() {
+    let pdf = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n%%EOF\n";
+    let wire = head(&format!("HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"report.pdf\"\r\nContent-Length: {}\r\n\r\n", pdf.len()), pdf);
+    for read in [1, 3, 4096] {
+        let (name, data) = read_raw(&wire, read).unwrap();
+        assert_eq!(name.as_deref(), Some("report.pdf"));
+        assert_eq!(data, pdf);
+    }
+    // A JSON document that is not an envelope is a download too.
+    let doc = br#"{"indicators": [1, 2, 3]}"#;
+    let wire = http_ok(doc);
+    for read in [1, 4, 4096] {
+        assert_eq!(read_raw(&wire, read).unwrap().1, doc);
+    }
+    // Close-delimited.
+    let wire = head(
+        "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",
+        b"raw bytes \x00\xff",
+    );
+    assert_eq!(read_raw(&wire, 2).unwrap().1, b"raw bytes \x00\xff");
+}
