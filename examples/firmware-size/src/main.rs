@@ -1,0 +1,129 @@
+//! Firmware-shaped use of lastline-core, for measuring flash and RAM (not
+//! for running): hash a captured file, submit it by hash, upload it on
+//! 101, follow the completion cursor, fetch the result summary. The
+//! "network" is a pair of volatile byte functions the optimiser cannot
+//! see through, so every decoder and encoder path stays in the binary.
+#![no_std]
+#![no_main]
+
+use core::ptr;
+
+use cortex_m_rt::entry;
+use lastline_core::envelope::DataDecoder;
+use lastline_core::hashing::{Algorithms, MultiHasher};
+use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
+use lastline_core::request::{GetResult, Request, SubmitFile};
+use lastline_core::response::{EnvelopeResponse, Progress};
+use lastline_core::responses::{CompletedDecoder, ResultDecoder, SubmitDecoder};
+use lastline_core::types::Timestamp;
+use lastline_core::workflow::{CompletionCursor, HashFirst};
+use lastline_core::{Credentials, Error};
+use panic_halt as _;
+
+/// The captured file, as a sensor would hold it in a ring buffer.
+static SAMPLE: [u8; 4096] = [0x4d; 4096];
+/// Where the cursor is persisted.
+static mut CURSOR_FLASH: [u8; 256] = [0; 256];
+
+/// 2 KiB receive buffer, as the target states.
+const RX: usize = 2048;
+
+fn tx(bytes: &[u8]) {
+    for b in bytes {
+        // SAFETY-free volatile sink: a register write stand-in.
+        unsafe { ptr::write_volatile(0x4000_0000 as *mut u8, *b) };
+    }
+}
+
+fn rx(buf: &mut [u8]) -> usize {
+    let n = unsafe { ptr::read_volatile(0x4000_0004 as *const u16) } as usize;
+    let n = n.min(buf.len());
+    for b in buf.iter_mut().take(n) {
+        *b = unsafe { ptr::read_volatile(0x4000_0008 as *const u8) };
+    }
+    n
+}
+
+fn send<R: Request>(req: &R, cfg: &ClientConfig<'_>) -> Result<(), Error> {
+    let mut enc = RequestEncoder::new(req, cfg, [0x42; 16])?;
+    let mut out = [0u8; 256];
+    loop {
+        match enc.poll(&mut out) {
+            EncodeStep::Write(n) => tx(&out[..n]),
+            EncodeStep::SendFile { .. } => {
+                tx(&SAMPLE);
+                enc.file_sent();
+            }
+            EncodeStep::Done => return Ok(()),
+        }
+    }
+}
+
+fn receive<D: DataDecoder + Default>(mut each: impl FnMut(D::Item)) -> Result<D::Output, Error> {
+    let mut resp = EnvelopeResponse::<D, 512>::default();
+    let mut buf = [0u8; RX];
+    let (mut start, mut end) = (0, 0);
+    loop {
+        let (n, p) = resp.feed(&buf[start..end])?;
+        start += n;
+        match p {
+            Progress::Item(i) => each(i),
+            Progress::Done => return resp.finish(),
+            Progress::Head => {}
+            Progress::NeedMore => {
+                buf.copy_within(start..end, 0);
+                end -= start;
+                start = 0;
+                let got = rx(&mut buf[end..]);
+                if got == 0 {
+                    resp.close()?;
+                } else {
+                    end += got;
+                }
+            }
+        }
+    }
+}
+
+fn run() -> Result<i32, Error> {
+    let creds = Credentials::new("sensor-key", Some("sensor-token"))?;
+    let cfg = ClientConfig::new("analysis.lastline.com", creds);
+
+    let mut h = MultiHasher::new(Algorithms::ALL);
+    for c in SAMPLE.chunks(512) {
+        h.update(c);
+    }
+    let mut flow = HashFirst::new(h.finish(), SubmitFile { filename: Some("capture.bin"), ..SubmitFile::default() });
+    let submission = loop {
+        let req = flow.request().ok_or(Error::WorkflowMisuse("done"))?;
+        send(&req, &cfg)?;
+        let answer = receive::<SubmitDecoder>(|_| {});
+        if let Some(done) = flow.on_response(answer)? {
+            break done.submission;
+        }
+    };
+
+    let saved = unsafe { &mut *ptr::addr_of_mut!(CURSOR_FLASH) };
+    let mut cursor = CompletionCursor::<8>::restore(saved)
+        .or_else(|_| Timestamp::from_unix(1_700_000_000).map(CompletionCursor::new).map_err(|_| Error::CorruptState))?;
+    let mut score = -1;
+    send(&cursor.request(), &cfg)?;
+    let page = receive::<CompletedDecoder>(|t| {
+        if cursor.accept(t.task_uuid) && t.task_uuid == submission.task_uuid {
+            score = t.score.unwrap_or(-1);
+        }
+    })?;
+    cursor.page_done(&page);
+    cursor.save(saved)?;
+
+    send(&GetResult { score_only: Some(true), ..GetResult::new(submission.task_uuid) }, &cfg)?;
+    let result = receive::<ResultDecoder>(|_| {})?;
+    Ok(result.score.unwrap_or(score))
+}
+
+#[entry]
+fn main() -> ! {
+    let verdict = run().unwrap_or(-1);
+    unsafe { ptr::write_volatile(0x4000_000c as *mut i32, verdict) };
+    loop {}
+}
