@@ -3,7 +3,15 @@
 //!
 //! Each function takes arbitrary bytes and must neither panic nor hang;
 //! where it can, it also checks an invariant.
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(clippy::result_large_err, clippy::type_complexity)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 use lastline_core::envelope::{DataDecoder, EnvelopeDecoder, Step, UnitBuffer};
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
@@ -78,7 +86,9 @@ fn drive_raw(input: &[u8], step: usize) {
 
 /// Target `response`: HTTP head + framing + every envelope type.
 pub fn response(data: &[u8]) {
-    let Some((&sel, input)) = data.split_first() else { return };
+    let Some((&sel, input)) = data.split_first() else {
+        return;
+    };
     let step = usize::from(sel >> 5) * 9 + 1;
     match sel & 31 {
         0 => drop(drive::<SubmitDecoder>(input, step)),
@@ -141,13 +151,27 @@ fn stream<D: DataDecoder + Default>(body: &[u8], step: usize) -> Option<usize> {
 /// Target `list_stream`: completion lists streamed with fixed memory; the
 /// entries seen must not depend on how the body was split.
 pub fn list_stream(data: &[u8]) {
-    let Some((&sel, body)) = data.split_first() else { return };
+    let Some((&sel, body)) = data.split_first() else {
+        return;
+    };
     let step = usize::from(sel >> 2) + 1;
     let (a, b) = match sel & 3 {
-        0 => (stream::<CompletedDecoder>(body, step), stream::<CompletedDecoder>(body, body.len() + 1)),
-        1 => (stream::<CompletedWithMetadataDecoder>(body, step), stream::<CompletedWithMetadataDecoder>(body, body.len() + 1)),
-        2 => (stream::<PendingDecoder>(body, step), stream::<PendingDecoder>(body, body.len() + 1)),
-        _ => (stream::<ChildTasksDecoder>(body, step), stream::<ChildTasksDecoder>(body, body.len() + 1)),
+        0 => (
+            stream::<CompletedDecoder>(body, step),
+            stream::<CompletedDecoder>(body, body.len() + 1),
+        ),
+        1 => (
+            stream::<CompletedWithMetadataDecoder>(body, step),
+            stream::<CompletedWithMetadataDecoder>(body, body.len() + 1),
+        ),
+        2 => (
+            stream::<PendingDecoder>(body, step),
+            stream::<PendingDecoder>(body, body.len() + 1),
+        ),
+        _ => (
+            stream::<ChildTasksDecoder>(body, step),
+            stream::<ChildTasksDecoder>(body, body.len() + 1),
+        ),
     };
     // A whole-body pass may fail where a split one cannot hold a unit
     // (buffer too small) and vice versa only by that error; successes agree.
@@ -180,7 +204,9 @@ pub fn multipart(data: &[u8]) {
     };
     let creds = Credentials::new("k", Some("t")).unwrap();
     let cfg = ClientConfig::new("h", creds);
-    let Ok(mut enc) = RequestEncoder::new(&req, &cfg, [data[0]; 16]) else { return };
+    let Ok(mut enc) = RequestEncoder::new(&req, &cfg, [data[0]; 16]) else {
+        return;
+    };
     let total = enc.total_len();
     let mut out = vec![0u8; buf_size];
     let mut written = 0u64;

@@ -4,6 +4,15 @@
 //! `cargo bench -p lastline-core --bench digest` (LASTLINE_BENCH_MIB sets
 //! the buffer size, default 256).
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::result_large_err
+)]
+
 use std::hint::black_box;
 use std::process::Command;
 use std::time::Instant;
@@ -60,21 +69,54 @@ for _ in range(3):
 print(n / best / 1e6)
 "#
     );
-    let out = Command::new("python3").arg("-c").arg(script).output().ok()?;
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .output()
+        .ok()?;
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
 fn main() {
-    let mib: usize = std::env::var("LASTLINE_BENCH_MIB").ok().and_then(|v| v.parse().ok()).unwrap_or(256);
+    let mib: usize = std::env::var("LASTLINE_BENCH_MIB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(256);
     let buf = buffer(mib);
-    println!("digest throughput, {mib} MiB buffer, {} KiB chunks, best of 3", CHUNK >> 10);
+    println!(
+        "digest throughput, {mib} MiB buffer, {} KiB chunks, best of 3",
+        CHUNK >> 10
+    );
     let rows: [(&str, Algorithms, &[&str]); 4] = [
-        ("md5+sha1+sha256", Algorithms::ALL, &["md5", "sha1", "sha256"]),
-        ("md5", Algorithms { md5: true, sha1: false, sha256: false }, &["md5"]),
-        ("sha1", Algorithms { md5: false, sha1: true, sha256: false }, &["sha1"]),
+        (
+            "md5+sha1+sha256",
+            Algorithms::ALL,
+            &["md5", "sha1", "sha256"],
+        ),
+        (
+            "md5",
+            Algorithms {
+                md5: true,
+                sha1: false,
+                sha256: false,
+            },
+            &["md5"],
+        ),
+        (
+            "sha1",
+            Algorithms {
+                md5: false,
+                sha1: true,
+                sha256: false,
+            },
+            &["sha1"],
+        ),
         ("sha256", Algorithms::SHA256, &["sha256"]),
     ];
-    println!("{:<18} {:>12} {:>14} {:>8}", "digests", "ours MB/s", "OpenSSL MB/s", "ratio");
+    println!(
+        "{:<18} {:>12} {:>14} {:>8}",
+        "digests", "ours MB/s", "OpenSSL MB/s", "ratio"
+    );
     for (name, alg, py) in rows {
         let a = ours(&buf, alg);
         match openssl(mib, py) {

@@ -4,6 +4,15 @@
 //!
 //! `cargo bench -p lastline-core --bench envelope`
 
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::result_large_err
+)]
+
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -68,10 +77,14 @@ fn main() {
     let iters = 300;
     let ours = time(iters, || {
         let mut n = 0u32;
-        let page = decode_with(CompletedWithMetadataDecoder::default(), black_box(&b), |t| {
-            n += black_box(t.score.unwrap_or(0)) as u32 & 1;
-            Ok(())
-        })
+        let page = decode_with(
+            CompletedWithMetadataDecoder::default(),
+            black_box(&b),
+            |t| {
+                n += black_box(t.score.unwrap_or(0)) as u32 & 1;
+                Ok(())
+            },
+        )
         .unwrap();
         black_box((page, n));
     });
@@ -79,10 +92,23 @@ fn main() {
         let e: Envelope = serde_json::from_slice(black_box(&b)).unwrap();
         black_box(e);
     });
-    println!("get_completed_with_metadata, 1000 tasks, {} bytes, best of 5 x {iters}", b.len());
+    println!(
+        "get_completed_with_metadata, 1000 tasks, {} bytes, best of 5 x {iters}",
+        b.len()
+    );
     println!("{:<34} {:>10} {:>10}", "decoder", "us/parse", "MB/s");
     let mbs = |s: f64| b.len() as f64 / s / 1e6;
-    println!("{:<34} {:>10.1} {:>10.0}", "lastline-core (streamed, no heap)", ours * 1e6, mbs(ours));
-    println!("{:<34} {:>10.1} {:>10.0}", "serde_json (Vec/String)", serde * 1e6, mbs(serde));
+    println!(
+        "{:<34} {:>10.1} {:>10.0}",
+        "lastline-core (streamed, no heap)",
+        ours * 1e6,
+        mbs(ours)
+    );
+    println!(
+        "{:<34} {:>10.1} {:>10.0}",
+        "serde_json (Vec/String)",
+        serde * 1e6,
+        mbs(serde)
+    );
     println!("ratio (serde_json time / ours): {:.2}x", serde / ours);
 }

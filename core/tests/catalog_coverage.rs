@@ -2,6 +2,7 @@
 //! request type that writes the documented HTTP method, path and every
 //! documented parameter, and a decoder that reads a success envelope built
 //! from the catalog's field list and a failure envelope.
+#![allow(clippy::result_large_err, clippy::type_complexity)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,6 +1,13 @@
 //! Replays the fuzz corpora (`fuzz/corpus/*`, `fuzz/regressions/*`) on
 //! stable, through the same code the fuzz targets run.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(clippy::result_large_err, clippy::type_complexity)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 #[path = "../../fuzz/logic.rs"]
 mod logic;
@@ -11,7 +18,9 @@ fn replay(target: &str, run: fn(&[u8])) -> usize {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz");
     let mut n = 0;
     for dir in ["corpus", "regressions"] {
-        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else { continue };
+        let Ok(entries) = std::fs::read_dir(root.join(dir).join(target)) else {
+            continue;
+        };
         for e in entries {
             let path = e.unwrap().path();
             let data = std::fs::read(&path).unwrap();

@@ -1,6 +1,7 @@
 //! Every example response printed in the reference parses. The examples
 //! are taken from the reference text itself (Python reprs, converted to
 //! JSON the way the catalog's ambiguities describe), not retyped.
+#![allow(clippy::result_large_err, clippy::type_complexity)]
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: drive the encoder and the
 //! decoders the way a transport would, and parse what they wrote with
 //! independent parsers.
+#![allow(clippy::result_large_err, clippy::type_complexity)]
 #![allow(
     dead_code,
     clippy::unwrap_used,
