@@ -117,15 +117,68 @@ enum Phase {
     Trailing,
 }
 
-/// Decodes one envelope with the data decoder `D`.
+/// The object-safe face of a [`DataDecoder`] that the (non-generic)
+/// envelope state machine talks to, so its code exists once in a binary
+/// however many methods it decodes.
+pub(crate) trait Visitor {
+    fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail>;
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail>;
+    /// Reads an entry and keeps it until the caller takes it.
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<(), Fail>;
+}
+
+/// Adapts a [`DataDecoder`] to [`Visitor`], holding the last entry read.
+pub(crate) struct Slot<'d, D: DataDecoder> {
+    pub data: &'d mut D,
+    pub item: Option<D::Item>,
+}
+
+impl<D: DataDecoder> Visitor for Slot<'_, D> {
+    fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
+        self.data.scalar(r)
+    }
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        self.data.field(key, r)
+    }
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<(), Fail> {
+        self.item = Some(self.data.element(list, key, r)?);
+        Ok(())
+    }
+}
+
+/// What the non-generic state machine found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum RawStep {
+    NeedMore,
+    Item,
+    Done,
+}
+
+/// The envelope state machine without the method's decoder.
 #[derive(Debug)]
-pub struct EnvelopeDecoder<D> {
-    data: D,
+pub(crate) struct Core {
     phase: Phase,
     success: Option<bool>,
     code: Option<Option<ErrorCode>>,
     message: Option<(heapless::String<MESSAGE_CAPACITY>, bool)>,
     data_seen: bool,
+}
+
+/// Decodes one envelope with the data decoder `D`.
+#[derive(Debug)]
+pub struct EnvelopeDecoder<D> {
+    data: D,
+    core: Core,
 }
 
 impl<D: DataDecoder + Default> Default for EnvelopeDecoder<D> {
@@ -143,6 +196,47 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
     pub fn new(data: D) -> Self {
         Self {
             data,
+            core: Core::new(),
+        }
+    }
+
+    /// True once the envelope's closing `}` was read.
+    pub fn is_done(&self) -> bool {
+        self.core.is_done()
+    }
+
+    /// Reads from `input` (the body bytes at hand, starting where the last
+    /// call's consumed count ended). Returns how many bytes it consumed and
+    /// what it found. Unconsumed bytes must be passed again, followed by
+    /// more.
+    pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Step<D::Item>), Error> {
+        let mut slot = Slot {
+            data: &mut self.data,
+            item: None,
+        };
+        let (n, step) = self.core.decode(input, &mut slot)?;
+        Ok((n, lift(step, &mut slot)))
+    }
+
+    /// The result, once [`Step::Done`] was returned: the decoded data on
+    /// success, [`Error::Api`] for a failure envelope.
+    pub fn finish(mut self) -> Result<D::Output, Error> {
+        self.core.outcome(D::DATA_OPTIONAL)?;
+        self.data.finish()
+    }
+}
+
+pub(crate) fn lift<D: DataDecoder>(step: RawStep, slot: &mut Slot<'_, D>) -> Step<D::Item> {
+    match (step, slot.item.take()) {
+        (RawStep::Item, Some(item)) => Step::Item(item),
+        (RawStep::Done, _) => Step::Done,
+        _ => Step::NeedMore,
+    }
+}
+
+impl Core {
+    pub(crate) const fn new() -> Self {
+        Self {
             phase: Phase::Start,
             success: None,
             code: None,
@@ -151,40 +245,37 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
         }
     }
 
-    /// True once the envelope's closing `}` was read.
-    pub fn is_done(&self) -> bool {
+    pub(crate) fn is_done(&self) -> bool {
         matches!(self.phase, Phase::Trailing)
     }
 
-    /// Reads from `input` (the body bytes at hand, starting where the last
-    /// call's consumed count ended). Returns how many bytes it consumed and
-    /// what it found. Unconsumed bytes must be passed again, followed by
-    /// more.
-    pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Step<D::Item>), Error> {
+    pub(crate) fn decode(
+        &mut self,
+        input: &[u8],
+        v: &mut dyn Visitor,
+    ) -> Result<(usize, RawStep), Error> {
         let mut used = 0usize;
         loop {
             let rest = input.get(used..).unwrap_or(&[]);
             let mut r = Reader::new(rest);
-            match self.unit(&mut r) {
+            match self.unit(&mut r, v) {
                 Ok(UnitOut::Continue) => used = used.saturating_add(r.pos()),
-                Ok(UnitOut::Item(item)) => {
-                    return Ok((used.saturating_add(r.pos()), Step::Item(item)))
-                }
-                Ok(UnitOut::Done) => return Ok((used.saturating_add(r.pos()), Step::Done)),
+                Ok(UnitOut::Item) => return Ok((used.saturating_add(r.pos()), RawStep::Item)),
+                Ok(UnitOut::Done) => return Ok((used.saturating_add(r.pos()), RawStep::Done)),
                 Ok(UnitOut::Consumed(n)) => {
                     used = used.saturating_add(n);
                     if !matches!(self.phase, Phase::Skip { .. }) {
                         continue;
                     }
-                    return Ok((used, Step::NeedMore));
+                    return Ok((used, RawStep::NeedMore));
                 }
-                Err(Fail::Incomplete) => return Ok((used, Step::NeedMore)),
+                Err(Fail::Incomplete) => return Ok((used, RawStep::NeedMore)),
                 Err(Fail::Bad(e)) => return Err(e),
             }
         }
     }
 
-    fn unit(&mut self, r: &mut Reader<'_>) -> Result<UnitOut<D::Item>, Fail> {
+    fn unit(&mut self, r: &mut Reader<'_>, v: &mut dyn Visitor) -> Result<UnitOut, Fail> {
         match self.phase.clone() {
             Phase::Start => {
                 if r.peek()? != b'{' {
@@ -268,7 +359,7 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
                                 self.phase = Phase::EnvMember { first: false };
                             }
                             _ => {
-                                self.data.scalar(r)?;
+                                v.scalar(r)?;
                                 self.phase = Phase::EnvMember { first: false };
                             }
                         }
@@ -291,7 +382,7 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
                     return Ok(UnitOut::Continue);
                 }
                 let key = r.key("data")?;
-                self.phase = match self.data.field(key.as_str(), r)? {
+                self.phase = match v.field(key.as_str(), r)? {
                     Field::Read => Phase::DataMember { first: false },
                     Field::Skip => Phase::Skip {
                         skipper: Skipper::new(),
@@ -346,21 +437,21 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
                     self.phase = Phase::DataMember { first: false };
                     return Ok(UnitOut::Continue);
                 }
-                let item = if map {
+                if map {
                     let key = r.key(id)?;
                     if matches!(key, crate::json::Key::Long) {
                         return Err(Fail::json(id, JsonError::TooLong { capacity: 64 }));
                     }
-                    self.data.element(id, Some(key.as_str()), r)?
+                    v.element(id, Some(key.as_str()), r)?;
                 } else {
-                    self.data.element(id, None, r)?
-                };
+                    v.element(id, None, r)?;
+                }
                 self.phase = Phase::ListNext {
                     id,
                     map,
                     first: false,
                 };
-                return Ok(UnitOut::Item(item));
+                return Ok(UnitOut::Item);
             }
             Phase::Skip { mut skipper, then } => {
                 let rest = r.rest();
@@ -389,9 +480,8 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
         Ok(UnitOut::Continue)
     }
 
-    /// The result, once [`Step::Done`] was returned: the decoded data on
-    /// success, [`Error::Api`] for a failure envelope.
-    pub fn finish(mut self) -> Result<D::Output, Error> {
+    /// Whether the envelope said success (with data, unless optional).
+    pub(crate) fn outcome(&mut self, data_optional: bool) -> Result<(), Error> {
         if !self.is_done() {
             return Err(Error::json(
                 "envelope",
@@ -401,7 +491,7 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
         match self.success {
             None => Err(Error::BadEnvelope("no 'success' member")),
             Some(false) => {
-                let (message, message_truncated) = self.message.unwrap_or_default();
+                let (message, message_truncated) = self.message.take().unwrap_or_default();
                 let code = self.code.flatten().or_else(|| {
                     // Codes without a number travel by name in the message.
                     message
@@ -415,19 +505,19 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
                 }))
             }
             Some(true) => {
-                if !self.data_seen && !D::DATA_OPTIONAL {
+                if !self.data_seen && !data_optional {
                     return Err(Error::BadEnvelope("success without 'data'"));
                 }
-                self.data.finish()
+                Ok(())
             }
         }
     }
 }
 
-enum UnitOut<I> {
+enum UnitOut {
     Continue,
     Consumed(usize),
-    Item(I),
+    Item,
     Done,
 }
 
@@ -502,17 +592,7 @@ impl<const N: usize> UnitBuffer<N> {
 
     /// Appends as much of `bytes` as fits; returns how much.
     pub fn push(&mut self, bytes: &[u8]) -> usize {
-        let n = bytes.len().min(self.space());
-        if let (Some(dst), Some(src)) = (
-            self.buf.get_mut(self.len..self.len.saturating_add(n)),
-            bytes.get(..n),
-        ) {
-            dst.copy_from_slice(src);
-            self.len = self.len.saturating_add(n);
-            n
-        } else {
-            0
-        }
+        units_push(&mut self.buf, &mut self.len, bytes)
     }
 
     /// Runs `dec` over the bytes held and drops what it consumed. A full
@@ -521,18 +601,51 @@ impl<const N: usize> UnitBuffer<N> {
         &mut self,
         dec: &mut EnvelopeDecoder<D>,
     ) -> Result<Step<D::Item>, Error> {
-        let held = self.buf.get(..self.len).unwrap_or(&[]);
-        let (n, step) = dec.decode(held)?;
-        self.buf.copy_within(n.min(self.len)..self.len, 0);
-        self.len = self.len.saturating_sub(n);
-        if matches!(step, Step::NeedMore) && self.len == N {
-            return Err(Error::BufferTooSmall { capacity: N });
-        }
-        Ok(step)
+        let mut slot = Slot {
+            data: &mut dec.data,
+            item: None,
+        };
+        let step = units_decode(&mut self.buf, &mut self.len, &mut dec.core, &mut slot)?;
+        Ok(lift(step, &mut slot))
     }
 
     /// Bytes held and not yet consumed.
     pub fn held(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or(&[])
+    }
+}
+
+/// Runs the envelope machine over `buf[..*len]` and drops what it
+/// consumed. A full buffer in which no unit completes is
+/// [`Error::BufferTooSmall`]. Not generic, so it exists once.
+pub(crate) fn units_decode(
+    buf: &mut [u8],
+    len: &mut usize,
+    core: &mut Core,
+    v: &mut dyn Visitor,
+) -> Result<RawStep, Error> {
+    let held = buf.get(..*len).unwrap_or(&[]);
+    let (n, step) = core.decode(held, v)?;
+    buf.copy_within(n.min(*len)..*len, 0);
+    *len = len.saturating_sub(n);
+    if step == RawStep::NeedMore && *len == buf.len() {
+        return Err(Error::BufferTooSmall {
+            capacity: buf.len(),
+        });
+    }
+    Ok(step)
+}
+
+/// Appends as much of `bytes` to `buf[..*len]` as fits.
+pub(crate) fn units_push(buf: &mut [u8], len: &mut usize, bytes: &[u8]) -> usize {
+    let room = buf.len().saturating_sub(*len);
+    let n = bytes.len().min(room);
+    match (buf.get_mut(*len..len.saturating_add(n)), bytes.get(..n)) {
+        (Some(dst), Some(src)) => {
+            dst.copy_from_slice(src);
+            *len = len.saturating_add(n);
+            n
+        }
+        _ => 0,
     }
 }

@@ -2,8 +2,12 @@
 //! decoded in units ([`EnvelopeResponse`]) or a raw download passed through
 //! in pieces ([`RawResponse`]), with failures turned into typed errors.
 
-use crate::envelope::{DataDecoder, EnvelopeDecoder, Step, UnitBuffer};
+use crate::envelope::{
+    units_decode, units_push, Core, DataDecoder, EnvelopeDecoder, RawStep, Slot, Step, UnitBuffer,
+    Visitor,
+};
 use crate::error::Error;
+use crate::error::JsonError;
 use crate::http::{ContentType, Event, ResponseDecoder, ResponseHead};
 use crate::json::Reader;
 use crate::responses::NoData;
@@ -52,13 +56,30 @@ pub enum Progress<T> {
 /// unit buffer of `N` bytes (the largest member or list entry it can hold).
 #[derive(Debug)]
 pub struct EnvelopeResponse<D: DataDecoder, const N: usize> {
+    data: D,
+    state: ResponseState,
+    units: [u8; N],
+}
+
+/// Everything of a response reader but the method's decoder and the
+/// buffer's size, so its code exists once in a binary.
+#[derive(Debug)]
+struct ResponseState {
     http: ResponseDecoder,
     head: Option<ResponseHead>,
-    env: EnvelopeDecoder<D>,
-    units: UnitBuffer<N>,
+    core: Core,
+    held: usize,
     sniffed: bool,
     env_done: bool,
     http_done: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Found {
+    NeedMore,
+    Head,
+    Item,
+    Done,
 }
 
 impl<D: DataDecoder + Default, const N: usize> Default for EnvelopeResponse<D, N> {
@@ -76,53 +97,105 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     /// A reader that refuses bodies over `limit` bytes.
     pub fn with_limit(data: D, limit: u64) -> Self {
         Self {
-            http: ResponseDecoder::new().with_body_limit(limit),
-            head: None,
-            env: EnvelopeDecoder::new(data),
-            units: UnitBuffer::default(),
-            sniffed: false,
-            env_done: false,
-            http_done: false,
+            data,
+            state: ResponseState {
+                http: ResponseDecoder::new().with_body_limit(limit),
+                head: None,
+                core: Core::new(),
+                held: 0,
+                sniffed: false,
+                env_done: false,
+                http_done: false,
+            },
+            units: [0; N],
         }
     }
 
     /// The head, once read.
     pub fn head(&self) -> Option<&ResponseHead> {
-        self.head.as_ref()
+        self.state.head.as_ref()
     }
 
     /// Whether the connection can be reused after this response.
     pub fn keep_alive(&self) -> bool {
-        self.head.as_ref().is_some_and(|h| h.keep_alive)
+        self.state.head.as_ref().is_some_and(|h| h.keep_alive)
     }
 
     /// Feeds bytes read from the connection; returns how many were
     /// consumed and what was found. Pass unconsumed bytes again with more.
     pub fn feed(&mut self, input: &[u8]) -> Result<(usize, Progress<D::Item>), Error> {
+        let mut slot = Slot {
+            data: &mut self.data,
+            item: None,
+        };
+        let (n, found) = self.state.feed(input, &mut self.units, &mut slot)?;
+        Ok((n, lift_progress(found, &mut slot)))
+    }
+
+    /// The connection closed: ends a close-delimited body.
+    pub fn close(&mut self) -> Result<Progress<D::Item>, Error> {
+        self.state.http.close()?;
+        self.state.http_done = true;
+        if !self.state.sniffed {
+            return Err(self.state.not_envelope());
+        }
+        let (_, p) = self.feed(&[])?;
+        Ok(p)
+    }
+
+    /// The decoded data, after [`Progress::Done`]: a failure envelope is
+    /// [`Error::Api`].
+    pub fn finish(mut self) -> Result<D::Output, Error> {
+        if !self.state.http_done {
+            return Err(Error::WorkflowMisuse("finish before the response ended"));
+        }
+        self.state.core.outcome(D::DATA_OPTIONAL)?;
+        self.data.finish()
+    }
+}
+
+fn lift_progress<D: DataDecoder>(found: Found, slot: &mut Slot<'_, D>) -> Progress<D::Item> {
+    match (found, slot.item.take()) {
+        (Found::Item, Some(item)) => Progress::Item(item),
+        (Found::Head, _) => Progress::Head,
+        (Found::Done, _) => Progress::Done,
+        _ => Progress::NeedMore,
+    }
+}
+
+impl ResponseState {
+    fn feed(
+        &mut self,
+        input: &[u8],
+        units: &mut [u8],
+        v: &mut dyn Visitor,
+    ) -> Result<(usize, Found), Error> {
         let mut used = 0usize;
         loop {
             if self.env_done && self.http_done {
-                return Ok((used, Progress::Done));
+                return Ok((used, Found::Done));
             }
             // Decode what the unit buffer holds before taking more bytes.
             if self.head.is_some() && !self.env_done && self.sniffed {
-                match self.units.decode(&mut self.env)? {
-                    Step::Item(item) => return Ok((used, Progress::Item(item))),
-                    Step::Done => {
+                match units_decode(units, &mut self.held, &mut self.core, v)? {
+                    RawStep::Item => return Ok((used, Found::Item)),
+                    RawStep::Done => {
                         self.env_done = true;
-                        if !self.units.held().trim_ascii().is_empty() {
-                            return Err(Error::json(
-                                "envelope",
-                                crate::error::JsonError::TrailingData,
-                            ));
+                        if !units
+                            .get(..self.held)
+                            .unwrap_or(&[])
+                            .trim_ascii()
+                            .is_empty()
+                        {
+                            return Err(Error::json("envelope", JsonError::TrailingData));
                         }
                         continue;
                     }
-                    Step::NeedMore => {
+                    RawStep::NeedMore => {
                         if self.http_done {
                             return Err(Error::json(
                                 "envelope",
-                                crate::error::JsonError::Syntax("more JSON before the body ended"),
+                                JsonError::Syntax("more JSON before the body ended"),
                             ));
                         }
                     }
@@ -132,31 +205,28 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
             let room = if self.env_done {
                 usize::MAX
             } else {
-                self.units.space()
+                units.len().saturating_sub(self.held)
             };
             let (n, ev) = self.http.decode(rest, room)?;
             used = used.saturating_add(n);
             match ev {
-                Event::NeedMore => return Ok((used, Progress::NeedMore)),
+                Event::NeedMore => return Ok((used, Found::NeedMore)),
                 Event::Head(head) => {
                     if head.status == 413 {
                         return Err(Error::PayloadTooLarge);
                     }
                     self.head = Some(head);
-                    return Ok((used, Progress::Head));
+                    return Ok((used, Found::Head));
                 }
                 Event::Body(bytes) => {
                     if self.env_done {
                         if !bytes.trim_ascii().is_empty() {
-                            return Err(Error::json(
-                                "envelope",
-                                crate::error::JsonError::TrailingData,
-                            ));
+                            return Err(Error::json("envelope", JsonError::TrailingData));
                         }
                         continue;
                     }
-                    self.units.push(bytes);
-                    self.sniff()?;
+                    units_push(units, &mut self.held, bytes);
+                    self.sniff(units)?;
                 }
                 Event::End => {
                     self.http_done = true;
@@ -167,26 +237,6 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
                 }
             }
         }
-    }
-
-    /// The connection closed: ends a close-delimited body.
-    pub fn close(&mut self) -> Result<Progress<D::Item>, Error> {
-        self.http.close()?;
-        self.http_done = true;
-        if !self.sniffed {
-            return Err(self.not_envelope());
-        }
-        let (_, p) = self.feed(&[])?;
-        Ok(p)
-    }
-
-    /// The decoded data, after [`Progress::Done`]: a failure envelope is
-    /// [`Error::Api`].
-    pub fn finish(self) -> Result<D::Output, Error> {
-        if !self.http_done {
-            return Err(Error::WorkflowMisuse("finish before the response ended"));
-        }
-        self.env.finish()
     }
 
     fn not_envelope(&self) -> Error {
@@ -207,11 +257,16 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
         }
     }
 
-    fn sniff(&mut self) -> Result<(), Error> {
+    fn sniff(&mut self, units: &[u8]) -> Result<(), Error> {
         if self.sniffed {
             return Ok(());
         }
-        match self.units.held().iter().find(|b| !b.is_ascii_whitespace()) {
+        match units
+            .get(..self.held)
+            .unwrap_or(&[])
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+        {
             None => Ok(()),
             Some(b'{') => {
                 self.sniffed = true;

@@ -51,7 +51,7 @@ pub struct ReportRef {
     /// The report's UUID.
     pub report_uuid: Uuid,
     /// How relevant the report is.
-    pub relevance: f64,
+    pub relevance: f32,
     /// What the report is.
     pub description: Option<String<TEXT_CAPACITY>>,
     /// Versions it can be fetched in.
