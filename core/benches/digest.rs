@@ -19,7 +19,13 @@ use std::time::Instant;
 
 use lastline_core::hashing::{Algorithms, MultiHasher};
 
-const CHUNK: usize = 64 * 1024;
+fn chunk() -> usize {
+    std::env::var("LASTLINE_BENCH_CHUNK_KIB")
+        .ok()
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(16)
+        * 1024
+}
 
 fn buffer(mib: usize) -> Vec<u8> {
     // xorshift: incompressible and reproducible.
@@ -39,7 +45,7 @@ fn ours(buf: &[u8], alg: Algorithms) -> f64 {
     for _ in 0..3 {
         let t = Instant::now();
         let mut h = MultiHasher::new(alg);
-        for c in buf.chunks(CHUNK) {
+        for c in buf.chunks(chunk()) {
             h.update(c);
         }
         black_box(h.finish());
@@ -49,6 +55,7 @@ fn ours(buf: &[u8], alg: Algorithms) -> f64 {
 }
 
 fn openssl(mib: usize, algs: &[&str]) -> Option<f64> {
+    let chunk = chunk();
     let script = format!(
         r#"
 import hashlib, time
@@ -60,8 +67,8 @@ best = 1e9
 for _ in range(3):
     t = time.perf_counter()
     hs = [hashlib.new(a) for a in {algs:?}]
-    for off in range(0, n, {CHUNK}):
-        v = mv[off:off + {CHUNK}]
+    for off in range(0, n, {chunk}):
+        v = mv[off:off + {chunk}]
         for h in hs:
             h.update(v)
     [h.digest() for h in hs]
@@ -85,7 +92,7 @@ fn main() {
     let buf = buffer(mib);
     println!(
         "digest throughput, {mib} MiB buffer, {} KiB chunks, best of 3",
-        CHUNK >> 10
+        chunk() >> 10
     );
     let rows: [(&str, Algorithms, &[&str]); 4] = [
         (

@@ -11,19 +11,37 @@ const KEY_CAPACITY: usize = 64;
 
 /// A key of an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Key {
-    /// A key short enough to be a known name.
-    Name(String<KEY_CAPACITY>),
+pub enum Key<'a> {
+    /// A key without escapes, borrowed from the input.
+    Name(&'a str),
+    /// A key with escapes, decoded.
+    Escaped(String<KEY_CAPACITY>),
     /// A key longer than any known name.
     Long,
 }
 
-impl Key {
+impl Key<'_> {
     /// The key, or "" for a long one.
     pub fn as_str(&self) -> &str {
         match self {
             Self::Name(s) => s,
+            Self::Escaped(s) => s,
             Self::Long => "",
+        }
+    }
+}
+
+/// A short string value: borrowed when it has no escapes.
+enum Short<'a, const N: usize> {
+    Raw(&'a str),
+    Decoded(String<N>),
+}
+
+impl<const N: usize> Short<'_, N> {
+    fn as_str(&self) -> &str {
+        match self {
+            Self::Raw(s) => s,
+            Self::Decoded(s) => s,
         }
     }
 }
@@ -87,7 +105,9 @@ fn parse_decimal(tok: &[u8]) -> Option<f32> {
             b'0'..=b'9' => {
                 any = true;
                 if mant < 100_000_000_000_000_000 {
-                    mant = mant.checked_mul(10)?.checked_add(u64::from(c.saturating_sub(b'0')))?;
+                    mant = mant
+                        .checked_mul(10)?
+                        .checked_add(u64::from(c.saturating_sub(b'0')))?;
                     if frac {
                         exp = exp.checked_sub(1)?;
                     }
@@ -107,9 +127,16 @@ fn parse_decimal(tok: &[u8]) -> Option<f32> {
                 }
                 let mut e: i32 = 0;
                 for &d in digits {
-                    e = e.saturating_mul(10).saturating_add(i32::from(d.saturating_sub(b'0'))).min(1000);
+                    e = e
+                        .saturating_mul(10)
+                        .saturating_add(i32::from(d.saturating_sub(b'0')))
+                        .min(1000);
                 }
-                exp = if eneg { exp.checked_sub(e)? } else { exp.checked_add(e)? };
+                exp = if eneg {
+                    exp.checked_sub(e)?
+                } else {
+                    exp.checked_add(e)?
+                };
                 rest = &[];
                 continue;
             }
@@ -213,12 +240,14 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads `"key" :`.
-    pub fn key(&mut self, at: &'static str) -> Result<Key, Fail> {
+    pub fn key(&mut self, at: &'static str) -> Result<Key<'a>, Fail> {
         if self.peek()? != b'"' {
             return Err(Fail::json(at, JsonError::Syntax("a key")));
         }
-        let key = match self.string::<KEY_CAPACITY>(at) {
-            Ok(s) => Key::Name(s),
+        let key = match self.short::<KEY_CAPACITY>(at) {
+            Ok(Short::Raw(s)) if s.len() > KEY_CAPACITY => Key::Long,
+            Ok(Short::Raw(s)) => Key::Name(s),
+            Ok(Short::Decoded(s)) => Key::Escaped(s),
             Err(Fail::Bad(crate::error::Error::Json {
                 kind: JsonError::TooLong { .. },
                 ..
@@ -227,6 +256,20 @@ impl<'a> Reader<'a> {
         };
         self.expect(b':', at, "':'")?;
         Ok(key)
+    }
+
+    /// A string of at most `N` bytes once decoded, borrowed from the input
+    /// when it has no escapes (long raw strings are the caller's to judge).
+    fn short<const N: usize>(&mut self, at: &'static str) -> Result<Short<'a, N>, Fail> {
+        let (raw, escaped) = self.raw_string(at)?;
+        if !escaped {
+            return core::str::from_utf8(raw)
+                .map(Short::Raw)
+                .map_err(|_| Fail::json(at, JsonError::InvalidUtf8));
+        }
+        let mut out = String::new();
+        decode_into(raw, true, &mut out).map_err(|k| Fail::json(at, k))?;
+        Ok(Short::Decoded(out))
     }
 
     /// Scans a string token; returns its raw contents and whether it has
@@ -398,26 +441,26 @@ impl<'a> Reader<'a> {
 
     /// A UUID string.
     pub fn uuid(&mut self, at: &'static str) -> Result<Uuid, Fail> {
-        let s = self
-            .string::<36>(at)
-            .map_err(|e| type_as(e, at, "a UUID"))?;
-        Uuid::parse(&s).map_err(|_| Fail::json(at, JsonError::InvalidValue("a UUID")))
+        let s = self.short::<36>(at).map_err(|e| type_as(e, at, "a UUID"))?;
+        Uuid::parse(s.as_str()).map_err(|_| Fail::json(at, JsonError::InvalidValue("a UUID")))
     }
 
     /// A timestamp string in either API format.
     pub fn timestamp(&mut self, at: &'static str) -> Result<Timestamp, Fail> {
         let s = self
-            .string::<19>(at)
+            .short::<19>(at)
             .map_err(|e| type_as(e, at, "a timestamp"))?;
-        Timestamp::parse(&s).map_err(|_| Fail::json(at, JsonError::InvalidValue("a timestamp")))
+        Timestamp::parse(s.as_str())
+            .map_err(|_| Fail::json(at, JsonError::InvalidValue("a timestamp")))
     }
 
     /// A hex digest string of `N` bytes.
     pub fn digest<const N: usize>(&mut self, at: &'static str) -> Result<Digest<N>, Fail> {
         let s = self
-            .string::<64>(at)
+            .short::<64>(at)
             .map_err(|e| type_as(e, at, "a hex digest"))?;
-        Digest::parse(&s).map_err(|_| Fail::json(at, JsonError::InvalidValue("a hex digest")))
+        Digest::parse(s.as_str())
+            .map_err(|_| Fail::json(at, JsonError::InvalidValue("a hex digest")))
     }
 
     /// Skips one value of any shape, if it is wholly at hand.
