@@ -249,6 +249,7 @@ impl Core {
         matches!(self.phase, Phase::Trailing)
     }
 
+    #[inline(never)]
     pub(crate) fn decode(
         &mut self,
         input: &[u8],
@@ -275,6 +276,7 @@ impl Core {
         }
     }
 
+    #[inline(never)]
     fn unit(&mut self, r: &mut Reader<'_>, v: &mut dyn Visitor) -> Result<UnitOut, Fail> {
         match self.phase.clone() {
             Phase::Start => {
@@ -618,6 +620,7 @@ impl<const N: usize> UnitBuffer<N> {
 /// Runs the envelope machine over `buf[..*len]` and drops what it
 /// consumed. A full buffer in which no unit completes is
 /// [`Error::BufferTooSmall`]. Not generic, so it exists once.
+#[inline(never)]
 pub(crate) fn units_decode(
     buf: &mut [u8],
     len: &mut usize,

@@ -6,11 +6,11 @@
 //! in between, so the core never holds or copies it, and the body's exact
 //! length is known before its first byte.
 
-use core::fmt::{self, Write as _};
+use core::fmt;
 
-use crate::emit::{FmtSink, Sink};
+use crate::emit::Sink;
 use crate::error::Error;
-use crate::request::Params;
+use crate::request::{Params, Value};
 
 /// Length of a boundary: `lastline-` and 32 hex digits.
 pub const BOUNDARY_LEN: usize = 41;
@@ -91,15 +91,10 @@ impl<'s, S: Sink + ?Sized> PartWriter<'s, S> {
 }
 
 impl<S: Sink + ?Sized> Params for PartWriter<'_, S> {
-    fn text(&mut self, name: &'static str, value: &str) {
+    fn value(&mut self, name: &'static str, value: Value<'_>) {
         self.open(name, None);
-        self.sink.put_str(value);
-        self.sink.put(b"\r\n");
-    }
-
-    fn display(&mut self, name: &'static str, value: &dyn fmt::Display) {
-        self.open(name, None);
-        let _ = write!(FmtSink(&mut *self.sink), "{value}");
+        let sink = &mut *self.sink;
+        value.write(&mut |b: &[u8]| sink.put(b));
         self.sink.put(b"\r\n");
     }
 
@@ -128,12 +123,18 @@ pub(crate) struct BoundaryCheck<'b> {
 }
 
 impl Params for BoundaryCheck<'_> {
-    fn text(&mut self, name: &'static str, value: &str) {
-        if value.contains(self.boundary) {
+    fn value(&mut self, name: &'static str, value: Value<'_>) {
+        // Only free text can hold a boundary; numbers, UUIDs and the like
+        // cannot spell `lastline-` and 32 hex digits.
+        let text = match value {
+            Value::Text(t) => t,
+            Value::Artifact(a) => a.name(),
+            _ => return,
+        };
+        if text.contains(self.boundary) {
             self.offender = Some(name);
         }
     }
-    fn display(&mut self, _: &'static str, _: &dyn fmt::Display) {}
     fn file_text(&mut self, name: &'static str, value: &str) {
         self.text(name, value);
     }

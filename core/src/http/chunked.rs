@@ -77,6 +77,7 @@ impl ChunkedDecoder {
 
     /// Decodes from `input`, returning at most `max` data bytes at once.
     /// Returns the bytes consumed and the event.
+    #[inline(never)]
     pub fn decode<'a>(
         &mut self,
         input: &'a [u8],

@@ -1,7 +1,5 @@
 //! Writing a request: head and body, resumably, into caller buffers.
 
-use core::fmt::Write as _;
-
 use base64::Engine as _;
 
 use crate::auth::{Auth, Credentials};
@@ -9,7 +7,7 @@ use crate::emit::{Counter, Sink, Window};
 use crate::error::Error;
 use crate::form::{encode_into, FormWriter};
 use crate::multipart::{check_boundary, Boundary, PartWriter};
-use crate::request::{Allowed, BodyKind, HttpMethod, Params, Request};
+use crate::request::{Allowed, BodyKind, HttpMethod, Params, Request, Value};
 
 /// Where and how requests are sent.
 #[derive(Clone, Copy, Debug)]
@@ -374,13 +372,8 @@ struct FormParams<'s, S: Sink + ?Sized> {
 }
 
 impl<S: Sink + ?Sized> Params for FormParams<'_, S> {
-    fn text(&mut self, name: &'static str, value: &str) {
-        self.w.pair(name, value.as_bytes());
-    }
-    fn display(&mut self, name: &'static str, value: &dyn core::fmt::Display) {
-        self.w.pair_with(name, |put| {
-            let _ = write!(Encoded(put), "{value}");
-        });
+    fn value(&mut self, name: &'static str, value: Value<'_>) {
+        self.w.pair_with(name, |put| value.write(put));
     }
     fn file_text(&mut self, name: &'static str, value: &str) {
         self.text(name, value);
@@ -394,15 +387,6 @@ impl<S: Sink + ?Sized> Params for FormParams<'_, S> {
                 put(l.as_bytes());
             }
         });
-    }
-}
-
-struct Encoded<'f>(&'f mut dyn FnMut(&[u8]));
-
-impl core::fmt::Write for Encoded<'_> {
-    fn write_str(&mut self, s: &str) -> core::fmt::Result {
-        (self.0)(s.as_bytes());
-        Ok(())
     }
 }
 
@@ -422,14 +406,10 @@ impl QueryParams<'_> {
 }
 
 impl Params for QueryParams<'_> {
-    fn text(&mut self, name: &'static str, value: &str) {
-        self.name(name);
-        encode_into(self.sink, value.as_bytes());
-    }
-    fn display(&mut self, name: &'static str, value: &dyn core::fmt::Display) {
+    fn value(&mut self, name: &'static str, value: Value<'_>) {
         self.name(name);
         let sink = &mut *self.sink;
-        let _ = write!(Encoded(&mut |b: &[u8]| encode_into(sink, b)), "{value}");
+        value.write(&mut |b: &[u8]| encode_into(sink, b));
     }
     fn file_text(&mut self, name: &'static str, value: &str) {
         self.text(name, value);

@@ -212,6 +212,7 @@ impl ResponseDecoder {
     /// must fit in the input at once: when `input` is as large as the
     /// caller's buffer and [`Event::NeedMore`] comes before the head, the
     /// head is too large ([`HttpError::HeadTooLarge`]).
+    #[inline(never)]
     pub fn decode<'a>(
         &mut self,
         input: &'a [u8],
@@ -329,6 +330,7 @@ impl ResponseDecoder {
         }
     }
 
+    #[inline(never)]
     fn interpret(
         &self,
         status: u16,

@@ -63,8 +63,8 @@ impl Request for GetReportActivities {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
-        p.display("report_uuid", &self.report_uuid);
+        p.value("uuid", self.uuid.into());
+        p.value("report_uuid", self.report_uuid.into());
         opt_flag(
             p,
             "allow_datacenter_redirect",

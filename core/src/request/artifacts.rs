@@ -1,7 +1,7 @@
 //! Artifact downloads and checks.
 
 use super::{
-    check_zip_password, opt_display, opt_flag, opt_text, Allowed, Params, Request, ResponseKind,
+    check_zip_password, opt_flag, opt_text, opt_value, Allowed, Params, Request, ResponseKind,
 };
 use crate::error::Error;
 use crate::responses::{IsRiskyDecoder, NoData, TaskArtifactDecoder};
@@ -33,8 +33,8 @@ impl Request for GetResultArtifact<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
-        p.display("artifact_uuid", &self.artifact_uuid);
+        p.value("uuid", self.uuid.into());
+        p.value("artifact_uuid", self.artifact_uuid.into());
         opt_text(p, "password_protected", self.password_protected);
         opt_flag(
             p,
@@ -82,8 +82,8 @@ impl Request for GetReportArtifact<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
-        p.display("report_uuid", &self.report_uuid);
+        p.value("uuid", self.uuid.into());
+        p.value("report_uuid", self.report_uuid.into());
         p.text("artifact_name", self.artifact_name);
         opt_text(p, "password_protected", self.password_protected);
         opt_flag(
@@ -123,7 +123,7 @@ impl Request for QueryTaskArtifact<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
+        p.value("uuid", self.uuid.into());
         p.text("artifact_name", self.artifact_name);
         opt_flag(
             p,
@@ -157,8 +157,8 @@ impl Request for IsRiskyAnalysisArtifact<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("artifact_uuid", &self.artifact_uuid);
-        opt_display(p, "uuid", self.uuid);
+        p.value("artifact_uuid", self.artifact_uuid.into());
+        opt_value(p, "uuid", self.uuid);
         opt_flag(
             p,
             "allow_datacenter_redirect",

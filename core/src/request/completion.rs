@@ -1,6 +1,6 @@
 //! Completion and pending lists: the way to learn that tasks finished.
 
-use super::{opt_display, opt_flag, Allowed, Params, Request, ResponseKind};
+use super::{opt_flag, opt_value, Allowed, Params, Request, ResponseKind};
 use crate::error::Error;
 use crate::responses::{CompletedDecoder, CompletedWithMetadataDecoder, PendingDecoder};
 use crate::types::Timestamp;
@@ -39,8 +39,8 @@ impl Request for GetCompleted {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("after", &self.after);
-        opt_display(p, "before", self.before);
+        p.value("after", self.after.into());
+        opt_value(p, "before", self.before);
         opt_flag(p, "include_score", self.include_score);
     }
 }
@@ -68,8 +68,8 @@ impl Request for GetCompletedWithMetadata {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("after", &self.after);
-        opt_display(p, "before", self.before);
+        p.value("after", self.after.into());
+        opt_value(p, "before", self.before);
     }
 }
 
@@ -95,7 +95,7 @@ impl Request for GetPending {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        opt_display(p, "after", self.after);
-        opt_display(p, "before", self.before);
+        opt_value(p, "after", self.after);
+        opt_value(p, "before", self.before);
     }
 }

@@ -1,14 +1,14 @@
 //! Look-ups by file hash.
 
-use super::{opt_display, Allowed, Params, Request, ResponseKind};
+use super::{opt_value, Allowed, Params, Request, ResponseKind};
 use crate::error::Error;
 use crate::responses::{BlockedDecoder, FileHashDecoder};
 use crate::types::AnyDigest;
 
 fn hash_params(p: &mut dyn Params, hash: &AnyDigest, block: Option<u64>) {
-    p.display("hash_algorithm", &hash.algorithm());
-    p.display("hash_value", hash);
-    opt_display(p, "hash_block_size", block);
+    p.value("hash_algorithm", hash.algorithm().into());
+    p.value("hash_value", hash.into());
+    opt_value(p, "hash_block_size", block);
 }
 
 fn check_block(block: Option<u64>) -> Result<(), Error> {

@@ -34,7 +34,7 @@ impl Request for GetIocMetadata {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("ioc_uuid", &self.ioc_uuid);
+        p.value("ioc_uuid", self.ioc_uuid.into());
         opt_flag(
             p,
             "allow_datacenter_redirect",
@@ -65,7 +65,7 @@ impl Request for GetIocReport {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("ioc_uuid", &self.ioc_uuid);
+        p.value("ioc_uuid", self.ioc_uuid.into());
     }
 }
 
@@ -100,9 +100,9 @@ impl Request for CreateIocFromResult<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
+        p.value("uuid", self.uuid.into());
         p.text("report_version", self.report_version);
-        p.display("report_uuid", &self.report_uuid);
+        p.value("report_uuid", self.report_uuid.into());
         opt_flag(
             p,
             "allow_datacenter_redirect",

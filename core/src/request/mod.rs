@@ -4,8 +4,6 @@
 //! [`Request`] trait gives its path, HTTP methods and response kind, checks
 //! it, and lists its parameters for the encoder ([`crate::http`]).
 
-use core::fmt;
-
 use crate::error::Error;
 
 mod analysis;
@@ -16,6 +14,7 @@ mod iocs;
 mod reports;
 mod session;
 mod submit;
+mod value;
 
 pub use analysis::{
     GetAnalysisTags, GetApiUtcTimestamp, GetChildTasksRecursively, GetProgress,
@@ -33,6 +32,7 @@ pub use reports::{
 };
 pub use session::{Login, Ping};
 pub use submit::{SubmitFile, SubmitUrl};
+pub use value::Value;
 
 /// An HTTP request method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,10 +89,12 @@ pub enum BodyKind {
 /// Receives a request's parameters. Implemented by the query-string,
 /// form-body and multipart encoders, and by tests.
 pub trait Params {
+    /// A parameter.
+    fn value(&mut self, name: &'static str, value: Value<'_>);
     /// A text parameter.
-    fn text(&mut self, name: &'static str, value: &str);
-    /// A parameter written by `Display` (numbers, UUIDs, enums, times).
-    fn display(&mut self, name: &'static str, value: &dyn fmt::Display);
+    fn text(&mut self, name: &'static str, value: &str) {
+        self.value(name, Value::Text(value));
+    }
     /// One of the reference's "FILE parameters" holding text: a multipart
     /// part whose file name is its field name.
     fn file_text(&mut self, name: &'static str, value: &str);
@@ -100,25 +102,19 @@ pub trait Params {
     fn file_lines(&mut self, name: &'static str, lines: &[&str]);
 }
 
-/// A 0/1 flag as the API writes booleans.
-#[derive(Clone, Copy, Debug)]
-pub struct Flag(pub bool);
-
-impl fmt::Display for Flag {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.0 { "1" } else { "0" })
-    }
-}
-
 pub(crate) fn opt_flag(p: &mut dyn Params, name: &'static str, v: Option<bool>) {
     if let Some(v) = v {
-        p.display(name, &Flag(v));
+        p.value(name, Value::Flag(v));
     }
 }
 
-pub(crate) fn opt_display<T: fmt::Display>(p: &mut dyn Params, name: &'static str, v: Option<T>) {
+pub(crate) fn opt_value<'v, T: Into<Value<'v>>>(
+    p: &mut dyn Params,
+    name: &'static str,
+    v: Option<T>,
+) {
     if let Some(v) = v {
-        p.display(name, &v);
+        p.value(name, v.into());
     }
 }
 
@@ -271,7 +267,7 @@ macro_rules! uuid_request {
             }
 
             fn params(&self, p: &mut dyn crate::request::Params) {
-                p.display("uuid", &self.uuid);
+                p.value("uuid", self.uuid.into());
                 crate::request::opt_flag(p, "allow_datacenter_redirect", self.allow_datacenter_redirect);
             }
         }

@@ -1,7 +1,7 @@
 //! Results and report exports.
 
 use super::{
-    check_opt_text, check_text, opt_display, opt_flag, opt_text, Allowed, Params, Request,
+    check_opt_text, check_text, opt_flag, opt_text, opt_value, Allowed, Params, Request,
     ResponseKind,
 };
 use crate::error::Error;
@@ -69,10 +69,10 @@ impl Request for GetResults<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
-        opt_display(p, "full_report_score", self.full_report_score);
+        p.value("uuid", self.uuid.into());
+        opt_value(p, "full_report_score", self.full_report_score);
         opt_text(p, "report_version", self.report_version);
-        opt_display(p, "report_uuid", self.report_uuid);
+        opt_value(p, "report_uuid", self.report_uuid);
         opt_flag(
             p,
             "include_scoring_components",
@@ -136,7 +136,7 @@ impl Request for GetResult {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
+        p.value("uuid", self.uuid.into());
         opt_flag(p, "score_only", self.score_only);
         opt_flag(
             p,
@@ -179,8 +179,8 @@ impl Request for ExportReport<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("uuid", &self.uuid);
-        p.display("report_type", &self.report_type);
+        p.value("uuid", self.uuid.into());
+        p.value("report_type", self.report_type.into());
         opt_text(p, "report_format", self.report_format);
     }
 }
@@ -207,7 +207,7 @@ impl Request for GetCompletedExportedReports {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        opt_display(p, "resume_after_report_uuid", self.resume_after_report_uuid);
+        opt_value(p, "resume_after_report_uuid", self.resume_after_report_uuid);
     }
 }
 
@@ -234,7 +234,7 @@ impl Request for GetExportedReport {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        p.display("exported_report_uuid", &self.exported_report_uuid);
+        p.value("exported_report_uuid", self.exported_report_uuid.into());
         opt_flag(p, "cdn", self.cdn);
     }
 }

@@ -3,8 +3,7 @@
 use core::net::Ipv4Addr;
 
 use super::{
-    check_opt_text, opt_display, opt_flag, opt_text, Allowed, BodyKind, Params, Request,
-    ResponseKind,
+    check_opt_text, opt_flag, opt_text, opt_value, Allowed, BodyKind, Params, Request, ResponseKind,
 };
 use crate::error::Error;
 use crate::responses::SubmitDecoder;
@@ -156,13 +155,13 @@ impl Request for SubmitFile<'_> {
     }
 
     fn params(&self, p: &mut dyn Params) {
-        opt_display(p, "md5", self.md5);
-        opt_display(p, "sha1", self.sha1);
-        opt_display(p, "sha256", self.sha256);
-        opt_display(p, "full_report_score", self.full_report_score);
+        opt_value(p, "md5", self.md5.as_ref());
+        opt_value(p, "sha1", self.sha1.as_ref());
+        opt_value(p, "sha256", self.sha256.as_ref());
+        opt_value(p, "full_report_score", self.full_report_score);
         opt_flag(p, "delete_after_analysis", self.delete_after_analysis);
         opt_flag(p, "bypass_cache", self.bypass_cache);
-        opt_display(p, "analysis_timeout", self.analysis_timeout);
+        opt_value(p, "analysis_timeout", self.analysis_timeout);
         opt_text(p, "analysis_env", self.analysis_env);
         opt_flag(p, "allow_network_traffic", self.allow_network_traffic);
         opt_text(p, "filename", self.filename);
@@ -170,18 +169,18 @@ impl Request for SubmitFile<'_> {
         opt_flag(p, "keep_memory_dumps", self.keep_memory_dumps);
         opt_flag(p, "keep_behavior_log", self.keep_behavior_log);
         opt_text(p, "push_to_portal_account", self.push_to_portal_account);
-        opt_display(p, "protocol", self.protocol);
-        opt_display(p, "server_ip", self.server_ip);
-        opt_display(p, "server_port", self.server_port);
-        opt_display(p, "client_ip", self.client_ip);
-        opt_display(p, "client_port", self.client_port);
-        opt_display(p, "direction", self.direction);
+        opt_value(p, "protocol", self.protocol);
+        opt_value(p, "server_ip", self.server_ip);
+        opt_value(p, "server_port", self.server_port);
+        opt_value(p, "client_ip", self.client_ip);
+        opt_value(p, "client_port", self.client_port);
+        opt_value(p, "direction", self.direction);
         opt_text(p, "report_version", self.report_version);
-        opt_display(p, "download_ip", self.download_ip);
-        opt_display(p, "download_port", self.download_port);
+        opt_value(p, "download_ip", self.download_ip);
+        opt_value(p, "download_port", self.download_port);
         opt_text(p, "apk_package_name", self.apk_package_name);
         opt_text(p, "password", self.password);
-        opt_display(p, "priority", self.priority);
+        opt_value(p, "priority", self.priority);
         opt_flag(p, "bypass_prefilter", self.bypass_prefilter);
         opt_flag(p, "fast_analysis", self.fast_analysis);
         for (name, v) in [
@@ -278,13 +277,13 @@ impl Request for SubmitUrl<'_> {
     fn params(&self, p: &mut dyn Params) {
         p.text("url", self.url.as_str());
         opt_text(p, "referer", self.referer);
-        opt_display(p, "full_report_score", self.full_report_score);
+        opt_value(p, "full_report_score", self.full_report_score);
         opt_flag(p, "bypass_cache", self.bypass_cache);
-        opt_display(p, "analysis_timeout", self.analysis_timeout);
+        opt_value(p, "analysis_timeout", self.analysis_timeout);
         opt_text(p, "push_to_portal_account", self.push_to_portal_account);
         opt_text(p, "user_agent", self.user_agent);
         opt_text(p, "report_version", self.report_version);
-        opt_display(p, "priority", self.priority);
+        opt_value(p, "priority", self.priority);
         opt_flag(p, "fast_analysis", self.fast_analysis);
         if let Some(c) = self.password_candidates {
             p.file_lines("password_candidates", c.as_slice());

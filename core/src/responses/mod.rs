@@ -26,7 +26,8 @@ pub use lookups::{
     ProgressDecoder, TaskArtifact, TaskArtifactDecoder, TaskMetadata, TaskMetadataDecoder,
 };
 pub use results::{
-    AnalysisResult, ReportRef, ResultDecoder, ResultItem, Submission, SubmitDecoder,
+    AnalysisResult, ReportRef, ResultDecoder, ResultItem, ResultSummaryDecoder, Submission,
+    SubmitDecoder,
 };
 pub use scalars::{IsRiskyDecoder, NoData, StringData, UtcTimestampDecoder};
 

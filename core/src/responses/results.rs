@@ -144,6 +144,34 @@ fn result_element(
     })
 }
 
+/// Lists are not wanted: skip them.
+fn scalars_only(f: Option<Field>) -> Field {
+    match f {
+        Some(Field::Read) => Field::Read,
+        _ => Field::Skip,
+    }
+}
+
+/// Decodes only the scalar members of a result (score, threat, times),
+/// skipping its lists: what a sensor needs from `get_result` with
+/// `score_only=1`, in a fraction of [`ResultDecoder`]'s code.
+#[derive(Debug, Default)]
+pub struct ResultSummaryDecoder(AnalysisResult);
+
+impl DataDecoder for ResultSummaryDecoder {
+    type Item = core::convert::Infallible;
+    type Output = AnalysisResult;
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        Ok(scalars_only(result_field(&mut self.0, key, r)?))
+    }
+
+    fn finish(&mut self) -> Result<AnalysisResult, Error> {
+        need(self.0.score, "score")?;
+        Ok(core::mem::take(&mut self.0))
+    }
+}
+
 /// Decodes `get_results` / `get_result` data.
 #[derive(Debug, Default)]
 pub struct ResultDecoder(AnalysisResult);
@@ -185,7 +213,9 @@ pub struct Submission {
     pub result: AnalysisResult,
 }
 
-/// Decodes `submit_file` / `submit_url` data.
+/// Decodes `submit_file` / `submit_url` data. When the answer includes
+/// an existing result, its scalar members are kept and its lists skipped
+/// (fetch them with `get_result`).
 #[derive(Debug, Default)]
 pub struct SubmitDecoder {
     task_uuid: Option<Uuid>,
@@ -195,7 +225,7 @@ pub struct SubmitDecoder {
 }
 
 impl DataDecoder for SubmitDecoder {
-    type Item = ResultItem;
+    type Item = core::convert::Infallible;
     type Output = Submission;
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
@@ -205,18 +235,9 @@ impl DataDecoder for SubmitDecoder {
                 self.submission_timestamp = opt(r, |r| r.timestamp("submission_timestamp"))?
             }
             "expires" => self.expires = opt(r, |r| r.timestamp("expires"))?,
-            _ => return Ok(result_field(&mut self.result, key, r)?.unwrap_or(Field::Skip)),
+            _ => return Ok(scalars_only(result_field(&mut self.result, key, r)?)),
         }
         Ok(Field::Read)
-    }
-
-    fn element(
-        &mut self,
-        list: &'static str,
-        key: Option<&str>,
-        r: &mut Reader<'_>,
-    ) -> Result<ResultItem, Fail> {
-        result_element(list, key, r)
     }
 
     fn finish(&mut self) -> Result<Submission, Error> {

@@ -14,7 +14,7 @@ use lastline_core::hashing::{Algorithms, MultiHasher};
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
 use lastline_core::request::{GetResult, Request, SubmitFile};
 use lastline_core::response::{EnvelopeResponse, Progress};
-use lastline_core::responses::{CompletedDecoder, ResultDecoder, SubmitDecoder};
+use lastline_core::responses::{CompletedDecoder, ResultSummaryDecoder, SubmitDecoder};
 use lastline_core::types::Timestamp;
 use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::{Credentials, Error};
@@ -117,7 +117,7 @@ fn run() -> Result<i32, Error> {
     cursor.save(saved)?;
 
     send(&GetResult { score_only: Some(true), ..GetResult::new(submission.task_uuid) }, &cfg)?;
-    let result = receive::<ResultDecoder>(|_| {})?;
+    let result = receive::<ResultSummaryDecoder>(|_| {})?;
     Ok(result.score.unwrap_or(score))
 }
 
