@@ -3,7 +3,7 @@
 use core::fmt;
 
 /// Capacity of the server's error message kept in [`ApiError`].
-pub const MESSAGE_CAPACITY: usize = 256;
+pub const MESSAGE_CAPACITY: usize = 128;
 
 /// An `error_code` as numbered by the reference (101..123) and by deployed
 /// servers (124 = `INVALID_PRIORITY`, see `wire-dialect.md`).

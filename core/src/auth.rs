@@ -3,12 +3,12 @@
 
 use core::fmt;
 
-use crate::error::Error;
+use crate::error::{Error, HttpError};
 
 /// Longest key or api_token accepted.
 pub const CREDENTIAL_CAPACITY: usize = 256;
 /// Longest session cookie (`name=value`) kept.
-pub const COOKIE_CAPACITY: usize = 512;
+pub const COOKIE_CAPACITY: usize = 256;
 
 /// An API key and, for most methods, an API token.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -77,22 +77,29 @@ impl SessionCookie {
     /// Takes the `name=value` pair from a `Set-Cookie` header value
     /// (attributes after the first `;` are dropped).
     pub fn from_set_cookie(header: &[u8]) -> Result<Self, Error> {
-        let pair = header.split(|&b| b == b';').next().unwrap_or(&[]);
-        let pair = pair.trim_ascii();
+        let mut slot = None;
+        Self::fill_from_set_cookie(&mut slot, header)?;
+        slot.ok_or(Error::Http(HttpError::MalformedHead("Set-Cookie")))
+    }
+
+    /// Like [`Self::from_set_cookie`], writing into `slot` in place.
+    pub fn fill_from_set_cookie(slot: &mut Option<Self>, header: &[u8]) -> Result<(), Error> {
+        let pair = header
+            .split(|&b| b == b';')
+            .next()
+            .unwrap_or(&[])
+            .trim_ascii();
         let ok = pair.contains(&b'=')
             && pair.first() != Some(&b'=')
             && pair.iter().all(|&b| (0x21..0x7f).contains(&b));
-        if !ok {
-            return Err(Error::Http(crate::error::HttpError::MalformedHead(
-                "Set-Cookie",
-            )));
+        let s = core::str::from_utf8(pair).ok().filter(|_| ok);
+        let s = s.ok_or(Error::Http(HttpError::MalformedHead("Set-Cookie")))?;
+        let dst = &mut slot.insert(Self(heapless::String::new())).0;
+        if dst.push_str(s).is_err() {
+            *slot = None;
+            return Err(Error::Http(HttpError::HeaderTooLong("Set-Cookie")));
         }
-        let s = core::str::from_utf8(pair)
-            .map_err(|_| Error::Http(crate::error::HttpError::MalformedHead("Set-Cookie")))?;
-        let mut out = heapless::String::new();
-        out.push_str(s)
-            .map_err(|_| Error::Http(crate::error::HttpError::HeaderTooLong("Set-Cookie")))?;
-        Ok(Self(out))
+        Ok(())
     }
 
     /// The `name=value` pair, for a `Cookie` header.

@@ -66,7 +66,6 @@ pub struct EnvelopeResponse<D: DataDecoder, const N: usize> {
 #[derive(Debug)]
 struct ResponseState {
     http: ResponseDecoder,
-    head: Option<ResponseHead>,
     core: Core,
     held: usize,
     sniffed: bool,
@@ -100,7 +99,6 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
             data,
             state: ResponseState {
                 http: ResponseDecoder::new().with_body_limit(limit),
-                head: None,
                 core: Core::new(),
                 held: 0,
                 sniffed: false,
@@ -113,12 +111,12 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
 
     /// The head, once read.
     pub fn head(&self) -> Option<&ResponseHead> {
-        self.state.head.as_ref()
+        self.state.http.head()
     }
 
     /// Whether the connection can be reused after this response.
     pub fn keep_alive(&self) -> bool {
-        self.state.head.as_ref().is_some_and(|h| h.keep_alive)
+        self.state.http.head().is_some_and(|h| h.keep_alive)
     }
 
     /// Feeds bytes read from the connection; returns how many were
@@ -145,7 +143,7 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
 
     /// The decoded data, after [`Progress::Done`]: a failure envelope is
     /// [`Error::Api`].
-    pub fn finish(mut self) -> Result<D::Output, Error> {
+    pub fn finish(&mut self) -> Result<D::Output, Error> {
         if !self.state.http_done {
             return Err(Error::WorkflowMisuse("finish before the response ended"));
         }
@@ -176,7 +174,7 @@ impl ResponseState {
                 return Ok((used, Found::Done));
             }
             // Decode what the unit buffer holds before taking more bytes.
-            if self.head.is_some() && !self.env_done && self.sniffed {
+            if self.http.head().is_some() && !self.env_done && self.sniffed {
                 match units_decode(units, &mut self.held, &mut self.core, v)? {
                     RawStep::Item => return Ok((used, Found::Item)),
                     RawStep::Done => {
@@ -211,11 +209,10 @@ impl ResponseState {
             used = used.saturating_add(n);
             match ev {
                 Event::NeedMore => return Ok((used, Found::NeedMore)),
-                Event::Head(head) => {
-                    if head.status == 413 {
+                Event::Head => {
+                    if self.http.head().is_some_and(|h| h.status == 413) {
                         return Err(Error::PayloadTooLarge);
                     }
-                    self.head = Some(head);
                     return Ok((used, Found::Head));
                 }
                 Event::Body(bytes) => {
@@ -241,8 +238,8 @@ impl ResponseState {
 
     fn not_envelope(&self) -> Error {
         let (status, content_type) = self
-            .head
-            .as_ref()
+            .http
+            .head()
             .map_or((0, ContentType::Missing), |h| (h.status, h.content_type));
         if status >= 300 {
             Error::HttpStatus {
@@ -310,7 +307,6 @@ enum RawMode {
 #[derive(Debug)]
 pub struct RawResponse {
     http: ResponseDecoder,
-    head: Option<ResponseHead>,
     mode: RawMode,
     env: EnvelopeDecoder<NoData>,
     units: UnitBuffer<512>,
@@ -342,7 +338,6 @@ impl RawResponse {
     pub fn new() -> Self {
         Self {
             http: ResponseDecoder::new(),
-            head: None,
             mode: RawMode::Head,
             env: EnvelopeDecoder::new(NoData),
             units: UnitBuffer::default(),
@@ -351,12 +346,12 @@ impl RawResponse {
 
     /// The head, once read: `filename` holds the download's name.
     pub fn head(&self) -> Option<&ResponseHead> {
-        self.head.as_ref()
+        self.http.head()
     }
 
     /// Whether the connection can be reused after this response.
     pub fn keep_alive(&self) -> bool {
-        self.head.as_ref().is_some_and(|h| h.keep_alive)
+        self.http.head().is_some_and(|h| h.keep_alive)
     }
 
     /// Feeds bytes read from the connection.
@@ -372,10 +367,10 @@ impl RawResponse {
             used = used.saturating_add(n);
             match ev {
                 Event::NeedMore => return Ok((used, RawEvent::NeedMore)),
-                Event::Head(head) => {
-                    let status = head.status;
-                    let json = head.content_type == ContentType::Json;
-                    self.head = Some(head);
+                Event::Head => {
+                    let (status, json) = self.http.head().map_or((0, false), |h| {
+                        (h.status, h.content_type == ContentType::Json)
+                    });
                     if status == 413 {
                         return Err(Error::PayloadTooLarge);
                     }
@@ -433,7 +428,7 @@ impl RawResponse {
     fn json_download(&mut self, used: usize) -> Result<(usize, RawEvent<'static>), Error> {
         // A JSON document that is not an envelope is the download itself;
         // what was buffered to tell is handed out first via `buffered()`.
-        let status = self.head.as_ref().map_or(0, |h| h.status);
+        let status = self.http.head().map_or(0, |h| h.status);
         if !(200..300).contains(&status) {
             return Err(Error::HttpStatus {
                 status,
@@ -460,7 +455,7 @@ impl RawResponse {
     }
 
     fn envelope_error(&mut self) -> Error {
-        let status = self.head.as_ref().map_or(0, |h| h.status);
+        let status = self.http.head().map_or(0, |h| h.status);
         let env = core::mem::replace(&mut self.env, EnvelopeDecoder::new(NoData));
         match env.finish() {
             Err(e @ Error::Api(_)) => e,

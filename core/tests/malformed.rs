@@ -95,7 +95,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Check)> {
         ("score as a string word", ok(r#"{"success": 1, "data": {"score": "high"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
         ("score out of range", ok(r#"{"success": 1, "data": {"score": 99999999999999}}"#), |e| json_kind(e, |k| matches!(k, JsonError::NumberOutOfRange))),
         ("score missing", ok(r#"{"success": 1, "data": {"threat": "x"}}"#), |e| matches!(e, Error::MissingField { field: "score" })),
-        ("threat over capacity", ok(&long_threat), |e| json_kind(e, |k| matches!(k, JsonError::TooLong { capacity: 256 }))),
+        ("threat over capacity", ok(&long_threat), |e| json_kind(e, |k| matches!(k, JsonError::TooLong { capacity: 128 }))),
         ("threat is a number", ok(r#"{"success": 1, "data": {"score": 1, "threat": 5}}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
         ("invalid UTF-8 in a string", http_ok(b"{\"success\": 1, \"data\": {\"score\": 1, \"threat\": \"\xff\xfe\"}}"), |e| json_kind(e, |k| matches!(k, JsonError::InvalidUtf8))),
         ("bad escape", ok(r#"{"success": 1, "data": {"score": 1, "threat": "a\qb"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidEscape))),
@@ -189,7 +189,7 @@ fn long_error_messages_keep_the_code_and_say_they_were_cut() {
         Err(Error::Api(e)) => {
             assert!(e.is_retryable());
             assert!(e.message_truncated);
-            assert_eq!(e.message.len(), 256);
+            assert_eq!(e.message.len(), lastline_core::api_error::MESSAGE_CAPACITY);
         }
         other => panic!("{other:?}"),
     }

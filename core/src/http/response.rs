@@ -9,9 +9,9 @@ use crate::auth::SessionCookie;
 use crate::error::{Error, HttpError};
 
 /// Longest `Content-Disposition` file name kept.
-pub const FILENAME_CAPACITY: usize = 255;
+pub const FILENAME_CAPACITY: usize = 128;
 /// Longest `Location` kept (for datacenter and CDN redirects).
-pub const LOCATION_CAPACITY: usize = 1024;
+pub const LOCATION_CAPACITY: usize = 512;
 /// Most header lines in one response head.
 const MAX_HEADERS: usize = 48;
 
@@ -125,8 +125,8 @@ impl ResponseHead {
 /// What [`ResponseDecoder::decode`] found.
 #[derive(Debug, PartialEq)]
 pub enum Event<'a> {
-    /// The head is complete.
-    Head(ResponseHead),
+    /// The head is complete: read it with [`ResponseDecoder::head`].
+    Head,
     /// Body bytes (a sub-slice of the input).
     Body(&'a [u8]),
     /// The body is complete.
@@ -150,6 +150,8 @@ pub struct ResponseDecoder {
     state: State,
     limit: Option<u64>,
     head_request: bool,
+    head: ResponseHead,
+    has_head: bool,
 }
 
 impl Default for ResponseDecoder {
@@ -158,15 +160,18 @@ impl Default for ResponseDecoder {
     }
 }
 
-fn header_str<const N: usize>(name: &'static str, v: &[u8]) -> Result<String<N>, HttpError> {
+/// Copies a header value into `dst` in place (heads are kept, not moved).
+fn fill<const N: usize>(
+    name: &'static str,
+    dst: &mut String<N>,
+    v: &[u8],
+) -> Result<(), HttpError> {
     let s = core::str::from_utf8(v).map_err(|_| HttpError::MalformedHead(name))?;
-    let mut out = String::new();
-    out.push_str(s)
-        .map_err(|_| HttpError::HeaderTooLong(name))?;
-    Ok(out)
+    dst.clear();
+    dst.push_str(s).map_err(|_| HttpError::HeaderTooLong(name))
 }
 
-fn disposition_filename(v: &[u8]) -> Result<Option<String<FILENAME_CAPACITY>>, HttpError> {
+fn disposition_filename(v: &[u8]) -> Option<&[u8]> {
     for param in v.split(|&b| b == b';').skip(1) {
         let param = param.trim_ascii();
         let Some(eq) = param.iter().position(|&b| b == b'=') else {
@@ -177,13 +182,12 @@ fn disposition_filename(v: &[u8]) -> Result<Option<String<FILENAME_CAPACITY>>, H
             continue;
         }
         let value = value.get(1..).unwrap_or(&[]).trim_ascii();
-        let value = match value {
+        return Some(match value {
             [b'"', inner @ .., b'"'] => inner,
             v => v,
-        };
-        return header_str("Content-Disposition", value).map(Some);
+        });
     }
-    Ok(None)
+    None
 }
 
 impl ResponseDecoder {
@@ -193,6 +197,17 @@ impl ResponseDecoder {
             state: State::Head,
             limit: None,
             head_request: false,
+            head: ResponseHead {
+                status: 0,
+                content_type: ContentType::Missing,
+                framing: BodyFraming::Empty,
+                keep_alive: false,
+                session_cookie: None,
+                filename: None,
+                location: None,
+                retry_after: None,
+            },
+            has_head: false,
         }
     }
 
@@ -200,6 +215,11 @@ impl ResponseDecoder {
     pub fn with_body_limit(mut self, limit: u64) -> Self {
         self.limit = Some(limit);
         self
+    }
+
+    /// The head, once [`Event::Head`] was returned.
+    pub fn head(&self) -> Option<&ResponseHead> {
+        self.has_head.then_some(&self.head)
     }
 
     /// True once the body is complete.
@@ -239,14 +259,22 @@ impl ResponseDecoder {
                         // 100 Continue and friends precede the real head.
                         continue;
                     }
-                    let head = self.interpret(status, resp.version.unwrap_or(1), resp.headers)?;
-                    self.state = match head.framing {
+                    interpret(
+                        &mut self.head,
+                        self.limit,
+                        self.head_request,
+                        status,
+                        resp.version.unwrap_or(1),
+                        resp.headers,
+                    )?;
+                    self.has_head = true;
+                    self.state = match self.head.framing {
                         BodyFraming::Length(0) | BodyFraming::Empty => State::Done,
                         BodyFraming::Length(n) => State::Length { left: n, total: n },
                         BodyFraming::Chunked => State::Chunked(ChunkedDecoder::default()),
                         BodyFraming::Close => State::Close { received: 0 },
                     };
-                    return Ok((used, Event::Head(head)));
+                    return Ok((used, Event::Head));
                 }
                 State::Length { left, total } => {
                     if rest.is_empty() || max_body == 0 {
@@ -329,98 +357,103 @@ impl ResponseDecoder {
             _ => Ok(()),
         }
     }
+}
 
-    #[inline(never)]
-    fn interpret(
-        &self,
-        status: u16,
-        version: u8,
-        headers: &[httparse::Header<'_>],
-    ) -> Result<ResponseHead, Error> {
-        let mut content_type = ContentType::Missing;
-        let mut length: Option<u64> = None;
-        let mut chunked = false;
-        let mut connection_close = version == 0;
-        let mut session_cookie = None;
-        let mut filename = None;
-        let mut location = None;
-        let mut retry_after = None;
-        for h in headers {
-            let name = h.name;
-            let v = h.value.trim_ascii();
-            if name.eq_ignore_ascii_case("content-type") {
-                content_type = ContentType::parse(v);
-            } else if name.eq_ignore_ascii_case("content-length") {
-                for part in v.split(|&b| b == b',') {
-                    let part = part.trim_ascii();
-                    if part.is_empty() || part.len() > 20 || !part.iter().all(u8::is_ascii_digit) {
-                        return Err(HttpError::BadContentLength.into());
-                    }
-                    let n = core::str::from_utf8(part)
-                        .ok()
-                        .and_then(|s| s.parse::<u64>().ok())
-                        .ok_or(HttpError::BadContentLength)?;
-                    if length.is_some_and(|l| l != n) {
-                        return Err(HttpError::ConflictingContentLength.into());
-                    }
-                    length = Some(n);
+/// Reads the headers we act on into `out`, in place (a head is large; it
+/// is never moved).
+#[inline(never)]
+fn interpret(
+    out: &mut ResponseHead,
+    limit: Option<u64>,
+    head_request: bool,
+    status: u16,
+    version: u8,
+    headers: &[httparse::Header<'_>],
+) -> Result<(), Error> {
+    out.status = status;
+    out.content_type = ContentType::Missing;
+    out.session_cookie = None;
+    out.filename = None;
+    out.location = None;
+    out.retry_after = None;
+    let mut length: Option<u64> = None;
+    let mut chunked = false;
+    let mut connection_close = version == 0;
+    for h in headers {
+        let name = h.name;
+        let v = h.value.trim_ascii();
+        if name.eq_ignore_ascii_case("content-type") {
+            out.content_type = ContentType::parse(v);
+        } else if name.eq_ignore_ascii_case("content-length") {
+            for part in v.split(|&b| b == b',') {
+                let part = part.trim_ascii();
+                if part.is_empty() || part.len() > 20 || !part.iter().all(u8::is_ascii_digit) {
+                    return Err(HttpError::BadContentLength.into());
                 }
-            } else if name.eq_ignore_ascii_case("transfer-encoding") {
-                let last = v.rsplit(|&b| b == b',').next().unwrap_or(&[]).trim_ascii();
-                if !last.eq_ignore_ascii_case(b"chunked") {
-                    return Err(HttpError::UnsupportedTransferEncoding.into());
-                }
-                chunked = true;
-            } else if name.eq_ignore_ascii_case("connection") {
-                for token in v.split(|&b| b == b',') {
-                    let token = token.trim_ascii();
-                    if token.eq_ignore_ascii_case(b"close") {
-                        connection_close = true;
-                    } else if token.eq_ignore_ascii_case(b"keep-alive") && version == 0 {
-                        connection_close = false;
-                    }
-                }
-            } else if name.eq_ignore_ascii_case("set-cookie") {
-                if session_cookie.is_none() {
-                    session_cookie = Some(SessionCookie::from_set_cookie(v)?);
-                }
-            } else if name.eq_ignore_ascii_case("content-disposition") {
-                filename = disposition_filename(v)?;
-            } else if name.eq_ignore_ascii_case("location") {
-                location = Some(header_str("Location", v)?);
-            } else if name.eq_ignore_ascii_case("retry-after") {
-                retry_after = core::str::from_utf8(v)
+                let n = core::str::from_utf8(part)
                     .ok()
-                    .and_then(|s| s.parse::<u32>().ok());
+                    .and_then(|s| s.parse::<u64>().ok())
+                    .ok_or(HttpError::BadContentLength)?;
+                if length.is_some_and(|l| l != n) {
+                    return Err(HttpError::ConflictingContentLength.into());
+                }
+                length = Some(n);
             }
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            let last = v.rsplit(|&b| b == b',').next().unwrap_or(&[]).trim_ascii();
+            if !last.eq_ignore_ascii_case(b"chunked") {
+                return Err(HttpError::UnsupportedTransferEncoding.into());
+            }
+            chunked = true;
+        } else if name.eq_ignore_ascii_case("connection") {
+            for token in v.split(|&b| b == b',') {
+                let token = token.trim_ascii();
+                if token.eq_ignore_ascii_case(b"close") {
+                    connection_close = true;
+                } else if token.eq_ignore_ascii_case(b"keep-alive") && version == 0 {
+                    connection_close = false;
+                }
+            }
+        } else if name.eq_ignore_ascii_case("set-cookie") {
+            if out.session_cookie.is_none() {
+                SessionCookie::fill_from_set_cookie(&mut out.session_cookie, v)?;
+            }
+        } else if name.eq_ignore_ascii_case("content-disposition") {
+            if let Some(name) = disposition_filename(v) {
+                fill(
+                    "Content-Disposition",
+                    out.filename.insert(String::new()),
+                    name,
+                )?;
+            }
+        } else if name.eq_ignore_ascii_case("location") {
+            fill("Location", out.location.insert(String::new()), v)?;
+        } else if name.eq_ignore_ascii_case("retry-after") {
+            out.retry_after = core::str::from_utf8(v)
+                .ok()
+                .and_then(|s| s.parse::<u32>().ok());
         }
-        let framing = if self.head_request || status == 204 || status == 304 {
-            BodyFraming::Empty
-        } else if chunked {
-            BodyFraming::Chunked
-        } else if let Some(n) = length {
-            BodyFraming::Length(n)
-        } else {
-            BodyFraming::Close
-        };
-        if let BodyFraming::Length(n) = framing {
-            self.check_limit(n)?;
-        }
-        // A body that ends with the connection leaves nothing to reuse, and
-        // a response with both framings may be a smuggling attempt.
-        let keep_alive =
-            !connection_close && framing != BodyFraming::Close && !(chunked && length.is_some());
-        Ok(ResponseHead {
-            status,
-            content_type,
-            framing,
-            keep_alive,
-            session_cookie,
-            filename,
-            location,
-            retry_after,
-        })
     }
+    let framing = if head_request || status == 204 || status == 304 {
+        BodyFraming::Empty
+    } else if chunked {
+        BodyFraming::Chunked
+    } else if let Some(n) = length {
+        BodyFraming::Length(n)
+    } else {
+        BodyFraming::Close
+    };
+    if let (BodyFraming::Length(n), Some(limit)) = (framing, limit) {
+        if n > limit {
+            return Err(HttpError::BodyTooLarge { length: n, limit }.into());
+        }
+    }
+    out.framing = framing;
+    // A body that ends with the connection leaves nothing to reuse, and
+    // a response with both framings may be a smuggling attempt.
+    out.keep_alive =
+        !connection_close && framing != BodyFraming::Close && !(chunked && length.is_some());
+    Ok(())
 }
 
 fn httparse_reason(e: httparse::Error) -> &'static str {

@@ -331,6 +331,23 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// Reads a string into `dst` in place (large values are not moved
+    /// through return slots: it matters on small stacks). `null` clears
+    /// it and answers false.
+    pub fn string_into<const N: usize>(
+        &mut self,
+        at: &'static str,
+        dst: &mut String<N>,
+    ) -> Result<bool, Fail> {
+        dst.clear();
+        if self.null()? {
+            return Ok(false);
+        }
+        let (raw, escaped) = self.raw_string(at)?;
+        decode_into(raw, escaped, dst).map_err(|k| Fail::json(at, k))?;
+        Ok(true)
+    }
+
     /// Reads a string, keeping at most `N` bytes; returns it and whether
     /// it was cut (only for messages meant for people).
     pub fn string_lossy<const N: usize>(

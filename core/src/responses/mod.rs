@@ -27,7 +27,7 @@ pub use lookups::{
 };
 pub use results::{
     AnalysisResult, ReportRef, ResultDecoder, ResultItem, ResultSummaryDecoder, Submission,
-    SubmitDecoder,
+    SubmitDecoder, THREAT_CAPACITY,
 };
 pub use scalars::{IsRiskyDecoder, NoData, StringData, UtcTimestampDecoder};
 

@@ -9,6 +9,9 @@ use crate::error::{Error, JsonError};
 use crate::json::{Fail, Reader};
 use crate::types::{Timestamp, Uuid};
 
+/// Capacity of threat names and classes.
+pub const THREAT_CAPACITY: usize = 128;
+
 /// A result's scalar members.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct AnalysisResult {
@@ -19,9 +22,9 @@ pub struct AnalysisResult {
     /// When the file was last submitted.
     pub last_submission_timestamp: Option<Timestamp>,
     /// The threat's name.
-    pub threat: Option<String<TEXT_CAPACITY>>,
+    pub threat: Option<String<THREAT_CAPACITY>>,
     /// The threat's class.
-    pub threat_class: Option<String<TEXT_CAPACITY>>,
+    pub threat_class: Option<String<THREAT_CAPACITY>>,
     /// Whether a detailed `report` was present (it is skipped, whatever its
     /// size; fetch it as a PDF or with a std transport when needed).
     pub has_report: bool,
@@ -78,11 +81,15 @@ fn result_field(
             Field::Read
         }
         "threat" => {
-            out.threat = opt(r, |r| r.string("threat"))?;
+            if !r.string_into("threat", out.threat.insert(String::new()))? {
+                out.threat = None;
+            }
             Field::Read
         }
         "threat_class" => {
-            out.threat_class = opt(r, |r| r.string("threat_class"))?;
+            if !r.string_into("threat_class", out.threat_class.insert(String::new()))? {
+                out.threat_class = None;
+            }
             Field::Read
         }
         "report" => {

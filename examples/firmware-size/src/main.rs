@@ -20,8 +20,16 @@ use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::{Credentials, Error};
 use panic_halt as _;
 
-/// The captured file, as a sensor would hold it in a ring buffer.
-static SAMPLE: [u8; 4096] = [0x4d; 4096];
+/// Length of the captured file; its bytes are read from the capture
+/// peripheral (twice: to hash, then to upload), never held whole.
+const SAMPLE_LEN: usize = 4096;
+
+/// Reads the next piece of the captured file.
+fn capture(buf: &mut [u8]) {
+    for b in buf.iter_mut() {
+        *b = unsafe { ptr::read_volatile(0x4000_0010 as *const u8) };
+    }
+}
 /// Where the cursor is persisted.
 static mut CURSOR_FLASH: [u8; 256] = [0; 256];
 
@@ -44,14 +52,26 @@ fn rx(buf: &mut [u8]) -> usize {
     n
 }
 
-fn send<R: Request>(req: &R, cfg: &ClientConfig<'_>) -> Result<(), Error> {
+/// The connection's buffers, shared by every exchange.
+struct Link {
+    rx: [u8; RX],
+    tx: [u8; 256],
+}
+
+#[inline(never)]
+fn send<R: Request>(link: &mut Link, req: &R, cfg: &ClientConfig<'_>) -> Result<(), Error> {
     let mut enc = RequestEncoder::new(req, cfg, [0x42; 16])?;
-    let mut out = [0u8; 256];
     loop {
-        match enc.poll(&mut out) {
-            EncodeStep::Write(n) => tx(&out[..n]),
-            EncodeStep::SendFile { .. } => {
-                tx(&SAMPLE);
+        match enc.poll(&mut link.tx) {
+            EncodeStep::Write(n) => tx(&link.tx[..n]),
+            EncodeStep::SendFile { len } => {
+                let mut left = len as usize;
+                while left > 0 {
+                    let n = left.min(link.tx.len());
+                    capture(&mut link.tx[..n]);
+                    tx(&link.tx[..n]);
+                    left -= n;
+                }
                 enc.file_sent();
             }
             EncodeStep::Done => return Ok(()),
@@ -59,9 +79,10 @@ fn send<R: Request>(req: &R, cfg: &ClientConfig<'_>) -> Result<(), Error> {
     }
 }
 
-fn receive<D: DataDecoder + Default>(mut each: impl FnMut(D::Item)) -> Result<D::Output, Error> {
+#[inline(never)]
+fn receive<D: DataDecoder + Default>(link: &mut Link, mut each: impl FnMut(D::Item)) -> Result<D::Output, Error> {
     let mut resp = EnvelopeResponse::<D, 512>::default();
-    let mut buf = [0u8; RX];
+    let buf = &mut link.rx;
     let (mut start, mut end) = (0, 0);
     loop {
         let (n, p) = resp.feed(&buf[start..end])?;
@@ -85,19 +106,23 @@ fn receive<D: DataDecoder + Default>(mut each: impl FnMut(D::Item)) -> Result<D:
     }
 }
 
-fn run() -> Result<i32, Error> {
+fn run(link: &mut Link) -> Result<i32, Error> {
     let creds = Credentials::new("sensor-key", Some("sensor-token"))?;
     let cfg = ClientConfig::new("analysis.lastline.com", creds);
 
     let mut h = MultiHasher::new(Algorithms::ALL);
-    for c in SAMPLE.chunks(512) {
-        h.update(c);
+    let mut left = SAMPLE_LEN;
+    while left > 0 {
+        let n = left.min(link.tx.len());
+        capture(&mut link.tx[..n]);
+        h.update(&link.tx[..n]);
+        left -= n;
     }
     let mut flow = HashFirst::new(h.finish(), SubmitFile { filename: Some("capture.bin"), ..SubmitFile::default() });
     let submission = loop {
         let req = flow.request().ok_or(Error::WorkflowMisuse("done"))?;
-        send(&req, &cfg)?;
-        let answer = receive::<SubmitDecoder>(|_| {});
+        send(link, &req, &cfg)?;
+        let answer = receive::<SubmitDecoder>(link, |_| {});
         if let Some(done) = flow.on_response(answer)? {
             break done.submission;
         }
@@ -107,8 +132,8 @@ fn run() -> Result<i32, Error> {
     let mut cursor = CompletionCursor::<8>::restore(saved)
         .or_else(|_| Timestamp::from_unix(1_700_000_000).map(CompletionCursor::new).map_err(|_| Error::CorruptState))?;
     let mut score = -1;
-    send(&cursor.request(), &cfg)?;
-    let page = receive::<CompletedDecoder>(|t| {
+    send(link, &cursor.request(), &cfg)?;
+    let page = receive::<CompletedDecoder>(link, |t| {
         if cursor.accept(t.task_uuid) && t.task_uuid == submission.task_uuid {
             score = t.score.unwrap_or(-1);
         }
@@ -116,14 +141,15 @@ fn run() -> Result<i32, Error> {
     cursor.page_done(&page);
     cursor.save(saved)?;
 
-    send(&GetResult { score_only: Some(true), ..GetResult::new(submission.task_uuid) }, &cfg)?;
-    let result = receive::<ResultSummaryDecoder>(|_| {})?;
+    send(link, &GetResult { score_only: Some(true), ..GetResult::new(submission.task_uuid) }, &cfg)?;
+    let result = receive::<ResultSummaryDecoder>(link, |_| {})?;
     Ok(result.score.unwrap_or(score))
 }
 
 #[entry]
 fn main() -> ! {
-    let verdict = run().unwrap_or(-1);
+    let mut link = Link { rx: [0; RX], tx: [0; 256] };
+    let verdict = run(&mut link).unwrap_or(-1);
     unsafe { ptr::write_volatile(0x4000_000c as *mut i32, verdict) };
     loop {}
 }
