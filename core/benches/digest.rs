@@ -23,7 +23,7 @@ fn chunk() -> usize {
     std::env::var("LASTLINE_BENCH_CHUNK_KIB")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(16)
+        .unwrap_or(64)
         * 1024
 }
 
