@@ -1,0 +1,132 @@
+//! Envelopes as JSON or XML.
+
+use serde_json::{json, Value};
+
+/// The format chosen by the path suffix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Json,
+    Xml,
+    Raw,
+    Pdf,
+    Rtf,
+}
+
+/// A success envelope.
+pub fn success(data: Value) -> Value {
+    json!({"success": 1, "data": data})
+}
+
+/// A failure envelope; `code` None leaves `error_code` out (allowed).
+pub fn failure(code: Option<i64>, message: &str) -> Value {
+    match code {
+        Some(c) => json!({"success": 0, "error_code": c, "error": message}),
+        None => json!({"success": 0, "error": message}),
+    }
+}
+
+fn xml_escape(s: &str, out: &mut String) {
+    for c in s.chars() {
+        match c {
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&apos;"),
+            c => out.push(c),
+        }
+    }
+}
+
+fn xml_name_ok(k: &str) -> bool {
+    let mut cs = k.chars();
+    cs.next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && cs.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+fn xml_value(v: &Value, out: &mut String) {
+    match v {
+        Value::Null => {}
+        Value::Bool(b) => out.push_str(if *b { "1" } else { "0" }),
+        Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) => xml_escape(s, out),
+        Value::Array(items) => {
+            for i in items {
+                out.push_str("<item>");
+                xml_value(i, out);
+                out.push_str("</item>");
+            }
+        }
+        Value::Object(m) => {
+            for (k, v) in m {
+                // Keys that are not XML names (UUID map keys) become entries.
+                if xml_name_ok(k) {
+                    out.push('<');
+                    out.push_str(k);
+                    out.push('>');
+                    xml_value(v, out);
+                    out.push_str("</");
+                    out.push_str(k);
+                    out.push('>');
+                } else {
+                    out.push_str("<entry key=\"");
+                    xml_escape(k, out);
+                    out.push_str("\">");
+                    xml_value(v, out);
+                    out.push_str("</entry>");
+                }
+            }
+        }
+    }
+}
+
+/// The same envelope rendered as XML.
+pub fn to_xml(envelope: &Value) -> String {
+    let mut out = String::from("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response>");
+    xml_value(envelope, &mut out);
+    out.push_str("</response>\n");
+    out
+}
+
+/// A small, valid PDF document (correct cross-reference offsets).
+pub fn pdf(title: &str) -> Vec<u8> {
+    let text: String = title
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || " -:.".contains(*c))
+        .collect();
+    let stream = format!("BT /F1 14 Tf 72 720 Td ({text}) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+        format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+/// The HTML page a front proxy answers with.
+pub fn html_page(status: u16, title: &str) -> String {
+    format!("<html>\r\n<head><title>{status} {title}</title></head>\r\n<body>\r\n<center><h1>{status} {title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+}

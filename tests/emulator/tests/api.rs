@@ -1,0 +1,736 @@
+//! The emulator's own tests, through a plain TcpStream client: every
+//! method, the auth mechanisms, state and semantics, validation, faults.
+
+mod client;
+
+use std::time::{Duration, Instant};
+
+use client::*;
+use lastline_emulator::{Config, CredentialSource, Emulator, EICAR};
+
+struct Env {
+    emu: Emulator,
+    auth: Vec<(String, String)>,
+}
+
+impl Env {
+    fn new(cfg: Config) -> Self {
+        let emu = Emulator::start(cfg).unwrap();
+        let (k, t) = emu.credentials();
+        Env {
+            emu,
+            auth: vec![basic(&k, &t)],
+        }
+    }
+
+    fn get(&self, path: &str, params: &[(&str, &str)]) -> Resp {
+        let target = if params.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", form(params))
+        };
+        send(self.emu.addr(), "GET", &target, &self.auth, b"")
+    }
+
+    fn post(&self, path: &str, params: &[(&str, &str)]) -> Resp {
+        let mut h = self.auth.clone();
+        h.push((
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        send(self.emu.addr(), "POST", path, &h, form(params).as_bytes())
+    }
+
+    fn upload(&self, content: &[u8], fields: &[(&str, &str)]) -> Resp {
+        let mut h = self.auth.clone();
+        h.push((
+            "Content-Type".into(),
+            "multipart/form-data; boundary=XyZ".into(),
+        ));
+        let body = multipart("XyZ", fields, &[("file", "whatever.bin", content)]);
+        send(
+            self.emu.addr(),
+            "POST",
+            "/analysis/submit/file.json",
+            &h,
+            &body,
+        )
+    }
+}
+
+fn md5_hex(b: &[u8]) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(b))
+}
+
+#[test]
+fn hash_first_upload_and_verdicts() {
+    let env = Env::new(Config::default());
+    let benign = b"just a harmless sample".to_vec();
+    let mut evil = b"dropper ".to_vec();
+    evil.extend_from_slice(EICAR);
+    // Unknown hash: 101.
+    let r = env.post(
+        "/analysis/submit/file.json",
+        &[("md5", &md5_hex(&benign)), ("full_report_score", "-1")],
+    );
+    assert_eq!(r.error_code(), Some(101));
+    // Upload: a task.
+    let t_benign = env.upload(&benign, &[("filename", "harmless.txt")]).data()["task_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let t_evil = env.upload(&evil, &[]).data()["task_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(t_benign.len(), 32);
+    // Known now: by hash (lower- or upper-case, sha1 too) works.
+    let again = env.post(
+        "/analysis/submit/file",
+        &[("md5", &md5_hex(&benign).to_uppercase())],
+    );
+    assert_eq!(again.data()["task_uuid"].as_str().unwrap().len(), 32);
+    let r = env
+        .get("/analysis/get_result.json", &[("uuid", &t_evil)])
+        .data();
+    assert_eq!(r["score"], 100);
+    assert_eq!(r["threat"], "EICAR-Test-File");
+    let r = env
+        .get(
+            "/analysis/get_result.json",
+            &[("uuid", &t_benign), ("score_only", "1")],
+        )
+        .data();
+    assert!(r["score"].as_i64().unwrap() < 30);
+    assert!(r.get("reports").is_none());
+    let meta = env
+        .get("/analysis/get_task_metadata.json", &[("uuid", &t_benign)])
+        .data();
+    assert_eq!(meta["filename"], "harmless.txt");
+    assert_eq!(meta["file_md5"], md5_hex(&benign));
+    // Data retention: forgotten files need an upload again.
+    env.emu.forget_files();
+    assert_eq!(
+        env.post("/analysis/submit/file.json", &[("md5", &md5_hex(&benign))])
+            .error_code(),
+        Some(101)
+    );
+    // The log shows the file part and no credentials in URLs.
+    let log = env.emu.log().entries();
+    let up = log
+        .iter()
+        .find(|e| e.parts.iter().any(|p| p.name == "file"))
+        .unwrap();
+    assert_eq!(
+        up.parts.iter().find(|p| p.name == "file").unwrap().size,
+        benign.len() as u64
+    );
+    assert!(log
+        .iter()
+        .all(|e| !e.credentials.contains(&CredentialSource::Url)));
+}
+
+#[test]
+fn completion_cursor_semantics() {
+    let env = Env::new(Config {
+        completion_delay: Duration::from_secs(60),
+        page_size: 3,
+        ..Config::default()
+    });
+    let start = env.get("/analysis/get_api_utc_timestamp.json", &[]).data()["timestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut tasks = vec![];
+    for i in 0..5 {
+        let d = env.upload(format!("sample {i}").as_bytes(), &[]).data();
+        tasks.push(d["task_uuid"].as_str().unwrap().to_string());
+    }
+    // Not complete yet: pending, no result.
+    let pending = env.get("/analysis/get_pending.json", &[]).data();
+    assert_eq!(pending["tasks"].as_array().unwrap().len(), 5);
+    assert_eq!(
+        env.get("/analysis/get_result.json", &[("uuid", &tasks[0])])
+            .error_code(),
+        Some(106)
+    );
+    let c = env
+        .get("/analysis/get_completed.json", &[("after", &start)])
+        .data();
+    assert_eq!(c["tasks"].as_array().unwrap().len(), 0);
+    assert_eq!(c["more_results_available"], 0);
+    env.emu.advance_clock(61);
+    // Pages of 3 (all five complete in the same second, so one page holds
+    // that whole second rather than cutting inside it).
+    let mut seen = vec![];
+    let mut after = start.clone();
+    for _ in 0..5 {
+        let d = env
+            .get(
+                "/analysis/completed.json",
+                &[("after", &after), ("include_score", "1")],
+            )
+            .data();
+        for (k, v) in d["tasks"].as_object().unwrap() {
+            assert!(v.is_i64());
+            seen.push(k.clone());
+        }
+        assert!(d["resume"].is_string() && d["more_results_available"].is_i64());
+        after = d["resume"].as_str().unwrap().to_string();
+        if d["more_results_available"] == 0 {
+            break;
+        }
+    }
+    seen.sort();
+    let mut want = tasks.clone();
+    want.sort();
+    assert_eq!(seen, want);
+    // Date-only form and metadata variant.
+    let day = &start[..10];
+    let m = env
+        .get(
+            "/analysis/get_completed_with_metadata.json",
+            &[("after", day)],
+        )
+        .data();
+    assert!(m["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|t| t["score"].is_i64()));
+    // No task was polled with get_results before completion was reported,
+    // except the one deliberate early call above.
+    let early = env
+        .emu
+        .log()
+        .entries()
+        .iter()
+        .filter(|e| e.api_method == Some("get_result"))
+        .count();
+    assert_eq!(early, 1);
+}
+
+#[test]
+fn auth_mechanisms() {
+    let env = Env::new(Config::default());
+    let (k, t) = env.emu.credentials();
+    let addr = env.emu.addr();
+    // None: 122. Wrong: 104.
+    assert_eq!(
+        send(addr, "GET", "/authentication/ping.json", &[], b"").error_code(),
+        Some(122)
+    );
+    assert_eq!(
+        send(
+            addr,
+            "GET",
+            "/authentication/ping.json",
+            &[basic(&k, "nope")],
+            b""
+        )
+        .error_code(),
+        Some(104)
+    );
+    // Params in query (the dialect; logged as Url) and in the body.
+    let q = format!(
+        "/authentication/ping.json?{}",
+        form(&[("key", &k), ("api_token", &t)])
+    );
+    assert_eq!(send(addr, "GET", &q, &[], b"").data(), "pong");
+    let body = form(&[("key", &k), ("api_token", &t)]);
+    let h = vec![(
+        "Content-Type".to_string(),
+        "application/x-www-form-urlencoded".to_string(),
+    )];
+    assert_eq!(
+        send(
+            addr,
+            "POST",
+            "/authentication/ping.json",
+            &h,
+            body.as_bytes()
+        )
+        .data(),
+        "pong"
+    );
+    // Session: login sets a cookie that then suffices.
+    let r = send(
+        addr,
+        "POST",
+        "/authentication/login.json",
+        &h,
+        body.as_bytes(),
+    );
+    assert_eq!(r.data(), "success");
+    let cookie = r
+        .header("set-cookie")
+        .unwrap()
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let ch = vec![("Cookie".to_string(), cookie.clone())];
+    assert_eq!(
+        send(addr, "GET", "/authentication/ping.json", &ch, b"").data(),
+        "pong"
+    );
+    // No session when asked not to.
+    let mut nh = h.clone();
+    nh.push(("x-nsx-lastline-no-session".into(), "1".into()));
+    assert!(send(
+        addr,
+        "POST",
+        "/authentication/login.json",
+        &nh,
+        body.as_bytes()
+    )
+    .header("set-cookie")
+    .is_none());
+    // Expiry after every call: the next use of the cookie is 122.
+    env.emu.faults().set(|f| f.expire_sessions = true);
+    assert_eq!(
+        send(addr, "GET", "/authentication/ping.json", &ch, b"").data(),
+        "pong"
+    );
+    assert_eq!(
+        send(addr, "GET", "/authentication/ping.json", &ch, b"").error_code(),
+        Some(122)
+    );
+    let sources: Vec<_> = env
+        .emu
+        .log()
+        .entries()
+        .iter()
+        .flat_map(|e| e.credentials.clone())
+        .collect();
+    for s in [
+        CredentialSource::Url,
+        CredentialSource::Body,
+        CredentialSource::Basic,
+        CredentialSource::Cookie,
+    ] {
+        assert!(sources.contains(&s), "{s:?}");
+    }
+}
+
+#[test]
+fn every_method_answers() {
+    let env = Env::new(Config::default());
+    let mut evil = b"x".to_vec();
+    evil.extend_from_slice(EICAR);
+    let task = env.upload(&evil, &[]).data()["task_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let res = env
+        .get(
+            "/analysis/get.json",
+            &[("uuid", &task), ("full_report_score", "0")],
+        )
+        .data();
+    assert!(res["report"].is_object());
+    let report = res["reports"][0]["report_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let art = format!("{report}:primary_analysis_subject");
+    let url_task = env
+        .post(
+            "/analysis/submit/url.json",
+            &[
+                ("url", "http://malware.example/x"),
+                ("referer", "http://a.example/"),
+            ],
+        )
+        .data();
+    assert_eq!(url_task["task_uuid"].as_str().unwrap().len(), 32);
+    let checks: Vec<(&str, Resp)> = vec![
+        (
+            "get_result_activities",
+            env.get("/analysis/get_result_activities.json", &[("uuid", &task)]),
+        ),
+        (
+            "get_report_activities",
+            env.get(
+                "/analysis/get_report_activities.json",
+                &[("uuid", &task), ("report_uuid", &report)],
+            ),
+        ),
+        (
+            "get_progress",
+            env.post("/analysis/get_progress.json", &[("uuid", &task)]),
+        ),
+        (
+            "query_file_hash",
+            env.get(
+                "/analysis/query/file_hash.json",
+                &[("hash_algorithm", "md5"), ("hash_value", &md5_hex(&evil))],
+            ),
+        ),
+        (
+            "is_blocked_file_hash",
+            env.get(
+                "/analysis/query/is_blocked_file_hash.json",
+                &[("hash_algorithm", "MD5"), ("hash_value", &md5_hex(&evil))],
+            ),
+        ),
+        (
+            "query_task_artifact",
+            env.get(
+                "/analysis/query_task_artifact.json",
+                &[
+                    ("uuid", &task),
+                    ("artifact_name", "primary_analysis_subject"),
+                ],
+            ),
+        ),
+        (
+            "get_network_iocs",
+            env.get("/analysis/ioc/get_network_iocs.json", &[("uuid", &task)]),
+        ),
+        (
+            "get_analysis_tags",
+            env.get("/analysis/get_analysis_tags.json", &[("uuid", &task)]),
+        ),
+        (
+            "get_child_tasks_recursively",
+            env.get(
+                "/analysis/get_child_tasks_recursively.json",
+                &[("uuid", &task)],
+            ),
+        ),
+        (
+            "is_risky_analysis_artifact",
+            env.get(
+                "/analysis/is_risky_analysis_artifact.json",
+                &[("artifact_uuid", &art)],
+            ),
+        ),
+    ];
+    for (name, r) in checks {
+        assert_eq!(r.status, 200, "{name}");
+        let d = r.data();
+        assert!(d.is_object(), "{name}: {d}");
+    }
+    assert_eq!(
+        env.get(
+            "/analysis/query/is_blocked_file_hash.json",
+            &[("hash_algorithm", "MD5"), ("hash_value", &md5_hex(&evil))]
+        )
+        .data()["decision"],
+        "BLOCK"
+    );
+    // Raw artifact with a file name.
+    let raw = env.get(
+        "/analysis/get_result_artifact",
+        &[("uuid", &task), ("artifact_uuid", &art)],
+    );
+    assert_eq!(raw.body, evil);
+    assert!(raw
+        .header("content-disposition")
+        .unwrap()
+        .contains("primary_analysis_subject"));
+    let raw = env.get(
+        "/analysis/get_report_artifact",
+        &[
+            ("uuid", &task),
+            ("report_uuid", &report),
+            ("artifact_name", "primary_analysis_subject"),
+        ],
+    );
+    assert_eq!(raw.body, evil);
+    // IOCs: create, metadata, report (both paths).
+    let ioc = env
+        .post(
+            "/analysis/ioc/create_ioc_from_result.json",
+            &[
+                ("uuid", &task),
+                ("report_uuid", &report),
+                ("report_version", "ioc:openioc"),
+            ],
+        )
+        .data();
+    let ioc_uuid = ioc["ioc_uuid"].as_str().unwrap().to_string();
+    assert_eq!(
+        env.get(
+            "/analysis/ioc/get_ioc_metadata.json",
+            &[("ioc_uuid", &ioc_uuid)]
+        )
+        .data()["task_uuid"],
+        task.as_str()
+    );
+    for p in ["/ioc/get_ioc_report", "/analysis/ioc/get_ioc_report"] {
+        let r = env.get(p, &[("ioc_uuid", &ioc_uuid)]);
+        assert!(r.body.starts_with(b"<?xml"), "{p}");
+    }
+    // Export flow: a real PDF.
+    let e = env
+        .post(
+            "/analysis/export_report.json",
+            &[("uuid", &task), ("report_type", "OVERVIEW")],
+        )
+        .data();
+    let e_uuid = e["exported_report_uuid"].as_str().unwrap().to_string();
+    let list = env
+        .get("/analysis/get_completed_exported_reports.json", &[])
+        .data();
+    assert_eq!(
+        list["available_reports"][0]["exported_report_uuid"],
+        e_uuid.as_str()
+    );
+    assert_eq!(
+        env.get(
+            "/analysis/get_completed_exported_reports.json",
+            &[("resume_after_report_uuid", &e_uuid)]
+        )
+        .data()["available_reports"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
+    let pdf = env.get(
+        "/analysis/get_exported_report",
+        &[("exported_report_uuid", &e_uuid)],
+    );
+    assert!(pdf.body.starts_with(b"%PDF-1.4") && pdf.body.ends_with(b"%%EOF\n"));
+    let xref_at: usize = String::from_utf8_lossy(&pdf.body)
+        .split("startxref\n")
+        .nth(1)
+        .unwrap()
+        .lines()
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(pdf.body[xref_at..].starts_with(b"xref"));
+    // PDF/RTF results.
+    assert!(env
+        .get("/analysis/get.pdf", &[("uuid", &task)])
+        .body
+        .starts_with(b"%PDF"));
+    assert!(env
+        .get("/analysis/get.RTF", &[("uuid", &task)])
+        .body
+        .starts_with(b"{\\rtf1"));
+    // XML rendering of the same data.
+    let x = env.get("/analysis/get_result.xml", &[("uuid", &task)]);
+    let text = String::from_utf8(x.body).unwrap();
+    assert!(text.contains("<success>1</success>") && text.contains("<score>100</score>"));
+    // Statuses of raw methods.
+    assert_eq!(
+        env.get(
+            "/analysis/get_exported_report",
+            &[("exported_report_uuid", "nope")]
+        )
+        .status,
+        422
+    );
+    assert_eq!(
+        env.get(
+            "/analysis/get_exported_report",
+            &[("exported_report_uuid", &"0".repeat(32))]
+        )
+        .status,
+        404
+    );
+    assert_eq!(
+        env.get(
+            "/analysis/get_result_artifact",
+            &[("uuid", "bad"), ("artifact_uuid", &art)]
+        )
+        .status,
+        412
+    );
+    assert_eq!(
+        send(
+            env.emu.addr(),
+            "GET",
+            &format!(
+                "/analysis/get_report_artifact?uuid={task}&report_uuid={report}&artifact_name=x"
+            ),
+            &[],
+            b""
+        )
+        .status,
+        401
+    );
+    // Every catalog method was routed at least once.
+    let served = lastline_emulator::method_names();
+    let seen: Vec<_> = env
+        .emu
+        .log()
+        .entries()
+        .iter()
+        .filter_map(|e| e.api_method)
+        .collect();
+    for m in served {
+        if ![
+            "login",
+            "ping",
+            "get_api_utc_timestamp",
+            "get_completed",
+            "get_completed_with_metadata",
+            "get_pending",
+            "get_task_metadata",
+        ]
+        .contains(&m)
+        {
+            assert!(seen.contains(&m), "{m} not exercised");
+        }
+    }
+}
+
+#[test]
+fn validation_like_a_strict_server() {
+    let env = Env::new(Config {
+        upload_limit: 1000,
+        ..Config::default()
+    });
+    let mut h = env.auth.clone();
+    h.push((
+        "Content-Type".into(),
+        "multipart/form-data; boundary=B".into(),
+    ));
+    let big = vec![b'a'; 5000];
+    let r = send(
+        env.emu.addr(),
+        "POST",
+        "/analysis/submit/file.json",
+        &h,
+        &multipart("B", &[], &[("file", "x", &big)]),
+    );
+    assert_eq!(r.status, 413);
+    assert!(r.header("content-type").unwrap().starts_with("text/html"));
+    let bad = send(
+        env.emu.addr(),
+        "POST",
+        "/analysis/submit/file.json",
+        &h,
+        b"--B\r\nnot a part",
+    );
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        env.upload(b"x", &[("priority", "11")]).error_code(),
+        Some(124)
+    );
+    assert_eq!(
+        env.post("/analysis/submit/url.json", &[("url", "not a url")])
+            .error_code(),
+        Some(117)
+    );
+    assert_eq!(
+        env.get(
+            "/analysis/query/file_hash.json",
+            &[("hash_algorithm", "crc32"), ("hash_value", "00")]
+        )
+        .error_code(),
+        Some(116)
+    );
+    assert_eq!(
+        env.get("/analysis/get_result.json", &[("uuid", "xyz")])
+            .error_code(),
+        Some(105)
+    );
+    let many = (0..1001)
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let r = env.upload(b"y", &[("password_candidates", &many)]);
+    assert_eq!(r.error_code(), None);
+    let r = send(
+        env.emu.addr(),
+        "GET",
+        "/analysis/get_result.json?uuid=%zz",
+        &env.auth,
+        b"",
+    );
+    assert_eq!(r.status, 400);
+    assert_eq!(
+        env.get("/analysis/get_completed.json", &[]).error_code(),
+        None
+    );
+    assert_eq!(
+        send(
+            env.emu.addr(),
+            "POST",
+            "/analysis/get_api_utc_timestamp.json",
+            &env.auth,
+            b""
+        )
+        .status,
+        405
+    );
+    assert_eq!(env.get("/nope", &[]).status, 404);
+}
+
+#[test]
+fn faults_are_deterministic() {
+    let env = Env::new(Config::default());
+    env.emu.faults().set(|f| f.unavailable_next = 2);
+    assert_eq!(
+        env.get("/authentication/ping.json", &[]).error_code(),
+        Some(107)
+    );
+    assert_eq!(
+        env.get("/authentication/ping.json", &[]).error_code(),
+        Some(107)
+    );
+    assert_eq!(env.get("/authentication/ping.json", &[]).data(), "pong");
+    env.emu.faults().set(|f| f.http_503_next = 1);
+    let r = env.get("/authentication/ping.json", &[]);
+    assert_eq!(r.status, 503);
+    assert!(String::from_utf8_lossy(&r.body).contains("<html>"));
+    env.emu.faults().set(|f| f.reset_next = 1);
+    let r = env.get("/analysis/get_api_utc_timestamp.json", &[]);
+    assert!(r.truncated);
+    assert_eq!(env.get("/authentication/ping.json", &[]).data(), "pong");
+    env.emu.faults().set(|f| f.chunked = true);
+    let r = env.get("/authentication/ping.json", &[]);
+    assert_eq!(r.header("transfer-encoding"), Some("chunked"));
+    assert_eq!(r.data(), "pong");
+    env.emu.faults().set(|f| {
+        f.chunked = false;
+        f.connection_close = true;
+        f.dribble = Some((3, Duration::from_millis(20)));
+    });
+    let t = Instant::now();
+    let r = env.get("/authentication/ping.json", &[]);
+    assert_eq!(r.header("connection"), Some("close"));
+    assert_eq!(r.data(), "pong");
+    assert!(
+        t.elapsed() >= Duration::from_millis(20 * 8),
+        "dribbled: {:?}",
+        t.elapsed()
+    );
+}
+
+#[test]
+fn help_documents_every_switch() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_lastline-emulator"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let text = String::from_utf8(out.stdout).unwrap();
+    for switch in [
+        "--listen",
+        "--key",
+        "--token",
+        "--upload-limit",
+        "--page-size",
+        "--completion-delay",
+        "--forget-files",
+        "--seed",
+        "--clock-offset",
+        "--fail-unavailable",
+        "--fail-503",
+        "--fail-reset",
+        "--dribble",
+        "--expire-sessions",
+        "--chunked",
+        "--connection-close",
+    ] {
+        assert!(text.contains(switch), "{switch} missing from --help");
+    }
+}

@@ -1,0 +1,215 @@
+//! A deliberately plain HTTP/1.1 client over `TcpStream`, written for these
+//! tests only: it shares no code with the SDK.
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+pub struct Resp {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    /// The body ended early (connection closed or reset).
+    pub truncated: bool,
+}
+
+impl Resp {
+    pub fn header(&self, n: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn data(&self) -> serde_json::Value {
+        let j = self.json();
+        assert_eq!(j["success"], 1, "{j}");
+        j["data"].clone()
+    }
+
+    pub fn error_code(&self) -> Option<i64> {
+        let j = self.json();
+        assert_eq!(j["success"], 0, "{j}");
+        j["error_code"].as_i64()
+    }
+}
+
+pub fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| format!("{}={}", enc(k), enc(v)))
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+pub fn basic(key: &str, token: &str) -> (String, String) {
+    use base64::Engine as _;
+    (
+        "Authorization".into(),
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(format!("{key}:{token}"))
+        ),
+    )
+}
+
+/// Sends one request on a new connection and reads the response.
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    target: &str,
+    headers: &[(String, String)],
+    body: &[u8],
+) -> Resp {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if !body.is_empty() || method == "POST" {
+        head.push_str(&format!("Content-Length: {}\r\n", body.len()));
+    }
+    head.push_str("\r\n");
+    s.write_all(head.as_bytes()).unwrap();
+    let _ = s.write_all(body);
+    read_response(&mut s)
+}
+
+pub fn read_response(s: &mut TcpStream) -> Resp {
+    let mut buf = Vec::new();
+    let mut tmp = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i;
+        }
+        let n = s.read(&mut tmp).unwrap_or(0);
+        if n == 0 {
+            panic!(
+                "connection closed before the head: {:?}",
+                String::from_utf8_lossy(&buf)
+            );
+        }
+        buf.extend_from_slice(&tmp[..n]);
+    };
+    let head = String::from_utf8(buf[..head_end].to_vec()).unwrap();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .unwrap()
+        .split(' ')
+        .nth(1)
+        .unwrap()
+        .parse()
+        .unwrap();
+    let headers: Vec<(String, String)> = lines
+        .map(|l| {
+            let (k, v) = l.split_once(':').unwrap();
+            (k.trim().to_string(), v.trim().to_string())
+        })
+        .collect();
+    let mut rest = buf[head_end + 4..].to_vec();
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(n))
+            .map(|(_, v)| v.clone())
+    };
+    let mut truncated = false;
+    let mut read_more = |rest: &mut Vec<u8>| -> bool {
+        match s.read(&mut tmp) {
+            Ok(0) | Err(_) => false,
+            Ok(n) => {
+                rest.extend_from_slice(&tmp[..n]);
+                true
+            }
+        }
+    };
+    let body = if get("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        loop {
+            let line_end = loop {
+                if let Some(i) = rest[pos..].windows(2).position(|w| w == b"\r\n") {
+                    break Some(pos + i);
+                }
+                if !read_more(&mut rest) {
+                    break None;
+                }
+            };
+            let Some(le) = line_end else {
+                truncated = true;
+                break;
+            };
+            let size =
+                usize::from_str_radix(std::str::from_utf8(&rest[pos..le]).unwrap().trim(), 16)
+                    .unwrap();
+            pos = le + 2;
+            while rest.len() < pos + size + 2 {
+                if !read_more(&mut rest) {
+                    truncated = true;
+                    break;
+                }
+            }
+            if truncated {
+                break;
+            }
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[pos..pos + size]);
+            pos += size + 2;
+        }
+        out
+    } else if let Some(len) = get("content-length").and_then(|v| v.parse::<usize>().ok()) {
+        while rest.len() < len {
+            if !read_more(&mut rest) {
+                truncated = true;
+                break;
+            }
+        }
+        rest.truncate(len);
+        rest
+    } else {
+        while read_more(&mut rest) {}
+        rest
+    };
+    Resp {
+        status,
+        headers,
+        body,
+        truncated,
+    }
+}
+
+/// A multipart body: text fields, then optional file parts.
+pub fn multipart(
+    boundary: &str,
+    fields: &[(&str, &str)],
+    files: &[(&str, &str, &[u8])],
+) -> Vec<u8> {
+    let mut b = Vec::new();
+    for (k, v) in fields {
+        b.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
+    }
+    for (name, filename, data) in files {
+        b.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\n\r\n").as_bytes());
+        b.extend_from_slice(data);
+        b.extend_from_slice(b"\r\n");
+    }
+    b.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    b
+}
