@@ -606,6 +606,8 @@ pub fn dispatch(cfg: &Config, store: &mut Store, req: &ApiRequest) -> Outcome {
                     Some(INVALID_UUID | INVALID_ARTIFACT_UUID) => 422,
                     Some(123) => 410,
                     Some(107) => 503,
+                    // A missing or malformed parameter.
+                    None => 400,
                     _ => 404,
                 };
                 Reply::Raw {

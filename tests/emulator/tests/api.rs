@@ -734,3 +734,82 @@ fn help_documents_every_switch() {
         assert!(text.contains(switch), "{switch} missing from --help");
     }
 }
+
+#[test]
+fn clock_offset_full_report_score_and_keep_alive() {
+    let env = Env::new(Config {
+        clock_offset_secs: -86_400 * 365,
+        ..Config::default()
+    });
+    let ts = env.get("/analysis/get_api_utc_timestamp.json", &[]).data()["timestamp"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let year: i64 = ts[..4].parse().unwrap();
+    let now_year = 1970
+        + std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_secs() as i64
+            / 31_556_952;
+    assert!(year < now_year, "{ts}");
+    let task = env.upload(b"report me", &[]).data()["task_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(env
+        .get(
+            "/analysis/get.json",
+            &[("uuid", &task), ("full_report_score", "-1")]
+        )
+        .data()
+        .get("report")
+        .is_none());
+    assert!(env
+        .get(
+            "/analysis/get.json",
+            &[("uuid", &task), ("full_report_score", "0")]
+        )
+        .data()["report"]
+        .is_object());
+    assert!(env
+        .get(
+            "/analysis/get.json",
+            &[("uuid", &task), ("full_report_score", "99")]
+        )
+        .data()
+        .get("report")
+        .is_none());
+    // Two requests on one connection.
+    use std::io::Write;
+    let mut s = std::net::TcpStream::connect(env.emu.addr()).unwrap();
+    for _ in 0..2 {
+        let head = format!(
+            "GET /authentication/ping.json HTTP/1.1\r\nHost: x\r\n{}: {}\r\n\r\n",
+            env.auth[0].0, env.auth[0].1
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        assert_eq!(read_response(&mut s).data(), "pong");
+    }
+}
+
+#[test]
+fn content_length_mismatch_is_refused() {
+    use std::io::Write;
+    let env = Env::new(Config::default());
+    let mut s = std::net::TcpStream::connect(env.emu.addr()).unwrap();
+    let head = format!(
+        "POST /analysis/submit/url.json HTTP/1.1\r\nHost: x\r\n{}: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nurl=http%3A%2F%2Fa.example%2F",
+        env.auth[0].0, env.auth[0].1
+    );
+    s.write_all(head.as_bytes()).unwrap();
+    s.shutdown(std::net::Shutdown::Write).unwrap();
+    let r = read_response(&mut s);
+    assert_eq!(r.status, 400);
+    assert!(env
+        .emu
+        .log()
+        .entries()
+        .iter()
+        .all(|e| e.api_method != Some("submit_url")));
+}
