@@ -2,6 +2,9 @@
 //! core writes are accepted, and what the emulator answers decodes. Drives
 //! the core directly (no transport crate), one keep-alive connection.
 
+// lastline_core::Error is large (inline message); see BENCHMARKS.md next steps.
+#![allow(clippy::result_large_err, clippy::type_complexity)]
+
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
