@@ -8,6 +8,7 @@ use crate::request::ApiRequest;
 use crate::store::{
     file_verdict, format_time, parse_time, url_verdict, Export, Ioc, Store, Subject, Task,
 };
+use crate::store::{stored_zip_entries, UploadHasher};
 
 /// An answer, before format and faults are applied.
 #[derive(Debug)]
@@ -469,7 +470,7 @@ fn new_task(
     let now = store.now();
     let uuid = store.new_uuid();
     let report_uuid = store.new_uuid();
-    let t = Task {
+    let mut t = Task {
         uuid: uuid.clone(),
         report_uuid,
         subject,
@@ -477,11 +478,78 @@ fn new_task(
         completes: now + cfg.completion_delay.as_secs() as i64,
         score,
         threat,
+        parent: None,
     };
+    let worst = spawn_children(store, &t, 1);
+    if worst > t.score {
+        t.score = worst;
+        t.threat = t.threat.or(Some("Malicious child task"));
+    }
     store.tasks.push(t);
     Ok(
         json!({"task_uuid": uuid, "submission_timestamp": format_time(now), "expires": format_time(now + 30 * 86_400)}),
     )
+}
+
+/// Child tasks: each entry of a stored ZIP archive (recursively), and the
+/// file a URL to an executable or archive downloads. A parent scores at
+/// least as high as its worst child.
+fn spawn_children(store: &mut Store, parent: &Task, depth: u32) -> i64 {
+    if depth > 5 {
+        return 0;
+    }
+    let mut children: Vec<Subject> = Vec::new();
+    match &parent.subject {
+        Subject::File { file, .. } => {
+            for (name, content) in file
+                .content
+                .as_deref()
+                .map(stored_zip_entries)
+                .unwrap_or_default()
+            {
+                let mut h = UploadHasher::default();
+                h.update(&content);
+                children.push(Subject::File {
+                    file: h.finish(),
+                    filename: Some(name),
+                });
+            }
+        }
+        Subject::Url { url, .. } => {
+            let lower = url.to_ascii_lowercase();
+            if lower.ends_with(".exe") || lower.ends_with(".zip") {
+                let mut h = UploadHasher::default();
+                h.update(format!("downloaded from {url}").as_bytes());
+                let name = url.rsplit('/').next().map(str::to_string);
+                children.push(Subject::File {
+                    file: h.finish(),
+                    filename: name,
+                });
+            }
+        }
+    }
+    let mut worst = 0;
+    for subject in children {
+        let (score, threat) = match &subject {
+            Subject::File { file, .. } => file_verdict(file),
+            Subject::Url { url, .. } => url_verdict(url),
+        };
+        let child = Task {
+            uuid: store.new_uuid(),
+            report_uuid: store.new_uuid(),
+            subject,
+            submitted: parent.submitted,
+            completes: parent.completes,
+            score,
+            threat,
+            parent: Some((parent.uuid.clone(), depth)),
+        };
+        worst = worst
+            .max(score)
+            .max(spawn_children(store, &child, depth + 1));
+        store.tasks.push(child);
+    }
+    worst
 }
 
 fn completion_page<'s>(
@@ -1012,8 +1080,21 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
             ok(json!({"task_uuid": t.uuid, "analysis_tags": tags}))
         }
         "get_child_tasks_recursively" => {
-            let t = task(store, req)?;
-            ok(json!({"task_uuid": t.uuid, "child_tasks": {}}))
+            let root = task(store, req)?.uuid.clone();
+            // Walk down from the task: a child's depth is relative to it.
+            let mut found = Map::new();
+            let mut frontier = vec![(root.clone(), 0u32)];
+            while let Some((uuid, depth)) = frontier.pop() {
+                for c in store
+                    .tasks
+                    .iter()
+                    .filter(|c| c.parent.as_ref().is_some_and(|(p, _)| *p == uuid))
+                {
+                    found.insert(c.uuid.clone(), json!({"depth": depth + 1}));
+                    frontier.push((c.uuid.clone(), depth + 1));
+                }
+            }
+            ok(json!({"task_uuid": root, "child_tasks": found}))
         }
         "export_report" => {
             let t = completed_task(store, req)?.uuid.clone();

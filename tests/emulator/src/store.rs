@@ -46,6 +46,8 @@ pub struct Task {
     pub completes: i64,
     pub score: i64,
     pub threat: Option<&'static str>,
+    /// The task this one was spawned from, and how deep.
+    pub parent: Option<(String, u32)>,
 }
 
 impl Task {
@@ -293,6 +295,34 @@ pub fn parse_time(s: &str) -> Option<i64> {
         return None; // 2023-02-30 and the like
     }
     Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Entries of a ZIP archive stored without compression (method 0), read
+/// from local file headers: (name, content).
+pub fn stored_zip_entries(data: &[u8]) -> Vec<(String, Vec<u8>)> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while data.get(at..at + 4) == Some(b"PK\x03\x04") {
+        let Some(h) = data.get(at..at + 30) else {
+            break;
+        };
+        let u16le = |i: usize| u16::from_le_bytes([h[i], h[i + 1]]) as usize;
+        let u32le = |i: usize| u32::from_le_bytes([h[i], h[i + 1], h[i + 2], h[i + 3]]) as usize;
+        let (method, size, name_len, extra_len) = (u16le(8), u32le(18), u16le(26), u16le(28));
+        let name_at = at + 30;
+        let data_at = name_at + name_len + extra_len;
+        let (Some(name), Some(body)) = (
+            data.get(name_at..name_at + name_len),
+            data.get(data_at..data_at + size),
+        ) else {
+            break;
+        };
+        if method == 0 && !name.ends_with(b"/") {
+            out.push((String::from_utf8_lossy(name).into_owned(), body.to_vec()));
+        }
+        at = data_at + size;
+    }
+    out
 }
 
 #[cfg(test)]

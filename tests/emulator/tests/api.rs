@@ -813,3 +813,69 @@ fn content_length_mismatch_is_refused() {
         .iter()
         .all(|e| e.api_method != Some("submit_url")));
 }
+
+/// A ZIP archive with its entries stored (no compression).
+fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut z = Vec::new();
+    for (name, data) in entries {
+        z.extend_from_slice(b"PK\x03\x04");
+        z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // version, flags, method 0, time, date
+        z.extend_from_slice(&[0, 0, 0, 0]); // crc (not checked by the emulator)
+        z.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        z.extend_from_slice(&(data.len() as u32).to_le_bytes());
+        z.extend_from_slice(&(name.len() as u16).to_le_bytes());
+        z.extend_from_slice(&0u16.to_le_bytes());
+        z.extend_from_slice(name.as_bytes());
+        z.extend_from_slice(data);
+    }
+    z
+}
+
+#[test]
+fn child_tasks_from_archives_and_downloads() {
+    let env = Env::new(Config::default());
+    let inner = stored_zip(&[("eicar.com", EICAR)]);
+    let outer = stored_zip(&[("readme.txt", b"hello"), ("inner.zip", &inner)]);
+    let task = env.upload(&outer, &[("filename", "bundle.zip")]).data()["task_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let kids = env
+        .get(
+            "/analysis/get_child_tasks_recursively.json",
+            &[("uuid", &task)],
+        )
+        .data();
+    let map = kids["child_tasks"].as_object().unwrap();
+    // readme.txt and inner.zip at depth 1, eicar.com at depth 2.
+    let mut depths: Vec<i64> = map.values().map(|v| v["depth"].as_i64().unwrap()).collect();
+    depths.sort();
+    assert_eq!(depths, vec![1, 1, 2]);
+    // The archive is as bad as its worst member.
+    assert_eq!(
+        env.get("/analysis/get_result.json", &[("uuid", &task)])
+            .data()["score"],
+        100
+    );
+    let url = env
+        .post(
+            "/analysis/submit/url.json",
+            &[("url", "http://files.example/setup.exe")],
+        )
+        .data();
+    let kids = env
+        .get(
+            "/analysis/get_child_tasks_recursively.json",
+            &[("uuid", url["task_uuid"].as_str().unwrap())],
+        )
+        .data();
+    assert_eq!(kids["child_tasks"].as_object().unwrap().len(), 1);
+    let plain = env.upload(b"no children here", &[]).data();
+    let kids = env
+        .get(
+            "/analysis/get_child_tasks_recursively.json",
+            &[("uuid", plain["task_uuid"].as_str().unwrap())],
+        )
+        .data();
+    assert!(kids["child_tasks"].as_object().unwrap().is_empty());
+}
