@@ -707,9 +707,38 @@ fn ok(data: Value) -> Result<Reply, Fail> {
     })
 }
 
+/// Parameters that need non-default privileges, per method.
+fn privileged_params(name: &str) -> &'static [&'static str] {
+    match name {
+        "submit_file" => &[
+            "bypass_cache",
+            "analysis_timeout",
+            "allow_network_traffic",
+            "keep_file_dumps",
+            "keep_memory_dumps",
+            "keep_behavior_log",
+            "bypass_prefilter",
+            "fast_analysis",
+        ],
+        "submit_url" => &["bypass_cache", "analysis_timeout", "fast_analysis"],
+        "get_results" => &["report_uuid", "include_scoring_components"],
+        _ => &[],
+    }
+}
+
 fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Result<Reply, Fail> {
-    let adr = flag(req, "allow_datacenter_redirect")?;
-    let _ = adr;
+    flag(req, "allow_datacenter_redirect")?;
+    if !cfg.privileged {
+        if let Some(p) = privileged_params(name)
+            .iter()
+            .find(|p| req.param(p).is_some())
+        {
+            return Err(fail(
+                PERMISSION_DENIED,
+                &format!("{p} requires non-default privileges"),
+            ));
+        }
+    }
     match name {
         "login" => ok(json!("success")),
         "ping" => ok(json!("pong")),
@@ -797,9 +826,19 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 });
             }
             let score_only = name == "get_result" && flag(req, "score_only")? == Some(true);
-            let with_report = name == "get_results"
-                && req.param("report_uuid").is_none()
-                && include_report(t, frs);
+            // A named report is returned whatever the score (privileged).
+            let with_report = match req.param("report_uuid") {
+                Some(r) if name == "get_results" => {
+                    if r != t.report_uuid {
+                        return Err(fail(
+                            INVALID_UUID,
+                            "report_uuid is not a report of this task",
+                        ));
+                    }
+                    true
+                }
+                _ => name == "get_results" && include_report(t, frs),
+            };
             ok(result_data(t, score_only, with_report))
         }
         "get_progress" => {

@@ -23,6 +23,10 @@ pub struct Config {
     pub seed: u64,
     /// Seconds added to the emulator's clock.
     pub clock_offset_secs: i64,
+    /// The account may use privileged parameters (bypass_cache,
+    /// analysis_timeout, report_uuid, ...). Without it they are refused
+    /// with 108, except analysis_env, which is silently replaced.
+    pub privileged: bool,
     /// Start faults (see [`crate::Faults`]).
     pub faults: crate::faults::FaultSettings,
 }
@@ -38,6 +42,7 @@ impl Default for Config {
             forget_files: false,
             seed: 1,
             clock_offset_secs: 0,
+            privileged: false,
             faults: Default::default(),
         }
     }

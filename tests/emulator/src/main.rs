@@ -36,6 +36,9 @@ struct Args {
     /// Seconds added to the emulator's clock.
     #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
     clock_offset: i64,
+    /// Allow privileged parameters (otherwise refused with error 108).
+    #[arg(long)]
+    privileged: bool,
     /// The next N API calls answer error 107 (temporarily unavailable).
     #[arg(long, default_value_t = 0)]
     fail_unavailable: u32,
@@ -78,6 +81,7 @@ fn main() {
         forget_files: a.forget_files,
         seed: a.seed,
         clock_offset_secs: a.clock_offset,
+        privileged: a.privileged,
         faults: FaultSettings {
             unavailable_next: a.fail_unavailable,
             http_503_next: a.fail_503,

@@ -879,3 +879,66 @@ fn child_tasks_from_archives_and_downloads() {
         .data();
     assert!(kids["child_tasks"].as_object().unwrap().is_empty());
 }
+
+#[test]
+fn privileged_parameters_need_permission() {
+    let env = Env::new(Config::default());
+    assert_eq!(
+        env.upload(b"p", &[("bypass_cache", "1")]).error_code(),
+        Some(108)
+    );
+    let task = env.upload(b"p", &[("analysis_env", "windows7")]).data()["task_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = env.get("/analysis/get.json", &[("uuid", &task)]).data()["reports"][0]
+        ["report_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        env.get(
+            "/analysis/get.json",
+            &[("uuid", &task), ("report_uuid", &report)]
+        )
+        .error_code(),
+        Some(108)
+    );
+    let env = Env::new(Config {
+        privileged: true,
+        ..Config::default()
+    });
+    let task = env
+        .upload(b"q", &[("bypass_cache", "1"), ("analysis_timeout", "60")])
+        .data()["task_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let report = env.get("/analysis/get.json", &[("uuid", &task)]).data()["reports"][0]
+        ["report_uuid"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = env
+        .get(
+            "/analysis/get.json",
+            &[
+                ("uuid", &task),
+                ("report_uuid", &report),
+                ("full_report_score", "-1"),
+            ],
+        )
+        .data();
+    assert!(
+        r["report"].is_object(),
+        "a named report comes whatever full_report_score says"
+    );
+    assert_eq!(
+        env.get(
+            "/analysis/get.json",
+            &[("uuid", &task), ("report_uuid", &"f".repeat(32))]
+        )
+        .error_code(),
+        Some(105)
+    );
+}
