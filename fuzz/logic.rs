@@ -3,15 +3,7 @@
 //!
 //! Each function takes arbitrary bytes and must neither panic nor hang;
 //! where it can, it also checks an invariant.
-#![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(dead_code, clippy::result_large_err, clippy::type_complexity)]
 
 use lastline_core::envelope::{DataDecoder, EnvelopeDecoder, Step, UnitBuffer};
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};

@@ -3,15 +3,7 @@
 //!
 //! `cargo bench -p lastline-core --bench digest` (LASTLINE_BENCH_MIB sets
 //! the buffer size, default 256).
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::result_large_err
-)]
+#![allow(clippy::result_large_err, clippy::type_complexity)]
 
 use std::hint::black_box;
 use std::process::Command;

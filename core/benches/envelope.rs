@@ -3,15 +3,7 @@
 //! serde_json into Vec/String types, in the same run.
 //!
 //! `cargo bench -p lastline-core --bench envelope`
-
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects,
-    clippy::result_large_err
-)]
+#![allow(clippy::result_large_err, clippy::type_complexity)]
 
 use std::hint::black_box;
 use std::time::Instant;

@@ -106,6 +106,17 @@
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// No panics in the library: no unwrap/expect, unchecked indexing or
+// arithmetic that can overflow.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::todo,
+    clippy::unimplemented
+)]
 // Errors carry the server's message inline: without a heap there is
 // nothing to box it in.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]

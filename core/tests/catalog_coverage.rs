@@ -3,13 +3,6 @@
 //! documented parameter, and a decoder that reads a success envelope built
 //! from the catalog's field list and a failure envelope.
 #![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod common;
 

@@ -1,13 +1,6 @@
 //! Replays the fuzz corpora (`fuzz/corpus/*`, `fuzz/regressions/*`) on
 //! stable, through the same code the fuzz targets run.
 #![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 #[path = "../../fuzz/logic.rs"]
 mod logic;

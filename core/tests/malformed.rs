@@ -1,13 +1,6 @@
 //! Malformed responses: each gives a typed error that says what was wrong,
 //! never a panic, a hang or a silently cut value.
 #![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod common;
 

@@ -1,13 +1,6 @@
 //! Property tests: encoders checked by independent parsers, decoders
 //! checked for split-invariance and against serde_json.
 #![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod common;
 

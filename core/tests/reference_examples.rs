@@ -2,13 +2,6 @@
 //! are taken from the reference text itself (Python reprs, converted to
 //! JSON the way the catalog's ambiguities describe), not retyped.
 #![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod common;
 

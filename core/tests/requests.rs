@@ -2,13 +2,6 @@
 //! naming the parameter; credentials never in URLs or Debug output; no
 //! header injection; every buffer size works.
 #![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod common;
 

@@ -1,13 +1,6 @@
 //! Hash-first submission, the completion cursor, session re-login and
 //! the retry schedule, driven with canned answers.
 #![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
 
 mod common;
 

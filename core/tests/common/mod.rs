@@ -1,15 +1,7 @@
 //! Helpers shared by the integration tests: drive the encoder and the
 //! decoders the way a transport would, and parse what they wrote with
 //! independent parsers.
-#![allow(clippy::result_large_err, clippy::type_complexity)]
-#![allow(
-    dead_code,
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::arithmetic_side_effects
-)]
+#![allow(dead_code, clippy::result_large_err, clippy::type_complexity)]
 
 use lastline_core::envelope::DataDecoder;
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
