@@ -187,8 +187,8 @@ impl<D: DataDecoder + Default> Default for EnvelopeDecoder<D> {
     }
 }
 
-fn dup(at: &'static str) -> Error {
-    Error::json(at, JsonError::DuplicateKey)
+fn dup(at: &'static str) -> Fail {
+    Fail::json(at, JsonError::DuplicateKey)
 }
 
 impl<D: DataDecoder> EnvelopeDecoder<D> {
@@ -271,7 +271,7 @@ impl Core {
                     return Ok((used, RawStep::NeedMore));
                 }
                 Err(Fail::Incomplete) => return Ok((used, RawStep::NeedMore)),
-                Err(Fail::Bad(e)) => return Err(e),
+                Err(Fail::Bad(p)) => return Err(p.into()),
             }
         }
     }
@@ -281,7 +281,9 @@ impl Core {
         match self.phase.clone() {
             Phase::Start => {
                 if r.peek()? != b'{' {
-                    return Err(Fail::Bad(Error::BadEnvelope("body is not a JSON object")));
+                    return Err(Fail::Bad(crate::json::Problem::BadEnvelope(
+                        "body is not a JSON object",
+                    )));
                 }
                 r.expect(b'{', "envelope", "'{'")?;
                 self.phase = Phase::EnvMember { first: true };
@@ -295,7 +297,7 @@ impl Core {
                 match key.as_str() {
                     "success" => {
                         if self.success.is_some() {
-                            return Err(dup("success").into());
+                            return Err(dup("success"));
                         }
                         // The wire dialect: an integer 0 or 1, nothing else.
                         let b = r.peek()?;
@@ -318,7 +320,7 @@ impl Core {
                     }
                     "error_code" => {
                         if self.code.is_some() {
-                            return Err(dup("error_code").into());
+                            return Err(dup("error_code"));
                         }
                         self.code = Some(if r.null()? {
                             None
@@ -339,7 +341,7 @@ impl Core {
                     }
                     "error" => {
                         if self.message.is_some() {
-                            return Err(dup("error").into());
+                            return Err(dup("error"));
                         }
                         self.message = Some(if r.null()? {
                             (heapless::String::new(), false)
@@ -349,7 +351,7 @@ impl Core {
                     }
                     "data" => {
                         if self.data_seen {
-                            return Err(dup("data").into());
+                            return Err(dup("data"));
                         }
                         match r.peek()? {
                             b'{' => {

@@ -19,23 +19,50 @@ use crate::error::{Error, JsonError};
 /// Deepest nesting accepted anywhere in a response.
 pub const MAX_DEPTH: usize = 64;
 
+/// A problem found while reading a unit: small and `Copy`, so parsing
+/// frames stay small; it becomes an [`Error`] at the public boundary.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Problem {
+    /// A JSON value is wrong.
+    Json {
+        /// Which field.
+        at: &'static str,
+        /// What was wrong.
+        kind: JsonError,
+    },
+    /// A required member is absent.
+    MissingField(&'static str),
+    /// The envelope itself is wrong.
+    BadEnvelope(&'static str),
+}
+
+impl From<Problem> for Error {
+    fn from(p: Problem) -> Self {
+        match p {
+            Problem::Json { at, kind } => Error::Json { at, kind },
+            Problem::MissingField(field) => Error::MissingField { field },
+            Problem::BadEnvelope(what) => Error::BadEnvelope(what),
+        }
+    }
+}
+
 /// Why a unit could not be read.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fail {
     /// The bytes ended inside the unit: keep them, add more, try again.
     Incomplete,
     /// The unit is wrong.
-    Bad(Error),
+    Bad(Problem),
 }
 
 impl Fail {
     pub(crate) fn json(at: &'static str, kind: JsonError) -> Self {
-        Self::Bad(Error::json(at, kind))
+        Self::Bad(Problem::Json { at, kind })
     }
 }
 
-impl From<Error> for Fail {
-    fn from(e: Error) -> Self {
-        Self::Bad(e)
+impl From<Problem> for Fail {
+    fn from(p: Problem) -> Self {
+        Self::Bad(p)
     }
 }

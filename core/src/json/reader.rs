@@ -248,7 +248,7 @@ impl<'a> Reader<'a> {
             Ok(Short::Raw(s)) if s.len() > KEY_CAPACITY => Key::Long,
             Ok(Short::Raw(s)) => Key::Name(s),
             Ok(Short::Decoded(s)) => Key::Escaped(s),
-            Err(Fail::Bad(crate::error::Error::Json {
+            Err(Fail::Bad(super::Problem::Json {
                 kind: JsonError::TooLong { .. },
                 ..
             })) => Key::Long,
@@ -576,7 +576,7 @@ impl<'a> Reader<'a> {
 
 fn type_as(e: Fail, at: &'static str, what: &'static str) -> Fail {
     match e {
-        Fail::Bad(crate::error::Error::Json {
+        Fail::Bad(super::Problem::Json {
             kind: JsonError::TooLong { .. } | JsonError::WrongType(_),
             ..
         }) => Fail::json(at, JsonError::InvalidValue(what)),

@@ -60,5 +60,5 @@ pub(crate) fn need<T>(v: Option<T>, field: &'static str) -> Result<T, Error> {
 
 /// A required member inside a list entry (a unit), reported as bad data.
 pub(crate) fn need_in<T>(v: Option<T>, field: &'static str) -> Result<T, Fail> {
-    v.ok_or(Fail::Bad(Error::MissingField { field }))
+    v.ok_or(Fail::Bad(crate::json::Problem::MissingField(field)))
 }

@@ -640,7 +640,11 @@ fn validation_like_a_strict_server() {
     let r = env.upload(b"y", &[("password_candidates", &many)]);
     assert_eq!(r.error_code(), None);
     let huge = "p".repeat(140_000);
-    assert_eq!(env.upload(b"y", &[("password_candidates", &huge)]).error_code(), None);
+    assert_eq!(
+        env.upload(b"y", &[("password_candidates", &huge)])
+            .error_code(),
+        None
+    );
     let fine = ["infected", "secret"].join("\n");
     assert!(env.upload(b"y", &[("password_candidates", &fine)]).data()["task_uuid"].is_string());
     let r = send(
