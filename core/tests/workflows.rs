@@ -8,7 +8,7 @@ use common::*;
 use lastline_core::api_error::ApiError;
 use lastline_core::hashing::{digest, Algorithms, Digests};
 use lastline_core::request::SubmitFile;
-use lastline_core::responses::{AnalysisResult, CompletionPage, Submission};
+use lastline_core::responses::{CompletionPage, Submission};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::*;
 use lastline_core::{Error, ErrorCode, SessionCookie};
@@ -26,7 +26,7 @@ fn submission() -> Submission {
         task_uuid: Uuid::parse("05243bb7443e4bba80a5890969102082").unwrap(),
         submission_timestamp: None,
         expires: None,
-        result: AnalysisResult::default(),
+        score: None,
     }
 }
 

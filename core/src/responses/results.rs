@@ -207,7 +207,8 @@ impl DataDecoder for ResultDecoder {
 }
 
 /// What a submission returns.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub struct Submission {
     /// The task's UUID: the handle for everything that follows.
     pub task_uuid: Uuid,
@@ -215,20 +216,20 @@ pub struct Submission {
     pub submission_timestamp: Option<Timestamp>,
     /// When the task's data expires.
     pub expires: Option<Timestamp>,
-    /// The existing result, when the file or URL was already analysed
-    /// (`score` set).
-    pub result: AnalysisResult,
+    /// The score of an existing result, when the file or URL was already
+    /// analysed (the answer then includes `get_results` members; fetch the
+    /// rest with `get_result`).
+    pub score: Option<i32>,
 }
 
-/// Decodes `submit_file` / `submit_url` data. When the answer includes
-/// an existing result, its scalar members are kept and its lists skipped
-/// (fetch them with `get_result`).
+/// Decodes `submit_file` / `submit_url` data: the task, and the score of
+/// an existing result; every other member is skipped.
 #[derive(Debug, Default)]
 pub struct SubmitDecoder {
     task_uuid: Option<Uuid>,
     submission_timestamp: Option<Timestamp>,
     expires: Option<Timestamp>,
-    result: AnalysisResult,
+    score: Option<i32>,
 }
 
 impl DataDecoder for SubmitDecoder {
@@ -242,7 +243,8 @@ impl DataDecoder for SubmitDecoder {
                 self.submission_timestamp = opt(r, |r| r.timestamp("submission_timestamp"))?
             }
             "expires" => self.expires = opt(r, |r| r.timestamp("expires"))?,
-            _ => return Ok(scalars_only(result_field(&mut self.result, key, r)?)),
+            "score" => self.score = opt(r, |r| r.int("score"))?,
+            _ => return Ok(Field::Skip),
         }
         Ok(Field::Read)
     }
@@ -252,7 +254,7 @@ impl DataDecoder for SubmitDecoder {
             task_uuid: need(self.task_uuid, "task_uuid")?,
             submission_timestamp: self.submission_timestamp,
             expires: self.expires,
-            result: core::mem::take(&mut self.result),
+            score: self.score,
         })
     }
 }

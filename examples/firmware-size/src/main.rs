@@ -10,12 +10,12 @@ use core::ptr;
 
 use cortex_m_rt::entry;
 use lastline_core::envelope::DataDecoder;
-use lastline_core::hashing::{Algorithms, MultiHasher};
+use lastline_core::hashing::{Algorithms, Digests, MultiHasher};
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
 use lastline_core::request::{GetResult, Request, SubmitFile};
 use lastline_core::response::{EnvelopeResponse, Progress};
 use lastline_core::responses::{CompletedDecoder, ResultSummaryDecoder, SubmitDecoder};
-use lastline_core::types::Timestamp;
+use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::{Credentials, Error};
 use panic_halt as _;
@@ -106,10 +106,10 @@ fn receive<D: DataDecoder + Default>(link: &mut Link, mut each: impl FnMut(D::It
     }
 }
 
-fn run(link: &mut Link) -> Result<i32, Error> {
-    let creds = Credentials::new("sensor-key", Some("sensor-token"))?;
-    let cfg = ClientConfig::new("analysis.lastline.com", creds);
-
+/// Hashes the captured file in one pass (reading it from the capture
+/// peripheral through the link's transmit buffer).
+#[inline(never)]
+fn hash_capture(link: &mut Link) -> Digests {
     let mut h = MultiHasher::new(Algorithms::ALL);
     let mut left = SAMPLE_LEN;
     while left > 0 {
@@ -118,32 +118,58 @@ fn run(link: &mut Link) -> Result<i32, Error> {
         h.update(&link.tx[..n]);
         left -= n;
     }
-    let mut flow = HashFirst::new(h.finish(), SubmitFile { filename: Some("capture.bin"), ..SubmitFile::default() });
-    let submission = loop {
+    h.finish()
+}
+
+/// Submits by hash, uploads on 101; returns the task.
+#[inline(never)]
+fn submit(link: &mut Link, cfg: &ClientConfig<'_>) -> Result<Uuid, Error> {
+    let digests = hash_capture(link);
+    let mut flow = HashFirst::new(digests, SubmitFile { filename: Some("capture.bin"), ..SubmitFile::default() });
+    loop {
         let req = flow.request().ok_or(Error::WorkflowMisuse("done"))?;
-        send(link, &req, &cfg)?;
+        send(link, &req, cfg)?;
         let answer = receive::<SubmitDecoder>(link, |_| {});
         if let Some(done) = flow.on_response(answer)? {
-            break done.submission;
+            return Ok(done.submission.task_uuid);
         }
-    };
+    }
+}
 
+/// Reads one completion page; returns the task's score if it completed.
+#[inline(never)]
+fn poll_completions(link: &mut Link, cfg: &ClientConfig<'_>, task: Uuid) -> Result<Option<i32>, Error> {
     let saved = unsafe { &mut *ptr::addr_of_mut!(CURSOR_FLASH) };
     let mut cursor = CompletionCursor::<8>::restore(saved)
         .or_else(|_| Timestamp::from_unix(1_700_000_000).map(CompletionCursor::new).map_err(|_| Error::CorruptState))?;
-    let mut score = -1;
-    send(link, &cursor.request(), &cfg)?;
+    let mut score = None;
+    send(link, &cursor.request(), cfg)?;
     let page = receive::<CompletedDecoder>(link, |t| {
-        if cursor.accept(t.task_uuid) && t.task_uuid == submission.task_uuid {
-            score = t.score.unwrap_or(-1);
+        if cursor.accept(t.task_uuid) && t.task_uuid == task {
+            score = t.score;
         }
     })?;
     cursor.page_done(&page);
     cursor.save(saved)?;
+    Ok(score)
+}
 
-    send(link, &GetResult { score_only: Some(true), ..GetResult::new(submission.task_uuid) }, &cfg)?;
+/// The verdict of a completed task.
+#[inline(never)]
+fn verdict(link: &mut Link, cfg: &ClientConfig<'_>, task: Uuid) -> Result<i32, Error> {
+    send(link, &GetResult { score_only: Some(true), ..GetResult::new(task) }, cfg)?;
     let result = receive::<ResultSummaryDecoder>(link, |_| {})?;
-    Ok(result.score.unwrap_or(score))
+    Ok(result.score.unwrap_or(-1))
+}
+
+fn run(link: &mut Link) -> Result<i32, Error> {
+    let creds = Credentials::new("sensor-key", Some("sensor-token"))?;
+    let cfg = ClientConfig::new("analysis.lastline.com", creds);
+    let task = submit(link, &cfg)?;
+    match poll_completions(link, &cfg, task)? {
+        Some(_) => verdict(link, &cfg, task),
+        None => Ok(-1),
+    }
 }
 
 #[entry]
