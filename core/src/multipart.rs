@@ -131,7 +131,10 @@ impl Params for BoundaryCheck<'_> {
             Value::Artifact(a) => a.name(),
             _ => return,
         };
-        if text.contains(self.boundary) {
+        // A plain window scan: values are short, and str::contains would
+        // bring a two-way searcher into firmware.
+        let b = self.boundary.as_bytes();
+        if text.as_bytes().windows(b.len()).any(|w| w == b) {
             self.offender = Some(name);
         }
     }

@@ -40,6 +40,54 @@ impl<'a> ClientConfig<'a> {
     }
 }
 
+/// The object-safe face of a [`Request`] the (non-generic) encoder works
+/// with, so its code exists once in a binary whatever the request types.
+trait Describe {
+    fn name(&self) -> &'static str;
+    fn path(&self) -> &'static str;
+    fn allowed(&self) -> Allowed;
+    fn needs_token(&self) -> bool;
+    fn validate(&self) -> Result<(), Error>;
+    fn params(&self, p: &mut dyn Params);
+    fn format(&self) -> Option<crate::types::Format>;
+    fn body_kind(&self) -> BodyKind;
+    fn upload_len(&self) -> Option<u64>;
+    fn preferred_method(&self) -> HttpMethod;
+}
+
+impl<R: Request> Describe for R {
+    fn name(&self) -> &'static str {
+        R::NAME
+    }
+    fn path(&self) -> &'static str {
+        R::PATH
+    }
+    fn allowed(&self) -> Allowed {
+        R::ALLOWED
+    }
+    fn needs_token(&self) -> bool {
+        R::NEEDS_TOKEN
+    }
+    fn validate(&self) -> Result<(), Error> {
+        Request::validate(self)
+    }
+    fn params(&self, p: &mut dyn Params) {
+        Request::params(self, p)
+    }
+    fn format(&self) -> Option<crate::types::Format> {
+        Request::format(self)
+    }
+    fn body_kind(&self) -> BodyKind {
+        Request::body_kind(self)
+    }
+    fn upload_len(&self) -> Option<u64> {
+        Request::upload_len(self)
+    }
+    fn preferred_method(&self) -> HttpMethod {
+        Request::preferred_method(self)
+    }
+}
+
 /// What [`RequestEncoder::poll`] asks the transport to do.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -75,7 +123,50 @@ fn check_header(header: &'static str, v: &str) -> Result<(), Error> {
 /// configuration; nothing is written unless every check passed.
 #[derive(Debug)]
 pub struct RequestEncoder<'r, R: Request> {
-    req: &'r R,
+    inner: Encoder<'r>,
+    _request: core::marker::PhantomData<&'r R>,
+}
+
+impl<'r, R: Request> RequestEncoder<'r, R> {
+    /// Checks `req` and `cfg` and plans the request. `entropy` seeds the
+    /// multipart boundary (use fresh random bytes per upload).
+    pub fn new(req: &'r R, cfg: &'r ClientConfig<'r>, entropy: [u8; 16]) -> Result<Self, Error> {
+        Ok(Self {
+            inner: Encoder::new(req, cfg, entropy)?,
+            _request: core::marker::PhantomData,
+        })
+    }
+
+    /// The HTTP method chosen.
+    pub fn method(&self) -> HttpMethod {
+        self.inner.method
+    }
+
+    /// The body's length (the `Content-Length` sent), 0 for GET.
+    pub fn content_length(&self) -> u64 {
+        self.inner.body_len
+    }
+
+    /// Head plus body length: every byte the request puts on the wire.
+    pub fn total_len(&self) -> u64 {
+        self.inner.total_len()
+    }
+
+    /// Writes the next bytes into `out` (any size from 1 byte) or asks for
+    /// the sample.
+    pub fn poll(&mut self, out: &mut [u8]) -> Step {
+        self.inner.poll(out)
+    }
+
+    /// The transport sent the sample's bytes.
+    pub fn file_sent(&mut self) {
+        self.inner.file_sent();
+    }
+}
+
+/// The encoder's state, independent of the request's type.
+struct Encoder<'r> {
+    req: &'r dyn Describe,
     cfg: &'r ClientConfig<'r>,
     method: HttpMethod,
     body: Option<BodyKind>,
@@ -87,10 +178,22 @@ pub struct RequestEncoder<'r, R: Request> {
     phase: Phase,
 }
 
-impl<'r, R: Request> RequestEncoder<'r, R> {
-    /// Checks `req` and `cfg` and plans the request. `entropy` seeds the
-    /// multipart boundary (use fresh random bytes per upload).
-    pub fn new(req: &'r R, cfg: &'r ClientConfig<'r>, entropy: [u8; 16]) -> Result<Self, Error> {
+impl core::fmt::Debug for Encoder<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RequestEncoder")
+            .field("method", &self.req.name())
+            .field("http_method", &self.method)
+            .field("body_len", &self.body_len)
+            .finish()
+    }
+}
+
+impl<'r> Encoder<'r> {
+    fn new(
+        req: &'r dyn Describe,
+        cfg: &'r ClientConfig<'r>,
+        entropy: [u8; 16],
+    ) -> Result<Self, Error> {
         req.validate()?;
         check_header("Host", cfg.host)?;
         check_header("User-Agent", cfg.user_agent)?;
@@ -115,11 +218,11 @@ impl<'r, R: Request> RequestEncoder<'r, R> {
                 reason: "must be a plain path",
             });
         }
-        let is_login = R::NAME == "login";
+        let is_login = req.name() == "login";
         let needs_body = req.upload_len().is_some() || req.body_kind() == BodyKind::Multipart;
         let (creds, body_creds) = match cfg.auth {
             Auth::Basic(c) => (Some(c), is_login),
-            Auth::BodyFields(c) => (Some(c), R::ALLOWED != Allowed::Get),
+            Auth::BodyFields(c) => (Some(c), req.allowed() != Allowed::Get),
             Auth::Session(cookie) => {
                 check_header("Cookie", cookie.as_str())?;
                 (None, false)
@@ -127,12 +230,12 @@ impl<'r, R: Request> RequestEncoder<'r, R> {
             Auth::None => (None, false),
         };
         if let Some(c) = creds {
-            if R::NEEDS_TOKEN && c.api_token().is_none() && !is_login {
+            if req.needs_token() && c.api_token().is_none() && !is_login {
                 return Err(Error::MissingParam { param: "api_token" });
             }
         }
-        let method = if needs_body || body_creds || R::ALLOWED == Allowed::Post {
-            if R::ALLOWED == Allowed::Get {
+        let method = if needs_body || body_creds || req.allowed() == Allowed::Post {
+            if req.allowed() == Allowed::Get {
                 return Err(Error::InvalidParam {
                     param: "method",
                     reason: "GET-only method cannot carry a body",
@@ -143,7 +246,7 @@ impl<'r, R: Request> RequestEncoder<'r, R> {
             req.preferred_method()
         };
         let body = (method == HttpMethod::Post).then(|| req.body_kind());
-        let mut enc = Self {
+        let mut enc = Encoder {
             req,
             cfg,
             method,
@@ -172,18 +275,7 @@ impl<'r, R: Request> RequestEncoder<'r, R> {
         Ok(enc)
     }
 
-    /// The HTTP method chosen.
-    pub fn method(&self) -> HttpMethod {
-        self.method
-    }
-
-    /// The body's length (the `Content-Length` sent), 0 for GET.
-    pub fn content_length(&self) -> u64 {
-        self.body_len
-    }
-
-    /// Head plus body length: every byte the request puts on the wire.
-    pub fn total_len(&self) -> u64 {
+    fn total_len(&self) -> u64 {
         let head_and_prefix = self.prefix_len;
         let mut suffix = Counter::default();
         self.emit_suffix(&mut suffix);
@@ -192,9 +284,7 @@ impl<'r, R: Request> RequestEncoder<'r, R> {
             .saturating_add(suffix.0)
     }
 
-    /// Writes the next bytes into `out` (any size from 1 byte) or asks for
-    /// the sample.
-    pub fn poll(&mut self, out: &mut [u8]) -> Step {
+    fn poll(&mut self, out: &mut [u8]) -> Step {
         loop {
             match self.phase {
                 Phase::Prefix(off) => {
@@ -232,8 +322,7 @@ impl<'r, R: Request> RequestEncoder<'r, R> {
         }
     }
 
-    /// The transport sent the sample's bytes.
-    pub fn file_sent(&mut self) {
+    fn file_sent(&mut self) {
         if self.phase == Phase::File {
             self.phase = Phase::Suffix(0);
         }
@@ -253,7 +342,7 @@ impl<'r, R: Request> RequestEncoder<'r, R> {
         s.put_str(self.method.as_str());
         s.put(b" ");
         s.put_str(self.cfg.base_path);
-        s.put_str(R::PATH);
+        s.put_str(self.req.path());
         if let Some(f) = self.req.format() {
             s.put(b".");
             s.put_str(f.as_str());
