@@ -9,14 +9,27 @@
 //! faults on request. Its request parsing and JSON are its own (hyper,
 //! multer, serde_json), independent of the SDK it checks.
 //!
-//! ```no_run
-//! let emu = lastline_emulator::Emulator::start(Default::default()).unwrap();
-//! println!("serving on {}", emu.base_url());
-//! emu.faults().set(|f| f.unavailable_next = 2); // next two calls answer 107
-//! for e in emu.log().entries() {
-//!     println!("{} {} -> {}", e.method, e.path, e.status);
-//! }
 //! ```
+//! use std::io::{Read, Write};
+//! use lastline_emulator::{Config, Emulator};
+//!
+//! let emu = Emulator::start(Config { key: "K".into(), token: "T".into(), ..Config::default() }).unwrap();
+//! // Any HTTP client will do; here a bare socket, credentials by Basic auth.
+//! let ask = |path: &str| {
+//!     let mut s = std::net::TcpStream::connect(emu.addr()).unwrap();
+//!     // "K:T" in base64.
+//!     write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Basic SzpU\r\nConnection: close\r\n\r\n").unwrap();
+//!     let mut answer = String::new();
+//!     s.read_to_string(&mut answer).unwrap();
+//!     answer
+//! };
+//! assert!(ask("/authentication/ping.json").ends_with(r#"{"data":"pong","success":1}"#));
+//! emu.faults().set(|f| f.unavailable_next = 1); // the next call answers 107
+//! assert!(ask("/authentication/ping.json").contains(r#""error_code":107"#));
+//! assert_eq!(emu.log().entries().len(), 2);
+//! ```
+
+#![warn(missing_docs)]
 
 mod api;
 mod config;
