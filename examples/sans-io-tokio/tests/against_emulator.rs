@@ -1,0 +1,49 @@
+//! The recipe runs against the emulator: both hash-first branches and a
+//! completion read, over one keep-alive connection.
+
+use lastline_core::http::ClientConfig;
+use lastline_core::types::Timestamp;
+use lastline_core::Credentials;
+use lastline_emulator::{Config, Emulator, EICAR};
+use sans_io_tokio::{submit_and_wait, Conn};
+
+#[tokio::test(flavor = "current_thread")]
+async fn recipe_submits_and_reads_verdicts() {
+    let emu = Emulator::start(Config {
+        completion_delay: std::time::Duration::from_secs(1),
+        ..Config::default()
+    })
+    .unwrap();
+    let (key, token) = emu.credentials();
+    let addr = emu.addr().to_string();
+    let cfg = ClientConfig::new(&addr, Credentials::new(&key, Some(&token)).unwrap());
+    let since = Timestamp::from_unix(0).unwrap();
+    let mut conn = Conn::connect(&addr).await.unwrap();
+    let mut eicar = b"sensor capture: ".to_vec();
+    eicar.extend_from_slice(EICAR);
+    let (task, uploaded, score) = submit_and_wait(&mut conn, &cfg, &eicar, since)
+        .await
+        .unwrap();
+    assert!(uploaded, "unknown file: uploaded after 101");
+    assert_eq!(score, 100);
+    // The same file again: known by hash, no upload.
+    let (task2, uploaded2, score2) = submit_and_wait(&mut conn, &cfg, &eicar, since)
+        .await
+        .unwrap();
+    assert!(!uploaded2);
+    assert_eq!(score2, 100);
+    assert_ne!(task, task2);
+    // No per-task polling: only submissions and completion reads.
+    let methods: Vec<_> = emu
+        .log()
+        .entries()
+        .iter()
+        .filter_map(|e| e.api_method)
+        .collect();
+    assert!(
+        methods
+            .iter()
+            .all(|m| ["submit_file", "get_completed"].contains(m)),
+        "{methods:?}"
+    );
+}
