@@ -1,0 +1,480 @@
+//! The client, written once and instantiated as a blocking and an async
+//! flavor by [`flavor!`]: `$asyncness` is empty or `async`, `$await` is
+//! empty or `.await`, `$io` the embedded-io crate of the flavor.
+
+/// Generates a client module for one flavor.
+macro_rules! flavor {
+    ($io:ident, [$($asyncness:tt)*], [$($await:tt)*]) => {
+        use embedded_io::Error as _;
+        use lastline_core::auth::SessionCookie;
+        use lastline_core::envelope::DataDecoder;
+        use lastline_core::hashing::{Algorithms, MultiHasher};
+        use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
+        use lastline_core::request::{Login, Request, SubmitFile};
+        use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
+        use lastline_core::responses::{CompletedDecoder, CompletedTask, StringData, SubmitDecoder};
+        use lastline_core::workflow::{
+            CompletionCursor, HashFirst, HashFirstOutcome, NextPoll, RetryDecision, RetryState, Session, SessionAction,
+        };
+        use lastline_core::Auth;
+
+        use crate::{AuthMode, Error, Options, SampleSource};
+
+        /// Opens connections to the server (TCP, then TLS): the client
+        /// calls it at first use and again after the server closes.
+        pub trait Connector {
+            /// A connected stream.
+            type Connection: $io::Read + $io::Write;
+            /// Connects.
+            $($asyncness)* fn connect(&mut self) -> Result<Self::Connection, Error>;
+        }
+
+        /// The caller's clock, randomness and sleep, for the retry schedule.
+        pub trait Timer {
+            /// Milliseconds on a monotonic clock.
+            fn now_ms(&mut self) -> u64;
+            /// Any random 32 bits (jitter).
+            fn random(&mut self) -> u32;
+            /// Sleeps for `ms` milliseconds.
+            $($asyncness)* fn delay_ms(&mut self, ms: u64);
+        }
+
+        /// A timer for clients that never retry.
+        #[derive(Clone, Copy, Debug, Default)]
+        pub struct NoRetry;
+
+        impl Timer for NoRetry {
+            fn now_ms(&mut self) -> u64 {
+                0
+            }
+            fn random(&mut self) -> u32 {
+                0
+            }
+            $($asyncness)* fn delay_ms(&mut self, _: u64) {}
+        }
+
+        /// The Analyst API over a caller-supplied stream. `RX` is the receive
+        /// buffer, `UNITS` the largest JSON member or list entry decoded.
+        pub struct Client<'a, C: Connector, T: Timer, const RX: usize = 2048, const UNITS: usize = 512> {
+            connector: C,
+            timer: T,
+            conn: Option<C::Connection>,
+            reused: bool,
+            opts: Options<'a>,
+            session: Session,
+            rx: [u8; RX],
+            filled: usize,
+            nonce: u32,
+        }
+
+        /// What one exchange yielded besides the data.
+        struct Exchange<O> {
+            output: O,
+            keep_alive: bool,
+            cookie: Option<SessionCookie>,
+        }
+
+        /// Writes all of `buf`; a write of 0 bytes means the peer closed
+        /// (embedded-io 0.7's `write_all` would panic on it).
+        $($asyncness)* fn write_all<W: $io::Write>(w: &mut W, mut buf: &[u8]) -> Result<(), Error> {
+            while !buf.is_empty() {
+                match w.write(buf)$($await)* {
+                    Ok(0) => return Err(Error::Closed),
+                    Ok(n) => buf = buf.get(n..).unwrap_or(&[]),
+                    Err(e) => return Err(Error::Io(e.kind())),
+                }
+            }
+            Ok(())
+        }
+
+        /// Sends a request; the sample is streamed from its source where the
+        /// encoder asks for it.
+        $($asyncness)* fn send<W: $io::Write, R: Request>(
+            w: &mut W,
+            req: &R,
+            cfg: &ClientConfig<'_>,
+            entropy: [u8; 16],
+            mut sample: Option<&mut (dyn SampleSource + '_)>,
+        ) -> Result<(), Error> {
+            let mut enc = RequestEncoder::new(req, cfg, entropy)?;
+            let mut out = [0u8; 256];
+            loop {
+                match enc.poll(&mut out) {
+                    EncodeStep::Write(n) => write_all(w, out.get(..n).unwrap_or(&[]))$($await)*?,
+                    EncodeStep::SendFile { len } => {
+                        let src = sample.as_deref_mut().ok_or(Error::SampleChanged)?;
+                        if src.len() != len {
+                            return Err(Error::SampleChanged);
+                        }
+                        let mut at = 0u64;
+                        while at < len {
+                            let n = src.read_at(at, &mut out).map_err(Error::Sample)?;
+                            if n == 0 {
+                                return Err(Error::SampleChanged);
+                            }
+                            write_all(w, out.get(..n).unwrap_or(&[]))$($await)*?;
+                            at = at.saturating_add(n as u64);
+                        }
+                        enc.file_sent();
+                    }
+                    EncodeStep::Done => break,
+                }
+            }
+            w.flush()$($await)*.map_err(|e| Error::Io(e.kind()))
+        }
+
+        /// Reads bytes into `rx[filled..]`; false when the peer closed.
+        $($asyncness)* fn fill<Rd: $io::Read>(r: &mut Rd, rx: &mut [u8], filled: &mut usize) -> Result<bool, Error> {
+            let Some(space) = rx.get_mut(*filled..) else { return Ok(false) };
+            if space.is_empty() {
+                return Err(lastline_core::Error::Http(lastline_core::HttpError::HeadTooLarge).into());
+            }
+            match r.read(space)$($await)* {
+                Ok(0) => Ok(false),
+                Ok(n) => {
+                    *filled = filled.saturating_add(n);
+                    Ok(true)
+                }
+                Err(e) => Err(Error::Io(e.kind())),
+            }
+        }
+
+        fn consume(rx: &mut [u8], filled: &mut usize, n: usize) {
+            let n = n.min(*filled);
+            rx.copy_within(n..*filled, 0);
+            *filled = filled.saturating_sub(n);
+        }
+
+        /// Reads one envelope response.
+        $($asyncness)* fn recv<Rd: $io::Read, D: DataDecoder + Default, const U: usize>(
+            r: &mut Rd,
+            rx: &mut [u8],
+            filled: &mut usize,
+            each: &mut dyn FnMut(D::Item),
+        ) -> Result<Exchange<D::Output>, Error> {
+            let mut resp = EnvelopeResponse::<D, U>::default();
+            loop {
+                let (n, p) = resp.feed(rx.get(..*filled).unwrap_or(&[]))?;
+                consume(rx, filled, n);
+                match p {
+                    Progress::Item(i) => each(i),
+                    Progress::Head => {}
+                    Progress::Done => break,
+                    Progress::NeedMore => {
+                        if !fill(r, rx, filled)$($await)*? {
+                            if matches!(resp.close()?, Progress::Done) {
+                                break;
+                            }
+                            return Err(Error::Closed);
+                        }
+                    }
+                }
+            }
+            let keep_alive = resp.keep_alive();
+            let cookie = resp.head().and_then(|h| h.session_cookie.clone());
+            Ok(Exchange { output: resp.finish()?, keep_alive, cookie })
+        }
+
+        /// Sends a download request and passes the body to `sink`; returns
+        /// whether the connection can be kept.
+        $($asyncness)* fn download_on<S: $io::Read + $io::Write, R: Request>(
+            conn: &mut S,
+            rx: &mut [u8],
+            filled: &mut usize,
+            req: &R,
+            cfg: &ClientConfig<'_>,
+            entropy: [u8; 16],
+            sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+        ) -> Result<bool, Error> {
+            send(conn, req, cfg, entropy, None)$($await)*?;
+            let mut raw = RawResponse::new();
+            loop {
+                let (n, ev) = raw.feed(rx.get(..*filled).unwrap_or(&[]))?;
+                let (mut need, mut done) = (false, false);
+                match ev {
+                    RawEvent::Data(d) => sink(d)?,
+                    RawEvent::Head => {
+                        let mut b = [0u8; 512];
+                        let k = raw.take_buffered(&mut b);
+                        sink(b.get(..k).unwrap_or(&[]))?;
+                    }
+                    RawEvent::Done => done = true,
+                    RawEvent::NeedMore => need = true,
+                }
+                consume(rx, filled, n);
+                if done {
+                    return Ok(raw.keep_alive());
+                }
+                if need && !fill(conn, rx, filled)$($await)*? {
+                    raw.close()?;
+                    return Ok(false);
+                }
+            }
+        }
+
+        impl<'a, C: Connector, T: Timer, const RX: usize, const UNITS: usize> Client<'a, C, T, RX, UNITS> {
+            /// A client that connects through `connector` and retries with
+            /// `timer` ([`NoRetry`] for none).
+            pub fn new(connector: C, timer: T, opts: Options<'a>) -> Self {
+                Self {
+                    connector,
+                    timer,
+                    conn: None,
+                    reused: false,
+                    opts,
+                    session: Session::new(),
+                    rx: [0; RX],
+                    filled: 0,
+                    nonce: 0,
+                }
+            }
+
+            /// Closes the connection (the next call opens a new one).
+            pub fn disconnect(&mut self) {
+                self.conn = None;
+                self.filled = 0;
+            }
+
+            fn entropy(&mut self) -> [u8; 16] {
+                // The boundary must only be unlikely in the sample; mixing a
+                // counter with the caller's randomness is enough.
+                self.nonce = self.nonce.wrapping_add(1);
+                let r = self.timer.random();
+                let mut e = [0u8; 16];
+                for (i, b) in e.iter_mut().enumerate() {
+                    let word = if i < 8 { r } else { self.nonce };
+                    *b = (word >> ((i % 4) * 8)) as u8 ^ (i as u8).wrapping_mul(0x9d);
+                }
+                e
+            }
+
+            /// One exchange on the current connection, reconnecting once if
+            /// a kept-alive connection turned out to be closed.
+            $($asyncness)* fn exchange<R: Request, D: DataDecoder + Default>(
+                &mut self,
+                req: &R,
+                cookie: Option<&SessionCookie>,
+                mut sample: Option<&mut (dyn SampleSource + '_)>,
+                each: &mut dyn FnMut(D::Item),
+            ) -> Result<Exchange<D::Output>, Error> {
+                let auth = match (self.opts.auth, cookie) {
+                    (AuthMode::Session, Some(c)) => Auth::Session(c),
+                    (AuthMode::BodyFields, _) => Auth::BodyFields(self.opts.credentials),
+                    _ => Auth::Basic(self.opts.credentials),
+                };
+                let cfg = ClientConfig {
+                    host: self.opts.host,
+                    base_path: self.opts.base_path,
+                    user_agent: self.opts.user_agent,
+                    auth,
+                    no_session: self.opts.auth != AuthMode::Session,
+                    keep_alive: true,
+                };
+                for attempt in 0..2 {
+                    if self.conn.is_none() {
+                        self.conn = Some(self.connector.connect()$($await)*?);
+                        self.reused = false;
+                        self.filled = 0;
+                    }
+                    let entropy = self.entropy();
+                    let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
+                    let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut())$($await)*;
+                    let result = match sent {
+                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each)$($await)*,
+                        Err(e) => Err(e),
+                    };
+                    match result {
+                        // A kept-alive connection the server had closed:
+                        // nothing was answered, so sending again is safe.
+                        Err(Error::Closed | Error::Io(_)) if self.reused && attempt == 0 && self.filled == 0 => {
+                            self.conn = None;
+                        }
+                        Err(e) => {
+                            self.conn = None;
+                            return Err(e);
+                        }
+                        Ok(x) => {
+                            if x.keep_alive {
+                                self.reused = true;
+                            } else {
+                                self.conn = None;
+                            }
+                            return Ok(x);
+                        }
+                    }
+                }
+                Err(Error::Closed)
+            }
+
+            $($asyncness)* fn login(&mut self) -> Result<(), Error> {
+                let x = self.exchange::<_, StringData>(&Login, None, None, &mut |_| {})$($await)*;
+                let (answer, cookie) = match x {
+                    Ok(x) => (Ok(()), x.cookie),
+                    Err(Error::Core(e)) => (Err(e), None),
+                    Err(e) => return Err(e),
+                };
+                self.session.on_login(answer, cookie)?;
+                Ok(())
+            }
+
+            /// One call with the session handled (login first, once more on
+            /// 122), no retries.
+            $($asyncness)* fn call_once<R: Request, D: DataDecoder + Default>(
+                &mut self,
+                req: &R,
+                mut sample: Option<&mut (dyn SampleSource + '_)>,
+                each: &mut dyn FnMut(D::Item),
+            ) -> Result<D::Output, Error> {
+                loop {
+                    if self.opts.auth != AuthMode::Session {
+                        return self.exchange::<R, D>(req, None, sample, each)$($await)*.map(|x| x.output);
+                    }
+                    if self.session.cookie().is_none() {
+                        self.login()$($await)*?;
+                    }
+                    let cookie = self.session.cookie().cloned();
+                    let result = self.exchange::<R, D>(req, cookie.as_ref(), sample.as_deref_mut(), each)$($await)*.map(|x| x.output);
+                    let core_view: Result<(), lastline_core::Error> = match &result {
+                        Err(Error::Core(e)) => Err(e.clone()),
+                        _ => Ok(()),
+                    };
+                    match self.session.on_response(&core_view)? {
+                        SessionAction::Continue => return result,
+                        SessionAction::ReloginAndRetry => continue,
+                    }
+                }
+            }
+
+            /// Calls a method and decodes its answer with `D` (the method's
+            /// decoder, or a lighter one), handing list entries to `each`.
+            /// Retries 107, 5xx and connection failures on the schedule
+            /// (entries of a failed attempt may be seen again).
+            pub $($asyncness)* fn call_with<R: Request, D: DataDecoder + Default>(
+                &mut self,
+                req: &R,
+                mut sample: Option<&mut (dyn SampleSource + '_)>,
+                each: &mut dyn FnMut(D::Item),
+            ) -> Result<D::Output, Error> {
+                let mut retry = RetryState::new(self.opts.retry);
+                loop {
+                    match self.call_once::<R, D>(req, sample.as_deref_mut(), each)$($await)* {
+                        Ok(out) => return Ok(out),
+                        Err(e) => {
+                            let now = self.timer.now_ms();
+                            let random = self.timer.random();
+                            match retry.on_failure(now, e.is_retryable(), random, None) {
+                                RetryDecision::RetryAt(at) => self.timer.delay_ms(at.saturating_sub(now))$($await)*,
+                                RetryDecision::GiveUp => return Err(e),
+                            }
+                        }
+                    }
+                }
+            }
+
+            /// Calls a method with its own decoder.
+            pub $($asyncness)* fn call<R: Request>(
+                &mut self,
+                req: &R,
+                mut each: impl FnMut(<R::Response as DataDecoder>::Item),
+            ) -> Result<<R::Response as DataDecoder>::Output, Error> {
+                self.call_with::<R, R::Response>(req, None, &mut each)$($await)*
+            }
+
+            /// Downloads a raw response (artifact, PDF report, exported
+            /// report, IOC report) into `sink`, piece by piece. Documented
+            /// failure statuses become errors. No retries: a sink may not be
+            /// able to take the start again.
+            pub $($asyncness)* fn download<R: Request>(
+                &mut self,
+                req: &R,
+                sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+            ) -> Result<(), Error> {
+                let cfg = ClientConfig {
+                    host: self.opts.host,
+                    base_path: self.opts.base_path,
+                    user_agent: self.opts.user_agent,
+                    auth: match self.opts.auth {
+                        AuthMode::BodyFields => Auth::BodyFields(self.opts.credentials),
+                        _ => Auth::Basic(self.opts.credentials),
+                    },
+                    no_session: true,
+                    keep_alive: true,
+                };
+                if self.conn.is_none() {
+                    self.conn = Some(self.connector.connect()$($await)*?);
+                    self.filled = 0;
+                }
+                let entropy = self.entropy();
+                let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
+                let result = download_on(conn, &mut self.rx, &mut self.filled, req, &cfg, entropy, sink)$($await)*;
+                match result {
+                    Ok(true) => Ok(()),
+                    Ok(false) => {
+                        self.conn = None;
+                        Ok(())
+                    }
+                    Err(e) => {
+                        self.conn = None;
+                        Err(e)
+                    }
+                }
+            }
+
+            /// Submits a sample hash-first: one hashing pass, submission by
+            /// hash, and an upload streamed from the source only when the
+            /// server asks (101).
+            pub $($asyncness)* fn submit_hash_first<S: SampleSource>(
+                &mut self,
+                sample: &mut S,
+                options: SubmitFile<'_>,
+            ) -> Result<HashFirstOutcome, Error> {
+                let mut h = MultiHasher::new(Algorithms::ALL);
+                let mut buf = [0u8; 256];
+                let mut at = 0u64;
+                let len = sample.len();
+                while at < len {
+                    let n = sample.read_at(at, &mut buf).map_err(Error::Sample)?;
+                    if n == 0 {
+                        return Err(Error::SampleChanged);
+                    }
+                    h.update(buf.get(..n).unwrap_or(&[]));
+                    at = at.saturating_add(n as u64);
+                }
+                let mut flow = HashFirst::new(h.finish(), options);
+                loop {
+                    let Some(req) = flow.request() else {
+                        return Err(lastline_core::Error::WorkflowMisuse("hash-first finished").into());
+                    };
+                    let answer = match self.call_with::<_, SubmitDecoder>(&req, Some(sample), &mut |_| {})$($await)* {
+                        Ok(s) => Ok(s),
+                        Err(Error::Core(e)) => Err(e),
+                        Err(e) => return Err(e),
+                    };
+                    if let Some(done) = flow.on_response(answer)? {
+                        return Ok(done);
+                    }
+                }
+            }
+
+            /// Reads one page of completions after the cursor, handing each
+            /// new task to `each`, and moves the cursor on. Persist the cursor
+            /// (`save`) after it returns.
+            pub $($asyncness)* fn completions<const K: usize>(
+                &mut self,
+                cursor: &mut CompletionCursor<K>,
+                each: &mut dyn FnMut(&CompletedTask),
+            ) -> Result<NextPoll, Error> {
+                let req = cursor.request();
+                let page = self
+                    .call_with::<_, CompletedDecoder>(&req, None, &mut |t| {
+                        if cursor.accept(t.task_uuid) {
+                            each(&t);
+                        }
+                    })$($await)*?;
+                Ok(cursor.page_done(&page))
+            }
+        }
+    };
+}
+
+pub(crate) use flavor;

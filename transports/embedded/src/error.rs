@@ -1,0 +1,76 @@
+//! The transport's error type.
+
+use core::fmt;
+
+use embedded_io::ErrorKind;
+
+/// Everything that can go wrong talking to the API over embedded-io.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq)]
+pub enum Error {
+    /// The connection failed (the stream's error kind).
+    Io(ErrorKind),
+    /// The peer closed the connection (a read returned 0, or a write
+    /// wrote nothing).
+    Closed,
+    /// Reading the sample failed.
+    Sample(ErrorKind),
+    /// The sample changed between hashing and upload (its length differs).
+    SampleChanged,
+    /// The protocol core refused a request or a response, or the API
+    /// answered with an error.
+    Core(lastline_core::Error),
+}
+
+impl Error {
+    /// Whether trying again later can help: API 107, HTTP 5xx, and any
+    /// connection failure.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Self::Io(_) | Self::Closed => true,
+            Self::Core(e) => e.is_retryable(),
+            Self::Sample(_) | Self::SampleChanged => false,
+        }
+    }
+
+    /// The API error code, if the API answered with an error.
+    pub fn api_code(&self) -> Option<lastline_core::ErrorCode> {
+        match self {
+            Self::Core(e) => e.api_code(),
+            _ => None,
+        }
+    }
+}
+
+impl From<lastline_core::Error> for Error {
+    fn from(e: lastline_core::Error) -> Self {
+        Self::Core(e)
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Io(k) => write!(f, "connection failed: {k:?}"),
+            Self::Closed => f.write_str("connection closed by the peer"),
+            Self::Sample(k) => write!(f, "reading the sample failed: {k:?}"),
+            Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
+            Self::Core(e) => e.fmt(f),
+        }
+    }
+}
+
+impl core::error::Error for Error {}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Error {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        match self {
+            Self::Io(k) => defmt::write!(f, "io: {}", k),
+            Self::Closed => defmt::write!(f, "closed"),
+            Self::Sample(k) => defmt::write!(f, "sample: {}", k),
+            Self::SampleChanged => defmt::write!(f, "sample changed"),
+            Self::Core(e) => defmt::write!(f, "{}", e),
+        }
+    }
+}

@@ -1,0 +1,115 @@
+//! # lastline-embedded
+//!
+//! The Lastline Analyst API for devices with their own TCP/IP and TLS
+//! stack: `lastline-core` driven over `embedded_io` (blocking) or
+//! `embedded_io_async` streams the caller connects, with fixed buffers and
+//! no heap. A network sensor hashes a captured file once, asks the server
+//! whether it knows the hash, uploads only when told to, and learns verdicts
+//! from one completion cursor it can persist across reboots.
+//!
+//! - [`blocking::Client`] / [`asynch::Client`]: every method (`call`,
+//!   `call_with`, `download`), [`submit_hash_first`](blocking::Client::submit_hash_first)
+//!   from a [`SampleSource`] read twice, [`completions`](blocking::Client::completions)
+//!   on a [`CompletionCursor`](lastline_core::workflow::CompletionCursor),
+//!   retries on the core's schedule through the caller's [`blocking::Timer`],
+//!   and session re-login.
+//! - A [`blocking::Connector`] opens the stream (typically TLS over your TCP
+//!   stack); the client reconnects when the server closes.
+//! - A write that writes nothing is a closed connection, never a panic.
+//!
+//! ```no_run
+//! use lastline_embedded::{blocking::{Client, Connector, NoRetry}, Error, Options, SliceSample};
+//! use lastline_core::{request::SubmitFile, types::Timestamp, workflow::CompletionCursor, Credentials};
+//!
+//! struct Tcp; // your TLS stream factory
+//! # struct Stream;
+//! # impl embedded_io::ErrorType for Stream { type Error = embedded_io::ErrorKind; }
+//! # impl embedded_io::Read for Stream { fn read(&mut self, _: &mut [u8]) -> Result<usize, Self::Error> { Ok(0) } }
+//! # impl embedded_io::Write for Stream { fn write(&mut self, b: &[u8]) -> Result<usize, Self::Error> { Ok(b.len()) } fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) } }
+//! impl Connector for Tcp {
+//!     type Connection = Stream;
+//!     fn connect(&mut self) -> Result<Stream, Error> { Ok(Stream) }
+//! }
+//! static CAPTURE: [u8; 4] = *b"MZ\0\0";
+//! let creds = Credentials::new("key", Some("token")).unwrap();
+//! let mut client: Client<'_, Tcp, NoRetry> = Client::new(Tcp, NoRetry, Options::new("analysis.lastline.com", creds));
+//! let outcome = client.submit_hash_first(&mut SliceSample(&CAPTURE), SubmitFile::default()).unwrap();
+//! let mut cursor = CompletionCursor::<16>::new(Timestamp::parse("2024-01-01").unwrap());
+//! client.completions(&mut cursor, &mut |t| {
+//!     if t.task_uuid == outcome.submission.task_uuid {
+//!         let _verdict = t.score;
+//!     }
+//! }).unwrap();
+//! ```
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+// Errors carry the core's error inline: without a heap there is nothing
+// to box it in.
+#![allow(clippy::result_large_err)]
+
+mod client;
+mod error;
+mod sample;
+
+pub use error::Error;
+pub use sample::{SampleSource, SliceSample};
+
+use lastline_core::workflow::RetryPolicy;
+use lastline_core::Credentials;
+
+/// How requests authenticate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AuthMode {
+    /// HTTP Basic on every request (the default).
+    Basic,
+    /// Credentials in POST bodies (GET-only methods fall back to Basic).
+    BodyFields,
+    /// Log in once; replay the session cookie; log in again on 122.
+    Session,
+}
+
+/// Where and how to talk to the server.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// `Host` header (name, with `:port` if not the default).
+    pub host: &'a str,
+    /// Path prefix (usually empty).
+    pub base_path: &'a str,
+    /// `User-Agent`.
+    pub user_agent: &'a str,
+    /// Key and token.
+    pub credentials: Credentials<'a>,
+    /// How requests authenticate.
+    pub auth: AuthMode,
+    /// When to retry (used with a real [`blocking::Timer`]).
+    pub retry: RetryPolicy,
+}
+
+impl<'a> Options<'a> {
+    /// HTTP Basic to `host` with the default retry policy.
+    pub fn new(host: &'a str, credentials: Credentials<'a>) -> Self {
+        Self {
+            host,
+            base_path: "",
+            user_agent: concat!("lastline-embedded/", env!("CARGO_PKG_VERSION")),
+            credentials,
+            auth: AuthMode::Basic,
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+/// The blocking client, over `embedded_io::{Read, Write}`.
+pub mod blocking {
+    crate::client::flavor!(embedded_io, [], []);
+}
+
+/// The async client, over `embedded_io_async::{Read, Write}`.
+// Embedded executors are single-threaded: the traits' futures need not be
+// `Send`, which is what this lint is about.
+#[allow(async_fn_in_trait)]
+pub mod asynch {
+    crate::client::flavor!(embedded_io_async, [async], [.await]);
+}
