@@ -272,6 +272,7 @@ macro_rules! flavor {
                 };
                 for attempt in 0..2 {
                     if self.conn.is_none() {
+                        crate::log!(debug, "lastline: connecting for {=str}", R::NAME);
                         self.conn = Some(self.connector.connect()$($await)*?);
                         self.reused = false;
                         self.filled = 0;
@@ -287,6 +288,7 @@ macro_rules! flavor {
                         // A kept-alive connection the server had closed:
                         // nothing was answered, so sending again is safe.
                         Err(Error::Closed | Error::Io(_)) if self.reused && attempt == 0 && self.filled == 0 => {
+                            crate::log!(debug, "lastline: kept-alive connection was closed; reconnecting");
                             self.conn = None;
                         }
                         Err(e) => {
@@ -340,7 +342,10 @@ macro_rules! flavor {
                     };
                     match self.session.on_response(&core_view)? {
                         SessionAction::Continue => return result,
-                        SessionAction::ReloginAndRetry => continue,
+                        SessionAction::ReloginAndRetry => {
+                            crate::log!(info, "lastline: session expired; logging in again");
+                            continue;
+                        }
                     }
                 }
             }
@@ -363,8 +368,14 @@ macro_rules! flavor {
                             let now = self.timer.now_ms();
                             let random = self.timer.random();
                             match retry.on_failure(now, e.is_retryable(), random, None) {
-                                RetryDecision::RetryAt(at) => self.timer.delay_ms(at.saturating_sub(now))$($await)*,
-                                RetryDecision::GiveUp => return Err(e),
+                                RetryDecision::RetryAt(at) => {
+                                    crate::log!(warn, "lastline: {} failed ({}); retrying in {=u64} ms", R::NAME, e, at.saturating_sub(now));
+                                    self.timer.delay_ms(at.saturating_sub(now))$($await)*
+                                }
+                                RetryDecision::GiveUp => {
+                                    crate::log!(error, "lastline: {} failed: {}", R::NAME, e);
+                                    return Err(e);
+                                }
                             }
                         }
                     }

@@ -48,6 +48,15 @@
 // to box it in.
 #![allow(clippy::result_large_err)]
 
+/// Logs through defmt when the `defmt` feature is on; nothing otherwise.
+macro_rules! log {
+    ($level:ident, $($arg:tt)*) => {
+        #[cfg(feature = "defmt")]
+        defmt::$level!($($arg)*);
+    };
+}
+pub(crate) use log;
+
 mod client;
 mod error;
 mod sample;

@@ -226,6 +226,43 @@ fn hash_first_cursor_and_every_method() {
     )
     .unwrap();
     assert_eq!(bytes, sample);
+    let mut again = vec![];
+    c.download(
+        &GetReportArtifact {
+            uuid: task,
+            report_uuid: report,
+            artifact_name: "primary_analysis_subject",
+            password_protected: None,
+            allow_datacenter_redirect: None,
+        },
+        &mut |d| {
+            again.extend_from_slice(d);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(again, sample);
+    // A documented failure status of a raw method comes back typed.
+    let missing_name = format!("{report}:no_such_artifact");
+    let missing = ArtifactId::parse(&missing_name).unwrap();
+    let e = c
+        .download(
+            &GetResultArtifact {
+                uuid: task,
+                artifact_uuid: missing,
+                password_protected: None,
+                allow_datacenter_redirect: None,
+            },
+            &mut |_| Ok(()),
+        )
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Core(lastline_core::Error::HttpStatus { status: 404, .. })
+        ),
+        "{e:?}"
+    );
     let ioc = c
         .call(
             &CreateIocFromResult {
