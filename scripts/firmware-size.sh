@@ -1,19 +1,35 @@
 #!/usr/bin/env bash
-# Flash and RAM of the firmware-shaped binary (examples/firmware-size):
-# section sizes, flash by crate, and a static worst-case stack bound.
-# Needs: rustup target thumbv7em-none-eabihf (stable and nightly),
-# the llvm-tools component, cargo-bloat (optional, for the crate split).
+# Flash and RAM of a firmware-shaped example (default: firmware-size; also
+# sensor): section sizes, .text split into our crates / TLS / hashes, and a
+# static worst-case stack bound.
+# Needs: rustup target thumbv7em-none-eabihf (stable and nightly), the
+# llvm-tools component, cargo-bloat (for the split).
 set -euo pipefail
-cd "$(dirname "$0")/../examples/firmware-size"
+example=${1:-firmware-size}
+cd "$(dirname "$0")/../examples/$example"
 LLVM=$(ls -d "$(rustc --print sysroot)"/lib/rustlib/*/bin | head -1)
 cargo build --release -q
-ELF=target/thumbv7em-none-eabihf/release/firmware-size
+ELF=target/thumbv7em-none-eabihf/release/$example
 echo "== sections (bytes)"
 "$LLVM/llvm-size" -A "$ELF" | awk '$1 ~ /^\.(vector_table|text|rodata|data|bss)$/'
 if command -v cargo-bloat >/dev/null; then
-  echo "== .text by crate"
-  cargo bloat --release --crates -n 12 2>/dev/null | tail -14 | head -12
+  echo "== .text by group (cargo-bloat --crates, approximate)"
+  cargo bloat --release --crates -n 200 --message-format json 2>/dev/null | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+groups = {"ours": 0, "tls": 0, "hashes": 0, "runtime": 0}
+ours = {"lastline_core", "lastline_embedded", "firmware_size", "sensor", "heapless", "hex", "httparse", "base64"}
+hashes = {"md5", "sha1", "sha2", "digest", "block_buffer", "hybrid_array", "crypto_common"}
+runtime = {"std", "core", "compiler_builtins", "cortex_m_rt", "panic_halt", "[Unknown]"}
+for c in d["crates"]:
+    n, s = c["name"], c["size"]
+    g = "ours" if n in ours else "hashes" if n in hashes else "runtime" if n in runtime else "tls"
+    groups[g] += s
+for g, s in groups.items():
+    print(f"{g:8} {s:>7} bytes  ({s / 1024:.1f} KiB)")
+print("(sha2 serves both the sample hashes and TLS; it is counted under hashes)")
+'
 fi
 echo "== worst-case stack (nightly -Z emit-stack-sizes, same code otherwise)"
 cargo +nightly rustc --release -q -- -Z emit-stack-sizes
-python3 ../../scripts/stack_bound.py "$ELF" "$LLVM"
+python3 ../../scripts/stack_bound.py "$ELF" "$LLVM" | tail -1
