@@ -6,8 +6,6 @@
 //! a length comparison, so a body of `p` pieces written through a buffer
 //! of `b` bytes costs `O(p * len / b)` comparisons and no allocation.
 
-use core::fmt;
-
 /// Receives the pieces of an output, in order.
 pub trait Sink {
     /// The next bytes of the output.
@@ -99,17 +97,6 @@ impl Sink for Window<'_> {
         }
         self.written = self.written.saturating_add(n);
         self.skip = self.skip.saturating_add(n as u64);
-    }
-}
-
-/// Adapts a [`Sink`] to `core::fmt::Write`, so `write!` can emit numbers
-/// and `Display` values.
-pub struct FmtSink<'s, S: Sink + ?Sized>(pub &'s mut S);
-
-impl<S: Sink + ?Sized> fmt::Write for FmtSink<'_, S> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        self.0.put_str(s);
-        Ok(())
     }
 }
 
