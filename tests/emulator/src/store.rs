@@ -266,6 +266,10 @@ pub fn format_time(unix: i64) -> String {
 /// Parses `YYYY-MM-DD` or `YYYY-MM-DD HH:MM:SS` (UTC).
 pub fn parse_time(s: &str) -> Option<i64> {
     let s = s.trim();
+    // Byte offsets below are only character boundaries in ASCII.
+    if !s.is_ascii() {
+        return None;
+    }
     let (date, time) = match s.len() {
         10 => (s, "00:00:00"),
         19 => (&s[..10], &s[11..]),
@@ -336,6 +340,8 @@ mod tests {
         }
         assert_eq!(parse_time("2020-08-07"), Some(1_596_758_400));
         assert_eq!(parse_time("2023-02-30"), None);
+        assert_eq!(parse_time("2020-01-0\u{e9}12:00:00"), None);
+        assert_eq!(parse_time("2020-01-01\u{e9}2:00:0"), None);
     }
 
     #[test]
