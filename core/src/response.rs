@@ -284,7 +284,9 @@ pub enum RawEvent<'a> {
     NeedMore,
     /// The head says a download follows (inspect it with `head()`).
     Head,
-    /// The next bytes of the download (a sub-slice of the input).
+    /// The next bytes of the download: a sub-slice of the input, or the
+    /// start of a JSON download the reader held back while telling it from
+    /// a failure envelope.
     Data(&'a [u8]),
     /// The download is complete.
     Done,
@@ -296,6 +298,8 @@ enum RawMode {
     /// Buffering the start of a JSON body to see whether it is a failure
     /// envelope.
     Sniff,
+    /// A download whose first bytes the reader holds: they go out next.
+    Held,
     Download,
     Envelope,
 }
@@ -308,6 +312,7 @@ enum RawMode {
 pub struct RawResponse {
     http: ResponseDecoder,
     mode: RawMode,
+    drain_held: bool,
     env: EnvelopeDecoder<NoData>,
     units: UnitBuffer<512>,
 }
@@ -339,6 +344,7 @@ impl RawResponse {
         Self {
             http: ResponseDecoder::new(),
             mode: RawMode::Head,
+            drain_held: false,
             env: EnvelopeDecoder::new(NoData),
             units: UnitBuffer::default(),
         }
@@ -354,13 +360,23 @@ impl RawResponse {
         self.http.head().is_some_and(|h| h.keep_alive)
     }
 
-    /// Feeds bytes read from the connection.
-    pub fn feed<'a>(&mut self, input: &'a [u8]) -> Result<(usize, RawEvent<'a>), Error> {
+    /// Feeds bytes read from the connection. The event may borrow the
+    /// input or bytes the reader held back; use it before the next call.
+    pub fn feed<'s>(&'s mut self, input: &'s [u8]) -> Result<(usize, RawEvent<'s>), Error> {
+        if self.drain_held {
+            self.units = UnitBuffer::default();
+            self.drain_held = false;
+        }
+        if self.mode == RawMode::Held {
+            self.mode = RawMode::Download;
+            self.drain_held = true;
+            return Ok((0, RawEvent::Data(self.units.held())));
+        }
         let mut used = 0usize;
         loop {
             let rest = input.get(used..).unwrap_or(&[]);
             let room = match self.mode {
-                RawMode::Download | RawMode::Head => usize::MAX,
+                RawMode::Download | RawMode::Head | RawMode::Held => usize::MAX,
                 RawMode::Sniff | RawMode::Envelope => self.units.space(),
             };
             let (n, ev) = self.http.decode(rest, room)?;
@@ -405,7 +421,7 @@ impl RawResponse {
                             }
                         }
                     }
-                    RawMode::Head => {}
+                    RawMode::Head | RawMode::Held => {}
                 },
                 Event::End => {
                     return match self.mode {
@@ -427,7 +443,7 @@ impl RawResponse {
 
     fn json_download(&mut self, used: usize) -> Result<(usize, RawEvent<'static>), Error> {
         // A JSON document that is not an envelope is the download itself;
-        // what was buffered to tell is handed out first via `buffered()`.
+        // what was held to tell is handed out by the next call.
         let status = self.http.head().map_or(0, |h| h.status);
         if !(200..300).contains(&status) {
             return Err(Error::HttpStatus {
@@ -435,23 +451,8 @@ impl RawResponse {
                 meaning: status_meaning(status),
             });
         }
-        self.mode = RawMode::Download;
+        self.mode = RawMode::Held;
         Ok((used, RawEvent::Head))
-    }
-
-    /// Bytes of the download that were held back while telling a JSON
-    /// download from a failure envelope; write them before the next
-    /// [`RawEvent::Data`]. Empty otherwise. Calling it drains them.
-    pub fn take_buffered(&mut self, out: &mut [u8]) -> usize {
-        let held = self.units.held();
-        let n = held.len().min(out.len());
-        if let (Some(d), Some(s)) = (out.get_mut(..n), held.get(..n)) {
-            d.copy_from_slice(s);
-        }
-        let mut rest = UnitBuffer::default();
-        rest.push(self.units.held().get(n..).unwrap_or(&[]));
-        self.units = rest;
-        n
     }
 
     fn envelope_error(&mut self) -> Error {

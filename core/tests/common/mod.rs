@@ -224,12 +224,7 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
                 data.extend_from_slice(d);
                 false
             }
-            RawEvent::Head => {
-                let mut b = [0u8; 512];
-                let k = resp.take_buffered(&mut b);
-                data.extend_from_slice(&b[..k]);
-                false
-            }
+            RawEvent::Head => false,
             RawEvent::Done => true,
             RawEvent::NeedMore => {
                 match src.next() {

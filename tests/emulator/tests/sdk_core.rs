@@ -100,12 +100,7 @@ impl Conn {
                     chunk.extend_from_slice(d);
                     false
                 }
-                RawEvent::Head => {
-                    let mut b = [0u8; 512];
-                    let k = r.take_buffered(&mut b);
-                    chunk.extend_from_slice(&b[..k]);
-                    false
-                }
+                RawEvent::Head => false,
                 RawEvent::Done => true,
                 RawEvent::NeedMore => {
                     self.pending.drain(..n);

@@ -193,11 +193,7 @@ macro_rules! flavor {
                 let (mut need, mut done) = (false, false);
                 match ev {
                     RawEvent::Data(d) => sink(d)?,
-                    RawEvent::Head => {
-                        let mut b = [0u8; 512];
-                        let k = raw.take_buffered(&mut b);
-                        sink(b.get(..k).unwrap_or(&[]))?;
-                    }
+                    RawEvent::Head => {}
                     RawEvent::Done => done = true,
                     RawEvent::NeedMore => need = true,
                 }
