@@ -95,6 +95,11 @@ enum Resume {
 #[derive(Clone, Debug)]
 enum Phase {
     Start,
+    /// Inside the `error` string: its start is kept, the rest skipped, so a
+    /// message longer than the unit buffer cannot hide the error code.
+    Message {
+        escape: bool,
+    },
     EnvMember {
         first: bool,
     },
@@ -171,6 +176,8 @@ pub(crate) struct Core {
     success: Option<bool>,
     code: Option<Option<ErrorCode>>,
     message: Option<(heapless::String<MESSAGE_CAPACITY>, bool)>,
+    raw_message: heapless::Vec<u8, MESSAGE_CAPACITY>,
+    message_cut: bool,
     data_seen: bool,
 }
 
@@ -241,6 +248,8 @@ impl Core {
             success: None,
             code: None,
             message: None,
+            raw_message: heapless::Vec::new(),
+            message_cut: false,
             data_seen: false,
         }
     }
@@ -265,7 +274,7 @@ impl Core {
                 Ok(UnitOut::Done) => return Ok((used.saturating_add(r.pos()), RawStep::Done)),
                 Ok(UnitOut::Consumed(n)) => {
                     used = used.saturating_add(n);
-                    if !matches!(self.phase, Phase::Skip { .. }) {
+                    if !matches!(self.phase, Phase::Skip { .. } | Phase::Message { .. }) {
                         continue;
                     }
                     return Ok((used, RawStep::NeedMore));
@@ -343,11 +352,14 @@ impl Core {
                         if self.message.is_some() {
                             return Err(dup("error"));
                         }
-                        self.message = Some(if r.null()? {
-                            (heapless::String::new(), false)
+                        if r.null()? {
+                            self.message = Some((heapless::String::new(), false));
                         } else {
-                            r.string_lossy("error")?
-                        });
+                            r.expect(b'"', "error", "a string")?;
+                            self.raw_message.clear();
+                            self.message_cut = false;
+                            self.phase = Phase::Message { escape: false };
+                        }
                     }
                     "data" => {
                         if self.data_seen {
@@ -457,6 +469,28 @@ impl Core {
                 };
                 return Ok(UnitOut::Item);
             }
+            Phase::Message { mut escape } => {
+                let rest = r.rest();
+                for (i, &b) in rest.iter().enumerate() {
+                    if !escape && b == b'"' {
+                        self.finish_message()?;
+                        self.phase = Phase::EnvMember { first: false };
+                        return Ok(UnitOut::Consumed(i.saturating_add(1)));
+                    }
+                    if b < 0x20 {
+                        return Err(Fail::json(
+                            "error",
+                            JsonError::Syntax("no control characters in strings"),
+                        ));
+                    }
+                    escape = !escape && b == b'\\';
+                    if self.raw_message.push(b).is_err() {
+                        self.message_cut = true;
+                    }
+                }
+                self.phase = Phase::Message { escape };
+                return Ok(UnitOut::Consumed(rest.len()));
+            }
             Phase::Skip { mut skipper, then } => {
                 let rest = r.rest();
                 let n = skipper
@@ -482,6 +516,30 @@ impl Core {
             }
         }
         Ok(UnitOut::Continue)
+    }
+
+    /// Decodes the kept start of the message. When it was cut, a cut
+    /// escape or UTF-8 sequence at its end is dropped.
+    fn finish_message(&mut self) -> Result<(), Fail> {
+        let raw = self.raw_message.as_slice();
+        let tries = if self.message_cut {
+            raw.len().min(12)
+        } else {
+            0
+        };
+        for drop in 0..=tries {
+            let mut out = heapless::String::new();
+            let kept = raw.get(..raw.len().saturating_sub(drop)).unwrap_or(&[]);
+            match crate::json::decode_message(kept, &mut out) {
+                Ok(cut) => {
+                    self.message = Some((out, cut || self.message_cut));
+                    return Ok(());
+                }
+                Err(kind) if drop == tries => return Err(Fail::json("error", kind)),
+                Err(_) => {}
+            }
+        }
+        Ok(())
     }
 
     /// Whether the envelope said success (with data, unless optional).

@@ -280,3 +280,40 @@ fn raw_downloads_arrive_whole_in_any_pieces() {
     );
     assert_eq!(read_raw(&wire, 2).unwrap().1, b"raw bytes \x00\xff");
 }
+
+#[test]
+fn an_error_message_longer_than_the_unit_buffer_keeps_the_code() {
+    // The message comes first and is four times the unit buffer; a \u escape
+    // straddles the point where the kept start ends.
+    let mut msg = "x".repeat(126);
+    msg.push_str("\\u00e9");
+    msg.push_str(&"y".repeat(2000));
+    let body = format!(r#"{{"success":0,"error":"{msg}","error_code":107}}"#);
+    for read in [1usize, 13, 4096] {
+        let (res, _) = read_envelope::<SubmitDecoder, 512>(
+            SubmitDecoder::default(),
+            &http_ok(body.as_bytes()),
+            read,
+        );
+        match res {
+            Err(Error::Api(e)) => {
+                assert!(e.is_retryable(), "code kept (reads of {read})");
+                assert!(e.message_truncated);
+                assert!(e.message.starts_with(&"x".repeat(126)));
+                assert!(e.message.len() <= lastline_core::api_error::MESSAGE_CAPACITY);
+            }
+            other => panic!("reads of {read}: {other:?}"),
+        }
+    }
+    // A short message with escapes still decodes exactly.
+    let body = r#"{"success":0,"error_code":104,"error":"bad \"key\" \u00e9"}"#;
+    let (res, _) =
+        read_envelope::<SubmitDecoder, 64>(SubmitDecoder::default(), &http_ok(body.as_bytes()), 3);
+    match res {
+        Err(Error::Api(e)) => assert_eq!(
+            (e.message.as_str(), e.message_truncated),
+            ("bad \"key\" \u{e9}", false)
+        ),
+        other => panic!("{other:?}"),
+    }
+}

@@ -11,6 +11,7 @@
 mod reader;
 mod skip;
 
+pub(crate) use reader::decode_message;
 pub use reader::{Key, Reader};
 pub use skip::Skipper;
 

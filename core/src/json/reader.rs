@@ -670,6 +670,20 @@ fn read_u4(b: &[u8]) -> Result<(u32, &[u8]), JsonError> {
     Ok((v, rest))
 }
 
+/// Decodes a string body (between the quotes) into `out`, keeping what
+/// fits; returns whether it was cut. Other errors (bad escapes, invalid
+/// UTF-8) are returned.
+pub(crate) fn decode_message<const N: usize>(
+    raw: &[u8],
+    out: &mut String<N>,
+) -> Result<bool, JsonError> {
+    match decode_into(raw, raw.contains(&b'\\'), out) {
+        Ok(()) => Ok(false),
+        Err(JsonError::TooLong { .. }) => Ok(true),
+        Err(e) => Err(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
