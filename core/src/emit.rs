@@ -99,13 +99,3 @@ impl Sink for Window<'_> {
         self.skip = self.skip.saturating_add(n as u64);
     }
 }
-
-/// Progress of one resumable step.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub struct Progress {
-    /// Bytes written into the caller's buffer by this step.
-    pub written: usize,
-    /// True when the whole output has now been written.
-    pub done: bool,
-}

@@ -39,6 +39,14 @@ pub fn status_meaning(status: u16) -> &'static str {
     }
 }
 
+/// The error for an HTTP status that no envelope explains.
+pub fn status_error(status: u16) -> Error {
+    Error::HttpStatus {
+        status,
+        meaning: status_meaning(status),
+    }
+}
+
 /// What a response reader found.
 #[derive(Debug, PartialEq)]
 pub enum Progress<T> {
@@ -242,10 +250,7 @@ impl ResponseState {
             .head()
             .map_or((0, ContentType::Missing), |h| (h.status, h.content_type));
         if status >= 300 {
-            Error::HttpStatus {
-                status,
-                meaning: status_meaning(status),
-            }
+            status_error(status)
         } else {
             Error::NotAnEnvelope {
                 status,
@@ -395,10 +400,7 @@ impl RawResponse {
                     } else if (200..300).contains(&status) {
                         RawMode::Download
                     } else {
-                        return Err(Error::HttpStatus {
-                            status,
-                            meaning: status_meaning(status),
-                        });
+                        return Err(status_error(status));
                     };
                     if self.mode == RawMode::Download {
                         return Ok((used, RawEvent::Head));
@@ -446,10 +448,7 @@ impl RawResponse {
         // what was held to tell is handed out by the next call.
         let status = self.http.head().map_or(0, |h| h.status);
         if !(200..300).contains(&status) {
-            return Err(Error::HttpStatus {
-                status,
-                meaning: status_meaning(status),
-            });
+            return Err(status_error(status));
         }
         self.mode = RawMode::Held;
         Ok((used, RawEvent::Head))
@@ -460,10 +459,7 @@ impl RawResponse {
         let env = core::mem::replace(&mut self.env, EnvelopeDecoder::new(NoData));
         match env.finish() {
             Err(e @ Error::Api(_)) => e,
-            _ if !(200..300).contains(&status) => Error::HttpStatus {
-                status,
-                meaning: status_meaning(status),
-            },
+            _ if !(200..300).contains(&status) => status_error(status),
             Ok(()) => Error::BadEnvelope("a download answered with a success envelope"),
             Err(e) => e,
         }

@@ -58,21 +58,24 @@ impl Session {
     /// to one new login and retry; a second 122 in a row is
     /// [`Error::SessionExpired`].
     pub fn on_response<T>(&mut self, answer: &Result<T, Error>) -> Result<SessionAction, Error> {
-        match answer {
-            Err(e) if e.api_code() == Some(ErrorCode::AuthenticationRequired) => {
-                self.cookie = None;
-                if self.relogin_pending {
-                    self.relogin_pending = false;
-                    return Err(Error::SessionExpired);
-                }
-                self.relogin_pending = true;
-                Ok(SessionAction::ReloginAndRetry)
-            }
-            _ => {
+        self.on_error_code(answer.as_ref().err().and_then(Error::api_code))
+    }
+
+    /// Like [`Self::on_response`], from the API error code of the answer
+    /// (`None` for a success or a failure that is not an API error), for
+    /// transports with error types of their own.
+    pub fn on_error_code(&mut self, code: Option<ErrorCode>) -> Result<SessionAction, Error> {
+        if code == Some(ErrorCode::AuthenticationRequired) {
+            self.cookie = None;
+            if self.relogin_pending {
                 self.relogin_pending = false;
-                Ok(SessionAction::Continue)
+                return Err(Error::SessionExpired);
             }
+            self.relogin_pending = true;
+            return Ok(SessionAction::ReloginAndRetry);
         }
+        self.relogin_pending = false;
+        Ok(SessionAction::Continue)
     }
 
     /// Drops the session (e.g. after the server closed it).
