@@ -37,6 +37,10 @@ macro_rules! flavor {
             fn random(&mut self) -> u32;
             /// Sleeps for `ms` milliseconds.
             $($asyncness)* fn delay_ms(&mut self, ms: u64);
+            /// Whether failed calls may be retried at all (see [`NoRetry`]).
+            fn retries(&self) -> bool {
+                true
+            }
         }
 
         /// A timer for clients that never retry.
@@ -51,6 +55,9 @@ macro_rules! flavor {
                 0
             }
             $($asyncness)* fn delay_ms(&mut self, _: u64) {}
+            fn retries(&self) -> bool {
+                false
+            }
         }
 
         /// The Analyst API over a caller-supplied stream. `RX` is the receive
@@ -65,6 +72,12 @@ macro_rules! flavor {
             rx: [u8; RX],
             filled: usize,
             nonce: u32,
+        }
+
+        /// Whether to send a request again.
+        enum Settled {
+            Retry,
+            Done,
         }
 
         /// What one exchange yielded besides the data.
@@ -151,6 +164,7 @@ macro_rules! flavor {
             rx: &mut [u8],
             filled: &mut usize,
             each: &mut dyn FnMut(D::Item),
+            answered: &mut bool,
         ) -> Result<Exchange<D::Output>, Error> {
             let mut resp = EnvelopeResponse::<D, U>::default();
             loop {
@@ -162,11 +176,18 @@ macro_rules! flavor {
                     Progress::Done => break,
                     Progress::NeedMore => {
                         if !fill(r, rx, filled)$($await)*? {
+                            // Closed before a whole head: the connection
+                            // failed (the caller decides whether to resend);
+                            // after it, the core judges the framing.
+                            if resp.head().is_none() {
+                                return Err(Error::Closed);
+                            }
                             if matches!(resp.close()?, Progress::Done) {
                                 break;
                             }
                             return Err(Error::Closed);
                         }
+                        *answered = true;
                     }
                 }
             }
@@ -175,18 +196,33 @@ macro_rules! flavor {
             Ok(Exchange { output: resp.finish()?, keep_alive, cookie })
         }
 
-        /// Sends a download request and passes the body to `sink`; returns
-        /// whether the connection can be kept.
-        $($asyncness)* fn download_on<S: $io::Read + $io::Write, R: Request>(
-            conn: &mut S,
+        /// The core's configuration for one request: the session cookie when
+        /// the client uses sessions and has one, else the credentials.
+        fn client_config<'c>(opts: Options<'c>, cookie: Option<&'c SessionCookie>) -> ClientConfig<'c> {
+            let auth = match (opts.auth, cookie) {
+                (AuthMode::Session, Some(c)) => Auth::Session(c),
+                (AuthMode::BodyFields, _) => Auth::BodyFields(opts.credentials),
+                _ => Auth::Basic(opts.credentials),
+            };
+            ClientConfig {
+                host: opts.host,
+                base_path: opts.base_path,
+                user_agent: opts.user_agent,
+                auth,
+                no_session: opts.auth != AuthMode::Session,
+                keep_alive: true,
+            }
+        }
+
+        /// Reads a raw response, passing its body to `sink`; returns whether
+        /// the connection can be kept.
+        $($asyncness)* fn recv_raw<Rd: $io::Read>(
+            conn: &mut Rd,
             rx: &mut [u8],
             filled: &mut usize,
-            req: &R,
-            cfg: &ClientConfig<'_>,
-            entropy: [u8; 16],
             sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
+            answered: &mut bool,
         ) -> Result<bool, Error> {
-            send(conn, req, cfg, entropy, None)$($await)*?;
             let mut raw = RawResponse::new();
             loop {
                 let (n, ev) = raw.feed(rx.get(..*filled).unwrap_or(&[]))?;
@@ -201,9 +237,15 @@ macro_rules! flavor {
                 if done {
                     return Ok(raw.keep_alive());
                 }
-                if need && !fill(conn, rx, filled)$($await)*? {
-                    raw.close()?;
-                    return Ok(false);
+                if need {
+                    if !fill(conn, rx, filled)$($await)*? {
+                        if raw.head().is_none() {
+                            return Err(Error::Closed);
+                        }
+                        raw.close()?;
+                        return Ok(false);
+                    }
+                    *answered = true;
                 }
             }
         }
@@ -244,6 +286,41 @@ macro_rules! flavor {
                 e
             }
 
+            $($asyncness)* fn ensure_connected(&mut self, _method: &'static str) -> Result<(), Error> {
+                if self.conn.is_none() {
+                    crate::log!(debug, "lastline: connecting for {=str}", _method);
+                    self.conn = Some(self.connector.connect()$($await)*?);
+                    self.reused = false;
+                    self.filled = 0;
+                }
+                Ok(())
+            }
+
+            /// After an exchange: keep or drop the connection, and say whether
+            /// to send again. A kept-alive connection that the server had
+            /// closed before answering is reopened once; nothing was
+            /// answered, so sending again is safe.
+            fn settle(&mut self, outcome: Result<bool, &Error>, attempt: u32, answered: bool) -> Settled {
+                match outcome {
+                    Ok(keep_alive) => {
+                        self.reused = keep_alive;
+                        if !keep_alive {
+                            self.conn = None;
+                        }
+                        Settled::Done
+                    }
+                    Err(Error::Closed | Error::Io(_)) if self.reused && attempt == 0 && !answered => {
+                        crate::log!(debug, "lastline: kept-alive connection was closed; reconnecting");
+                        self.conn = None;
+                        Settled::Retry
+                    }
+                    Err(_) => {
+                        self.conn = None;
+                        Settled::Done
+                    }
+                }
+            }
+
             /// One exchange on the current connection, reconnecting once if
             /// a kept-alive connection turned out to be closed.
             $($asyncness)* fn exchange<R: Request, D: DataDecoder + Default>(
@@ -253,52 +330,20 @@ macro_rules! flavor {
                 mut sample: Option<&mut (dyn SampleSource + '_)>,
                 each: &mut dyn FnMut(D::Item),
             ) -> Result<Exchange<D::Output>, Error> {
-                let auth = match (self.opts.auth, cookie) {
-                    (AuthMode::Session, Some(c)) => Auth::Session(c),
-                    (AuthMode::BodyFields, _) => Auth::BodyFields(self.opts.credentials),
-                    _ => Auth::Basic(self.opts.credentials),
-                };
-                let cfg = ClientConfig {
-                    host: self.opts.host,
-                    base_path: self.opts.base_path,
-                    user_agent: self.opts.user_agent,
-                    auth,
-                    no_session: self.opts.auth != AuthMode::Session,
-                    keep_alive: true,
-                };
+                let cfg = client_config(self.opts, cookie);
                 for attempt in 0..2 {
-                    if self.conn.is_none() {
-                        crate::log!(debug, "lastline: connecting for {=str}", R::NAME);
-                        self.conn = Some(self.connector.connect()$($await)*?);
-                        self.reused = false;
-                        self.filled = 0;
-                    }
+                    self.ensure_connected(R::NAME)$($await)*?;
                     let entropy = self.entropy();
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
                     let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut())$($await)*;
+                    let mut answered = false;
                     let result = match sent {
-                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each)$($await)*,
+                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered)$($await)*,
                         Err(e) => Err(e),
                     };
-                    match result {
-                        // A kept-alive connection the server had closed:
-                        // nothing was answered, so sending again is safe.
-                        Err(Error::Closed | Error::Io(_)) if self.reused && attempt == 0 && self.filled == 0 => {
-                            crate::log!(debug, "lastline: kept-alive connection was closed; reconnecting");
-                            self.conn = None;
-                        }
-                        Err(e) => {
-                            self.conn = None;
-                            return Err(e);
-                        }
-                        Ok(x) => {
-                            if x.keep_alive {
-                                self.reused = true;
-                            } else {
-                                self.conn = None;
-                            }
-                            return Ok(x);
-                        }
+                    match self.settle(result.as_ref().map(|x| x.keep_alive), attempt, answered) {
+                        Settled::Retry => {}
+                        Settled::Done => return result,
                     }
                 }
                 Err(Error::Closed)
@@ -332,11 +377,7 @@ macro_rules! flavor {
                     }
                     let cookie = self.session.cookie().cloned();
                     let result = self.exchange::<R, D>(req, cookie.as_ref(), sample.as_deref_mut(), each)$($await)*.map(|x| x.output);
-                    let core_view: Result<(), lastline_core::Error> = match &result {
-                        Err(Error::Core(e)) => Err(e.clone()),
-                        _ => Ok(()),
-                    };
-                    match self.session.on_response(&core_view)? {
+                    match self.session.on_error_code(result.as_ref().err().and_then(Error::api_code))? {
                         SessionAction::Continue => return result,
                         SessionAction::ReloginAndRetry => {
                             crate::log!(info, "lastline: session expired; logging in again");
@@ -363,7 +404,8 @@ macro_rules! flavor {
                         Err(e) => {
                             let now = self.timer.now_ms();
                             let random = self.timer.random();
-                            match retry.on_failure(now, e.is_retryable(), random, None) {
+                            let retryable = e.is_retryable() && self.timer.retries();
+                            match retry.on_failure(now, retryable, random, None) {
                                 RetryDecision::RetryAt(at) => {
                                     crate::log!(warn, "lastline: {} failed ({}); retrying in {=u64} ms", R::NAME, e, at.saturating_sub(now));
                                     self.timer.delay_ms(at.saturating_sub(now))$($await)*
@@ -396,35 +438,23 @@ macro_rules! flavor {
                 req: &R,
                 sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
             ) -> Result<(), Error> {
-                let cfg = ClientConfig {
-                    host: self.opts.host,
-                    base_path: self.opts.base_path,
-                    user_agent: self.opts.user_agent,
-                    auth: match self.opts.auth {
-                        AuthMode::BodyFields => Auth::BodyFields(self.opts.credentials),
-                        _ => Auth::Basic(self.opts.credentials),
-                    },
-                    no_session: true,
-                    keep_alive: true,
-                };
-                if self.conn.is_none() {
-                    self.conn = Some(self.connector.connect()$($await)*?);
-                    self.filled = 0;
-                }
-                let entropy = self.entropy();
-                let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
-                let result = download_on(conn, &mut self.rx, &mut self.filled, req, &cfg, entropy, sink)$($await)*;
-                match result {
-                    Ok(true) => Ok(()),
-                    Ok(false) => {
-                        self.conn = None;
-                        Ok(())
-                    }
-                    Err(e) => {
-                        self.conn = None;
-                        Err(e)
+                let cookie = self.session.cookie().cloned();
+                let cfg = client_config(self.opts, cookie.as_ref());
+                for attempt in 0..2 {
+                    self.ensure_connected(R::NAME)$($await)*?;
+                    let entropy = self.entropy();
+                    let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
+                    let mut answered = false;
+                    let result = match send(conn, req, &cfg, entropy, None)$($await)* {
+                        Ok(()) => recv_raw(conn, &mut self.rx, &mut self.filled, sink, &mut answered)$($await)*,
+                        Err(e) => Err(e),
+                    };
+                    match self.settle(result.as_ref().map(|k| *k), attempt, answered) {
+                        Settled::Retry => {}
+                        Settled::Done => return result.map(|_| ()),
                     }
                 }
+                Err(Error::Closed)
             }
 
             /// Submits a sample hash-first: one hashing pass, submission by

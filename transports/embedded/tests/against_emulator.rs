@@ -548,3 +548,142 @@ mod asynchronous {
         assert!(pdf.starts_with(b"%PDF"));
     }
 }
+
+/// A scripted server: for each accepted connection, the responses to send
+/// (one per request read), then a silent close. Counts requests.
+fn scripted(
+    script: Vec<Vec<Vec<u8>>>,
+) -> (SocketAddr, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::io::{Read, Write};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let seen = std::sync::Arc::new(AtomicUsize::new(0));
+    let counter = seen.clone();
+    std::thread::spawn(move || {
+        for responses in script {
+            let Ok((mut s, _)) = listener.accept() else {
+                return;
+            };
+            let mut buf = Vec::new();
+            for response in responses {
+                // Read one request: head, then Content-Length bytes of body.
+                let mut tmp = [0u8; 4096];
+                loop {
+                    if let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+                        let body_len = head
+                            .lines()
+                            .find_map(|l| {
+                                l.strip_prefix("content-length: ")
+                                    .map(|v| v.trim().parse::<usize>().unwrap())
+                            })
+                            .unwrap_or(0);
+                        if buf.len() >= end + 4 + body_len {
+                            buf.drain(..end + 4 + body_len);
+                            break;
+                        }
+                    }
+                    let n = s.read(&mut tmp).unwrap_or(0);
+                    if n == 0 {
+                        return;
+                    }
+                    buf.extend_from_slice(&tmp[..n]);
+                }
+                counter.fetch_add(1, Ordering::SeqCst);
+                s.write_all(&response).unwrap();
+            }
+            // Silent close: no Connection: close was announced.
+            drop(s);
+        }
+    });
+    (addr, seen)
+}
+
+fn pong() -> Vec<u8> {
+    let body = br#"{"success": 1, "data": "pong"}"#;
+    [
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+        body,
+    ]
+    .concat()
+}
+
+fn no_retry_client(addr: SocketAddr) -> blocking::Client<'static, Std, blocking::NoRetry> {
+    let creds = Credentials::new("k", Some("t")).unwrap();
+    blocking::Client::new(
+        Std(addr),
+        blocking::NoRetry,
+        Options::new("scripted", creds),
+    )
+}
+
+#[test]
+fn a_silently_closed_keep_alive_connection_is_reopened_once() {
+    let pdf = b"%PDF-1.4 tiny".to_vec();
+    let download = [
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Length: {}\r\n\r\n",
+            pdf.len()
+        )
+        .as_bytes(),
+        &pdf,
+    ]
+    .concat();
+    let (addr, seen) = scripted(vec![vec![pong()], vec![pong()], vec![download]]);
+    let mut c = no_retry_client(addr);
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    // The server closed the kept-alive connection: the call reconnects.
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    // So does a download.
+    let mut got = vec![];
+    let id = lastline_core::types::Uuid::from_bytes([3; 16]);
+    c.download(
+        &GetExportedReport {
+            exported_report_uuid: id,
+            cdn: None,
+        },
+        &mut |d| {
+            got.extend_from_slice(d);
+            Ok(())
+        },
+    )
+    .unwrap();
+    assert_eq!(got, pdf);
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 3);
+}
+
+#[test]
+fn a_partly_answered_request_is_not_sent_again() {
+    let half = pong()[..40].to_vec();
+    let (addr, seen) = scripted(vec![vec![pong(), half], vec![pong()]]);
+    let mut c = no_retry_client(addr);
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    let e = c.call(&Ping, |_| {}).unwrap_err();
+    assert!(e.is_retryable(), "{e:?}");
+    // Two requests reached the server, not three: the cut answer showed
+    // the request had arrived, so it was not silently sent again.
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[test]
+fn no_retry_means_no_retry() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let (key, token) = emu.credentials();
+    let host = emu.addr().to_string();
+    let creds = Credentials::new(&key, Some(&token)).unwrap();
+    let mut c: blocking::Client<'_, _, _> = blocking::Client::new(
+        Std(emu.addr()),
+        blocking::NoRetry,
+        Options::new(&host, creds),
+    );
+    emu.faults().set(|f| f.unavailable_next = 1);
+    let e = c.call(&Ping, |_| {}).unwrap_err();
+    assert_eq!(e.api_code(), Some(ErrorCode::TemporarilyUnavailable));
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+}
