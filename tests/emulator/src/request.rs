@@ -151,6 +151,7 @@ pub async fn parse(
             .map_err(|_| ParseError::Bad("multipart without boundary".into()))?;
         let stream = body.into_data_stream();
         let mut mp = multer::Multipart::new(stream, boundary);
+        let mut text_bytes = 0usize;
         loop {
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
@@ -179,12 +180,20 @@ pub async fn parse(
                 });
                 out.upload = Some(h.finish());
             } else {
-                let data = field
-                    .bytes()
+                // Read in pieces against a running total of all text parts,
+                // so no part is buffered whole before it is measured.
+                let mut data = Vec::new();
+                let mut field = field;
+                while let Some(chunk) = field
+                    .chunk()
                     .await
-                    .map_err(|e| ParseError::Bad(format!("malformed multipart: {e}")))?;
-                if data.len() > FORM_LIMIT {
-                    return Err(ParseError::TooLarge);
+                    .map_err(|e| ParseError::Bad(format!("malformed multipart: {e}")))?
+                {
+                    text_bytes += chunk.len();
+                    if text_bytes > FORM_LIMIT {
+                        return Err(ParseError::TooLarge);
+                    }
+                    data.extend_from_slice(&chunk);
                 }
                 out.parts.push(PartInfo {
                     name: name.clone(),

@@ -950,3 +950,33 @@ fn privileged_parameters_need_permission() {
         Some(105)
     );
 }
+
+#[test]
+fn text_parts_are_limited_together() {
+    let env = Env::new(Config::default());
+    let mut h = env.auth.clone();
+    h.push((
+        "Content-Type".into(),
+        "multipart/form-data; boundary=B".into(),
+    ));
+    // Five parts of 1 MiB each: none over the 4 MiB limit alone.
+    let mib = "a".repeat(1024 * 1024);
+    let fields: Vec<(&str, &str)> = [
+        "download_host",
+        "download_path",
+        "download_referer",
+        "download_request",
+        "filename",
+    ]
+    .iter()
+    .map(|n| (*n, mib.as_str()))
+    .collect();
+    let r = send(
+        env.emu.addr(),
+        "POST",
+        "/analysis/submit/file.json",
+        &h,
+        &multipart("B", &fields, &[("file", "x", b"x")]),
+    );
+    assert_eq!(r.status, 413);
+}
