@@ -16,6 +16,9 @@ use lastline_core::Error;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
+/// The receive buffer grows to this much for an oversized response head.
+const MAX_BUFFER: usize = 64 * 1024;
+
 /// A connection and the bytes read but not yet consumed.
 pub struct Conn {
     stream: TcpStream,
@@ -88,7 +91,11 @@ impl Conn {
                 Progress::Head => {}
                 Progress::NeedMore => {
                     if self.filled == self.buf.len() {
-                        self.buf.resize(self.buf.len() * 2, 0); // a head larger than the buffer
+                        // A head larger than the buffer: grow, within reason.
+                        if self.buf.len() >= MAX_BUFFER {
+                            return Err(Error::Http(lastline_core::HttpError::HeadTooLarge).into());
+                        }
+                        self.buf.resize(self.buf.len() * 2, 0);
                     }
                     let got = self.stream.read(&mut self.buf[self.filled..]).await?;
                     if got == 0 {

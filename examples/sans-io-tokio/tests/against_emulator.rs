@@ -47,3 +47,41 @@ async fn recipe_submits_and_reads_verdicts() {
         "{methods:?}"
     );
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn an_endless_head_stops_at_the_buffer_limit() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap().to_string();
+    tokio::spawn(async move {
+        let (mut s, _) = listener.accept().await.unwrap();
+        let mut req = [0u8; 4096];
+        let _ = s.read(&mut req).await;
+        let _ = s.write_all(b"HTTP/1.1 200 OK\r\nX-Endless: ").await;
+        let chunk = vec![b'a'; 16 * 1024];
+        for _ in 0..16 {
+            if s.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    let cfg = ClientConfig::new(&addr, Credentials::new("k", Some("t")).unwrap());
+    let mut conn = Conn::connect(&addr).await.unwrap();
+    let r = conn
+        .exchange::<_, lastline_core::responses::StringData>(
+            &lastline_core::request::Ping,
+            &cfg,
+            &[],
+            |_| {},
+        )
+        .await;
+    assert!(
+        matches!(
+            r,
+            Err(sans_io_tokio::Failure::Api(lastline_core::Error::Http(
+                lastline_core::HttpError::HeadTooLarge
+            )))
+        ),
+        "{r:?}"
+    );
+}
