@@ -18,7 +18,7 @@ macro_rules! flavor {
         };
         use lastline_core::Auth;
 
-        use crate::{AuthMode, Error, Options, SampleSource};
+        use crate::{AuthMode, Error, Options, OptionsSource, SampleSource};
 
         /// Opens connections to the server (TCP, then TLS): the client
         /// calls it at first use and again after the server closes.
@@ -61,13 +61,22 @@ macro_rules! flavor {
         }
 
         /// The Analyst API over a caller-supplied stream. `RX` is the receive
-        /// buffer, `UNITS` the largest JSON member or list entry decoded.
-        pub struct Client<'a, C: Connector, T: Timer, const RX: usize = 2048, const UNITS: usize = 512> {
+        /// buffer, `UNITS` the largest JSON member or list entry decoded,
+        /// `O` where the [`Options`] come from (themselves, by default).
+        pub struct Client<
+            'a,
+            C: Connector,
+            T: Timer,
+            const RX: usize = 2048,
+            const UNITS: usize = 512,
+            O: OptionsSource = Options<'a>,
+        > {
             connector: C,
             timer: T,
             conn: Option<C::Connection>,
             reused: bool,
-            opts: Options<'a>,
+            opts: O,
+            _borrows: core::marker::PhantomData<Options<'a>>,
             session: Session,
             rx: [u8; RX],
             filled: usize,
@@ -250,16 +259,17 @@ macro_rules! flavor {
             }
         }
 
-        impl<'a, C: Connector, T: Timer, const RX: usize, const UNITS: usize> Client<'a, C, T, RX, UNITS> {
+        impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSource> Client<'_, C, T, RX, UNITS, O> {
             /// A client that connects through `connector` and retries with
             /// `timer` ([`NoRetry`] for none).
-            pub fn new(connector: C, timer: T, opts: Options<'a>) -> Self {
+            pub fn new(connector: C, timer: T, opts: O) -> Self {
                 Self {
                     connector,
                     timer,
                     conn: None,
                     reused: false,
                     opts,
+                    _borrows: core::marker::PhantomData,
                     session: Session::new(),
                     rx: [0; RX],
                     filled: 0,
@@ -330,10 +340,10 @@ macro_rules! flavor {
                 mut sample: Option<&mut (dyn SampleSource + '_)>,
                 each: &mut dyn FnMut(D::Item),
             ) -> Result<Exchange<D::Output>, Error> {
-                let cfg = client_config(self.opts, cookie);
                 for attempt in 0..2 {
                     self.ensure_connected(R::NAME)$($await)*?;
                     let entropy = self.entropy();
+                    let cfg = client_config(self.opts.options(), cookie);
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
                     let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut())$($await)*;
                     let mut answered = false;
@@ -369,7 +379,7 @@ macro_rules! flavor {
                 each: &mut dyn FnMut(D::Item),
             ) -> Result<D::Output, Error> {
                 loop {
-                    if self.opts.auth != AuthMode::Session {
+                    if self.opts.options().auth != AuthMode::Session {
                         return self.exchange::<R, D>(req, None, sample, each)$($await)*.map(|x| x.output);
                     }
                     if self.session.cookie().is_none() {
@@ -397,7 +407,7 @@ macro_rules! flavor {
                 mut sample: Option<&mut (dyn SampleSource + '_)>,
                 each: &mut dyn FnMut(D::Item),
             ) -> Result<D::Output, Error> {
-                let mut retry = RetryState::new(self.opts.retry);
+                let mut retry = RetryState::new(self.opts.options().retry);
                 loop {
                     match self.call_once::<R, D>(req, sample.as_deref_mut(), each)$($await)* {
                         Ok(out) => return Ok(out),
@@ -439,10 +449,10 @@ macro_rules! flavor {
                 sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
             ) -> Result<(), Error> {
                 let cookie = self.session.cookie().cloned();
-                let cfg = client_config(self.opts, cookie.as_ref());
                 for attempt in 0..2 {
                     self.ensure_connected(R::NAME)$($await)*?;
                     let entropy = self.entropy();
+                    let cfg = client_config(self.opts.options(), cookie.as_ref());
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
                     let mut answered = false;
                     let result = match send(conn, req, &cfg, entropy, None)$($await)* {
@@ -477,7 +487,23 @@ macro_rules! flavor {
                     h.update(buf.get(..n).unwrap_or(&[]));
                     at = at.saturating_add(n as u64);
                 }
-                let mut flow = HashFirst::new(h.finish(), options);
+                self.submit_hashed(h.finish(), sample, options)$($await)*
+            }
+
+            /// Hash-first with digests computed elsewhere (a host hashing on
+            /// several threads, a sensor that hashed while capturing): submit
+            /// by hash, upload from `sample` only on 101. The sample's length
+            /// must equal `digests.len`.
+            pub $($asyncness)* fn submit_hashed<S: SampleSource>(
+                &mut self,
+                digests: lastline_core::hashing::Digests,
+                sample: &mut S,
+                options: SubmitFile<'_>,
+            ) -> Result<HashFirstOutcome, Error> {
+                if sample.len() != digests.len {
+                    return Err(Error::SampleChanged);
+                }
+                let mut flow = HashFirst::new(digests, options);
                 loop {
                     let Some(req) = flow.request() else {
                         return Err(lastline_core::Error::WorkflowMisuse("hash-first finished").into());

@@ -110,6 +110,20 @@ impl<'a> Options<'a> {
     }
 }
 
+/// Where a client finds its [`Options`]: the options themselves (borrowing
+/// `'static` or caller strings), or a value that owns what they borrow (a
+/// host program's configuration).
+pub trait OptionsSource {
+    /// The options for the next request.
+    fn options(&self) -> Options<'_>;
+}
+
+impl OptionsSource for Options<'_> {
+    fn options(&self) -> Options<'_> {
+        *self
+    }
+}
+
 /// The blocking client, over `embedded_io::{Read, Write}`.
 pub mod blocking {
     crate::client::flavor!(embedded_io, [], []);

@@ -1,0 +1,251 @@
+//! What the client needs to know: where the server is, who we are, whom
+//! to trust and how long to wait.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use lastline_core::workflow::RetryPolicy;
+use lastline_core::Credentials;
+use lastline_embedded::{AuthMode, Options, OptionsSource};
+use ureq::http::Uri;
+use ureq::tls::{Certificate, PemItem};
+
+use crate::Error;
+
+/// Client configuration. `Debug` never shows the credentials.
+#[derive(Clone)]
+pub struct Config {
+    pub(crate) base_url: String,
+    key: String,
+    token: Option<String>,
+    pub(crate) auth: AuthMode,
+    pub(crate) roots: Option<Arc<Vec<Certificate<'static>>>>,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) io_timeout: Duration,
+    pub(crate) allow_http: bool,
+    pub(crate) retry: RetryPolicy,
+    user_agent: String,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("base_url", &self.base_url)
+            .field("credentials", &"<redacted>")
+            .field("auth", &self.auth)
+            .field("custom_ca", &self.roots.as_ref().map(|r| r.len()))
+            .field("connect_timeout", &self.connect_timeout)
+            .field("io_timeout", &self.io_timeout)
+            .field("allow_http", &self.allow_http)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl Config {
+    /// A server (`https://analysis.lastline.com`, say) and the account's key
+    /// and API token. HTTP Basic, platform roots, 10 s to connect, 60 s per
+    /// read or write, the core's default retry policy.
+    pub fn new(base_url: &str, key: &str, api_token: &str) -> Self {
+        Self {
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            key: key.to_owned(),
+            token: Some(api_token.to_owned()),
+            auth: AuthMode::Basic,
+            roots: None,
+            connect_timeout: Duration::from_secs(10),
+            io_timeout: Duration::from_secs(60),
+            allow_http: false,
+            retry: RetryPolicy::default(),
+            user_agent: concat!("lastline-ureq/", env!("CARGO_PKG_VERSION")).to_owned(),
+        }
+    }
+
+    /// How requests authenticate (Basic by default; `Session` logs in once
+    /// and replays the cookie).
+    pub fn auth(mut self, auth: AuthMode) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Trusts only these CA certificates (PEM, one or more), instead of
+    /// the platform's roots: appliances often use their own CA.
+    pub fn ca_pem(mut self, pem: &[u8]) -> Result<Self, Error> {
+        let mut certs = Vec::new();
+        for item in ureq::tls::parse_pem(pem) {
+            match item {
+                Ok(PemItem::Certificate(c)) => certs.push(c),
+                Ok(_) => {}
+                Err(e) => return Err(Error::Config(format!("CA file: {e}"))),
+            }
+        }
+        if certs.is_empty() {
+            return Err(Error::Config("CA file holds no PEM certificate".into()));
+        }
+        self.roots = Some(Arc::new(certs));
+        Ok(self)
+    }
+
+    /// Trusts only this CA certificate (DER).
+    pub fn ca_der(mut self, der: &[u8]) -> Self {
+        self.roots = Some(Arc::new(vec![Certificate::from_der(der).to_owned()]));
+        self
+    }
+
+    /// Time allowed to connect (TCP and TLS), and for each read or write.
+    pub fn timeouts(mut self, connect: Duration, io: Duration) -> Self {
+        self.connect_timeout = connect;
+        self.io_timeout = io;
+        self
+    }
+
+    /// Allows `http://` to a host that is not loopback. Credentials then
+    /// cross the network in clear text: only for lab setups.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
+        self
+    }
+
+    /// When failed calls (API 107, HTTP 5xx, connection failures) are
+    /// tried again.
+    pub fn retry(mut self, policy: RetryPolicy) -> Self {
+        self.retry = policy;
+        self
+    }
+
+    /// The `User-Agent` sent.
+    pub fn user_agent(mut self, ua: &str) -> Self {
+        self.user_agent = ua.to_owned();
+        self
+    }
+
+    /// Checks everything and splits the URL for the core.
+    pub(crate) fn settle(&self) -> Result<(Uri, Settings), Error> {
+        let uri: Uri = self
+            .base_url
+            .parse()
+            .map_err(|e| Error::Config(format!("base URL {:?}: {e}", self.base_url)))?;
+        let https = match uri.scheme_str() {
+            Some("https") => true,
+            Some("http") => false,
+            _ => {
+                return Err(Error::Config(format!(
+                    "base URL {:?} must start with https:// or http://",
+                    self.base_url
+                )))
+            }
+        };
+        let host = uri
+            .host()
+            .ok_or_else(|| Error::Config(format!("base URL {:?} has no host", self.base_url)))?;
+        if uri.query().is_some() {
+            return Err(Error::Config("base URL must not have a query".into()));
+        }
+        if !https && !self.allow_http && !is_loopback(host) {
+            return Err(Error::Config(format!(
+                "refusing plain http:// to {host}: credentials would cross the network unencrypted \
+                 (use https://, or allow insecure HTTP explicitly)"
+            )));
+        }
+        Credentials::new(&self.key, self.token.as_deref())?;
+        let host_header = match uri.port_u16() {
+            Some(p) if !(https && p == 443 || !https && p == 80) => format!("{host}:{p}"),
+            _ => host.to_owned(),
+        };
+        let settings = Settings {
+            host: host_header,
+            base_path: uri.path().trim_end_matches('/').to_owned(),
+            user_agent: self.user_agent.clone(),
+            key: self.key.clone(),
+            token: self.token.clone(),
+            auth: self.auth,
+            retry: self.retry,
+        };
+        Ok((uri, settings))
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost")
+        || bare.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false)
+}
+
+/// The owned strings the embedded client's options borrow.
+pub(crate) struct Settings {
+    host: String,
+    base_path: String,
+    user_agent: String,
+    key: String,
+    token: Option<String>,
+    auth: AuthMode,
+    retry: RetryPolicy,
+}
+
+impl OptionsSource for Settings {
+    fn options(&self) -> Options<'_> {
+        #[allow(clippy::expect_used)]
+        let credentials = Credentials::new(&self.key, self.token.as_deref())
+            .expect("credentials were checked by Config::settle");
+        Options {
+            host: &self.host,
+            base_path: &self.base_path,
+            user_agent: &self.user_agent,
+            credentials,
+            auth: self.auth,
+            retry: self.retry,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_only_to_loopback_unless_allowed() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            "http://localhost",
+            "http://[::1]:9",
+            "https://a.example",
+        ] {
+            assert!(Config::new(ok, "k", "t").settle().is_ok(), "{ok}");
+        }
+        let remote = Config::new("http://analysis.example", "k", "t");
+        assert!(matches!(remote.settle(), Err(Error::Config(_))));
+        assert!(remote.allow_insecure_http(true).settle().is_ok());
+        assert!(Config::new("ftp://x", "k", "t").settle().is_err());
+        assert!(Config::new("https://x/?a=1", "k", "t").settle().is_err());
+    }
+
+    #[test]
+    fn host_header_and_base_path() {
+        let (_, s) = Config::new("https://a.example:8443/api/", "k", "t")
+            .settle()
+            .unwrap();
+        let o = s.options();
+        assert_eq!((o.host, o.base_path), ("a.example:8443", "/api"));
+        let (_, s) = Config::new("https://a.example:443", "k", "t")
+            .settle()
+            .unwrap();
+        assert_eq!(s.options().host, "a.example");
+    }
+
+    #[test]
+    fn debug_hides_credentials() {
+        let c = Config::new("https://a.example", "KEY123", "TOKEN456");
+        let d = format!("{c:?}");
+        assert!(!d.contains("KEY123") && !d.contains("TOKEN456"), "{d}");
+    }
+
+    #[test]
+    fn bad_credentials_are_refused() {
+        assert!(matches!(
+            Config::new("https://a.example", "a:b", "t").settle(),
+            Err(Error::Invalid { .. })
+        ));
+    }
+}

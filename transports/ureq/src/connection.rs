@@ -1,0 +1,230 @@
+//! Connections: ureq's connector (DNS, TCP, proxies, rustls) opens them;
+//! the core's HTTP/1.1 runs over them as `embedded_io` streams.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use lastline_embedded::blocking;
+use ureq::config::Config as UreqConfig;
+use ureq::http::Uri;
+use ureq::tls::{RootCerts, TlsConfig};
+use ureq::unversioned::resolver::{DefaultResolver, Resolver};
+use ureq::unversioned::transport::time::Instant;
+use ureq::unversioned::transport::{ConnectionDetails, Connector as _, DefaultConnector, NextTimeout, Transport};
+use ureq::Timeout;
+
+use crate::config::Config;
+
+/// What the connection layer said about the last failure (kept for the
+/// error the caller sees: the embedded client only passes a kind).
+pub(crate) type LastFailure = Arc<Mutex<Option<String>>>;
+
+fn remember(slot: &LastFailure, what: String) {
+    if let Ok(mut s) = slot.lock() {
+        *s = Some(what);
+    }
+}
+
+/// Opens connections to one server.
+pub(crate) struct UreqConnector {
+    uri: Uri,
+    config: UreqConfig,
+    resolver: DefaultResolver,
+    connector: Arc<DefaultConnector>,
+    connect_timeout: Duration,
+    io_timeout: Duration,
+    pub(crate) last_failure: LastFailure,
+}
+
+impl UreqConnector {
+    pub(crate) fn new(uri: Uri, cfg: &Config) -> Self {
+        let roots = match &cfg.roots {
+            Some(certs) => RootCerts::Specific(certs.clone()),
+            None => RootCerts::PlatformVerifier,
+        };
+        let config = UreqConfig::builder()
+            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .timeout_connect(Some(cfg.connect_timeout))
+            .build();
+        Self {
+            uri,
+            config,
+            resolver: DefaultResolver::default(),
+            connector: Arc::new(DefaultConnector::default()),
+            connect_timeout: cfg.connect_timeout,
+            io_timeout: cfg.io_timeout,
+            last_failure: Arc::default(),
+        }
+    }
+
+    fn open(&self) -> Result<Box<dyn Transport>, ureq::Error> {
+        let timeout = NextTimeout {
+            after: self.connect_timeout.into(),
+            reason: Timeout::Connect,
+            per_read: None,
+            per_write: None,
+        };
+        let through_proxy = self
+            .config
+            .proxy()
+            .is_some_and(|p| !p.is_no_proxy(&self.uri) && !p.resolve_target());
+        let addrs = if through_proxy {
+            self.resolver.empty()
+        } else {
+            self.resolver.resolve(&self.uri, &self.config, timeout)?
+        };
+        let inner = self.connector.clone();
+        let details = ConnectionDetails {
+            uri: &self.uri,
+            addrs,
+            config: &self.config,
+            request_level: false,
+            resolver: &self.resolver,
+            now: Instant::now(),
+            timeout,
+            current_time: Arc::new(Instant::now),
+            // Proxy connectors call back here to reach the proxy itself.
+            run_connector: Arc::new(move |d| inner.connect(d, None)?.ok_or(ureq::Error::ConnectionFailed)),
+            register_shutdown: Arc::new(|_| Ok(())),
+        };
+        let t = self
+            .connector
+            .connect(&details, None)?
+            .ok_or(ureq::Error::ConnectionFailed)?;
+        if details.needs_tls() && !t.is_tls() {
+            return Err(ureq::Error::TlsRequired);
+        }
+        Ok(t)
+    }
+}
+
+impl blocking::Connector for UreqConnector {
+    type Connection = Connection;
+
+    fn connect(&mut self) -> Result<Connection, lastline_embedded::Error> {
+        match self.open() {
+            Ok(transport) => Ok(Connection {
+                transport,
+                staged: 0,
+                io_timeout: self.io_timeout,
+                last_failure: self.last_failure.clone(),
+            }),
+            Err(e) => {
+                let kind = kind_of(&e);
+                remember(&self.last_failure, format!("connecting to {}: {e}", self.uri));
+                Err(lastline_embedded::Error::Io(kind))
+            }
+        }
+    }
+}
+
+fn kind_of(e: &ureq::Error) -> embedded_io::ErrorKind {
+    match e {
+        ureq::Error::Timeout(_) => embedded_io::ErrorKind::TimedOut,
+        ureq::Error::Io(io) => io.kind().into(),
+        ureq::Error::HostNotFound => embedded_io::ErrorKind::NotFound,
+        ureq::Error::ConnectionFailed => embedded_io::ErrorKind::ConnectionRefused,
+        _ => embedded_io::ErrorKind::Other,
+    }
+}
+
+/// One open connection. Writes are staged in the transport's output
+/// buffer and sent when it is full or on flush, so the core's small
+/// writes become few TLS records.
+pub(crate) struct Connection {
+    transport: Box<dyn Transport>,
+    staged: usize,
+    io_timeout: Duration,
+    last_failure: LastFailure,
+}
+
+/// A connection failure: its kind (details go to [`LastFailure`]).
+#[derive(Debug)]
+pub(crate) struct ConnError(embedded_io::ErrorKind);
+
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "connection failed: {:?}", self.0)
+    }
+}
+
+impl std::error::Error for ConnError {}
+
+impl embedded_io::Error for ConnError {
+    fn kind(&self) -> embedded_io::ErrorKind {
+        self.0
+    }
+}
+
+impl Connection {
+    fn timeout(&self, reason: Timeout) -> NextTimeout {
+        NextTimeout {
+            after: self.io_timeout.into(),
+            reason,
+            per_read: None,
+            per_write: None,
+        }
+    }
+
+    fn fail(&self, e: ureq::Error) -> ConnError {
+        let kind = kind_of(&e);
+        remember(&self.last_failure, e.to_string());
+        ConnError(kind)
+    }
+
+    fn transmit(&mut self) -> Result<(), ConnError> {
+        if self.staged > 0 {
+            let t = self.timeout(Timeout::PerWrite);
+            let n = std::mem::take(&mut self.staged);
+            self.transport.transmit_output(n, t).map_err(|e| self.fail(e))?;
+        }
+        Ok(())
+    }
+}
+
+impl embedded_io::ErrorType for Connection {
+    type Error = ConnError;
+}
+
+impl embedded_io::Write for Connection {
+    fn write(&mut self, buf: &[u8]) -> Result<usize, ConnError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        if self.staged >= self.transport.buffers().output().len() {
+            self.transmit()?;
+        }
+        let out = self.transport.buffers().output();
+        let space = out.get_mut(self.staged..).unwrap_or_default();
+        let n = space.len().min(buf.len());
+        space[..n].copy_from_slice(&buf[..n]);
+        self.staged += n;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> Result<(), ConnError> {
+        self.transmit()
+    }
+}
+
+impl embedded_io::Read for Connection {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, ConnError> {
+        if buf.is_empty() {
+            return Ok(0);
+        }
+        self.transmit()?;
+        if self.transport.buffers().input().is_empty() {
+            let t = self.timeout(Timeout::PerRead);
+            let more = self.transport.await_input(t).map_err(|e| self.fail(e))?;
+            if !more {
+                return Ok(0);
+            }
+        }
+        let buffers = self.transport.buffers();
+        let input = buffers.input();
+        let n = input.len().min(buf.len());
+        buf[..n].copy_from_slice(&input[..n]);
+        buffers.input_consume(n);
+        Ok(n)
+    }
+}

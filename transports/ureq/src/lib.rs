@@ -1,0 +1,51 @@
+//! # lastline-ureq
+//!
+//! A blocking client for the Lastline Analyst API. The protocol — request
+//! encoding, response decoding, validation, hash-first, the completion
+//! cursor, sessions and the retry schedule — is `lastline-core`'s, driven
+//! by `lastline-embedded`'s client; this crate adds only I/O: connections
+//! from ureq 3 (DNS, proxies, TCP, rustls with the platform's roots or
+//! your CA, timeouts), files, two hashing threads and a clock.
+//!
+//! - [`Client::call`]: any of the 29 methods, typed; list entries stream.
+//! - [`Client::download`]: raw reports and artifacts into any `Write`.
+//! - [`Client::submit_file`]: hash once, submit by hash, upload (streamed,
+//!   `Content-Length` set, memory independent of the size) only on 101.
+//! - [`Client::wait_for`]: verdicts through one completion cursor, which a
+//!   [`CursorFile`] keeps across restarts.
+//!
+//! ```no_run
+//! use lastline_core::request::{GetResult, SubmitFile};
+//! use lastline_core::types::Timestamp;
+//! use lastline_ureq::{Client, Config, CursorFile, Quiet, Wait};
+//!
+//! let config = Config::new("https://analysis.lastline.com", "key", "token");
+//! let mut client = Client::new(config)?;
+//! let done = client.submit_file("sample.exe".as_ref(), SubmitFile::default(), &mut Quiet)?;
+//! let file = CursorFile::new("lastline.cursor");
+//! let mut cursor = file.load_or(Timestamp::from_unix(0).unwrap())?;
+//! let wait = Wait { save_to: Some(&file), ..Wait::default() };
+//! let verdicts = client.wait_for(&[done.submission.task_uuid], &mut cursor, wait, &mut Quiet, &mut |_| {})?;
+//! println!("score {:?}", verdicts[0].score);
+//! let summary = client.call(&GetResult::new(done.submission.task_uuid), |_| {})?;
+//! # let _ = summary;
+//! # Ok::<(), lastline_ureq::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod connection;
+mod cursor_file;
+mod error;
+mod sample;
+
+pub use client::{Client, Observer, Quiet, Wait};
+pub use config::Config;
+pub use cursor_file::{Cursor, CursorFile, CURSOR_MEMORY};
+pub use error::Error;
+pub use lastline_embedded::AuthMode;
+pub use sample::hash_reader;
+
+pub use lastline_core as core;
