@@ -202,6 +202,7 @@ impl defmt::Format for ErrorCode {
 
 /// A failure envelope: `{"success": 0, "error_code": N, "error": "..."}`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ApiError {
     /// `error_code`; optional in the reference.
     pub code: Option<ErrorCode>,

@@ -147,6 +147,8 @@ pub mod multipart;
 pub mod request;
 pub mod response;
 pub mod responses;
+#[cfg(feature = "serde")]
+mod serialize;
 pub mod types;
 pub mod workflow;
 

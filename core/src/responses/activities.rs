@@ -10,6 +10,7 @@ use crate::types::Uuid;
 
 /// A report an activity was seen in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ActivityReport {
     /// The report's UUID.
     pub report_uuid: Uuid,
@@ -19,6 +20,7 @@ pub struct ActivityReport {
 
 /// A behaviour detected in a task.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Activity {
     /// Its type.
     pub kind: String<NAME_CAPACITY>,
@@ -32,6 +34,7 @@ pub struct Activity {
 
 /// A behaviour detected in one report.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ReportActivity {
     /// Its type.
     pub kind: String<NAME_CAPACITY>,
@@ -45,6 +48,7 @@ pub struct ReportActivity {
 
 /// `get_result_activities` data other than the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ResultActivities {
     /// The task's UUID.
     pub task_uuid: Uuid,
@@ -52,6 +56,7 @@ pub struct ResultActivities {
 
 /// `get_report_activities` data other than the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ReportActivities {
     /// The task's UUID.
     pub task_uuid: Uuid,

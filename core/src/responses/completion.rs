@@ -11,6 +11,7 @@ use crate::types::{Timestamp, Uuid};
 /// The range a completion or pending page covers, and where to go on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CompletionPage {
     /// The range's start, as the server read it.
     pub after: Timestamp,
@@ -33,6 +34,7 @@ impl CompletionPage {
 /// A completed task.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct CompletedTask {
     /// The task's UUID.
     pub task_uuid: Uuid,

@@ -10,6 +10,7 @@ use crate::types::{Timestamp, Uuid};
 
 /// `export_report` data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Export {
     /// The report being generated.
     pub exported_report_uuid: Uuid,
@@ -44,6 +45,7 @@ impl DataDecoder for ExportDecoder {
 
 /// An exported report that is ready (or failed).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ExportedReport {
     /// The exported report's UUID.
     pub exported_report_uuid: Uuid,

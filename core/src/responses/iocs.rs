@@ -10,6 +10,7 @@ use crate::types::{Md5, Sha1, Uuid};
 
 /// A network indicator.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NetworkIoc {
     /// Its type (`domain`, `ip`, `url`...).
     pub ioc_type: String<NAME_CAPACITY>,
@@ -21,6 +22,7 @@ pub struct NetworkIoc {
 
 /// The network indicators of one report.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NetworkIocReport {
     /// The report's UUID.
     pub report_uuid: Uuid,
@@ -32,6 +34,7 @@ pub struct NetworkIocReport {
 
 /// `get_network_iocs` data other than the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NetworkIocs {
     /// The task's UUID.
     pub task_uuid: Uuid,
@@ -117,6 +120,7 @@ impl DataDecoder for NetworkIocsDecoder {
 
 /// `get_ioc_metadata` / `create_ioc_from_result` data.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct IocMetadata {
     /// The IOC's UUID.
     pub ioc_uuid: Option<Uuid>,

@@ -11,6 +11,7 @@ use crate::types::{BlockDecision, Md5, Sha1, Sha256, TaskType, Timestamp, Uuid};
 /// `get_progress` data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Progress {
     /// Percent done.
     pub progress: i32,
@@ -45,6 +46,7 @@ impl DataDecoder for ProgressDecoder {
 
 /// `get_task_metadata` data.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TaskMetadata {
     /// The task's UUID.
     pub task_uuid: Uuid,
@@ -130,6 +132,7 @@ impl DataDecoder for TaskMetadataDecoder {
 
 /// `query_file_hash` data other than the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FileHashes {
     /// How many files match.
     pub files_found: u32,
@@ -139,6 +142,7 @@ pub struct FileHashes {
 
 /// An entry of `query_file_hash`'s `tasks`.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct FileHashTask {
     /// MD5 of the file.
     pub file_md5: Option<Md5>,
@@ -217,6 +221,7 @@ impl DataDecoder for FileHashDecoder {
 
 /// `is_blocked_file_hash` data.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct BlockedVerdict {
     /// Block, do not block (not a benign verdict), or unknown.
     pub decision: BlockDecision,
@@ -270,6 +275,7 @@ impl DataDecoder for BlockedDecoder {
 
 /// `query_task_artifact` data.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct TaskArtifact {
     /// Whether the artifact can be downloaded.
     pub available: bool,
@@ -317,6 +323,7 @@ impl DataDecoder for TaskArtifactDecoder {
 
 /// `get_analysis_tags` data other than the list.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AnalysisTags {
     /// The task's UUID.
     pub task_uuid: Uuid,
@@ -324,6 +331,7 @@ pub struct AnalysisTags {
 
 /// An analysis tag; which members are set depends on `format`.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AnalysisTag {
     /// `typed_tag`, `signature_detection_tag`, `blacklist_detection_tag`...
     pub format: String<NAME_CAPACITY>,
@@ -404,6 +412,7 @@ impl DataDecoder for AnalysisTagsDecoder {
 
 /// `get_child_tasks_recursively` data other than the map.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ChildTasks {
     /// The parent task's UUID.
     pub task_uuid: Uuid,
@@ -412,6 +421,7 @@ pub struct ChildTasks {
 /// A child task.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ChildTask {
     /// The child's UUID.
     pub task_uuid: Uuid,

@@ -14,6 +14,7 @@ pub const THREAT_CAPACITY: usize = 128;
 
 /// A result's scalar members.
 #[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct AnalysisResult {
     /// 0..=100; 70 and above is malicious by the usual reading.
     pub score: Option<i32>,
@@ -32,6 +33,7 @@ pub struct AnalysisResult {
 
 /// A list entry of a result.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub enum ResultItem {
     /// An entry of `malicious_activity`.
     MaliciousActivity(String<TEXT_CAPACITY>),
@@ -50,6 +52,7 @@ pub enum ResultItem {
 
 /// An entry of a result's `reports`.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ReportRef {
     /// The report's UUID.
     pub report_uuid: Uuid,
@@ -209,6 +212,7 @@ impl DataDecoder for ResultDecoder {
 /// What a submission returns.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct Submission {
     /// The task's UUID: the handle for everything that follows.
     pub task_uuid: Uuid,

@@ -8,6 +8,7 @@ use crate::types::Timestamp;
 /// Accepts any `data` (or none): for raw downloads, whose envelopes only
 /// matter when they report a failure.
 #[derive(Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct NoData;
 
 impl DataDecoder for NoData {
@@ -30,6 +31,7 @@ impl DataDecoder for NoData {
 
 /// `data` as a string: `"success"` from login, `"pong"` from ping.
 #[derive(Debug, Default)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct StringData(Option<heapless::String<64>>);
 
 impl DataDecoder for StringData {

@@ -31,6 +31,13 @@ macro_rules! wire_enum {
             }
         }
 
+        #[cfg(feature = "serde")]
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(self.as_str())
+            }
+        }
+
         impl core::str::FromStr for $name {
             type Err = InvalidChoice;
             fn from_str(s: &str) -> Result<Self, InvalidChoice> {

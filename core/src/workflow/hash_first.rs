@@ -21,6 +21,7 @@ pub enum Stage {
 
 /// The result of a finished hash-first submission.
 #[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct HashFirstOutcome {
     /// What the server answered.
     pub submission: Submission,

@@ -1,1 +1,328 @@
-fn main() {}
+//! `lastline`: the Lastline Analyst API from the command line.
+//!
+//! Exit status: 0 success (and benign or unknown verdicts), 1 error,
+//! 2 usage, 3 a suspicious verdict (score 30–69), 4 a malicious verdict
+//! (score ≥ 70).
+
+mod demo;
+mod methods;
+mod output;
+mod settings;
+mod workflows;
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use indicatif::{ProgressBar, ProgressStyle};
+use lastline_core::types::{Timestamp, Uuid};
+use lastline_ureq::{AuthMode, Client, Config, Error, Observer};
+
+use crate::workflows::{Download, ReportFormat, SubmitArgs, WaitArgs};
+
+/// The Lastline Analyst API: submit files and URLs, wait for verdicts,
+/// fetch results, reports and artifacts. Credentials come from
+/// LASTLINE_API_KEY / LASTLINE_API_TOKEN or the config file
+/// (~/.config/lastline/config: `key = ...`, `api_token = ...`,
+/// `base_url = ...`, `ca = FILE`), never from flags.
+#[derive(Parser, Debug)]
+#[command(name = "lastline", version, propagate_version = true)]
+struct Cli {
+    /// Server URL [default: the config file's base_url, else https://analysis.lastline.com].
+    #[arg(long, global = true, env = "LASTLINE_BASE_URL")]
+    base_url: Option<String>,
+    /// JSON output for scripts.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Config file [default: ~/.config/lastline/config].
+    #[arg(long, global = true, env = "LASTLINE_CONFIG")]
+    config: Option<PathBuf>,
+    /// Trust only this CA (PEM) for TLS, instead of the platform's roots.
+    #[arg(long, global = true)]
+    ca: Option<PathBuf>,
+    /// Allow plain http:// to a host that is not loopback.
+    #[arg(long, global = true)]
+    insecure_http: bool,
+    /// Seconds allowed for each read or write.
+    #[arg(long, global = true, default_value_t = 60)]
+    timeout: u64,
+    /// How to authenticate.
+    #[arg(long, global = true, value_enum, default_value_t = Auth::Basic)]
+    auth: Auth,
+    /// No progress bars.
+    #[arg(long, short, global = true)]
+    quiet: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+enum Auth {
+    /// HTTP Basic on every request.
+    Basic,
+    /// Log in once, reuse the session cookie.
+    Session,
+    /// Credentials as POST fields.
+    Body,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Runs the whole flow against a local emulator: no account, no network.
+    Demo,
+    /// Submits files hash-first (upload only when the server asks).
+    Submit {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Wait for the verdicts (exit status 3 suspicious, 4 malicious).
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        opts: SubmitArgs,
+        #[command(flatten)]
+        waiting: WaitArgs,
+    },
+    /// Waits for tasks' verdicts on the completion cursor.
+    Wait {
+        #[arg(required = true, value_parser = methods::uuid)]
+        tasks: Vec<Uuid>,
+        /// Completions from this time on [default: 24 hours ago].
+        #[arg(long, value_parser = methods::timestamp)]
+        after: Option<Timestamp>,
+        #[command(flatten)]
+        waiting: WaitArgs,
+    },
+    /// Lists completed tasks; --follow keeps listing as they complete.
+    Completed {
+        /// From this time on [default: an hour ago, or the cursor file].
+        #[arg(long, value_parser = methods::timestamp)]
+        after: Option<Timestamp>,
+        /// Keep going, one line per completion.
+        #[arg(long)]
+        follow: bool,
+        #[command(flatten)]
+        waiting: WaitArgs,
+    },
+    /// A task's result summary and verdict.
+    Result {
+        #[arg(value_parser = methods::uuid)]
+        task: Uuid,
+    },
+    /// A task's report (PDF, RTF or JSON).
+    Report {
+        #[arg(value_parser = methods::uuid)]
+        task: Uuid,
+        #[arg(long, value_enum, default_value_t = ReportFormat::Pdf)]
+        format: ReportFormat,
+        #[command(flatten)]
+        out: Download,
+    },
+    /// Downloads an analysis artifact (`<report-UUID>:<name>`).
+    Artifact {
+        #[arg(value_parser = methods::uuid)]
+        task: Uuid,
+        artifact: String,
+        /// Password of a protected artifact archive.
+        #[arg(long)]
+        password: Option<String>,
+        #[command(flatten)]
+        out: Download,
+    },
+    #[command(flatten)]
+    Method(methods::Method),
+}
+
+/// How results and progress are shown.
+pub struct Ui {
+    /// JSON output.
+    pub json: bool,
+    progress: bool,
+}
+
+impl Ui {
+    /// Progress bars for one job (hidden when stderr is not a terminal).
+    pub fn bars(&mut self, label: &str) -> Bars {
+        Bars {
+            bar: None,
+            label: label.to_owned(),
+            enabled: self.progress,
+        }
+    }
+}
+
+/// indicatif bars for hashing, upload and waiting.
+pub struct Bars {
+    bar: Option<ProgressBar>,
+    label: String,
+    enabled: bool,
+}
+
+impl Bars {
+    fn stage(&mut self, what: &str, len: u64, bytes: bool) -> Option<&ProgressBar> {
+        if !self.enabled {
+            return None;
+        }
+        let current = self.bar.as_ref().map(|b| b.message());
+        if current.as_deref() != Some(what) {
+            if let Some(b) = self.bar.take() {
+                b.finish_and_clear();
+            }
+            let template = if bytes {
+                "{prefix} {msg:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}"
+            } else {
+                "{prefix} {msg:>9} [{bar:30}] {pos}/{len} {elapsed}"
+            };
+            let b = ProgressBar::new(len)
+                .with_style(
+                    ProgressStyle::with_template(template)
+                        .unwrap_or_else(|_| ProgressStyle::default_bar())
+                        .progress_chars("=> "),
+                )
+                .with_prefix(self.label.clone())
+                .with_message(what.to_owned());
+            self.bar = Some(b);
+        }
+        self.bar.as_ref()
+    }
+
+    /// Removes the bar.
+    pub fn finish(&mut self) {
+        if let Some(b) = self.bar.take() {
+            b.finish_and_clear();
+        }
+    }
+}
+
+impl Observer for Bars {
+    fn hashing(&mut self, done: u64, total: u64) {
+        if let Some(b) = self.stage("hashing", total, true) {
+            b.set_position(done);
+        }
+    }
+    fn upload_needed(&mut self, needed: bool) {
+        if !needed {
+            self.finish();
+        }
+    }
+    fn uploading(&mut self, done: u64, total: u64) {
+        if let Some(b) = self.stage("uploading", total, true) {
+            b.set_position(done);
+        }
+    }
+    fn waiting(&mut self, done: usize, total: usize) {
+        if let Some(b) = self.stage("waiting", total as u64, false) {
+            b.set_position(done as u64);
+        }
+    }
+}
+
+fn client(cli: &Cli) -> Result<Client, String> {
+    let file = settings::load(cli.config.as_deref())?;
+    let (key, token) = settings::credentials(&file)?;
+    let base = cli
+        .base_url
+        .clone()
+        .or_else(|| file.get("base_url").map(str::to_owned))
+        .unwrap_or_else(|| settings::DEFAULT_BASE_URL.to_owned());
+    let auth = match (cli.auth, file.get("auth")) {
+        (Auth::Session, _) | (Auth::Basic, Some("session")) => AuthMode::Session,
+        (Auth::Body, _) | (Auth::Basic, Some("body")) => AuthMode::BodyFields,
+        _ => AuthMode::Basic,
+    };
+    let mut config = Config::new(&base, &key, &token)
+        .auth(auth)
+        .timeouts(Duration::from_secs(10), Duration::from_secs(cli.timeout))
+        .allow_insecure_http(cli.insecure_http)
+        .user_agent(concat!("lastline-cli/", env!("CARGO_PKG_VERSION")));
+    let ca = cli.ca.clone().or_else(|| file.get("ca").map(PathBuf::from));
+    if let Some(ca) = ca {
+        let pem = std::fs::read(&ca).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
+        config = config.ca_pem(&pem).map_err(|e| e.to_string())?;
+    }
+    Client::new(config).map_err(|e| e.to_string())
+}
+
+fn run(cli: Cli, ui: &mut Ui) -> Result<u8, String> {
+    if let Command::Demo = cli.command {
+        let (v, code) = demo::run(ui).map_err(|e| e.to_string())?;
+        if ui.json {
+            output::print(&v, true).map_err(|e| e.to_string())?;
+        }
+        return Ok(code);
+    }
+    let mut c = client(&cli)?;
+    let err = |e: Error| e.to_string();
+    let (value, code) = match cli.command {
+        Command::Demo => unreachable!("handled above"),
+        Command::Submit {
+            files,
+            wait,
+            opts,
+            waiting,
+        } => workflows::submit(&mut c, &files, &opts, wait.then_some(&waiting), ui).map_err(err)?,
+        Command::Method(methods::Method::SubmitUrl {
+            url,
+            referer,
+            wait,
+            opts,
+            waiting,
+        }) => workflows::submit_url(
+            &mut c,
+            &url,
+            referer.as_deref(),
+            &opts,
+            wait.then_some(&waiting),
+            ui,
+        )
+        .map_err(err)?,
+        Command::Wait {
+            tasks,
+            after,
+            waiting,
+        } => workflows::wait(&mut c, &tasks, after, &waiting, ui).map_err(err)?,
+        Command::Completed {
+            after,
+            follow,
+            waiting,
+        } => (
+            workflows::completed(&mut c, after, follow, &waiting, ui).map_err(err)?,
+            0,
+        ),
+        Command::Result { task } => workflows::result(&mut c, task).map_err(err)?,
+        Command::Report { task, format, out } => (
+            workflows::report(&mut c, task, format, &out).map_err(err)?,
+            0,
+        ),
+        Command::Artifact {
+            task,
+            artifact,
+            password,
+            out,
+        } => (
+            workflows::artifact(&mut c, task, &artifact, password.as_deref(), &out).map_err(err)?,
+            0,
+        ),
+        Command::Method(m) => (methods::run(m, &mut c, ui).map_err(err)?, 0),
+    };
+    if !value.is_null() {
+        output::print(&value, ui.json).map_err(|e| e.to_string())?;
+    }
+    Ok(code)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let mut ui = Ui {
+        json: cli.json,
+        progress: !cli.quiet && std::io::stderr().is_terminal(),
+    };
+    match run(cli, &mut ui) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("lastline: {e}");
+            ExitCode::from(1)
+        }
+    }
+}

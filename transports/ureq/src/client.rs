@@ -149,6 +149,8 @@ impl Client {
 
     /// Downloads a raw response (artifact, PDF/RTF report, exported
     /// report, IOC report) into `out`; returns the bytes written.
+    // The sink's error type is the embedded client's (inline, no heap).
+    #[allow(clippy::result_large_err)]
     pub fn download<R: Request>(&mut self, req: &R, out: &mut dyn Write) -> Result<u64, Error> {
         let mut written = 0u64;
         let mut failed: Option<io::Error> = None;
@@ -227,7 +229,9 @@ impl Client {
         cursor: &mut Cursor,
         each: &mut dyn FnMut(&CompletedTask),
     ) -> Result<NextPoll, Error> {
-        self.inner.completions(cursor, each).map_err(|e| self.error(e))
+        self.inner
+            .completions(cursor, each)
+            .map_err(|e| self.error(e))
     }
 
     /// Waits until every task in `tasks` has completed, reading only the
@@ -248,7 +252,9 @@ impl Client {
         observer.waiting(0, wanted.len());
         loop {
             let next = self.completions(cursor, &mut |t| {
-                if wanted.contains(&t.task_uuid) && !found.iter().any(|f| f.task_uuid == t.task_uuid) {
+                if wanted.contains(&t.task_uuid)
+                    && !found.iter().any(|f| f.task_uuid == t.task_uuid)
+                {
                     found.push(t.clone());
                 } else {
                     others(t);

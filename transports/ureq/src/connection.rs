@@ -10,7 +10,9 @@ use ureq::http::Uri;
 use ureq::tls::{RootCerts, TlsConfig};
 use ureq::unversioned::resolver::{DefaultResolver, Resolver};
 use ureq::unversioned::transport::time::Instant;
-use ureq::unversioned::transport::{ConnectionDetails, Connector as _, DefaultConnector, NextTimeout, Transport};
+use ureq::unversioned::transport::{
+    ConnectionDetails, Connector as _, DefaultConnector, NextTimeout, Transport,
+};
 use ureq::Timeout;
 
 use crate::config::Config;
@@ -84,7 +86,9 @@ impl UreqConnector {
             timeout,
             current_time: Arc::new(Instant::now),
             // Proxy connectors call back here to reach the proxy itself.
-            run_connector: Arc::new(move |d| inner.connect(d, None)?.ok_or(ureq::Error::ConnectionFailed)),
+            run_connector: Arc::new(move |d| {
+                inner.connect(d, None)?.ok_or(ureq::Error::ConnectionFailed)
+            }),
             register_shutdown: Arc::new(|_| Ok(())),
         };
         let t = self
@@ -111,7 +115,10 @@ impl blocking::Connector for UreqConnector {
             }),
             Err(e) => {
                 let kind = kind_of(&e);
-                remember(&self.last_failure, format!("connecting to {}: {e}", self.uri));
+                remember(
+                    &self.last_failure,
+                    format!("connecting to {}: {e}", self.uri),
+                );
                 Err(lastline_embedded::Error::Io(kind))
             }
         }
@@ -176,7 +183,9 @@ impl Connection {
         if self.staged > 0 {
             let t = self.timeout(Timeout::PerWrite);
             let n = std::mem::take(&mut self.staged);
-            self.transport.transmit_output(n, t).map_err(|e| self.fail(e))?;
+            self.transport
+                .transmit_output(n, t)
+                .map_err(|e| self.fail(e))?;
         }
         Ok(())
     }

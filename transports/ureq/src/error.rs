@@ -10,9 +10,14 @@ use lastline_core::{ApiError, ErrorCode};
 #[non_exhaustive]
 #[derive(Debug)]
 pub enum Error {
-    /// The API answered with an error envelope: code (with its name, see
-    /// [`ErrorCode::name`]) and the server's message.
-    Api(ApiError),
+    /// The API answered with an error envelope.
+    Api {
+        /// The error code (its name: [`ErrorCode::name`]); the reference
+        /// makes it optional.
+        code: Option<ErrorCode>,
+        /// The server's message.
+        message: String,
+    },
     /// The server answered with an HTTP status that carries no envelope
     /// (404 on a download, a proxy's 502 page, 413 for an upload).
     Http {
@@ -23,10 +28,10 @@ pub enum Error {
     },
     /// A request was refused before any byte was sent (a parameter out of
     /// range, a malformed hash, bad credentials).
-    Invalid(lastline_core::Error),
+    Invalid(Box<lastline_core::Error>),
     /// The server's answer could not be understood (bad framing, bad JSON,
     /// a value over capacity).
-    Protocol(lastline_core::Error),
+    Protocol(Box<lastline_core::Error>),
     /// Connecting, TLS or the connection failed.
     Transport {
         /// The kind of failure.
@@ -48,7 +53,7 @@ impl Error {
     /// The API error code, if the API answered with an error.
     pub fn api_code(&self) -> Option<ErrorCode> {
         match self {
-            Self::Api(e) => e.code,
+            Self::Api { code, .. } => *code,
             _ => None,
         }
     }
@@ -61,13 +66,24 @@ impl Error {
         }
     }
 
+    fn api(a: ApiError) -> Self {
+        let mut message = a.message.as_str().to_owned();
+        if a.message_truncated {
+            message.push('…');
+        }
+        Self::Api {
+            code: a.code,
+            message,
+        }
+    }
+
     /// Maps the embedded client's error; `detail` is what the connection
     /// layer said about the last failure, if anything.
     pub(crate) fn from_embedded(e: lastline_embedded::Error, detail: Option<String>) -> Self {
         use lastline_core::Error as Core;
         use lastline_embedded::Error as E;
         match e {
-            E::Core(Core::Api(a)) => Self::Api(a),
+            E::Core(Core::Api(a)) => Self::api(a),
             E::Core(Core::HttpStatus { status, meaning }) => Self::Http { status, meaning },
             E::Core(Core::PayloadTooLarge) => Self::Http {
                 status: 413,
@@ -78,9 +94,11 @@ impl Error {
                 meaning: lastline_core::response::status_meaning(status),
             },
             E::Core(
-                c @ (Core::InvalidParam { .. } | Core::MissingParam { .. } | Core::HeaderInjection { .. }),
-            ) => Self::Invalid(c),
-            E::Core(c) => Self::Protocol(c),
+                c @ (Core::InvalidParam { .. }
+                | Core::MissingParam { .. }
+                | Core::HeaderInjection { .. }),
+            ) => Self::Invalid(Box::new(c)),
+            E::Core(c) => Self::Protocol(Box::new(c)),
             E::Io(embedded_io::ErrorKind::TimedOut) => {
                 Self::Timeout(detail.unwrap_or_else(|| "no answer in time".into()))
             }
@@ -117,7 +135,14 @@ impl From<io::Error> for Error {
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Api(e) => write!(f, "API error: {e}"),
+            Self::Api {
+                code: Some(c),
+                message,
+            } => write!(f, "API error {c}: {message}"),
+            Self::Api {
+                code: None,
+                message,
+            } => write!(f, "API error: {message}"),
             Self::Http { status, meaning } => write!(f, "HTTP {status}: {meaning}"),
             Self::Invalid(e) => write!(f, "request refused before sending: {e}"),
             Self::Protocol(e) => write!(f, "unexpected answer from the server: {e}"),
@@ -134,7 +159,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Io(e) => Some(e),
-            Self::Invalid(e) | Self::Protocol(e) => Some(e),
+            Self::Invalid(e) | Self::Protocol(e) => Some(&**e),
             _ => None,
         }
     }

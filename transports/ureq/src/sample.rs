@@ -28,7 +28,11 @@ fn read_full(r: &mut dyn Read, buf: &mut [u8]) -> io::Result<usize> {
     Ok(n)
 }
 
-fn worker(algorithms: Algorithms, rx: Receiver<Arc<Vec<u8>>>, back: SyncSender<Arc<Vec<u8>>>) -> Digests {
+fn worker(
+    algorithms: Algorithms,
+    rx: Receiver<Arc<Vec<u8>>>,
+    back: SyncSender<Arc<Vec<u8>>>,
+) -> Digests {
     let mut h = MultiHasher::new(algorithms);
     for block in rx {
         h.update(&block);
@@ -128,7 +132,11 @@ pub(crate) struct ReaderSample<'p, R> {
 }
 
 impl<'p, R: Read + Seek> ReaderSample<'p, R> {
-    pub(crate) fn new(mut reader: R, len: u64, progress: &'p mut dyn FnMut(u64, u64)) -> io::Result<Self> {
+    pub(crate) fn new(
+        mut reader: R,
+        len: u64,
+        progress: &'p mut dyn FnMut(u64, u64),
+    ) -> io::Result<Self> {
         reader.seek(SeekFrom::Start(0))?;
         Ok(Self {
             reader,
@@ -185,12 +193,25 @@ mod tests {
 
     #[test]
     fn threaded_hashes_equal_one_pass() {
-        for len in [0usize, 1, 63, 64, BLOCK - 1, BLOCK, 3 * BLOCK + 17, 9 * BLOCK + 5] {
+        for len in [
+            0usize,
+            1,
+            63,
+            64,
+            BLOCK - 1,
+            BLOCK,
+            3 * BLOCK + 17,
+            9 * BLOCK + 5,
+        ] {
             let data: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
             let mut seen = 0;
             let d = hash_reader(&mut Cursor::new(&data), &mut |n| seen = n).unwrap();
             let one = lastline_core::hashing::digest(Algorithms::ALL, &data);
-            assert_eq!((d.md5, d.sha1, d.sha256, d.len), (one.md5, one.sha1, one.sha256, one.len), "{len}");
+            assert_eq!(
+                (d.md5, d.sha1, d.sha256, d.len),
+                (one.md5, one.sha1, one.sha256, one.len),
+                "{len}"
+            );
             assert_eq!(seen, len as u64);
         }
     }

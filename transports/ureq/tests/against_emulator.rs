@@ -1,6 +1,8 @@
 //! lastline-ureq against the emulator: every method, hash-first, faults,
 //! sessions, the request log, cursor persistence — and the same results as
 //! the embedded transport's blocking client.
+// The embedded client's errors are inline (no heap), hence large.
+#![allow(clippy::result_large_err)]
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpStream};
@@ -86,102 +88,282 @@ macro_rules! every_method {
         let task = first.submission.task_uuid;
         log("submit_file", format!("{:?}", first));
         let url = c
-            .call(&SubmitUrl::new(Url::parse("http://files.example/setup.exe").unwrap()), |_| {})
+            .call(
+                &SubmitUrl::new(Url::parse("http://files.example/setup.exe").unwrap()),
+                |_| {},
+            )
             .unwrap();
         log("submit_url", format!("{url:?}"));
         let mut items = vec![];
         let page = c
-            .call(&GetCompleted { after: Timestamp::from_unix(0).unwrap(), before: None, include_score: Some(true) }, |t| items.push(t))
+            .call(
+                &GetCompleted {
+                    after: Timestamp::from_unix(0).unwrap(),
+                    before: None,
+                    include_score: Some(true),
+                },
+                |t| items.push(t),
+            )
             .unwrap();
         log("get_completed", format!("{page:?} {items:?}"));
         let mut items = vec![];
         let page = c
-            .call(&GetCompletedWithMetadata { after: Timestamp::from_unix(0).unwrap(), before: None }, |t| items.push(format!("{t:?}")))
+            .call(
+                &GetCompletedWithMetadata {
+                    after: Timestamp::from_unix(0).unwrap(),
+                    before: None,
+                },
+                |t| items.push(format!("{t:?}")),
+            )
             .unwrap();
         log("get_completed_with_metadata", format!("{page:?} {items:?}"));
         let mut items = vec![];
-        log("get_pending", format!("{:?}", c.call(&GetPending::default(), |t| items.push(t)).unwrap()));
-        log("get_progress", format!("{:?}", c.call(&GetProgress::new(task), |_| {}).unwrap()));
-        log("get_result", format!("{:?}", c.call(&GetResult::new(task), |_| {}).unwrap()));
+        log(
+            "get_pending",
+            format!(
+                "{:?}",
+                c.call(&GetPending::default(), |t| items.push(t)).unwrap()
+            ),
+        );
+        log(
+            "get_progress",
+            format!("{:?}", c.call(&GetProgress::new(task), |_| {}).unwrap()),
+        );
+        log(
+            "get_result",
+            format!("{:?}", c.call(&GetResult::new(task), |_| {}).unwrap()),
+        );
         let mut items = vec![];
         let results = c
-            .call(&GetResults { full_report_score: Some(0), ..GetResults::new(task) }, |i| items.push(format!("{i:?}")))
+            .call(
+                &GetResults {
+                    full_report_score: Some(0),
+                    ..GetResults::new(task)
+                },
+                |i| items.push(format!("{i:?}")),
+            )
             .unwrap();
         log("get_results", format!("{results:?} {items:?}"));
         let report: Uuid = items
             .iter()
-            .find_map(|i| i.split("report_uuid: Uuid(").nth(1).map(|r| r[..32].to_string()))
+            .find_map(|i| {
+                i.split("report_uuid: Uuid(")
+                    .nth(1)
+                    .map(|r| r[..32].to_string())
+            })
             .map(|hex| Uuid::parse(&hex).unwrap())
             .expect("a report");
-        let pdf = $download!(c, &GetResults { format: ResultsFormat::Pdf, ..GetResults::new(task) }).unwrap();
+        let pdf = $download!(
+            c,
+            &GetResults {
+                format: ResultsFormat::Pdf,
+                ..GetResults::new(task)
+            }
+        )
+        .unwrap();
         assert!(pdf.starts_with(b"%PDF"));
         log("get_results pdf", format!("{}", pdf.len()));
-        log("get_task_metadata", format!("{:?}", c.call(&GetTaskMetadata::new(task), |_| {}).unwrap()));
+        log(
+            "get_task_metadata",
+            format!("{:?}", c.call(&GetTaskMetadata::new(task), |_| {}).unwrap()),
+        );
         let mut items = vec![];
-        c.call(&GetResultActivities::new(task), |i| items.push(format!("{i:?}"))).unwrap();
+        c.call(&GetResultActivities::new(task), |i| {
+            items.push(format!("{i:?}"))
+        })
+        .unwrap();
         log("get_result_activities", format!("{items:?}"));
         let mut items = vec![];
-        c.call(&GetReportActivities { uuid: task, report_uuid: report, allow_datacenter_redirect: None }, |i| items.push(format!("{i:?}")))
-            .unwrap();
+        c.call(
+            &GetReportActivities {
+                uuid: task,
+                report_uuid: report,
+                allow_datacenter_redirect: None,
+            },
+            |i| items.push(format!("{i:?}")),
+        )
+        .unwrap();
         log("get_report_activities", format!("{items:?}"));
         let mut items = vec![];
-        c.call(&GetAnalysisTags::new(task), |i| items.push(format!("{i:?}"))).unwrap();
+        c.call(&GetAnalysisTags::new(task), |i| {
+            items.push(format!("{i:?}"))
+        })
+        .unwrap();
         log("get_analysis_tags", format!("{items:?}"));
         let mut items = vec![];
-        c.call(&GetNetworkIocs::new(task), |i| items.push(format!("{i:?}"))).unwrap();
+        c.call(&GetNetworkIocs::new(task), |i| items.push(format!("{i:?}")))
+            .unwrap();
         log("get_network_iocs", format!("{items:?}"));
         let mut items = vec![];
-        c.call(&GetChildTasksRecursively::new(url.task_uuid), |i| items.push(format!("{i:?}"))).unwrap();
+        c.call(&GetChildTasksRecursively::new(url.task_uuid), |i| {
+            items.push(format!("{i:?}"))
+        })
+        .unwrap();
         assert_eq!(items.len(), 1);
         log("get_child_tasks_recursively", format!("{items:?}"));
-        let md5 = lastline_core::hashing::digest(lastline_core::hashing::Algorithms::ALL, sample).md5.unwrap();
+        let md5 = lastline_core::hashing::digest(lastline_core::hashing::Algorithms::ALL, sample)
+            .md5
+            .unwrap();
         let hash = AnyDigest::Md5(md5);
         let mut items = vec![];
-        let q = c.call(&QueryFileHash { hash, hash_block_size: None }, |i| items.push(format!("{i:?}"))).unwrap();
+        let q = c
+            .call(
+                &QueryFileHash {
+                    hash,
+                    hash_block_size: None,
+                },
+                |i| items.push(format!("{i:?}")),
+            )
+            .unwrap();
         assert_eq!(q.files_found, 1);
         log("query_file_hash", format!("{q:?} {items:?}"));
-        log("is_blocked_file_hash", format!("{:?}", c.call(&IsBlockedFileHash { hash, hash_block_size: None }, |_| {}).unwrap()));
+        log(
+            "is_blocked_file_hash",
+            format!(
+                "{:?}",
+                c.call(
+                    &IsBlockedFileHash {
+                        hash,
+                        hash_block_size: None
+                    },
+                    |_| {}
+                )
+                .unwrap()
+            ),
+        );
         let art_name = format!("{report}:primary_analysis_subject");
         let art = ArtifactId::parse(&art_name).unwrap();
         log(
             "is_risky_analysis_artifact",
-            format!("{:?}", c.call(&IsRiskyAnalysisArtifact { artifact_uuid: art, uuid: Some(task), allow_datacenter_redirect: None }, |_| {}).unwrap()),
+            format!(
+                "{:?}",
+                c.call(
+                    &IsRiskyAnalysisArtifact {
+                        artifact_uuid: art,
+                        uuid: Some(task),
+                        allow_datacenter_redirect: None
+                    },
+                    |_| {}
+                )
+                .unwrap()
+            ),
         );
         log(
             "query_task_artifact",
-            format!("{:?}", c.call(&QueryTaskArtifact { uuid: task, artifact_name: "primary_analysis_subject", allow_datacenter_redirect: None }, |_| {}).unwrap()),
+            format!(
+                "{:?}",
+                c.call(
+                    &QueryTaskArtifact {
+                        uuid: task,
+                        artifact_name: "primary_analysis_subject",
+                        allow_datacenter_redirect: None
+                    },
+                    |_| {}
+                )
+                .unwrap()
+            ),
         );
-        let bytes = $download!(c, &GetResultArtifact { uuid: task, artifact_uuid: art, password_protected: None, allow_datacenter_redirect: None }).unwrap();
+        let bytes = $download!(
+            c,
+            &GetResultArtifact {
+                uuid: task,
+                artifact_uuid: art,
+                password_protected: None,
+                allow_datacenter_redirect: None
+            }
+        )
+        .unwrap();
         assert_eq!(bytes, sample);
-        let bytes = $download!(c, &GetReportArtifact { uuid: task, report_uuid: report, artifact_name: "primary_analysis_subject", password_protected: None, allow_datacenter_redirect: None }).unwrap();
+        let bytes = $download!(
+            c,
+            &GetReportArtifact {
+                uuid: task,
+                report_uuid: report,
+                artifact_name: "primary_analysis_subject",
+                password_protected: None,
+                allow_datacenter_redirect: None
+            }
+        )
+        .unwrap();
         assert_eq!(bytes, sample);
         log("artifacts", format!("{}", bytes.len()));
         let ioc = c
-            .call(&CreateIocFromResult { uuid: task, report_version: "ioc:openioc", report_uuid: report, allow_datacenter_redirect: None }, |_| {})
+            .call(
+                &CreateIocFromResult {
+                    uuid: task,
+                    report_version: "ioc:openioc",
+                    report_uuid: report,
+                    allow_datacenter_redirect: None,
+                },
+                |_| {},
+            )
             .unwrap();
         log("create_ioc_from_result", format!("{ioc:?}"));
         let ioc_uuid = ioc.ioc_uuid.unwrap();
-        log("get_ioc_metadata", format!("{:?}", c.call(&GetIocMetadata { ioc_uuid, allow_datacenter_redirect: None }, |_| {}).unwrap()));
+        log(
+            "get_ioc_metadata",
+            format!(
+                "{:?}",
+                c.call(
+                    &GetIocMetadata {
+                        ioc_uuid,
+                        allow_datacenter_redirect: None
+                    },
+                    |_| {}
+                )
+                .unwrap()
+            ),
+        );
         let doc = $download!(c, &GetIocReport { ioc_uuid }).unwrap();
         assert!(doc.starts_with(b"<?xml"));
         log("get_ioc_report", format!("{}", doc.len()));
-        let export = c.call(&ExportReport { uuid: task, report_type: ReportType::Full, report_format: None }, |_| {}).unwrap();
+        let export = c
+            .call(
+                &ExportReport {
+                    uuid: task,
+                    report_type: ReportType::Full,
+                    report_format: None,
+                },
+                |_| {},
+            )
+            .unwrap();
         log("export_report", format!("{export:?}"));
         let mut ready = vec![];
-        c.call(&GetCompletedExportedReports::default(), |r| ready.push(r.exported_report_uuid)).unwrap();
+        c.call(&GetCompletedExportedReports::default(), |r| {
+            ready.push(r.exported_report_uuid)
+        })
+        .unwrap();
         assert!(ready.contains(&export.exported_report_uuid));
         log("get_completed_exported_reports", format!("{ready:?}"));
-        let pdf = $download!(c, &GetExportedReport { exported_report_uuid: export.exported_report_uuid, cdn: None }).unwrap();
+        let pdf = $download!(
+            c,
+            &GetExportedReport {
+                exported_report_uuid: export.exported_report_uuid,
+                cdn: None
+            }
+        )
+        .unwrap();
         assert!(pdf.starts_with(b"%PDF"));
         log("get_exported_report", format!("{}", pdf.len()));
         let utc = c.call(&GetApiUtcTimestamp, |_| {}).unwrap();
         log("get_api_utc_timestamp", format!("{utc:?}"));
         // An API error and a documented raw-download status.
-        let e = c.call(&GetResult::new(Uuid::from_bytes([1; 16])), |_| {}).unwrap_err();
+        let e = c
+            .call(&GetResult::new(Uuid::from_bytes([1; 16])), |_| {})
+            .unwrap_err();
         assert_eq!(e.api_code(), Some(ErrorCode::InvalidUuid));
         let missing_name = format!("{report}:no_such_artifact");
         let missing = ArtifactId::parse(&missing_name).unwrap();
-        let e = $download!(c, &GetResultArtifact { uuid: task, artifact_uuid: missing, password_protected: None, allow_datacenter_redirect: None }).unwrap_err();
+        let e = $download!(
+            c,
+            &GetResultArtifact {
+                uuid: task,
+                artifact_uuid: missing,
+                password_protected: None,
+                allow_datacenter_redirect: None
+            }
+        )
+        .unwrap_err();
         log("errors", format!("{:?}", e.to_string().contains("404")));
         seen
     }};
@@ -198,11 +380,21 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
 
     let emu = Emulator::start(EmuConfig::default()).unwrap();
     let mut c = client(&emu);
-    let ours = every_method!(c, dl_ureq, |c: &mut Client| c.submit_file(file.path(), SubmitFile::default(), &mut Quiet).unwrap(), &sample);
+    let ours = every_method!(
+        c,
+        dl_ureq,
+        |c: &mut Client| c
+            .submit_file(file.path(), SubmitFile::default(), &mut Quiet)
+            .unwrap(),
+        &sample
+    );
     // No credentials in any URL, one connection for everything.
     let (key, token) = emu.credentials();
     for e in emu.log().entries() {
-        assert!(!e.query.contains(&key) && !e.query.contains(&token), "{e:?}");
+        assert!(
+            !e.query.contains(&key) && !e.query.contains(&token),
+            "{e:?}"
+        );
         assert!(!e.credentials.contains(&CredentialSource::Url));
     }
 
@@ -211,25 +403,45 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
     impl lastline_embedded::blocking::Connector for Std {
         type Connection = FromStd<TcpStream>;
         fn connect(&mut self) -> Result<Self::Connection, lastline_embedded::Error> {
-            let s = TcpStream::connect(self.0).map_err(|e| lastline_embedded::Error::Io(embedded_io::Error::kind(&e)))?;
+            let s = TcpStream::connect(self.0)
+                .map_err(|e| lastline_embedded::Error::Io(embedded_io::Error::kind(&e)))?;
             Ok(FromStd::new(s))
         }
     }
     let twin = Emulator::start(EmuConfig::default()).unwrap();
     let host = twin.addr().to_string();
-    let opts = lastline_embedded::Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
-    let mut e = lastline_embedded::blocking::Client::<_, _, 4096, 4096>::new(Std(twin.addr()), lastline_embedded::blocking::NoRetry, opts);
+    let opts =
+        lastline_embedded::Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
+    let mut e = lastline_embedded::blocking::Client::<_, _, 4096, 4096>::new(
+        Std(twin.addr()),
+        lastline_embedded::blocking::NoRetry,
+        opts,
+    );
     let theirs = every_method!(
         e,
         dl_embedded,
-        |e: &mut lastline_embedded::blocking::Client<'_, Std, lastline_embedded::blocking::NoRetry, 4096, 4096>| {
-            let mut opts = SubmitFile::default();
-            opts.filename = file.path().file_name().and_then(|n| n.to_str());
-            e.submit_hash_first(&mut lastline_embedded::SliceSample(&sample), opts).unwrap()
+        |e: &mut lastline_embedded::blocking::Client<
+            '_,
+            Std,
+            lastline_embedded::blocking::NoRetry,
+            4096,
+            4096,
+        >| {
+            let opts = SubmitFile {
+                filename: file.path().file_name().and_then(|n| n.to_str()),
+                ..SubmitFile::default()
+            };
+            e.submit_hash_first(&mut lastline_embedded::SliceSample(&sample), opts)
+                .unwrap()
         },
         &sample
     );
-    let mut called: Vec<&str> = emu.log().entries().iter().filter_map(|e| e.api_method).collect();
+    let mut called: Vec<&str> = emu
+        .log()
+        .entries()
+        .iter()
+        .filter_map(|e| e.api_method)
+        .collect();
     called.sort();
     called.dedup();
     let mut all = lastline_emulator::method_names();
@@ -271,25 +483,41 @@ fn hash_first_both_branches_and_a_large_streamed_upload() {
     let mut c = client(&emu);
     // 5 MiB and a bit: several upload blocks.
     let mut f = tempfile::NamedTempFile::new().unwrap();
-    let data: Vec<u8> = (0..(5 << 20) + 12345).map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    let data: Vec<u8> = (0..(5 << 20) + 12345)
+        .map(|i: usize| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+        .collect();
     f.write_all(&data).unwrap();
     let mut r = Recorder::default();
-    let first = c.submit_file(f.path(), SubmitFile::default(), &mut r).unwrap();
+    let first = c
+        .submit_file(f.path(), SubmitFile::default(), &mut r)
+        .unwrap();
     assert!(first.uploaded);
-    assert_eq!((r.hashed, r.uploaded), (data.len() as u64, data.len() as u64));
+    assert_eq!(
+        (r.hashed, r.uploaded),
+        (data.len() as u64, data.len() as u64)
+    );
     assert_eq!(r.upload_needed, [true]);
     let mut r = Recorder::default();
-    let again = c.submit_file(f.path(), SubmitFile::default(), &mut r).unwrap();
+    let again = c
+        .submit_file(f.path(), SubmitFile::default(), &mut r)
+        .unwrap();
     assert!(!again.uploaded);
     assert_eq!(r.upload_needed, [false]);
     assert_eq!(r.uploaded, 0);
     let log = emu.log().entries();
-    let uploads: Vec<_> = log.iter().filter(|e| e.parts.iter().any(|p| p.name == "file")).collect();
+    let uploads: Vec<_> = log
+        .iter()
+        .filter(|e| e.parts.iter().any(|p| p.name == "file"))
+        .collect();
     assert_eq!(uploads.len(), 1);
     let part = uploads[0].parts.iter().find(|p| p.name == "file").unwrap();
     assert_eq!(part.size, data.len() as u64);
     // The file's name travels as the `filename` parameter.
-    assert!(uploads[0].params.iter().any(|p| p == "filename"), "{:?}", uploads[0].params);
+    assert!(
+        uploads[0].params.iter().any(|p| p == "filename"),
+        "{:?}",
+        uploads[0].params
+    );
 }
 
 #[test]
@@ -306,7 +534,11 @@ fn faults_end_in_success_or_the_right_error() {
     emu.faults().set(|f| f.reset_next = 1);
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(&vec![7u8; 300_000]).unwrap();
-    assert!(c.submit_file(f.path(), SubmitFile::default(), &mut Quiet).unwrap().uploaded);
+    assert!(
+        c.submit_file(f.path(), SubmitFile::default(), &mut Quiet)
+            .unwrap()
+            .uploaded
+    );
     emu.faults().set(|f| {
         f.chunked = true;
         f.connection_close = true;
@@ -320,7 +552,7 @@ fn faults_end_in_success_or_the_right_error() {
     emu.faults().set(|f| f.unavailable_next = 50);
     let e = c.call(&Ping, |_| {}).unwrap_err();
     assert_eq!(e.api_code(), Some(ErrorCode::TemporarilyUnavailable));
-    assert!(matches!(e, Error::Api(_)));
+    assert!(matches!(e, Error::Api { .. }));
     emu.faults().set(|f| f.unavailable_next = 0);
     // Persistent 503 ends as an HTTP error, kept apart from API errors.
     emu.faults().set(|f| f.http_503_next = 50);
@@ -330,11 +562,17 @@ fn faults_end_in_success_or_the_right_error() {
     // 413 for an upload over the limit is final, not retried.
     emu.configure(|cfg| cfg.upload_limit = 10);
     emu.forget_files();
-    let e = c.submit_file(f.path(), SubmitFile::default(), &mut Quiet).unwrap_err();
+    let e = c
+        .submit_file(f.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap_err();
     assert_eq!(e.http_status(), Some(413), "{e:?}");
     // Validation happens before sending.
     let e = c.call(
-        &QueryTaskArtifact { uuid: Uuid::from_bytes([2; 16]), artifact_name: "../etc/passwd", allow_datacenter_redirect: None },
+        &QueryTaskArtifact {
+            uuid: Uuid::from_bytes([2; 16]),
+            artifact_name: "../etc/passwd",
+            allow_datacenter_redirect: None,
+        },
         |_| {},
     );
     assert!(matches!(e, Err(Error::Invalid(_))), "{e:?}");
@@ -343,14 +581,20 @@ fn faults_end_in_success_or_the_right_error() {
 #[test]
 fn a_slow_answer_within_the_timeout_succeeds_and_beyond_it_times_out() {
     let emu = Emulator::start(EmuConfig::default()).unwrap();
-    emu.faults().set(|f| f.dribble = Some((16, Duration::from_millis(20))));
-    let mut c = Client::new(config(&emu).timeouts(Duration::from_secs(2), Duration::from_secs(2))).unwrap();
+    emu.faults()
+        .set(|f| f.dribble = Some((16, Duration::from_millis(20))));
+    let mut c =
+        Client::new(config(&emu).timeouts(Duration::from_secs(2), Duration::from_secs(2))).unwrap();
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    emu.faults().set(|f| f.dribble = Some((16, Duration::from_millis(400))));
+    emu.faults()
+        .set(|f| f.dribble = Some((16, Duration::from_millis(400))));
     let mut c = Client::new(
         config(&emu)
             .timeouts(Duration::from_secs(2), Duration::from_millis(100))
-            .retry(RetryPolicy { max_attempts: 1, ..fast_retry() }),
+            .retry(RetryPolicy {
+                max_attempts: 1,
+                ..fast_retry()
+            }),
     )
     .unwrap();
     let e = c.call(&Ping, |_| {}).unwrap_err();
@@ -360,8 +604,15 @@ fn a_slow_answer_within_the_timeout_succeeds_and_beyond_it_times_out() {
 #[test]
 fn a_refused_connection_is_a_transport_error_with_detail() {
     // A port nothing listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let cfg = Config::new(&format!("http://127.0.0.1:{port}"), "k", "t").retry(RetryPolicy { max_attempts: 1, ..fast_retry() });
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let cfg = Config::new(&format!("http://127.0.0.1:{port}"), "k", "t").retry(RetryPolicy {
+        max_attempts: 1,
+        ..fast_retry()
+    });
     let e = Client::new(cfg).unwrap().call(&Ping, |_| {}).unwrap_err();
     match e {
         Error::Transport { detail, .. } => assert!(detail.contains("127.0.0.1"), "{detail}"),
@@ -379,7 +630,9 @@ fn session_expiry_means_login_again() {
     }
     let log = emu.log().entries();
     assert!(log.iter().filter(|e| e.api_method == Some("login")).count() >= 2);
-    assert!(log.iter().any(|e| e.credentials.contains(&CredentialSource::Cookie)));
+    assert!(log
+        .iter()
+        .any(|e| e.credentials.contains(&CredentialSource::Cookie)));
 }
 
 #[test]
@@ -399,7 +652,12 @@ fn waiting_reads_only_the_cursor_and_a_saved_cursor_survives_a_restart() {
     for i in 0..7 {
         let mut f = tempfile::NamedTempFile::new().unwrap();
         writeln!(f, "sample {i}").unwrap();
-        tasks.push(c.submit_file(f.path(), SubmitFile::default(), &mut Quiet).unwrap().submission.task_uuid);
+        tasks.push(
+            c.submit_file(f.path(), SubmitFile::default(), &mut Quiet)
+                .unwrap()
+                .submission
+                .task_uuid,
+        );
     }
     // First process: waits for the first three, then "crashes".
     let mut cursor = cursor_file.load_or(start).unwrap();
@@ -410,8 +668,15 @@ fn waiting_reads_only_the_cursor_and_a_saved_cursor_survives_a_restart() {
         save_to: Some(&cursor_file),
     };
     let mut r = Recorder::default();
-    let got = c.wait_for(&tasks[..3], &mut cursor, wait, &mut r, &mut |t| delivered.push(t.task_uuid)).unwrap();
-    assert_eq!(got.iter().map(|t| t.task_uuid).collect::<Vec<_>>(), tasks[..3]);
+    let got = c
+        .wait_for(&tasks[..3], &mut cursor, wait, &mut r, &mut |t| {
+            delivered.push(t.task_uuid)
+        })
+        .unwrap();
+    assert_eq!(
+        got.iter().map(|t| t.task_uuid).collect::<Vec<_>>(),
+        tasks[..3]
+    );
     assert_eq!(r.waiting.last(), Some(&(3, 3)));
     delivered.extend(got.iter().map(|t| t.task_uuid));
     drop(c);
@@ -420,22 +685,42 @@ fn waiting_reads_only_the_cursor_and_a_saved_cursor_survives_a_restart() {
     // Second process: resumes from the file and waits for the rest.
     let mut c = client(&emu);
     let mut cursor = cursor_file.load_or(start).unwrap();
-    let rest: Vec<Uuid> = tasks.iter().copied().filter(|t| !delivered.contains(t)).collect();
-    let got = c.wait_for(&rest, &mut cursor, wait, &mut Quiet, &mut |t| delivered.push(t.task_uuid)).unwrap();
+    let rest: Vec<Uuid> = tasks
+        .iter()
+        .copied()
+        .filter(|t| !delivered.contains(t))
+        .collect();
+    let got = c
+        .wait_for(&rest, &mut cursor, wait, &mut Quiet, &mut |t| {
+            delivered.push(t.task_uuid)
+        })
+        .unwrap();
     delivered.extend(got.iter().map(|t| t.task_uuid));
     let mut sorted = delivered.clone();
     sorted.sort_by_key(|u| u.to_string());
     sorted.dedup();
-    assert_eq!(sorted.len(), delivered.len(), "a completion was delivered twice");
+    assert_eq!(
+        sorted.len(),
+        delivered.len(),
+        "a completion was delivered twice"
+    );
     for t in &tasks {
         assert!(delivered.contains(t), "completion of {t} lost");
     }
     // Only the cursor was read: no per-task polling.
     let log = emu.log().entries();
     for bad in ["get_results", "get_result", "get_progress"] {
-        assert!(log.iter().all(|e| e.api_method != Some(bad)), "{bad} was polled");
+        assert!(
+            log.iter().all(|e| e.api_method != Some(bad)),
+            "{bad} was polled"
+        );
     }
-    assert!(log.iter().filter(|e| e.api_method == Some("get_completed")).count() >= 2);
+    assert!(
+        log.iter()
+            .filter(|e| e.api_method == Some("get_completed"))
+            .count()
+            >= 2
+    );
 
     // A corrupt cursor file is an error, not a silent restart.
     std::fs::write(cursor_file.path(), b"garbage").unwrap();
@@ -452,7 +737,11 @@ fn waiting_gives_up_after_the_timeout() {
     let mut c = client(&emu);
     let mut f = tempfile::NamedTempFile::new().unwrap();
     f.write_all(b"slow to analyse").unwrap();
-    let task = c.submit_file(f.path(), SubmitFile::default(), &mut Quiet).unwrap().submission.task_uuid;
+    let task = c
+        .submit_file(f.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap()
+        .submission
+        .task_uuid;
     let mut cursor = lastline_ureq::Cursor::new(Timestamp::from_unix(0).unwrap());
     let started = Instant::now();
     let wait = Wait {
@@ -460,7 +749,9 @@ fn waiting_gives_up_after_the_timeout() {
         timeout: Duration::from_millis(300),
         save_to: None,
     };
-    let e = c.wait_for(&[task], &mut cursor, wait, &mut Quiet, &mut |_| {}).unwrap_err();
+    let e = c
+        .wait_for(&[task], &mut cursor, wait, &mut Quiet, &mut |_| {})
+        .unwrap_err();
     assert!(matches!(e, Error::Timeout(_)), "{e:?}");
     assert!(started.elapsed() >= Duration::from_millis(300));
 }

@@ -84,8 +84,13 @@ fn self_signed_is_refused_by_default_and_accepted_with_its_ca() {
     let pong = Client::new(trusting).unwrap().call(&Ping, |_| {}).unwrap();
     assert_eq!(pong.as_str(), "pong");
 
-    let trusting_der = Config::new(&url, "k", "t").retry(once).ca_der(cert.as_ref());
-    let pong = Client::new(trusting_der).unwrap().call(&Ping, |_| {}).unwrap();
+    let trusting_der = Config::new(&url, "k", "t")
+        .retry(once)
+        .ca_der(cert.as_ref());
+    let pong = Client::new(trusting_der)
+        .unwrap()
+        .call(&Ping, |_| {})
+        .unwrap();
     assert_eq!(pong.as_str(), "pong");
 
     // A CA file without a certificate is a configuration error.

@@ -1,0 +1,506 @@
+//! One subcommand for each of the 29 methods, named as in the reference
+//! (`get_progress` → `lastline get-progress`).
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use lastline_core::envelope::DataDecoder;
+use lastline_core::request::*;
+use lastline_core::types::{AnyDigest, ArtifactId, Digest, ReportType, Timestamp, Uuid};
+use lastline_ureq::{Client, Error};
+use serde::Serialize;
+use serde_json::{json, Value};
+
+use crate::workflows::{self, Download, SubmitArgs};
+
+/// Parses a task, report or IOC UUID.
+pub fn uuid(s: &str) -> Result<Uuid, String> {
+    Uuid::parse(s).map_err(|e| e.to_string())
+}
+
+/// Parses a date (`YYYY-MM-DD`) or date and time (`YYYY-MM-DD HH:MM:SS`).
+pub fn timestamp(s: &str) -> Result<Timestamp, String> {
+    Timestamp::parse(s).map_err(|e| e.to_string())
+}
+
+/// Parses an MD5, SHA-1 or SHA-256 by its length.
+pub fn digest(s: &str) -> Result<AnyDigest, String> {
+    let bad = |e: lastline_core::types::InvalidDigest| e.to_string();
+    Ok(match s.len() {
+        32 => AnyDigest::Md5(Digest::parse(s).map_err(bad)?),
+        40 => AnyDigest::Sha1(Digest::parse(s).map_err(bad)?),
+        64 => AnyDigest::Sha256(Digest::parse(s).map_err(bad)?),
+        _ => return Err("expected 32 (MD5), 40 (SHA-1) or 64 (SHA-256) hex digits".into()),
+    })
+}
+
+fn report_type(s: &str) -> Result<ReportType, String> {
+    ReportType::parse(s).ok_or_else(|| {
+        let all: Vec<_> = ReportType::ALL.iter().map(|r| r.as_str()).collect();
+        format!("expected one of {}", all.join(", "))
+    })
+}
+
+/// The methods, one subcommand each.
+#[derive(Subcommand, Debug)]
+pub enum Method {
+    /// ping: checks the credentials.
+    Ping,
+    /// login: opens a session (then prints nothing of it).
+    Login,
+    /// get_api_utc_timestamp: the server's clock.
+    GetApiUtcTimestamp,
+    /// submit_file: hash-first submission of FILE, or by hash alone with --md5/--sha1/--sha256.
+    SubmitFile {
+        /// The file (hashed, submitted by hash, uploaded on 101).
+        file: Option<PathBuf>,
+        #[arg(long, value_parser = digest)]
+        md5: Option<AnyDigest>,
+        #[arg(long, value_parser = digest)]
+        sha1: Option<AnyDigest>,
+        #[arg(long, value_parser = digest)]
+        sha256: Option<AnyDigest>,
+        #[command(flatten)]
+        opts: SubmitArgs,
+    },
+    /// submit_url: submits a URL (--wait for its verdict).
+    SubmitUrl {
+        url: String,
+        #[arg(long)]
+        referer: Option<String>,
+        /// Wait for the verdict (exit status 3 suspicious, 4 malicious).
+        #[arg(long)]
+        wait: bool,
+        #[command(flatten)]
+        opts: SubmitArgs,
+        #[command(flatten)]
+        waiting: crate::workflows::WaitArgs,
+    },
+    /// get_completed: tasks completed in a time range.
+    GetCompleted {
+        #[arg(long, value_parser = timestamp)]
+        after: Timestamp,
+        #[arg(long, value_parser = timestamp)]
+        before: Option<Timestamp>,
+    },
+    /// get_completed_with_metadata: the same with task metadata.
+    GetCompletedWithMetadata {
+        #[arg(long, value_parser = timestamp)]
+        after: Timestamp,
+        #[arg(long, value_parser = timestamp)]
+        before: Option<Timestamp>,
+    },
+    /// get_pending: tasks not completed yet.
+    GetPending {
+        #[arg(long, value_parser = timestamp)]
+        after: Option<Timestamp>,
+        #[arg(long, value_parser = timestamp)]
+        before: Option<Timestamp>,
+    },
+    /// get_progress: one task's progress (do not poll it: use `wait`).
+    GetProgress {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+    },
+    /// get_result: a task's result summary.
+    GetResult {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        #[arg(long)]
+        score_only: bool,
+    },
+    /// get_results: a task's result (--full-report-score for the report).
+    GetResults {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        #[arg(long)]
+        full_report_score: Option<i32>,
+        #[arg(long)]
+        report_version: Option<String>,
+    },
+    /// get_task_metadata: a task's metadata.
+    GetTaskMetadata {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+    },
+    /// get_result_activities: a task's activities.
+    GetResultActivities {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+    },
+    /// get_report_activities: one report's activities.
+    GetReportActivities {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        #[arg(value_parser = uuid)]
+        report_uuid: Uuid,
+    },
+    /// get_analysis_tags: a task's tags.
+    GetAnalysisTags {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+    },
+    /// get_network_iocs: a task's network indicators.
+    GetNetworkIocs {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+    },
+    /// get_child_tasks_recursively: tasks spawned by a task.
+    GetChildTasksRecursively {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+    },
+    /// query_file_hash: what the server knows of a hash.
+    QueryFileHash {
+        #[arg(value_parser = digest)]
+        hash: AnyDigest,
+        #[arg(long)]
+        hash_block_size: Option<u64>,
+    },
+    /// is_blocked_file_hash: the block decision for a hash.
+    IsBlockedFileHash {
+        #[arg(value_parser = digest)]
+        hash: AnyDigest,
+        #[arg(long)]
+        hash_block_size: Option<u64>,
+    },
+    /// is_risky_analysis_artifact: whether an artifact is risky.
+    IsRiskyAnalysisArtifact {
+        /// `<report-UUID>:<artifact-name>`.
+        artifact: String,
+        #[arg(long, value_parser = uuid)]
+        uuid: Option<Uuid>,
+    },
+    /// query_task_artifact: whether a task has an artifact.
+    QueryTaskArtifact {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        artifact_name: String,
+    },
+    /// get_result_artifact: downloads an artifact of a task.
+    GetResultArtifact {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        /// `<report-UUID>:<artifact-name>`.
+        artifact: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[command(flatten)]
+        out: Download,
+    },
+    /// get_report_artifact: downloads an artifact of a report.
+    GetReportArtifact {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        #[arg(value_parser = uuid)]
+        report_uuid: Uuid,
+        artifact_name: String,
+        #[arg(long)]
+        password: Option<String>,
+        #[command(flatten)]
+        out: Download,
+    },
+    /// create_ioc_from_result: makes an IOC report from a result.
+    CreateIocFromResult {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        #[arg(value_parser = uuid)]
+        report_uuid: Uuid,
+        #[arg(long, default_value = "ioc:openioc")]
+        report_version: String,
+    },
+    /// get_ioc_metadata: an IOC report's metadata.
+    GetIocMetadata {
+        #[arg(value_parser = uuid)]
+        ioc_uuid: Uuid,
+    },
+    /// get_ioc_report: downloads an IOC report.
+    GetIocReport {
+        #[arg(value_parser = uuid)]
+        ioc_uuid: Uuid,
+        #[command(flatten)]
+        out: Download,
+    },
+    /// export_report: starts exporting a report.
+    ExportReport {
+        #[arg(value_parser = uuid)]
+        uuid: Uuid,
+        #[arg(long, value_parser = report_type, default_value = "full")]
+        report_type: ReportType,
+        #[arg(long)]
+        report_format: Option<String>,
+    },
+    /// get_completed_exported_reports: exports ready for download.
+    GetCompletedExportedReports {
+        #[arg(long, value_parser = uuid)]
+        resume_after: Option<Uuid>,
+    },
+    /// get_exported_report: downloads an exported report.
+    GetExportedReport {
+        #[arg(value_parser = uuid)]
+        exported_report_uuid: Uuid,
+        #[command(flatten)]
+        out: Download,
+    },
+}
+
+/// Calls a method with a single answer.
+pub fn call<R: Request>(c: &mut Client, req: &R) -> Result<Value, Error>
+where
+    <R::Response as DataDecoder>::Output: Serialize,
+{
+    Ok(json!(c.call(req, |_| {})?))
+}
+
+/// Calls a list method: `{"result": .., "items": [..]}`.
+pub fn call_list<R: Request>(c: &mut Client, req: &R) -> Result<Value, Error>
+where
+    <R::Response as DataDecoder>::Output: Serialize,
+    <R::Response as DataDecoder>::Item: Serialize,
+{
+    let mut items = Vec::new();
+    let out = c.call(req, |i| items.push(json!(i)))?;
+    Ok(json!({"result": out, "items": items}))
+}
+
+fn artifact_id(s: &str) -> Result<ArtifactId<'_>, Error> {
+    ArtifactId::parse(s).map_err(|_| {
+        Error::from(lastline_core::Error::InvalidParam {
+            param: "artifact",
+            reason: "expected <report-UUID>:<artifact-name>",
+        })
+    })
+}
+
+/// Runs one method; returns what to print.
+pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error> {
+    use Method as M;
+    let redirect = None;
+    Ok(match m {
+        M::Ping => call(c, &Ping)?,
+        M::Login => call(c, &Login)?,
+        M::GetApiUtcTimestamp => call(c, &GetApiUtcTimestamp)?,
+        M::SubmitFile {
+            file: Some(file),
+            md5: None,
+            sha1: None,
+            sha256: None,
+            opts,
+        } => {
+            let outcome = workflows::submit_one(c, &file, &opts, ui)?;
+            json!(outcome)
+        }
+        M::SubmitFile {
+            file: None,
+            md5,
+            sha1,
+            sha256,
+            opts,
+        } => {
+            let mut req = opts.file_options(None)?;
+            match (md5, sha1, sha256) {
+                (None, None, None) => {
+                    return Err(Error::from(lastline_core::Error::MissingParam {
+                        param: "FILE or a hash",
+                    }))
+                }
+                (m, s1, s2) => {
+                    req.md5 = m.and_then(|d| {
+                        if let AnyDigest::Md5(d) = d {
+                            Some(d)
+                        } else {
+                            None
+                        }
+                    });
+                    req.sha1 = s1.and_then(|d| {
+                        if let AnyDigest::Sha1(d) = d {
+                            Some(d)
+                        } else {
+                            None
+                        }
+                    });
+                    req.sha256 = s2.and_then(|d| {
+                        if let AnyDigest::Sha256(d) = d {
+                            Some(d)
+                        } else {
+                            None
+                        }
+                    });
+                }
+            }
+            call(c, &req)?
+        }
+        M::SubmitFile { .. } => {
+            return Err(Error::from(lastline_core::Error::InvalidParam {
+                param: "FILE",
+                reason: "give a file or hashes, not both",
+            }))
+        }
+        M::SubmitUrl {
+            url, referer, opts, ..
+        } => crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
+        M::GetCompleted { after, before } => call_list(
+            c,
+            &GetCompleted {
+                after,
+                before,
+                include_score: Some(true),
+            },
+        )?,
+        M::GetCompletedWithMetadata { after, before } => {
+            call_list(c, &GetCompletedWithMetadata { after, before })?
+        }
+        M::GetPending { after, before } => call_list(c, &GetPending { after, before })?,
+        M::GetProgress { uuid } => call(c, &GetProgress::new(uuid))?,
+        M::GetResult { uuid, score_only } => call(
+            c,
+            &GetResult {
+                score_only: score_only.then_some(true),
+                ..GetResult::new(uuid)
+            },
+        )?,
+        M::GetResults {
+            uuid,
+            full_report_score,
+            report_version,
+        } => call_list(
+            c,
+            &GetResults {
+                full_report_score: full_report_score.or(Some(-1)),
+                report_version: report_version.as_deref(),
+                ..GetResults::new(uuid)
+            },
+        )?,
+        M::GetTaskMetadata { uuid } => call(c, &GetTaskMetadata::new(uuid))?,
+        M::GetResultActivities { uuid } => call_list(c, &GetResultActivities::new(uuid))?,
+        M::GetReportActivities { uuid, report_uuid } => call_list(
+            c,
+            &GetReportActivities {
+                uuid,
+                report_uuid,
+                allow_datacenter_redirect: redirect,
+            },
+        )?,
+        M::GetAnalysisTags { uuid } => call_list(c, &GetAnalysisTags::new(uuid))?,
+        M::GetNetworkIocs { uuid } => call_list(c, &GetNetworkIocs::new(uuid))?,
+        M::GetChildTasksRecursively { uuid } => call_list(c, &GetChildTasksRecursively::new(uuid))?,
+        M::QueryFileHash {
+            hash,
+            hash_block_size,
+        } => call_list(
+            c,
+            &QueryFileHash {
+                hash,
+                hash_block_size,
+            },
+        )?,
+        M::IsBlockedFileHash {
+            hash,
+            hash_block_size,
+        } => call(
+            c,
+            &IsBlockedFileHash {
+                hash,
+                hash_block_size,
+            },
+        )?,
+        M::IsRiskyAnalysisArtifact { artifact, uuid } => call(
+            c,
+            &IsRiskyAnalysisArtifact {
+                artifact_uuid: artifact_id(&artifact)?,
+                uuid,
+                allow_datacenter_redirect: redirect,
+            },
+        )?,
+        M::QueryTaskArtifact {
+            uuid,
+            artifact_name,
+        } => call(
+            c,
+            &QueryTaskArtifact {
+                uuid,
+                artifact_name: &artifact_name,
+                allow_datacenter_redirect: redirect,
+            },
+        )?,
+        M::GetResultArtifact {
+            uuid,
+            artifact,
+            password,
+            out,
+        } => out.fetch(
+            c,
+            &GetResultArtifact {
+                uuid,
+                artifact_uuid: artifact_id(&artifact)?,
+                password_protected: password.as_deref(),
+                allow_datacenter_redirect: redirect,
+            },
+        )?,
+        M::GetReportArtifact {
+            uuid,
+            report_uuid,
+            artifact_name,
+            password,
+            out,
+        } => out.fetch(
+            c,
+            &GetReportArtifact {
+                uuid,
+                report_uuid,
+                artifact_name: &artifact_name,
+                password_protected: password.as_deref(),
+                allow_datacenter_redirect: redirect,
+            },
+        )?,
+        M::CreateIocFromResult {
+            uuid,
+            report_uuid,
+            report_version,
+        } => call(
+            c,
+            &CreateIocFromResult {
+                uuid,
+                report_version: &report_version,
+                report_uuid,
+                allow_datacenter_redirect: redirect,
+            },
+        )?,
+        M::GetIocMetadata { ioc_uuid } => call(
+            c,
+            &GetIocMetadata {
+                ioc_uuid,
+                allow_datacenter_redirect: redirect,
+            },
+        )?,
+        M::GetIocReport { ioc_uuid, out } => out.fetch(c, &GetIocReport { ioc_uuid })?,
+        M::ExportReport {
+            uuid,
+            report_type,
+            report_format,
+        } => call(
+            c,
+            &ExportReport {
+                uuid,
+                report_type,
+                report_format: report_format.as_deref(),
+            },
+        )?,
+        M::GetCompletedExportedReports { resume_after } => call_list(
+            c,
+            &GetCompletedExportedReports {
+                resume_after_report_uuid: resume_after,
+            },
+        )?,
+        M::GetExportedReport {
+            exported_report_uuid,
+            out,
+        } => out.fetch(
+            c,
+            &GetExportedReport {
+                exported_report_uuid,
+                cdn: None,
+            },
+        )?,
+    })
+}

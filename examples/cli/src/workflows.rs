@@ -1,0 +1,416 @@
+//! The jobs people run: submit and wait, follow completions, fetch
+//! results, reports and artifacts — and the offline demo.
+
+use std::fs::File;
+use std::io::{self, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use lastline_core::request::{
+    GetApiUtcTimestamp, GetResult, GetResultArtifact, GetResults, Request, ResultsFormat,
+    SubmitFile, SubmitUrl,
+};
+use lastline_core::responses::CompletedTask;
+use lastline_core::types::{ArtifactId, Priority, Timestamp, Url, Uuid};
+use lastline_core::workflow::{HashFirstOutcome, NextPoll};
+use lastline_ureq::{Client, Cursor, CursorFile, Error, Wait};
+use serde_json::{json, Value};
+
+use crate::Ui;
+
+/// Options of `submit_file` / `submit_url` worth a flag.
+#[derive(Args, Debug, Clone, Default)]
+pub struct SubmitArgs {
+    /// Analysis priority, 1 (lowest) to 10.
+    #[arg(long)]
+    pub priority: Option<u8>,
+    /// Seconds the sandbox runs the sample.
+    #[arg(long)]
+    pub analysis_timeout: Option<u32>,
+    /// Analyse again even if a result is cached.
+    #[arg(long)]
+    pub bypass_cache: bool,
+    /// Ask for the full report when the score reaches this (-1: never).
+    #[arg(long)]
+    pub full_report_score: Option<i32>,
+}
+
+impl SubmitArgs {
+    fn priority(&self) -> Result<Option<Priority>, Error> {
+        self.priority
+            .map(|p| {
+                Priority::new(p).ok_or(Error::from(lastline_core::Error::InvalidParam {
+                    param: "priority",
+                    reason: "must be 1..=10",
+                }))
+            })
+            .transpose()
+    }
+
+    /// `submit_file` options.
+    pub fn file_options<'a>(&self, filename: Option<&'a str>) -> Result<SubmitFile<'a>, Error> {
+        Ok(SubmitFile {
+            priority: self.priority()?,
+            analysis_timeout: self.analysis_timeout,
+            bypass_cache: self.bypass_cache.then_some(true),
+            full_report_score: self.full_report_score,
+            filename,
+            ..SubmitFile::default()
+        })
+    }
+
+    /// `submit_url` options.
+    pub fn url_options<'a>(&self, url: Url<'a>) -> SubmitUrl<'a> {
+        let mut req = SubmitUrl::new(url);
+        req.priority = self.priority().ok().flatten();
+        req.analysis_timeout = self.analysis_timeout;
+        req.bypass_cache = self.bypass_cache.then_some(true);
+        req.full_report_score = self.full_report_score.or(req.full_report_score);
+        req
+    }
+}
+
+/// Where a download goes.
+#[derive(Args, Debug, Clone)]
+pub struct Download {
+    /// Output file (`-` for standard output).
+    #[arg(short, long)]
+    pub output: Option<PathBuf>,
+}
+
+impl Download {
+    /// Downloads `req` into the output.
+    pub fn fetch<R: Request>(&self, c: &mut Client, req: &R) -> Result<Value, Error> {
+        match self.output.as_deref() {
+            Some(p) if p != Path::new("-") => {
+                let mut f = io::BufWriter::new(File::create(p)?);
+                let n = c.download(req, &mut f)?;
+                Ok(json!({"written": n, "to": p.display().to_string()}))
+            }
+            None if io::stdout().is_terminal() => Err(Error::Io(io::Error::other(
+                "refusing to write a binary download to the terminal: give -o FILE (or -o - to force)",
+            ))),
+            _ => {
+                let mut out = io::stdout().lock();
+                c.download(req, &mut out)?;
+                Ok(Value::Null)
+            }
+        }
+    }
+}
+
+/// How a score reads. The reference: 0 benign … 100 malicious; the
+/// thresholds are this CLI's.
+pub fn verdict(score: Option<i32>) -> &'static str {
+    match score {
+        None => "unknown",
+        Some(s) if s >= 70 => "malicious",
+        Some(s) if s >= 30 => "suspicious",
+        Some(_) => "benign",
+    }
+}
+
+/// Exit status for verdicts: 4 malicious, 3 suspicious, else 0.
+pub fn exit_code_for(scores: &[Option<i32>]) -> u8 {
+    let worst = scores.iter().map(|s| verdict(*s)).fold(0, |acc, v| {
+        acc.max(match v {
+            "malicious" => 4,
+            "suspicious" => 3,
+            _ => 0,
+        })
+    });
+    worst
+}
+
+/// Waiting flags.
+#[derive(Args, Debug, Clone)]
+pub struct WaitArgs {
+    /// Give up waiting after this many seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub wait_timeout: u64,
+    /// Seconds between completion pages once caught up.
+    #[arg(long, default_value_t = 10.0)]
+    pub poll_interval: f64,
+    /// Keep the completion cursor in this file (resumable waiting).
+    #[arg(long)]
+    pub cursor: Option<PathBuf>,
+}
+
+impl WaitArgs {
+    fn wait<'a>(&self, file: Option<&'a CursorFile>) -> Wait<'a> {
+        Wait {
+            poll_interval: Duration::from_secs_f64(self.poll_interval.max(0.05)),
+            timeout: Duration::from_secs(self.wait_timeout),
+            save_to: file,
+        }
+    }
+}
+
+/// Hash-first submission of one file, with progress.
+pub fn submit_one(
+    c: &mut Client,
+    file: &Path,
+    opts: &SubmitArgs,
+    ui: &mut Ui,
+) -> Result<HashFirstOutcome, Error> {
+    let name = file.file_name().and_then(|n| n.to_str());
+    let options = opts.file_options(name)?;
+    let mut bars = ui.bars(&file.display().to_string());
+    let out = c.submit_file(file, options, &mut bars);
+    bars.finish();
+    out
+}
+
+fn now_minus(secs: u64) -> Timestamp {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0);
+    Timestamp::from_unix(now.saturating_sub(secs) as i64)
+        .unwrap_or_else(|_| Timestamp::from_unix(0).expect("epoch"))
+}
+
+/// Waits for `tasks` on the completion cursor; returns their rows.
+pub fn wait_for(
+    c: &mut Client,
+    tasks: &[Uuid],
+    start: Timestamp,
+    args: &WaitArgs,
+    ui: &mut Ui,
+) -> Result<Vec<CompletedTask>, Error> {
+    let file = args.cursor.as_ref().map(CursorFile::new);
+    let mut cursor = match &file {
+        Some(f) => f.load_or(start)?,
+        None => Cursor::new(start),
+    };
+    let mut bars = ui.bars("verdicts");
+    let got = c.wait_for(
+        tasks,
+        &mut cursor,
+        args.wait(file.as_ref()),
+        &mut bars,
+        &mut |_| {},
+    );
+    bars.finish();
+    got
+}
+
+fn verdict_rows(rows: &[(String, Uuid, Option<bool>, Option<i32>)]) -> Value {
+    json!(rows
+        .iter()
+        .map(|(what, task, uploaded, score)| json!({
+            "sample": what,
+            "task_uuid": task.to_string(),
+            "uploaded": uploaded,
+            "score": score,
+            "verdict": verdict(*score),
+        }))
+        .collect::<Vec<_>>())
+}
+
+/// `submit FILE...`: hash-first each file; with `--wait`, verdicts.
+pub fn submit(
+    c: &mut Client,
+    files: &[PathBuf],
+    opts: &SubmitArgs,
+    wait: Option<&WaitArgs>,
+    ui: &mut Ui,
+) -> Result<(Value, u8), Error> {
+    let mut rows = Vec::new();
+    let mut earliest: Option<Timestamp> = None;
+    for f in files {
+        let o = submit_one(c, f, opts, ui)?;
+        let s = o.submission;
+        if let Some(t) = s.submission_timestamp {
+            earliest = Some(earliest.map_or(t, |e| if t.unix() < e.unix() { t } else { e }));
+        }
+        rows.push((
+            f.display().to_string(),
+            s.task_uuid,
+            Some(o.uploaded),
+            s.score,
+        ));
+    }
+    finish_rows(c, rows, earliest, wait, ui)
+}
+
+/// `submit-url URL`.
+pub fn submit_url(
+    c: &mut Client,
+    url: &str,
+    referer: Option<&str>,
+    opts: &SubmitArgs,
+    wait: Option<&WaitArgs>,
+    ui: &mut Ui,
+) -> Result<(Value, u8), Error> {
+    let parsed = Url::parse(url).map_err(|_| {
+        Error::from(lastline_core::Error::InvalidParam {
+            param: "url",
+            reason: "not an http(s) URL",
+        })
+    })?;
+    let mut req = opts.url_options(parsed);
+    req.referer = referer;
+    let s = c.call(&req, |_| {})?;
+    let rows = vec![(url.to_owned(), s.task_uuid, None, s.score)];
+    finish_rows(c, rows, s.submission_timestamp, wait, ui)
+}
+
+fn finish_rows(
+    c: &mut Client,
+    mut rows: Vec<(String, Uuid, Option<bool>, Option<i32>)>,
+    earliest: Option<Timestamp>,
+    wait: Option<&WaitArgs>,
+    ui: &mut Ui,
+) -> Result<(Value, u8), Error> {
+    if let Some(args) = wait {
+        let pending: Vec<Uuid> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.1).collect();
+        if !pending.is_empty() {
+            let start = match earliest {
+                Some(t) => Timestamp::from_unix(t.unix() - 1).unwrap_or(t),
+                None => c.call(&GetApiUtcTimestamp, |_| {})?,
+            };
+            for done in wait_for(c, &pending, start, args, ui)? {
+                for r in rows.iter_mut().filter(|r| r.1 == done.task_uuid) {
+                    r.3 = done.score;
+                }
+            }
+        }
+    }
+    let code = if wait.is_some() {
+        exit_code_for(&rows.iter().map(|r| r.3).collect::<Vec<_>>())
+    } else {
+        0
+    };
+    Ok((verdict_rows(&rows), code))
+}
+
+/// `wait UUID...`.
+pub fn wait(
+    c: &mut Client,
+    tasks: &[Uuid],
+    after: Option<Timestamp>,
+    args: &WaitArgs,
+    ui: &mut Ui,
+) -> Result<(Value, u8), Error> {
+    let start = after.unwrap_or_else(|| now_minus(24 * 3600));
+    let got = wait_for(c, tasks, start, args, ui)?;
+    let rows: Vec<(String, Uuid, Option<bool>, Option<i32>)> = got
+        .iter()
+        .map(|t| (String::new(), t.task_uuid, None, t.score))
+        .collect();
+    let code = exit_code_for(&rows.iter().map(|r| r.3).collect::<Vec<_>>());
+    let v = json!(rows
+        .iter()
+        .map(|(_, task, _, score)| json!({"task_uuid": task.to_string(), "score": score, "verdict": verdict(*score)}))
+        .collect::<Vec<_>>());
+    Ok((v, code))
+}
+
+/// `completed [--follow]`: completions after the cursor, as they arrive.
+pub fn completed(
+    c: &mut Client,
+    after: Option<Timestamp>,
+    follow: bool,
+    args: &WaitArgs,
+    ui: &Ui,
+) -> Result<Value, Error> {
+    let file = args.cursor.as_ref().map(CursorFile::new);
+    let start = after.unwrap_or_else(|| now_minus(3600));
+    let mut cursor = match &file {
+        Some(f) => f.load_or(start)?,
+        None => Cursor::new(start),
+    };
+    let mut all = Vec::new();
+    let json = ui.json;
+    loop {
+        let next = c.completions(&mut cursor, &mut |t| {
+            let row = json!({"task_uuid": t.task_uuid.to_string(), "score": t.score, "verdict": verdict(t.score)});
+            if follow {
+                // One line per completion, flushed, for pipes.
+                let line = if json { row.to_string() } else { format!("{}  {:>5}  {}", t.task_uuid, t.score.map(|s| s.to_string()).unwrap_or("-".into()), verdict(t.score)) };
+                let mut out = io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            } else {
+                all.push(row);
+            }
+        })?;
+        if let Some(f) = &file {
+            f.save(&cursor)?;
+        }
+        if next == NextPoll::Later {
+            if !follow {
+                return Ok(json!(all));
+            }
+            std::thread::sleep(Duration::from_secs_f64(args.poll_interval.max(0.05)));
+        }
+    }
+}
+
+/// `result UUID`: the summary and its verdict.
+pub fn result(c: &mut Client, task: Uuid) -> Result<(Value, u8), Error> {
+    let r = c.call(&GetResult::new(task), |_| {})?;
+    let code = exit_code_for(&[r.score]);
+    let mut v = json!(r);
+    if let Value::Object(m) = &mut v {
+        m.insert("verdict".into(), json!(verdict(r.score)));
+    }
+    Ok((v, code))
+}
+
+/// Report formats of `report`.
+#[derive(clap::ValueEnum, Clone, Copy, Debug)]
+pub enum ReportFormat {
+    /// PDF download.
+    Pdf,
+    /// RTF download.
+    Rtf,
+    /// The JSON result with the full report's entries.
+    Json,
+}
+
+/// `report UUID --format pdf -o FILE`.
+pub fn report(
+    c: &mut Client,
+    task: Uuid,
+    format: ReportFormat,
+    out: &Download,
+) -> Result<Value, Error> {
+    let req = |f| GetResults {
+        full_report_score: Some(0),
+        format: f,
+        ..GetResults::new(task)
+    };
+    match format {
+        ReportFormat::Pdf => out.fetch(c, &req(ResultsFormat::Pdf)),
+        ReportFormat::Rtf => out.fetch(c, &req(ResultsFormat::Rtf)),
+        ReportFormat::Json => crate::methods::call_list(c, &req(ResultsFormat::Json)),
+    }
+}
+
+/// `artifact UUID REPORT:NAME -o FILE`.
+pub fn artifact(
+    c: &mut Client,
+    task: Uuid,
+    artifact: &str,
+    password: Option<&str>,
+    out: &Download,
+) -> Result<Value, Error> {
+    let id = ArtifactId::parse(artifact).map_err(|_| {
+        Error::from(lastline_core::Error::InvalidParam {
+            param: "artifact",
+            reason: "expected <report-UUID>:<artifact-name>",
+        })
+    })?;
+    out.fetch(
+        c,
+        &GetResultArtifact {
+            uuid: task,
+            artifact_uuid: id,
+            password_protected: password,
+            allow_datacenter_redirect: None,
+        },
+    )
+}

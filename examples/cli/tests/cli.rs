@@ -1,0 +1,268 @@
+//! The `lastline` binary: the demo, JSON output, exit codes, credentials
+//! from the environment, and a subcommand for every method.
+
+use std::io::Write;
+use std::process::{Command, Output};
+
+use lastline_emulator::{Config, Emulator, EICAR};
+use serde_json::Value;
+
+fn lastline() -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_lastline"));
+    // No stray configuration from the machine running the tests.
+    c.env_remove("LASTLINE_API_KEY")
+        .env_remove("LASTLINE_API_TOKEN")
+        .env_remove("LASTLINE_BASE_URL")
+        .env_remove("LASTLINE_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent-lastline-test");
+    c
+}
+
+fn against(emu: &Emulator) -> Command {
+    let (key, token) = emu.credentials();
+    let mut c = lastline();
+    c.env("LASTLINE_API_KEY", key)
+        .env("LASTLINE_API_TOKEN", token);
+    c
+}
+
+fn json_of(out: &Output) -> Value {
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    })
+}
+
+#[test]
+fn demo_runs_the_whole_flow_offline() {
+    let out = lastline().arg("demo").output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for expected in [
+        "uploaded (server did not know the hash)",
+        "known hash: not uploaded",
+        "malicious",
+        "benign",
+        "eicar-report.pdf",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing in:\n{text}");
+    }
+    // --json before or after the subcommand: one JSON document.
+    for args in [["--json", "demo"], ["demo", "--json"]] {
+        let out = lastline().args(args).output().unwrap();
+        assert!(out.status.success());
+        let v = json_of(&out);
+        let verdicts: Vec<&str> = v["verdicts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|x| x["verdict"].as_str().unwrap())
+            .collect();
+        assert_eq!(verdicts, ["benign", "malicious"]);
+        assert_eq!(v["resubmitted"]["uploaded"], false);
+        assert_eq!(v["uploads"], 2);
+        assert_eq!(v["per_task_polls"], 0);
+        assert!(v["report"]["bytes"].as_u64().unwrap() > 100);
+    }
+}
+
+#[test]
+fn submit_and_wait_exit_codes_reports_and_json() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let eicar = dir.path().join("eicar.com");
+    std::fs::File::create(&eicar)
+        .unwrap()
+        .write_all(EICAR)
+        .unwrap();
+    let benign = dir.path().join("notes.txt");
+    std::fs::write(&benign, "a harmless note\n").unwrap();
+
+    // --base-url after the subcommand, --json before it.
+    let out = against(&emu)
+        .args(["--json", "submit"])
+        .arg(&benign)
+        .args([
+            "--wait",
+            "--poll-interval",
+            "0.1",
+            "--base-url",
+            &emu.base_url(),
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v = json_of(&out);
+    assert_eq!(v[0]["verdict"], "benign");
+    assert_eq!(v[0]["uploaded"], true);
+
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "submit"])
+        .arg(&eicar)
+        .args(["--wait", "--poll-interval", "0.1", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "malicious → 4: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let task = json_of(&out)[0]["task_uuid"].as_str().unwrap().to_owned();
+
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "result", &task])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("malicious"));
+
+    let pdf = dir.path().join("r.pdf");
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &emu.base_url(),
+            "report",
+            &task,
+            "--format",
+            "pdf",
+            "-o",
+        ])
+        .arg(&pdf)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+
+    // Method subcommands print JSON that parses; lists carry their items.
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &emu.base_url(),
+            "--json",
+            "get-completed",
+            "--after",
+            "2000-01-01",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let v = json_of(&out);
+    assert!(v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["task_uuid"] == task.as_str()));
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "ping", "--json"])
+        .output()
+        .unwrap();
+    assert_eq!(json_of(&out), "pong");
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "get-task-metadata", &task])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("file_md5"));
+
+    // An API error: exit 1 with the server's reason.
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &emu.base_url(),
+            "get-result",
+            "00000000000000000000000000000001",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("API error"));
+
+    // No credentials anywhere in the URLs the emulator saw.
+    let (key, token) = emu.credentials();
+    assert!(emu
+        .log()
+        .entries()
+        .iter()
+        .all(|e| !e.query.contains(&key) && !e.query.contains(&token)));
+}
+
+#[test]
+fn credentials_only_from_environment_or_config_file() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let out = lastline()
+        .args(["--base-url", &emu.base_url(), "ping"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("LASTLINE_API_KEY"));
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config");
+    let (key, token) = emu.credentials();
+    std::fs::write(
+        &cfg,
+        format!(
+            "base_url = {}\nkey = {key}\napi_token = {token}\n",
+            emu.base_url()
+        ),
+    )
+    .unwrap();
+    let out = lastline()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["ping", "--json"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // No flag takes a key or token.
+    let help =
+        String::from_utf8_lossy(&lastline().arg("--help").output().unwrap().stdout).to_string();
+    assert!(!help.contains("--key") && !help.contains("--api-token") && !help.contains("--token"));
+    // Plain HTTP to a remote host is refused.
+    let out = lastline()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--base-url", "http://analysis.example", "ping"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("plain http"));
+}
+
+#[test]
+fn every_method_has_a_subcommand() {
+    let help =
+        String::from_utf8_lossy(&lastline().arg("--help").output().unwrap().stdout).to_string();
+    let names = lastline_emulator::method_names();
+    assert_eq!(names.len(), 29);
+    for m in names {
+        let sub = m.replace('_', "-");
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{sub} "))),
+            "no `{sub}` subcommand"
+        );
+        let out = lastline().args([sub.as_str(), "--help"]).output().unwrap();
+        assert!(out.status.success(), "{sub} --help");
+    }
+}
