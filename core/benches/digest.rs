@@ -6,31 +6,13 @@
 #![allow(clippy::result_large_err, clippy::type_complexity)]
 
 use std::hint::black_box;
-use std::process::Command;
 use std::time::Instant;
 
 use lastline_core::hashing::{Algorithms, MultiHasher};
 
-fn chunk() -> usize {
-    std::env::var("LASTLINE_BENCH_CHUNK_KIB")
-        .ok()
-        .and_then(|v| v.parse::<usize>().ok())
-        .unwrap_or(64)
-        * 1024
-}
-
-fn buffer(mib: usize) -> Vec<u8> {
-    // xorshift: incompressible and reproducible.
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    (0..mib << 20)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x as u8
-        })
-        .collect()
-}
+#[path = "common/openssl.rs"]
+mod openssl;
+use openssl::{buffer, chunk, openssl};
 
 fn ours(buf: &[u8], alg: Algorithms) -> f64 {
     let mut best = f64::MAX;
@@ -44,36 +26,6 @@ fn ours(buf: &[u8], alg: Algorithms) -> f64 {
         best = best.min(t.elapsed().as_secs_f64());
     }
     buf.len() as f64 / best / 1e6
-}
-
-fn openssl(mib: usize, algs: &[&str]) -> Option<f64> {
-    let chunk = chunk();
-    let script = format!(
-        r#"
-import hashlib, time
-x = 0x9E3779B97F4A7C15
-n = {mib} << 20
-buf = bytes((i * 2654435761 >> 13) & 255 for i in range(1 << 20)) * {mib}
-mv = memoryview(buf)
-best = 1e9
-for _ in range(3):
-    t = time.perf_counter()
-    hs = [hashlib.new(a) for a in {algs:?}]
-    for off in range(0, n, {chunk}):
-        v = mv[off:off + {chunk}]
-        for h in hs:
-            h.update(v)
-    [h.digest() for h in hs]
-    best = min(best, time.perf_counter() - t)
-print(n / best / 1e6)
-"#
-    );
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .output()
-        .ok()?;
-    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
 fn main() {

@@ -19,7 +19,7 @@ use lastline_embedded::blocking;
 use crate::config::{Config, Settings};
 use crate::connection::{LastFailure, UreqConnector};
 use crate::cursor_file::{Cursor, CursorFile};
-use crate::sample::{hash_reader, ReaderSample};
+use crate::sample::{hash_sample, ReaderSample};
 use crate::Error;
 
 /// Receive buffer: the largest response head, and reads of this size.
@@ -171,7 +171,8 @@ impl Client {
         Ok(written)
     }
 
-    /// Submits a file hash-first: hashes it once (on two threads), submits
+    /// Submits a file hash-first: hashes it once (on two threads when it is
+    /// large), submits
     /// by hash, and uploads it, streamed with `Content-Length`, only if the
     /// server asks (101).
     pub fn submit_file(
@@ -197,7 +198,9 @@ impl Client {
     ) -> Result<HashFirstOutcome, Error> {
         let total = sample.seek(SeekFrom::End(0))?;
         sample.seek(SeekFrom::Start(0))?;
-        let digests = hash_reader(&mut sample, &mut |done| observer.hashing(done, total))?;
+        let digests = hash_sample(&mut sample, total, &mut |done| {
+            observer.hashing(done, total)
+        })?;
         if digests.len != total {
             return Err(Error::SampleChanged);
         }

@@ -119,6 +119,32 @@ pub fn hash_reader(reader: &mut dyn Read, progress: &mut dyn FnMut(u64)) -> io::
     })
 }
 
+/// Below this size, starting threads costs more than it saves: one pass
+/// on the calling thread.
+const THREADS_FROM: u64 = 512 * 1024;
+
+/// Hashes a sample of `len` bytes the fastest way for its size.
+pub(crate) fn hash_sample(
+    reader: &mut dyn Read,
+    len: u64,
+    progress: &mut dyn FnMut(u64),
+) -> io::Result<Digests> {
+    if len >= THREADS_FROM {
+        return hash_reader(reader, progress);
+    }
+    let mut h = MultiHasher::new(Algorithms::ALL);
+    let mut buf = vec![0u8; len.clamp(1, THREADS_FROM) as usize];
+    loop {
+        let n = read_full(reader, &mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.update(&buf[..n]);
+        progress(h.len());
+    }
+    Ok(h.finish())
+}
+
 /// A `Read + Seek` as the embedded client's [`SampleSource`], read through
 /// a 1 MiB buffer; `progress` sees how far the upload got.
 pub(crate) struct ReaderSample<'p, R> {
@@ -154,7 +180,10 @@ impl<'p, R: Read + Seek> ReaderSample<'p, R> {
             self.reader.seek(SeekFrom::Start(offset))?;
             self.pos = offset;
         }
-        self.buf.resize(BLOCK, 0);
+        let want = usize::try_from(self.len.saturating_sub(offset))
+            .unwrap_or(BLOCK)
+            .clamp(1, BLOCK);
+        self.buf.resize(want, 0);
         let n = read_full(&mut self.reader, &mut self.buf)?;
         self.buf.truncate(n);
         self.buf_at = offset;
@@ -211,6 +240,27 @@ mod tests {
                 (d.md5, d.sha1, d.sha256, d.len),
                 (one.md5, one.sha1, one.sha256, one.len),
                 "{len}"
+            );
+            assert_eq!(seen, len as u64);
+        }
+    }
+
+    #[test]
+    fn small_samples_hash_on_one_thread_with_the_same_result() {
+        for len in [
+            0usize,
+            5,
+            1000,
+            THREADS_FROM as usize - 1,
+            THREADS_FROM as usize + 1,
+        ] {
+            let data: Vec<u8> = (0..len).map(|i| (i % 241) as u8).collect();
+            let mut seen = 0;
+            let d = hash_sample(&mut Cursor::new(&data), len as u64, &mut |n| seen = n).unwrap();
+            let one = lastline_core::hashing::digest(Algorithms::ALL, &data);
+            assert_eq!(
+                (d.md5, d.sha1, d.sha256, d.len),
+                (one.md5, one.sha1, one.sha256, one.len)
             );
             assert_eq!(seen, len as u64);
         }
