@@ -8,11 +8,14 @@ use std::time::{Duration, Instant};
 use embedded_io_adapters::std::FromStd;
 use lastline_core::request::*;
 use lastline_core::responses::ResultSummaryDecoder;
-use lastline_core::types::{ArtifactId, Timestamp};
-use lastline_core::workflow::{CompletionCursor, RetryPolicy};
+use lastline_core::types::Timestamp;
+use lastline_core::workflow::CompletionCursor;
 use lastline_core::{Credentials, ErrorCode};
 use lastline_embedded::{blocking, AuthMode, Error, Options, SampleSource, SliceSample};
 use lastline_emulator::{Config, Emulator, EICAR};
+
+#[macro_use]
+mod scenarios;
 
 struct Std(SocketAddr);
 
@@ -40,14 +43,7 @@ impl blocking::Timer for Clock {
     }
 }
 
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base_delay_ms: 5,
-        max_delay_ms: 20,
-        deadline_ms: 5_000,
-    }
-}
+use scenarios::fast_retry;
 
 fn eicar_sample() -> Vec<u8> {
     let mut v = b"captured: ".to_vec();
@@ -71,280 +67,48 @@ fn hash_first_cursor_and_every_method() {
     let host = emu.addr().to_string();
     let mut c = client!(emu, host, key, token, AuthMode::Basic);
     let sample = eicar_sample();
-    let first = c
-        .submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
-        .unwrap();
-    assert!(first.uploaded);
+    let seen = every_method!(
+        c,
+        dl_embedded,
+        |c: &mut blocking::Client<'_, Std, Clock, 2048, 1024>| {
+            let first = c
+                .submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
+                .unwrap();
+            assert!(first.uploaded);
+            first
+        },
+        &sample
+    );
+    assert!(seen.len() > 25);
+    scenarios::assert_every_method_called(&emu);
+    // The same sample again: the server knows its hash, nothing is uploaded.
     let again = c
         .submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
         .unwrap();
     assert!(!again.uploaded);
-    let task = first.submission.task_uuid;
 
     let mut cursor = CompletionCursor::<32>::new(Timestamp::from_unix(0).unwrap());
-    let mut seen = vec![];
-    c.completions(&mut cursor, &mut |t| seen.push((t.task_uuid, t.score)))
+    let mut completed = vec![];
+    c.completions(&mut cursor, &mut |t| completed.push((t.task_uuid, t.score)))
         .unwrap();
-    assert!(seen.contains(&(task, Some(100))));
+    assert!(completed.iter().any(|&(_, s)| s == Some(100)));
     // The next page repeats nothing.
     let mut again_seen = 0;
     c.completions(&mut cursor, &mut |_| again_seen += 1)
         .unwrap();
     assert_eq!(again_seen, 0);
-
+    // A lighter decoder for get_result.
     let summary = c
         .call_with::<_, ResultSummaryDecoder>(
             &GetResult {
                 score_only: Some(true),
-                ..GetResult::new(task)
+                ..GetResult::new(again.submission.task_uuid)
             },
             None,
             &mut |_| {},
         )
         .unwrap();
     assert_eq!(summary.score, Some(100));
-    let mut reports = vec![];
-    let full = c
-        .call(
-            &GetResults {
-                full_report_score: Some(0),
-                ..GetResults::new(task)
-            },
-            |i| reports.push(i),
-        )
-        .unwrap();
-    assert!(full.has_report);
-    let report = reports
-        .iter()
-        .find_map(|r| match r {
-            lastline_core::responses::ResultItem::Report(r) => Some(r.report_uuid),
-            _ => None,
-        })
-        .unwrap();
-    let url = c
-        .call(
-            &SubmitUrl::new(
-                lastline_core::types::Url::parse("http://files.example/setup.exe").unwrap(),
-            ),
-            |_| {},
-        )
-        .unwrap();
-    assert_eq!(
-        c.call(&GetProgress::new(task), |_| {}).unwrap().progress,
-        100
-    );
-    assert!(c
-        .call(&GetTaskMetadata::new(task), |_| {})
-        .unwrap()
-        .file_md5
-        .is_some());
-    let mut n = 0;
-    c.call(&GetResultActivities::new(task), |_| n += 1).unwrap();
-    c.call(
-        &GetReportActivities {
-            uuid: task,
-            report_uuid: report,
-            allow_datacenter_redirect: None,
-        },
-        |_| n += 1,
-    )
-    .unwrap();
-    c.call(&GetAnalysisTags::new(task), |_| n += 1).unwrap();
-    c.call(&GetNetworkIocs::new(task), |_| n += 1).unwrap();
-    let mut children = 0;
-    c.call(&GetChildTasksRecursively::new(url.task_uuid), |_| {
-        children += 1
-    })
-    .unwrap();
-    assert_eq!(children, 1);
-    assert!(n >= 4);
-    let md5 = lastline_core::hashing::digest(lastline_core::hashing::Algorithms::ALL, &sample)
-        .md5
-        .unwrap();
-    let hash = lastline_core::types::AnyDigest::Md5(md5);
-    let mut found = 0;
-    assert_eq!(
-        c.call(
-            &QueryFileHash {
-                hash,
-                hash_block_size: None
-            },
-            |_| found += 1
-        )
-        .unwrap()
-        .files_found,
-        1
-    );
-    assert_eq!(
-        c.call(
-            &IsBlockedFileHash {
-                hash,
-                hash_block_size: None
-            },
-            |_| {}
-        )
-        .unwrap()
-        .decision,
-        lastline_core::types::BlockDecision::Block
-    );
-    let art_name = format!("{report}:primary_analysis_subject");
-    let art = ArtifactId::parse(&art_name).unwrap();
-    assert!(c
-        .call(
-            &IsRiskyAnalysisArtifact {
-                artifact_uuid: art,
-                uuid: Some(task),
-                allow_datacenter_redirect: None
-            },
-            |_| {}
-        )
-        .unwrap());
-    assert!(
-        c.call(
-            &QueryTaskArtifact {
-                uuid: task,
-                artifact_name: "primary_analysis_subject",
-                allow_datacenter_redirect: None
-            },
-            |_| {}
-        )
-        .unwrap()
-        .available
-    );
-    let mut bytes = vec![];
-    c.download(
-        &GetResultArtifact {
-            uuid: task,
-            artifact_uuid: art,
-            password_protected: None,
-            allow_datacenter_redirect: None,
-        },
-        &mut |d| {
-            bytes.extend_from_slice(d);
-            Ok(())
-        },
-    )
-    .unwrap();
-    assert_eq!(bytes, sample);
-    let mut again = vec![];
-    c.download(
-        &GetReportArtifact {
-            uuid: task,
-            report_uuid: report,
-            artifact_name: "primary_analysis_subject",
-            password_protected: None,
-            allow_datacenter_redirect: None,
-        },
-        &mut |d| {
-            again.extend_from_slice(d);
-            Ok(())
-        },
-    )
-    .unwrap();
-    assert_eq!(again, sample);
-    // A documented failure status of a raw method comes back typed.
-    let missing_name = format!("{report}:no_such_artifact");
-    let missing = ArtifactId::parse(&missing_name).unwrap();
-    let e = c
-        .download(
-            &GetResultArtifact {
-                uuid: task,
-                artifact_uuid: missing,
-                password_protected: None,
-                allow_datacenter_redirect: None,
-            },
-            &mut |_| Ok(()),
-        )
-        .unwrap_err();
-    assert!(
-        matches!(
-            e,
-            Error::Core(lastline_core::Error::HttpStatus { status: 404, .. })
-        ),
-        "{e:?}"
-    );
-    let ioc = c
-        .call(
-            &CreateIocFromResult {
-                uuid: task,
-                report_version: "ioc:openioc",
-                report_uuid: report,
-                allow_datacenter_redirect: None,
-            },
-            |_| {},
-        )
-        .unwrap();
-    let ioc_uuid = ioc.ioc_uuid.unwrap();
-    assert_eq!(
-        c.call(
-            &GetIocMetadata {
-                ioc_uuid,
-                allow_datacenter_redirect: None
-            },
-            |_| {}
-        )
-        .unwrap()
-        .task_uuid,
-        Some(task)
-    );
-    let mut doc = vec![];
-    c.download(&GetIocReport { ioc_uuid }, &mut |d| {
-        doc.extend_from_slice(d);
-        Ok(())
-    })
-    .unwrap();
-    assert!(doc.starts_with(b"<?xml"));
-    let export = c
-        .call(
-            &ExportReport {
-                uuid: task,
-                report_type: lastline_core::types::ReportType::Full,
-                report_format: None,
-            },
-            |_| {},
-        )
-        .unwrap();
-    let mut ready = vec![];
-    c.call(&GetCompletedExportedReports::default(), |r| {
-        ready.push(r.exported_report_uuid)
-    })
-    .unwrap();
-    assert!(ready.contains(&export.exported_report_uuid));
-    let mut pdf = vec![];
-    c.download(
-        &GetExportedReport {
-            exported_report_uuid: export.exported_report_uuid,
-            cdn: None,
-        },
-        &mut |d| {
-            pdf.extend_from_slice(d);
-            Ok(())
-        },
-    )
-    .unwrap();
-    assert!(pdf.starts_with(b"%PDF"));
-    let mut pending = 0;
-    c.call(&GetPending::default(), |_| pending += 1).unwrap();
-    c.call(
-        &GetCompletedWithMetadata {
-            after: Timestamp::from_unix(0).unwrap(),
-            before: None,
-        },
-        |_| {},
-    )
-    .unwrap();
-    c.call(&GetApiUtcTimestamp, |_| {}).unwrap();
-    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    // Typed API errors.
-    let e = c
-        .call(
-            &GetResult::new(lastline_core::types::Uuid::from_bytes([1; 16])),
-            |_| {},
-        )
-        .unwrap_err();
-    assert_eq!(e.api_code(), Some(ErrorCode::InvalidUuid));
-    // One connection served everything (keep-alive).
-    assert!(emu.log().entries().len() > 25);
 }
 
 #[test]
@@ -353,42 +117,14 @@ fn faults_end_in_success_or_the_right_error() {
     let (key, token) = emu.credentials();
     let host = emu.addr().to_string();
     let mut c = client!(emu, host, key, token, AuthMode::Basic);
-    emu.faults().set(|f| f.unavailable_next = 2);
-    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    emu.faults().set(|f| f.http_503_next = 2);
-    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    emu.faults().set(|f| f.reset_next = 1);
-    assert!(c.call(&GetApiUtcTimestamp, |_| {}).is_ok());
-    // A reset in the middle of an upload: the upload is sent again.
-    emu.faults().set(|f| f.reset_next = 1);
-    let sample = b"upload me despite a reset".to_vec();
-    assert!(
-        c.submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
-            .unwrap()
-            .uploaded
+    fault_matrix!(
+        emu,
+        c,
+        |c: &mut blocking::Client<'_, Std, Clock, 2048, 1024>, bytes: Vec<u8>| {
+            c.submit_hash_first(&mut SliceSample(&bytes), SubmitFile::default())
+        },
+        |e: &Error| *e == Error::Core(lastline_core::Error::PayloadTooLarge)
     );
-    emu.faults().set(|f| {
-        f.chunked = true;
-        f.connection_close = true;
-        f.dribble = Some((7, Duration::from_millis(1)));
-    });
-    for _ in 0..3 {
-        assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    }
-    emu.faults().set(|f| *f = Default::default());
-    // Too many 107s: the schedule gives up with the API's error.
-    emu.faults().set(|f| f.unavailable_next = 50);
-    let e = c.call(&Ping, |_| {}).unwrap_err();
-    assert_eq!(e.api_code(), Some(ErrorCode::TemporarilyUnavailable));
-    emu.faults().set(|f| f.unavailable_next = 0);
-    // 413 for an upload over the limit is final, not retried.
-    emu.configure(|cfg| cfg.upload_limit = 10);
-    emu.forget_files();
-    let big = vec![b'z'; 5000];
-    let e = c
-        .submit_hash_first(&mut SliceSample(&big), SubmitFile::default())
-        .unwrap_err();
-    assert_eq!(e, Error::Core(lastline_core::Error::PayloadTooLarge));
 }
 
 #[test]

@@ -10,20 +10,13 @@ use std::time::{Duration, Instant};
 
 use embedded_io_adapters::std::FromStd;
 use lastline_core::request::*;
-use lastline_core::types::{AnyDigest, ArtifactId, ReportType, Timestamp, Url, Uuid};
+use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::RetryPolicy;
-use lastline_core::{Credentials, ErrorCode};
+use lastline_core::Credentials;
 use lastline_emulator::{Config as EmuConfig, CredentialSource, Emulator, EICAR};
 use lastline_ureq::{AuthMode, Client, Config, CursorFile, Error, Observer, Quiet, Wait};
 
-fn fast_retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 5,
-        base_delay_ms: 5,
-        max_delay_ms: 20,
-        deadline_ms: 5_000,
-    }
-}
+use scenarios::fast_retry;
 
 fn config(emu: &Emulator) -> Config {
     let (key, token) = emu.credentials();
@@ -41,331 +34,13 @@ fn eicar_file() -> tempfile::NamedTempFile {
     f
 }
 
-/// Debug output with timestamps blanked (two emulators' clocks differ).
-fn norm(s: String) -> String {
-    let mut out = String::new();
-    let mut rest = s.as_str();
-    while let Some(i) = rest.find("Timestamp(") {
-        out.push_str(&rest[..i + 10]);
-        rest = &rest[i + 10..];
-        let end = rest.find(')').unwrap_or(rest.len());
-        out.push('_');
-        rest = &rest[end..];
-    }
-    out.push_str(rest);
-    out
-}
+#[path = "../../embedded/tests/scenarios/mod.rs"]
+mod scenarios;
 
 macro_rules! dl_ureq {
     ($c:expr, $req:expr) => {{
         let mut v = Vec::new();
         $c.download($req, &mut v).map(|_| v)
-    }};
-}
-
-macro_rules! dl_embedded {
-    ($c:expr, $req:expr) => {{
-        let mut v = Vec::new();
-        $c.download($req, &mut |d: &[u8]| {
-            v.extend_from_slice(d);
-            Ok(())
-        })
-        .map(|_| v)
-    }};
-}
-
-/// Every one of the 29 methods through a client; returns what each gave
-/// (Debug, timestamps blanked). `$submit` submits the sample hash-first.
-macro_rules! every_method {
-    ($c:expr, $download:ident, $submit:expr, $sample:expr) => {{
-        let c = &mut $c;
-        let sample: &[u8] = $sample;
-        let mut seen: Vec<String> = Vec::new();
-        let mut log = |name: &str, v: String| seen.push(norm(format!("{name}: {v}")));
-        log("ping", format!("{:?}", c.call(&Ping, |_| {}).unwrap()));
-        log("login", format!("{:?}", c.call(&Login, |_| {}).is_ok()));
-        let first = $submit(&mut *c);
-        let task = first.submission.task_uuid;
-        log("submit_file", format!("{:?}", first));
-        let url = c
-            .call(
-                &SubmitUrl::new(Url::parse("http://files.example/setup.exe").unwrap()),
-                |_| {},
-            )
-            .unwrap();
-        log("submit_url", format!("{url:?}"));
-        let mut items = vec![];
-        let page = c
-            .call(
-                &GetCompleted {
-                    after: Timestamp::from_unix(0).unwrap(),
-                    before: None,
-                    include_score: Some(true),
-                },
-                |t| items.push(t),
-            )
-            .unwrap();
-        log("get_completed", format!("{page:?} {items:?}"));
-        let mut items = vec![];
-        let page = c
-            .call(
-                &GetCompletedWithMetadata {
-                    after: Timestamp::from_unix(0).unwrap(),
-                    before: None,
-                },
-                |t| items.push(format!("{t:?}")),
-            )
-            .unwrap();
-        log("get_completed_with_metadata", format!("{page:?} {items:?}"));
-        let mut items = vec![];
-        log(
-            "get_pending",
-            format!(
-                "{:?}",
-                c.call(&GetPending::default(), |t| items.push(t)).unwrap()
-            ),
-        );
-        log(
-            "get_progress",
-            format!("{:?}", c.call(&GetProgress::new(task), |_| {}).unwrap()),
-        );
-        log(
-            "get_result",
-            format!("{:?}", c.call(&GetResult::new(task), |_| {}).unwrap()),
-        );
-        let mut items = vec![];
-        let results = c
-            .call(
-                &GetResults {
-                    full_report_score: Some(0),
-                    ..GetResults::new(task)
-                },
-                |i| items.push(format!("{i:?}")),
-            )
-            .unwrap();
-        log("get_results", format!("{results:?} {items:?}"));
-        let report: Uuid = items
-            .iter()
-            .find_map(|i| {
-                i.split("report_uuid: Uuid(")
-                    .nth(1)
-                    .map(|r| r[..32].to_string())
-            })
-            .map(|hex| Uuid::parse(&hex).unwrap())
-            .expect("a report");
-        let pdf = $download!(
-            c,
-            &GetResults {
-                format: ResultsFormat::Pdf,
-                ..GetResults::new(task)
-            }
-        )
-        .unwrap();
-        assert!(pdf.starts_with(b"%PDF"));
-        log("get_results pdf", format!("{}", pdf.len()));
-        log(
-            "get_task_metadata",
-            format!("{:?}", c.call(&GetTaskMetadata::new(task), |_| {}).unwrap()),
-        );
-        let mut items = vec![];
-        c.call(&GetResultActivities::new(task), |i| {
-            items.push(format!("{i:?}"))
-        })
-        .unwrap();
-        log("get_result_activities", format!("{items:?}"));
-        let mut items = vec![];
-        c.call(
-            &GetReportActivities {
-                uuid: task,
-                report_uuid: report,
-                allow_datacenter_redirect: None,
-            },
-            |i| items.push(format!("{i:?}")),
-        )
-        .unwrap();
-        log("get_report_activities", format!("{items:?}"));
-        let mut items = vec![];
-        c.call(&GetAnalysisTags::new(task), |i| {
-            items.push(format!("{i:?}"))
-        })
-        .unwrap();
-        log("get_analysis_tags", format!("{items:?}"));
-        let mut items = vec![];
-        c.call(&GetNetworkIocs::new(task), |i| items.push(format!("{i:?}")))
-            .unwrap();
-        log("get_network_iocs", format!("{items:?}"));
-        let mut items = vec![];
-        c.call(&GetChildTasksRecursively::new(url.task_uuid), |i| {
-            items.push(format!("{i:?}"))
-        })
-        .unwrap();
-        assert_eq!(items.len(), 1);
-        log("get_child_tasks_recursively", format!("{items:?}"));
-        let md5 = lastline_core::hashing::digest(lastline_core::hashing::Algorithms::ALL, sample)
-            .md5
-            .unwrap();
-        let hash = AnyDigest::Md5(md5);
-        let mut items = vec![];
-        let q = c
-            .call(
-                &QueryFileHash {
-                    hash,
-                    hash_block_size: None,
-                },
-                |i| items.push(format!("{i:?}")),
-            )
-            .unwrap();
-        assert_eq!(q.files_found, 1);
-        log("query_file_hash", format!("{q:?} {items:?}"));
-        log(
-            "is_blocked_file_hash",
-            format!(
-                "{:?}",
-                c.call(
-                    &IsBlockedFileHash {
-                        hash,
-                        hash_block_size: None
-                    },
-                    |_| {}
-                )
-                .unwrap()
-            ),
-        );
-        let art_name = format!("{report}:primary_analysis_subject");
-        let art = ArtifactId::parse(&art_name).unwrap();
-        log(
-            "is_risky_analysis_artifact",
-            format!(
-                "{:?}",
-                c.call(
-                    &IsRiskyAnalysisArtifact {
-                        artifact_uuid: art,
-                        uuid: Some(task),
-                        allow_datacenter_redirect: None
-                    },
-                    |_| {}
-                )
-                .unwrap()
-            ),
-        );
-        log(
-            "query_task_artifact",
-            format!(
-                "{:?}",
-                c.call(
-                    &QueryTaskArtifact {
-                        uuid: task,
-                        artifact_name: "primary_analysis_subject",
-                        allow_datacenter_redirect: None
-                    },
-                    |_| {}
-                )
-                .unwrap()
-            ),
-        );
-        let bytes = $download!(
-            c,
-            &GetResultArtifact {
-                uuid: task,
-                artifact_uuid: art,
-                password_protected: None,
-                allow_datacenter_redirect: None
-            }
-        )
-        .unwrap();
-        assert_eq!(bytes, sample);
-        let bytes = $download!(
-            c,
-            &GetReportArtifact {
-                uuid: task,
-                report_uuid: report,
-                artifact_name: "primary_analysis_subject",
-                password_protected: None,
-                allow_datacenter_redirect: None
-            }
-        )
-        .unwrap();
-        assert_eq!(bytes, sample);
-        log("artifacts", format!("{}", bytes.len()));
-        let ioc = c
-            .call(
-                &CreateIocFromResult {
-                    uuid: task,
-                    report_version: "ioc:openioc",
-                    report_uuid: report,
-                    allow_datacenter_redirect: None,
-                },
-                |_| {},
-            )
-            .unwrap();
-        log("create_ioc_from_result", format!("{ioc:?}"));
-        let ioc_uuid = ioc.ioc_uuid.unwrap();
-        log(
-            "get_ioc_metadata",
-            format!(
-                "{:?}",
-                c.call(
-                    &GetIocMetadata {
-                        ioc_uuid,
-                        allow_datacenter_redirect: None
-                    },
-                    |_| {}
-                )
-                .unwrap()
-            ),
-        );
-        let doc = $download!(c, &GetIocReport { ioc_uuid }).unwrap();
-        assert!(doc.starts_with(b"<?xml"));
-        log("get_ioc_report", format!("{}", doc.len()));
-        let export = c
-            .call(
-                &ExportReport {
-                    uuid: task,
-                    report_type: ReportType::Full,
-                    report_format: None,
-                },
-                |_| {},
-            )
-            .unwrap();
-        log("export_report", format!("{export:?}"));
-        let mut ready = vec![];
-        c.call(&GetCompletedExportedReports::default(), |r| {
-            ready.push(r.exported_report_uuid)
-        })
-        .unwrap();
-        assert!(ready.contains(&export.exported_report_uuid));
-        log("get_completed_exported_reports", format!("{ready:?}"));
-        let pdf = $download!(
-            c,
-            &GetExportedReport {
-                exported_report_uuid: export.exported_report_uuid,
-                cdn: None
-            }
-        )
-        .unwrap();
-        assert!(pdf.starts_with(b"%PDF"));
-        log("get_exported_report", format!("{}", pdf.len()));
-        let utc = c.call(&GetApiUtcTimestamp, |_| {}).unwrap();
-        log("get_api_utc_timestamp", format!("{utc:?}"));
-        // An API error and a documented raw-download status.
-        let e = c
-            .call(&GetResult::new(Uuid::from_bytes([1; 16])), |_| {})
-            .unwrap_err();
-        assert_eq!(e.api_code(), Some(ErrorCode::InvalidUuid));
-        let missing_name = format!("{report}:no_such_artifact");
-        let missing = ArtifactId::parse(&missing_name).unwrap();
-        let e = $download!(
-            c,
-            &GetResultArtifact {
-                uuid: task,
-                artifact_uuid: missing,
-                password_protected: None,
-                allow_datacenter_redirect: None
-            }
-        )
-        .unwrap_err();
-        log("errors", format!("{:?}", e.to_string().contains("404")));
-        seen
     }};
 }
 
@@ -436,18 +111,7 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
         },
         &sample
     );
-    let mut called: Vec<&str> = emu
-        .log()
-        .entries()
-        .iter()
-        .filter_map(|e| e.api_method)
-        .collect();
-    called.sort();
-    called.dedup();
-    let mut all = lastline_emulator::method_names();
-    all.sort();
-    assert_eq!(called, all);
-    assert_eq!(all.len(), 29);
+    scenarios::assert_every_method_called(&emu);
     assert_eq!(ours.len(), theirs.len());
     for (a, b) in ours.iter().zip(&theirs) {
         assert_eq!(a, b);
@@ -524,48 +188,27 @@ fn hash_first_both_branches_and_a_large_streamed_upload() {
 fn faults_end_in_success_or_the_right_error() {
     let emu = Emulator::start(EmuConfig::default()).unwrap();
     let mut c = client(&emu);
-    emu.faults().set(|f| f.unavailable_next = 2);
-    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    emu.faults().set(|f| f.http_503_next = 2);
-    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    emu.faults().set(|f| f.reset_next = 1);
-    assert!(c.call(&GetApiUtcTimestamp, |_| {}).is_ok());
-    // A reset in the middle of an upload: the upload is sent again.
-    emu.faults().set(|f| f.reset_next = 1);
-    let mut f = tempfile::NamedTempFile::new().unwrap();
-    f.write_all(&vec![7u8; 300_000]).unwrap();
-    assert!(
-        c.submit_file(f.path(), SubmitFile::default(), &mut Quiet)
-            .unwrap()
-            .uploaded
+    fault_matrix!(
+        emu,
+        c,
+        |c: &mut Client, bytes: Vec<u8>| c.submit_reader(
+            std::io::Cursor::new(bytes),
+            SubmitFile::default(),
+            &mut Quiet
+        ),
+        |e: &Error| e.http_status() == Some(413)
     );
-    emu.faults().set(|f| {
-        f.chunked = true;
-        f.connection_close = true;
-        f.dribble = Some((7, Duration::from_millis(1)));
-    });
-    for _ in 0..3 {
-        assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    }
-    emu.faults().set(|f| *f = Default::default());
-    // Too many 107s: the schedule gives up with the API's error.
-    emu.faults().set(|f| f.unavailable_next = 50);
-    let e = c.call(&Ping, |_| {}).unwrap_err();
-    assert_eq!(e.api_code(), Some(ErrorCode::TemporarilyUnavailable));
-    assert!(matches!(e, Error::Api { .. }));
-    emu.faults().set(|f| f.unavailable_next = 0);
     // Persistent 503 ends as an HTTP error, kept apart from API errors.
     emu.faults().set(|f| f.http_503_next = 50);
     let e = c.call(&Ping, |_| {}).unwrap_err();
     assert_eq!(e.http_status(), Some(503), "{e:?}");
     emu.faults().set(|f| f.http_503_next = 0);
-    // 413 for an upload over the limit is final, not retried.
-    emu.configure(|cfg| cfg.upload_limit = 10);
-    emu.forget_files();
-    let e = c
-        .submit_file(f.path(), SubmitFile::default(), &mut Quiet)
-        .unwrap_err();
-    assert_eq!(e.http_status(), Some(413), "{e:?}");
+    emu.faults().set(|f| f.unavailable_next = 50);
+    assert!(matches!(
+        c.call(&Ping, |_| {}).unwrap_err(),
+        Error::Api { .. }
+    ));
+    emu.faults().set(|f| f.unavailable_next = 0);
     // Validation happens before sending.
     let e = c.call(
         &QueryTaskArtifact {
