@@ -326,3 +326,48 @@ fn main() -> ExitCode {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bars_follow_hashing_upload_and_waiting() {
+        let mut ui = Ui {
+            json: false,
+            progress: true,
+        };
+        let mut b = ui.bars("sample");
+        b.hashing(5, 10);
+        let bar = b.bar.clone().unwrap();
+        assert_eq!(
+            (bar.message(), bar.position(), bar.length()),
+            ("hashing".to_string(), 5, Some(10))
+        );
+        b.upload_needed(true);
+        b.uploading(3, 10);
+        let bar = b.bar.clone().unwrap();
+        assert_eq!(
+            (bar.message(), bar.position()),
+            ("uploading".to_string(), 3)
+        );
+        b.upload_needed(false);
+        assert!(b.bar.is_none());
+        b.waiting(1, 2);
+        let bar = b.bar.clone().unwrap();
+        assert_eq!(
+            (bar.message(), bar.position(), bar.length()),
+            ("waiting".to_string(), 1, Some(2))
+        );
+        b.finish();
+        assert!(b.bar.is_none());
+        // Not on a terminal (or --quiet): no bars at all.
+        let mut quiet = Ui {
+            json: false,
+            progress: false,
+        };
+        let mut b = quiet.bars("sample");
+        b.hashing(1, 2);
+        assert!(b.bar.is_none());
+    }
+}

@@ -266,3 +266,109 @@ fn every_method_has_a_subcommand() {
         assert!(out.status.success(), "{sub} --help");
     }
 }
+
+#[test]
+fn completed_resumes_from_its_cursor_and_follow_streams_lines() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let base = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let cursor = dir.path().join("cursor");
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &base,
+            "--json",
+            "submit-url",
+            "http://files.example/a.exe",
+            "--wait",
+            "--poll-interval",
+            "0.1",
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success() || out.status.code() == Some(3) || out.status.code() == Some(4));
+    let task = json_of(&out)[0]["task_uuid"].as_str().unwrap().to_owned();
+    let list = |emu: &Emulator| {
+        let out = against(emu)
+            .args([
+                "--base-url",
+                &base,
+                "--json",
+                "completed",
+                "--after",
+                "2000-01-01",
+                "--cursor",
+            ])
+            .arg(&cursor)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        json_of(&out)
+    };
+    let first = list(&emu);
+    assert!(first
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|t| t["task_uuid"] == task.as_str()));
+    // The cursor file remembers: nothing is listed twice.
+    assert_eq!(list(&emu), serde_json::json!([]));
+
+    // `wait` finds a task by the cursor, with its verdict's exit status.
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &base,
+            "--json",
+            "wait",
+            &task,
+            "--after",
+            "2000-01-01",
+            "--poll-interval",
+            "0.1",
+        ])
+        .output()
+        .unwrap();
+    let v = json_of(&out);
+    assert_eq!(v[0]["task_uuid"], task.as_str());
+    let code = match v[0]["verdict"].as_str().unwrap() {
+        "malicious" => 4,
+        "suspicious" => 3,
+        _ => 0,
+    };
+    assert_eq!(out.status.code(), Some(code));
+
+    // --follow prints one JSON line per completion as it comes.
+    let mut child = against(&emu)
+        .args([
+            "--base-url",
+            &base,
+            "--json",
+            "completed",
+            "--follow",
+            "--after",
+            "2000-01-01",
+            "--poll-interval",
+            "0.1",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    child.kill().unwrap();
+    let _ = child.wait();
+    let row: Value = serde_json::from_str(&line).unwrap();
+    assert!(
+        row["task_uuid"].is_string() && row["verdict"].is_string(),
+        "{line}"
+    );
+}
