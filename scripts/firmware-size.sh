@@ -33,3 +33,8 @@ fi
 echo "== worst-case stack (nightly -Z emit-stack-sizes, same code otherwise)"
 cargo +nightly rustc --release -q -- -Z emit-stack-sizes
 python3 ../../scripts/stack_bound.py "$ELF" "$LLVM" | tail -1
+if [ "$example" = sensor ]; then
+  echo "== the same with the TLS stack's own frames counted as 0 (what our code adds)"
+  python3 ../../scripts/stack_bound.py "$ELF" "$LLVM" \
+    'embedded_tls|p256|primeorder|elliptic_curve|ecdsa|[0-9]aes|ghash|polyval|hkdf|hmac|[0-9]der|spki|x509|const_oid|crypto_bigint|rustpki|[0-9]ctr|cipher|universal_hash|signature' | tail -1
+fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Worst-case stack of a thumbv7em ELF built with -Z emit-stack-sizes.
 
-Usage: stack_bound.py ELF LLVM_BIN_DIR
+Usage: stack_bound.py ELF LLVM_BIN_DIR [EXCLUDE_REGEX]
 
 Frames come from llvm-readobj --stack-sizes; calls from llvm-objdump
 (`bl`/`b` to a symbol). Direct calls are followed exactly (a function is
@@ -9,6 +9,10 @@ never counted twice on one chain). Each indirect call (`blx rN`: the
 core's dyn Visitor / Sink / Params) is charged with the deepest direct
 chain of any implementation of those traits, an over- rather than an
 under-estimate. Prints the deepest chain and its total. Linear time.
+
+With EXCLUDE_REGEX, frames of functions whose (mangled) names match count
+as 0: the bound is then what the remaining code adds (e.g. our crates'
+share of a TLS sensor's stack, with the TLS stack's own frames excluded).
 """
 import re
 import subprocess
@@ -16,12 +20,13 @@ import sys
 
 sys.setrecursionlimit(20000)
 elf, llvm = sys.argv[1], sys.argv[2]
+exclude = re.compile(sys.argv[3]) if len(sys.argv) > 3 else None
 
 sizes = {}
 txt = subprocess.run([f"{llvm}/llvm-readobj", "--stack-sizes", elf], capture_output=True, text=True).stdout
 for names, size in re.findall(r"Functions: \[(.*?)\]\s*Size: (0x[0-9a-fA-F]+)", txt):
     for n in names.split(", "):
-        sizes[n] = int(size, 16)
+        sizes[n] = 0 if exclude and exclude.search(n) else int(size, 16)
 
 calls, indirect, cur = {}, set(), None
 dis = subprocess.run([f"{llvm}/llvm-objdump", "-d", "--no-show-raw-insn", elf], capture_output=True, text=True).stdout
