@@ -2,7 +2,7 @@
 //! ureq connections, plus files, threads and a clock.
 
 use std::collections::hash_map::RandomState;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::hash::BuildHasher;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -250,15 +250,13 @@ impl Client {
         others: &mut dyn FnMut(&CompletedTask),
     ) -> Result<Vec<CompletedTask>, Error> {
         let wanted: HashSet<Uuid> = tasks.iter().copied().collect();
-        let mut found: Vec<CompletedTask> = Vec::new();
+        let mut found: HashMap<Uuid, CompletedTask> = HashMap::new();
         let deadline = Instant::now() + wait.timeout;
         observer.waiting(0, wanted.len());
         loop {
             let next = self.completions(cursor, &mut |t| {
-                if wanted.contains(&t.task_uuid)
-                    && !found.iter().any(|f| f.task_uuid == t.task_uuid)
-                {
-                    found.push(t.clone());
+                if wanted.contains(&t.task_uuid) {
+                    found.entry(t.task_uuid).or_insert_with(|| t.clone());
                 } else {
                     others(t);
                 }
@@ -268,15 +266,12 @@ impl Client {
             }
             observer.waiting(found.len(), wanted.len());
             if found.len() == wanted.len() {
-                let mut ordered = Vec::with_capacity(tasks.len());
-                for uuid in tasks {
-                    if let Some(t) = found.iter().find(|t| t.task_uuid == *uuid) {
-                        if !ordered.iter().any(|o: &CompletedTask| o.task_uuid == *uuid) {
-                            ordered.push(t.clone());
-                        }
-                    }
-                }
-                return Ok(ordered);
+                let mut seen = HashSet::new();
+                return Ok(tasks
+                    .iter()
+                    .filter(|u| seen.insert(**u))
+                    .filter_map(|u| found.remove(u))
+                    .collect());
             }
             if next == NextPoll::Later {
                 let now = Instant::now();
@@ -296,5 +291,18 @@ impl Client {
     /// Closes the connection (the next call opens a new one).
     pub fn disconnect(&mut self) {
         self.inner.disconnect();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_send<T: Send>() {}
+
+    #[test]
+    fn a_client_can_move_to_another_thread() {
+        is_send::<Client>();
+        is_send::<Error>();
     }
 }
