@@ -349,6 +349,16 @@ macro_rules! flavor {
                     let mut answered = false;
                     let result = match sent {
                         Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered)$($await)*,
+                        // A server may answer before reading the whole
+                        // request (413 for an upload over its limit) and
+                        // close: if its answer is there, it is the outcome.
+                        Err(e @ (Error::Io(_) | Error::Closed)) => {
+                            match recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered)$($await)* {
+                                Ok(x) => Ok(Exchange { keep_alive: false, ..x }),
+                                Err(Error::Core(c)) if answered => Err(Error::Core(c)),
+                                Err(_) => Err(e),
+                            }
+                        }
                         Err(e) => Err(e),
                     };
                     match self.settle(result.as_ref().map(|x| x.keep_alive), attempt, answered) {

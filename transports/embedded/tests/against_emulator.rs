@@ -423,3 +423,30 @@ fn no_retry_means_no_retry() {
     assert_eq!(e.api_code(), Some(ErrorCode::TemporarilyUnavailable));
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
 }
+
+#[test]
+fn an_upload_far_over_the_limit_ends_in_413_not_a_broken_pipe() {
+    let emu = Emulator::start(Config {
+        upload_limit: 10_000,
+        forget_files: true,
+        ..Config::default()
+    })
+    .unwrap();
+    let (key, token) = emu.credentials();
+    let host = emu.addr().to_string();
+    let mut c = client!(emu, host, key, token, AuthMode::Basic);
+    // Far more than the socket buffers hold: the server answers 413 and
+    // closes while the upload is still being written.
+    let big = vec![0x5a_u8; 16 << 20];
+    let e = c
+        .submit_hash_first(&mut SliceSample(&big), SubmitFile::default())
+        .unwrap_err();
+    assert_eq!(e, Error::Core(lastline_core::Error::PayloadTooLarge));
+    let refused = emu
+        .log()
+        .entries()
+        .iter()
+        .filter(|e| e.status == 413)
+        .count();
+    assert_eq!(refused, 1, "a 413 is final: the upload is not retried");
+}

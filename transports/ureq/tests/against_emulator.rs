@@ -398,3 +398,28 @@ fn waiting_gives_up_after_the_timeout() {
     assert!(matches!(e, Error::Timeout(_)), "{e:?}");
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
+
+#[test]
+fn an_upload_far_over_the_limit_ends_in_413_not_a_broken_pipe() {
+    let emu = Emulator::start(EmuConfig {
+        upload_limit: 10_000,
+        forget_files: true,
+        ..EmuConfig::default()
+    })
+    .unwrap();
+    let mut c = client(&emu);
+    let started = Instant::now();
+    let big = vec![0x5a_u8; 16 << 20];
+    let e = c
+        .submit_reader(std::io::Cursor::new(big), SubmitFile::default(), &mut Quiet)
+        .unwrap_err();
+    assert_eq!(e.http_status(), Some(413), "{e:?}");
+    let uploads = emu
+        .log()
+        .entries()
+        .iter()
+        .filter(|e| e.status == 413)
+        .count();
+    assert_eq!(uploads, 1, "a 413 is final: the upload is not retried");
+    assert!(started.elapsed() < Duration::from_secs(20));
+}
