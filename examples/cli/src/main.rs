@@ -28,7 +28,13 @@ use crate::workflows::{Download, ReportFormat, SubmitArgs, WaitArgs};
 /// (~/.config/lastline/config: `key = ...`, `api_token = ...`,
 /// `base_url = ...`, `ca = FILE`), never from flags.
 #[derive(Parser, Debug)]
-#[command(name = "lastline", version, propagate_version = true)]
+#[command(
+    name = "lastline",
+    version,
+    propagate_version = true,
+    after_help = "Exit status: 0 success (verdicts benign or unknown), 1 error, 2 usage, \
+                  3 a suspicious verdict (score 30-69), 4 a malicious verdict (score >= 70)."
+)]
 struct Cli {
     /// Server URL [default: the config file's base_url, else https://analysis.lastline.com].
     #[arg(long, global = true, env = "LASTLINE_BASE_URL")]
