@@ -18,6 +18,11 @@ fn say(ui: &Ui, line: &str) {
     }
 }
 
+/// Tells users' demo folders apart on a shared machine.
+fn user_tag() -> String {
+    std::env::var("USER").unwrap_or_else(|_| "user".into())
+}
+
 /// Runs the demo; returns what to print and the exit status.
 pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
     let emu = Emulator::start(EmuConfig {
@@ -34,7 +39,10 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
         ),
     );
 
-    let dir = std::env::temp_dir().join(format!("lastline-demo-{}", std::process::id()));
+    // One folder, emptied at each run (the emulator's UUIDs repeat, so an
+    // old cursor must not be reused).
+    let dir = std::env::temp_dir().join(format!("lastline-demo-{}", user_tag()));
+    let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir)?;
     let benign = dir.join("quarterly-report.txt");
     let text: String = (0..20_000)
