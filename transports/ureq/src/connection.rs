@@ -44,10 +44,15 @@ impl UreqConnector {
             Some(certs) => RootCerts::Specific(certs.clone()),
             None => RootCerts::PlatformVerifier,
         };
-        let config = UreqConfig::builder()
+        let mut builder = UreqConfig::builder()
             .tls_config(TlsConfig::builder().root_certs(roots).build())
-            .timeout_connect(Some(cfg.connect_timeout))
-            .build();
+            .timeout_connect(Some(cfg.connect_timeout));
+        // A proxy from the environment (HTTPS_PROXY...) is used, but never
+        // for this machine: a proxy cannot reach our loopback.
+        if uri.host().is_some_and(crate::config::is_loopback) {
+            builder = builder.proxy(None);
+        }
+        let config = builder.build();
         Self {
             uri,
             config,
