@@ -169,7 +169,11 @@ fn submit_and_wait_exit_codes_reports_and_json() {
         .unwrap()
         .iter()
         .any(|t| t["task_uuid"] == task.as_str()));
+    // A proxy in the environment is never used for loopback.
     let out = against(&emu)
+        .env("HTTP_PROXY", "http://127.0.0.1:9")
+        .env("HTTPS_PROXY", "http://127.0.0.1:9")
+        .env("ALL_PROXY", "http://127.0.0.1:9")
         .args(["--base-url", &emu.base_url(), "ping", "--json"])
         .output()
         .unwrap();
