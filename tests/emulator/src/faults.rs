@@ -13,6 +13,9 @@ pub struct FaultSettings {
     /// The next N responses are cut off (connection reset) after half of
     /// their body.
     pub reset_next: u32,
+    /// The next N uploads are broken off: once part of the file has
+    /// arrived, the connection is closed with no answer.
+    pub reset_upload_next: u32,
     /// Send response bodies in pieces of this many bytes with this pause
     /// between them.
     pub dribble: Option<(usize, Duration)>,

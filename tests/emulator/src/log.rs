@@ -43,7 +43,8 @@ pub struct LogEntry {
     pub params: Vec<String>,
     /// Multipart parts.
     pub parts: Vec<PartInfo>,
-    /// HTTP status answered.
+    /// HTTP status of the answer; 0 when the connection was closed without
+    /// one (an injected reset mid-upload).
     pub status: u16,
     /// API error code answered, if any.
     pub error_code: Option<i64>,

@@ -48,6 +48,9 @@ struct Args {
     /// The next N responses are cut off mid-body (connection reset).
     #[arg(long, default_value_t = 0)]
     fail_reset: u32,
+    /// The next N uploads are broken off mid-file (connection closed, no answer)
+    #[arg(long, default_value_t = 0)]
+    fail_upload_reset: u32,
     /// Dribble response bodies: BYTES:MILLISECONDS per piece.
     #[arg(long, value_parser = parse_dribble)]
     dribble: Option<(usize, Duration)>,
@@ -86,6 +89,7 @@ fn main() {
             unavailable_next: a.fail_unavailable,
             http_503_next: a.fail_503,
             reset_next: a.fail_reset,
+            reset_upload_next: a.fail_upload_reset,
             dribble: a.dribble,
             expire_sessions: a.expire_sessions,
             chunked: a.chunked,

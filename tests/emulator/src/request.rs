@@ -47,6 +47,8 @@ pub enum ParseError {
     TooLarge,
     /// HTTP 400 with a failure envelope saying what.
     Bad(String),
+    /// An injected fault: close the connection without answering.
+    Reset,
 }
 
 fn check_percent(s: &[u8]) -> Result<(), ParseError> {
@@ -95,6 +97,7 @@ pub fn split_suffix(path: &str) -> (String, Option<Format>) {
 pub async fn parse(
     req: hyper::Request<Incoming>,
     upload_limit: u64,
+    faults: &crate::faults::Faults,
 ) -> Result<ApiRequest, ParseError> {
     let (head, body) = req.into_parts();
     let mut out = ApiRequest {
@@ -168,6 +171,9 @@ pub async fn parse(
                     .await
                     .map_err(|e| ParseError::Bad(format!("malformed multipart: {e}")))?
                 {
+                    if h.size() == 0 && faults.take(|f| &mut f.reset_upload_next) {
+                        return Err(ParseError::Reset);
+                    }
                     h.update(&chunk);
                     if h.size() > upload_limit {
                         return Err(ParseError::TooLarge);

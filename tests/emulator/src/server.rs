@@ -78,10 +78,12 @@ fn body(bytes: Vec<u8>, faults: &Faults, reset: bool) -> (Body, bool) {
     (BodyExt::boxed(StreamBody::new(stream)), !f.chunked)
 }
 
+/// Serves one request; an error closes the connection without an answer
+/// (an injected reset).
 pub(crate) async fn handle(
     req: Request<Incoming>,
     ctx: Arc<Ctx>,
-) -> Result<Response<Body>, Infallible> {
+) -> Result<Response<Body>, std::io::Error> {
     let method = req.method().as_str().to_string();
     let raw_path = req.uri().path().to_string();
     let query = req.uri().query().unwrap_or("").to_string();
@@ -110,7 +112,12 @@ pub(crate) async fn handle(
             None,
         )
     } else {
-        match parse(req, cfg.upload_limit).await {
+        match parse(req, cfg.upload_limit, &ctx.faults).await {
+            Err(ParseError::Reset) => {
+                entry.status = 0;
+                ctx.log.push(entry);
+                return Err(std::io::Error::other("injected reset mid-upload"));
+            }
             Err(ParseError::TooLarge) => (
                 413,
                 "text/html",

@@ -694,6 +694,27 @@ fn faults_are_deterministic() {
     let r = env.get("/analysis/get_api_utc_timestamp.json", &[]);
     assert!(r.truncated);
     assert_eq!(env.get("/authentication/ping.json", &[]).data(), "pong");
+    // An upload broken off mid-file: the connection closes, no answer.
+    env.emu.faults().set(|f| f.reset_upload_next = 1);
+    let body = multipart("XyZ", &[], &[("file", "x.bin", &vec![9u8; 200_000])]);
+    let mut s = std::net::TcpStream::connect(env.emu.addr()).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let mut head = format!(
+        "POST /analysis/submit/file.json HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=XyZ\r\nContent-Length: {}\r\n",
+        body.len()
+    );
+    for (k, v) in &env.auth {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = std::io::Write::write_all(&mut s, head.as_bytes())
+        .and_then(|_| std::io::Write::write_all(&mut s, &body));
+    let mut answer = Vec::new();
+    let _ = std::io::Read::read_to_end(&mut s, &mut answer);
+    assert!(answer.is_empty(), "{:?}", String::from_utf8_lossy(&answer));
+    assert_eq!(env.emu.log().entries().last().map(|e| e.status), Some(0));
+    // The fault is spent: the same upload goes through.
+    assert_eq!(env.upload(&vec![9u8; 200_000], &[]).status, 200);
     env.emu.faults().set(|f| f.chunked = true);
     let r = env.get("/authentication/ping.json", &[]);
     assert_eq!(r.header("transfer-encoding"), Some("chunked"));
@@ -734,6 +755,7 @@ fn help_documents_every_switch() {
         "--fail-unavailable",
         "--fail-503",
         "--fail-reset",
+        "--fail-upload-reset",
         "--dribble",
         "--expire-sessions",
         "--chunked",

@@ -371,9 +371,21 @@ macro_rules! fault_matrix {
         assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
         emu.faults().set(|f| f.reset_next = 1);
         assert!(c.call(&GetApiUtcTimestamp, |_| {}).is_ok());
-        // A reset in the middle of an upload: the upload is sent again.
+        // The answer to the hash submission cut off: asked again.
         emu.faults().set(|f| f.reset_next = 1);
+        assert!($submit(&mut *c, vec![6u8; 1000]).unwrap().uploaded);
+        // A reset in the middle of an upload: the upload is sent again.
+        emu.faults().set(|f| f.reset_upload_next = 1);
         assert!($submit(&mut *c, vec![7u8; 300_000]).unwrap().uploaded);
+        let log = emu.log().entries();
+        let broken = log
+            .iter()
+            .position(|e| e.status == 0)
+            .expect("an upload was broken off");
+        assert!(log[broken + 1..].iter().any(|e| e.status == 200
+            && e.parts
+                .iter()
+                .any(|p| p.name == "file" && p.size == 300_000)));
         emu.faults().set(|f| {
             f.chunked = true;
             f.connection_close = true;
