@@ -26,6 +26,14 @@ fn against(emu: &Emulator) -> Command {
     c
 }
 
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn json_of(out: &Output) -> Value {
     serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
         panic!(
@@ -143,11 +151,7 @@ fn submit_and_wait_exit_codes_reports_and_json() {
         .arg(&pdf)
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
 
     // Method subcommands print JSON that parses; lists carry their items.
@@ -233,11 +237,7 @@ fn credentials_only_from_environment_or_config_file() {
         .args(["ping", "--json"])
         .output()
         .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    assert_ok(&out);
     // No flag takes a key or token.
     let help =
         String::from_utf8_lossy(&lastline().arg("--help").output().unwrap().stdout).to_string();
@@ -306,11 +306,7 @@ fn completed_resumes_from_its_cursor_and_follow_streams_lines() {
             .arg(&cursor)
             .output()
             .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        assert_ok(&out);
         json_of(&out)
     };
     let first = list(&emu);
