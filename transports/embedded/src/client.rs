@@ -451,8 +451,9 @@ macro_rules! flavor {
 
             /// Downloads a raw response (artifact, PDF report, exported
             /// report, IOC report) into `sink`, piece by piece. Documented
-            /// failure statuses become errors. No retries: a sink may not be
-            /// able to take the start again.
+            /// failure statuses become errors; a sink that cannot store a
+            /// piece returns [`Error::Sink`], which ends the download. No
+            /// retries: a sink may not be able to take the start again.
             pub $($asyncness)* fn download<R: Request>(
                 &mut self,
                 req: &R,

@@ -17,6 +17,8 @@ pub enum Error {
     Sample(ErrorKind),
     /// The sample changed between hashing and upload (its length differs).
     SampleChanged,
+    /// The caller's download sink refused a piece (its error kind).
+    Sink(ErrorKind),
     /// The protocol core refused a request or a response, or the API
     /// answered with an error.
     Core(lastline_core::Error),
@@ -29,7 +31,7 @@ impl Error {
         match self {
             Self::Io(_) | Self::Closed => true,
             Self::Core(e) => e.is_retryable(),
-            Self::Sample(_) | Self::SampleChanged => false,
+            Self::Sample(_) | Self::SampleChanged | Self::Sink(_) => false,
         }
     }
 
@@ -55,6 +57,7 @@ impl fmt::Display for Error {
             Self::Closed => f.write_str("connection closed by the peer"),
             Self::Sample(k) => write!(f, "reading the sample failed: {k:?}"),
             Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
+            Self::Sink(k) => write!(f, "storing the download failed: {k:?}"),
             Self::Core(e) => e.fmt(f),
         }
     }
@@ -70,6 +73,7 @@ impl defmt::Format for Error {
             Self::Closed => defmt::write!(f, "closed"),
             Self::Sample(k) => defmt::write!(f, "sample: {}", k),
             Self::SampleChanged => defmt::write!(f, "sample changed"),
+            Self::Sink(k) => defmt::write!(f, "sink: {}", k),
             Self::Core(e) => defmt::write!(f, "{}", e),
         }
     }

@@ -450,3 +450,30 @@ fn an_upload_far_over_the_limit_ends_in_413_not_a_broken_pipe() {
         .count();
     assert_eq!(refused, 1, "a 413 is final: the upload is not retried");
 }
+
+#[test]
+fn a_sink_that_fails_ends_the_download_with_its_error() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let (key, token) = emu.credentials();
+    let host = emu.addr().to_string();
+    let mut c = client!(emu, host, key, token, AuthMode::Basic);
+    let sample = eicar_sample();
+    let task = c
+        .submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
+        .unwrap()
+        .submission
+        .task_uuid;
+    let e = c
+        .download(
+            &GetResults {
+                format: ResultsFormat::Pdf,
+                ..GetResults::new(task)
+            },
+            &mut |_| Err(Error::Sink(embedded_io::ErrorKind::OutOfMemory)),
+        )
+        .unwrap_err();
+    assert_eq!(e, Error::Sink(embedded_io::ErrorKind::OutOfMemory));
+    assert!(!e.is_retryable());
+    // The connection is usable again afterwards.
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+}

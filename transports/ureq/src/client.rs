@@ -158,7 +158,7 @@ impl Client {
             out.write_all(chunk).map_err(|e| {
                 let kind = e.kind().into();
                 failed = Some(e);
-                lastline_embedded::Error::Sample(kind)
+                lastline_embedded::Error::Sink(kind)
             })?;
             written += chunk.len() as u64;
             Ok(())

@@ -112,6 +112,7 @@ impl Error {
             },
             E::Sample(kind) => Self::Io(io::Error::new(kind.into(), "reading the sample failed")),
             E::SampleChanged => Self::SampleChanged,
+            E::Sink(kind) => Self::Io(io::Error::new(kind.into(), "storing the download failed")),
             _ => Self::Transport {
                 kind: io::ErrorKind::Other,
                 detail: detail.unwrap_or_else(|| "unknown failure".into()),

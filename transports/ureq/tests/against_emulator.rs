@@ -423,3 +423,39 @@ fn an_upload_far_over_the_limit_ends_in_413_not_a_broken_pipe() {
     assert_eq!(uploads, 1, "a 413 is final: the upload is not retried");
     assert!(started.elapsed() < Duration::from_secs(20));
 }
+
+#[test]
+fn a_download_into_a_failing_writer_is_an_io_error() {
+    struct Full;
+    impl Write for Full {
+        fn write(&mut self, _: &[u8]) -> std::io::Result<usize> {
+            Err(std::io::Error::new(
+                std::io::ErrorKind::StorageFull,
+                "disk full",
+            ))
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    let mut c = client(&emu);
+    let task = c
+        .submit_reader(
+            std::io::Cursor::new(b"to be reported".to_vec()),
+            SubmitFile::default(),
+            &mut Quiet,
+        )
+        .unwrap()
+        .submission
+        .task_uuid;
+    let pdf = GetResults {
+        format: ResultsFormat::Pdf,
+        ..GetResults::new(task)
+    };
+    match c.download(&pdf, &mut Full) {
+        Err(Error::Io(e)) => assert_eq!(e.to_string(), "disk full"),
+        other => panic!("{other:?}"),
+    }
+    assert!(c.download(&pdf, &mut Vec::new()).unwrap() > 100);
+}
