@@ -9,7 +9,7 @@ use lastline_emulator::{Config as EmuConfig, Emulator, EICAR};
 use lastline_ureq::{Client, Config, Error};
 use serde_json::{json, Value};
 
-use crate::workflows::{self, SubmitArgs, WaitArgs};
+use crate::workflows::{self, Row, SubmitArgs, Verdict, WaitArgs};
 use crate::Ui;
 
 fn say(ui: &Ui, line: &str) {
@@ -61,19 +61,14 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
         cursor: Some(dir.join("cursor")),
     };
     let (first, _) = workflows::submit(&mut c, &files, &opts, None, ui)?;
-    for row in first.as_array().into_iter().flatten() {
+    for (file, row) in files.iter().zip(&first) {
         say(
             ui,
             &format!(
                 "   {:<24} task {}  {}",
-                row["sample"]
-                    .as_str()
-                    .unwrap_or("")
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or(""),
-                row["task_uuid"].as_str().unwrap_or(""),
-                if row["uploaded"] == json!(true) {
+                file.file_name().and_then(|n| n.to_str()).unwrap_or(""),
+                row.task,
+                if row.uploaded == Some(true) {
                     "uploaded (server did not know the hash)"
                 } else {
                     "known hash: not uploaded"
@@ -103,16 +98,7 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
         ui,
         "3. Waiting for verdicts on one completion cursor (no per-task polling)",
     );
-    let tasks: Vec<_> = first
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|r| {
-            r["task_uuid"]
-                .as_str()
-                .and_then(|u| lastline_core::types::Uuid::parse(u).ok())
-        })
-        .collect();
+    let tasks: Vec<_> = first.iter().map(|r| r.task).collect();
     let started =
         lastline_core::types::Timestamp::from_unix(0).map_err(|_| Error::Config("epoch".into()))?;
     let done = workflows::wait_for(&mut c, &tasks, started, &wait, ui)?;
@@ -125,10 +111,15 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
                 "   {:<24} score {:>3}  {}",
                 name,
                 t.score.map(|s| s.to_string()).unwrap_or("-".into()),
-                workflows::verdict(t.score)
+                Verdict::of(t.score).as_str()
             ),
         );
-        verdicts.push(json!({"sample": name, "task_uuid": t.task_uuid.to_string(), "score": t.score, "verdict": workflows::verdict(t.score)}));
+        verdicts.push(Row {
+            sample: Some(name.to_owned()),
+            task: t.task_uuid,
+            uploaded: None,
+            score: t.score,
+        });
     }
 
     // Everything so far was submission and waiting: no task was polled.
@@ -176,9 +167,9 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
     );
     let summary = json!({
         "emulator": emu.base_url(),
-        "submissions": first,
+        "submissions": workflows::rows_json(&first),
         "resubmitted": {"task_uuid": again.submission.task_uuid.to_string(), "uploaded": again.uploaded},
-        "verdicts": verdicts,
+        "verdicts": workflows::rows_json(&verdicts),
         "report": {"path": pdf.display().to_string(), "bytes": n},
         "requests": log.len(),
         "uploads": uploads,

@@ -54,9 +54,9 @@ struct Cli {
     /// Seconds allowed for each read or write.
     #[arg(long, global = true, default_value_t = 60)]
     timeout: u64,
-    /// How to authenticate.
-    #[arg(long, global = true, value_enum, default_value_t = Auth::Basic)]
-    auth: Auth,
+    /// How to authenticate [default: the config file's `auth`, else basic].
+    #[arg(long, global = true, value_enum)]
+    auth: Option<Auth>,
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -232,10 +232,17 @@ fn client(cli: &Cli) -> Result<Client, String> {
         .clone()
         .or_else(|| file.get("base_url").map(str::to_owned))
         .unwrap_or_else(|| settings::DEFAULT_BASE_URL.to_owned());
-    let auth = match (cli.auth, file.get("auth")) {
-        (Auth::Session, _) | (Auth::Basic, Some("session")) => AuthMode::Session,
-        (Auth::Body, _) | (Auth::Basic, Some("body")) => AuthMode::BodyFields,
-        _ => AuthMode::Basic,
+    let from_file =
+        match file.get("auth") {
+            None => None,
+            Some(v) => Some(Auth::from_str(v, true).map_err(|_| {
+                format!("config file: auth = {v:?}: expected basic, session or body")
+            })?),
+        };
+    let auth = match cli.auth.or(from_file).unwrap_or(Auth::Basic) {
+        Auth::Basic => AuthMode::Basic,
+        Auth::Session => AuthMode::Session,
+        Auth::Body => AuthMode::BodyFields,
     };
     let mut config = Config::new(&base, &key, &token)
         .auth(auth)
@@ -248,6 +255,11 @@ fn client(cli: &Cli) -> Result<Client, String> {
         config = config.ca_pem(&pem).map_err(|e| e.to_string())?;
     }
     Client::new(config).map_err(|e| e.to_string())
+}
+
+/// Task rows as JSON, with their exit status.
+fn rows(r: Result<(Vec<workflows::Row>, u8), Error>) -> Result<(serde_json::Value, u8), Error> {
+    r.map(|(rows, code)| (workflows::rows_json(&rows), code))
 }
 
 fn run(cli: Cli, ui: &mut Ui) -> Result<u8, String> {
@@ -267,27 +279,34 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, String> {
             wait,
             opts,
             waiting,
-        } => workflows::submit(&mut c, &files, &opts, wait.then_some(&waiting), ui).map_err(err)?,
+        } => rows(workflows::submit(
+            &mut c,
+            &files,
+            &opts,
+            wait.then_some(&waiting),
+            ui,
+        ))
+        .map_err(err)?,
         Command::Method(methods::Method::SubmitUrl {
             url,
             referer,
             wait,
             opts,
             waiting,
-        }) => workflows::submit_url(
+        }) => rows(workflows::submit_url(
             &mut c,
             &url,
             referer.as_deref(),
             &opts,
             wait.then_some(&waiting),
             ui,
-        )
+        ))
         .map_err(err)?,
         Command::Wait {
             tasks,
             after,
             waiting,
-        } => workflows::wait(&mut c, &tasks, after, &waiting, ui).map_err(err)?,
+        } => rows(workflows::wait(&mut c, &tasks, after, &waiting, ui)).map_err(err)?,
         Command::Completed {
             after,
             follow,

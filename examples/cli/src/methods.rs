@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use clap::Subcommand;
 use lastline_core::envelope::DataDecoder;
 use lastline_core::request::*;
-use lastline_core::types::{AnyDigest, ArtifactId, Digest, ReportType, Timestamp, Uuid};
+use lastline_core::types::{
+    AnyDigest, ArtifactId, Digest, Md5, ReportType, Sha1, Sha256, Timestamp, Uuid,
+};
 use lastline_ureq::{Client, Error};
 use serde::Serialize;
 use serde_json::{json, Value};
@@ -34,6 +36,11 @@ pub fn digest(s: &str) -> Result<AnyDigest, String> {
     })
 }
 
+/// Parses a digest of exactly `N` bytes (`2N` hex digits).
+fn digest_of<const N: usize>(s: &str) -> Result<Digest<N>, String> {
+    Digest::parse(s).map_err(|_| format!("expected {} hex digits", 2 * N))
+}
+
 fn report_type(s: &str) -> Result<ReportType, String> {
     ReportType::parse(s).ok_or_else(|| {
         let all: Vec<_> = ReportType::ALL.iter().map(|r| r.as_str()).collect();
@@ -54,12 +61,12 @@ pub enum Method {
     SubmitFile {
         /// The file (hashed, submitted by hash, uploaded on 101).
         file: Option<PathBuf>,
-        #[arg(long, value_parser = digest)]
-        md5: Option<AnyDigest>,
-        #[arg(long, value_parser = digest)]
-        sha1: Option<AnyDigest>,
-        #[arg(long, value_parser = digest)]
-        sha256: Option<AnyDigest>,
+        #[arg(long, value_parser = digest_of::<16>)]
+        md5: Option<Md5>,
+        #[arg(long, value_parser = digest_of::<20>)]
+        sha1: Option<Sha1>,
+        #[arg(long, value_parser = digest_of::<32>)]
+        sha256: Option<Sha256>,
         #[command(flatten)]
         opts: SubmitArgs,
     },
@@ -275,7 +282,6 @@ fn artifact_id(s: &str) -> Result<ArtifactId<'_>, Error> {
 /// Runs one method; returns what to print.
 pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error> {
     use Method as M;
-    let redirect = None;
     Ok(match m {
         M::Ping => call(c, &Ping)?,
         M::Login => call(c, &Login)?,
@@ -297,37 +303,17 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             sha256,
             opts,
         } => {
-            let mut req = opts.file_options(None)?;
-            match (md5, sha1, sha256) {
-                (None, None, None) => {
-                    return Err(Error::from(lastline_core::Error::MissingParam {
-                        param: "FILE or a hash",
-                    }))
-                }
-                (m, s1, s2) => {
-                    req.md5 = m.and_then(|d| {
-                        if let AnyDigest::Md5(d) = d {
-                            Some(d)
-                        } else {
-                            None
-                        }
-                    });
-                    req.sha1 = s1.and_then(|d| {
-                        if let AnyDigest::Sha1(d) = d {
-                            Some(d)
-                        } else {
-                            None
-                        }
-                    });
-                    req.sha256 = s2.and_then(|d| {
-                        if let AnyDigest::Sha256(d) = d {
-                            Some(d)
-                        } else {
-                            None
-                        }
-                    });
-                }
+            if md5.is_none() && sha1.is_none() && sha256.is_none() {
+                return Err(Error::from(lastline_core::Error::MissingParam {
+                    param: "FILE or a hash",
+                }));
             }
+            let req = SubmitFile {
+                md5,
+                sha1,
+                sha256,
+                ..opts.file_options(None)?
+            };
             call(c, &req)?
         }
         M::SubmitFile { .. } => {
@@ -338,7 +324,9 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         }
         M::SubmitUrl {
             url, referer, opts, ..
-        } => crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
+        } => crate::workflows::rows_json(
+            &crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
+        ),
         M::GetCompleted { after, before } => call_list(
             c,
             &GetCompleted {
@@ -378,7 +366,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             &GetReportActivities {
                 uuid,
                 report_uuid,
-                allow_datacenter_redirect: redirect,
+                allow_datacenter_redirect: None,
             },
         )?,
         M::GetAnalysisTags { uuid } => call_list(c, &GetAnalysisTags::new(uuid))?,
@@ -409,7 +397,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             &IsRiskyAnalysisArtifact {
                 artifact_uuid: artifact_id(&artifact)?,
                 uuid,
-                allow_datacenter_redirect: redirect,
+                allow_datacenter_redirect: None,
             },
         )?,
         M::QueryTaskArtifact {
@@ -420,7 +408,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             &QueryTaskArtifact {
                 uuid,
                 artifact_name: &artifact_name,
-                allow_datacenter_redirect: redirect,
+                allow_datacenter_redirect: None,
             },
         )?,
         M::GetResultArtifact {
@@ -434,7 +422,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 uuid,
                 artifact_uuid: artifact_id(&artifact)?,
                 password_protected: password.as_deref(),
-                allow_datacenter_redirect: redirect,
+                allow_datacenter_redirect: None,
             },
         )?,
         M::GetReportArtifact {
@@ -450,7 +438,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 report_uuid,
                 artifact_name: &artifact_name,
                 password_protected: password.as_deref(),
-                allow_datacenter_redirect: redirect,
+                allow_datacenter_redirect: None,
             },
         )?,
         M::CreateIocFromResult {
@@ -463,14 +451,14 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 uuid,
                 report_version: &report_version,
                 report_uuid,
-                allow_datacenter_redirect: redirect,
+                allow_datacenter_redirect: None,
             },
         )?,
         M::GetIocMetadata { ioc_uuid } => call(
             c,
             &GetIocMetadata {
                 ioc_uuid,
-                allow_datacenter_redirect: redirect,
+                allow_datacenter_redirect: None,
             },
         )?,
         M::GetIocReport { ioc_uuid, out } => out.fetch(c, &GetIocReport { ioc_uuid })?,

@@ -61,13 +61,13 @@ impl SubmitArgs {
     }
 
     /// `submit_url` options.
-    pub fn url_options<'a>(&self, url: Url<'a>) -> SubmitUrl<'a> {
+    pub fn url_options<'a>(&self, url: Url<'a>) -> Result<SubmitUrl<'a>, Error> {
         let mut req = SubmitUrl::new(url);
-        req.priority = self.priority().ok().flatten();
+        req.priority = self.priority()?;
         req.analysis_timeout = self.analysis_timeout;
         req.bypass_cache = self.bypass_cache.then_some(true);
         req.full_report_score = self.full_report_score.or(req.full_report_score);
-        req
+        Ok(req)
     }
 }
 
@@ -101,26 +101,93 @@ impl Download {
 }
 
 /// How a score reads. The reference: 0 benign … 100 malicious; the
-/// thresholds are this CLI's.
-pub fn verdict(score: Option<i32>) -> &'static str {
-    match score {
-        None => "unknown",
-        Some(s) if s >= 70 => "malicious",
-        Some(s) if s >= 30 => "suspicious",
-        Some(_) => "benign",
+/// thresholds are this CLI's. Ordered by severity.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Verdict {
+    /// No score (yet).
+    Unknown,
+    /// Below 30.
+    Benign,
+    /// 30 to 69.
+    Suspicious,
+    /// 70 and above.
+    Malicious,
+}
+
+impl Verdict {
+    /// The verdict of a score.
+    pub fn of(score: Option<i32>) -> Self {
+        match score {
+            None => Self::Unknown,
+            Some(s) if s >= 70 => Self::Malicious,
+            Some(s) if s >= 30 => Self::Suspicious,
+            Some(_) => Self::Benign,
+        }
+    }
+
+    /// Its word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unknown => "unknown",
+            Self::Benign => "benign",
+            Self::Suspicious => "suspicious",
+            Self::Malicious => "malicious",
+        }
+    }
+
+    /// The exit status it gives: 4 malicious, 3 suspicious, else 0.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Self::Malicious => 4,
+            Self::Suspicious => 3,
+            Self::Benign | Self::Unknown => 0,
+        }
     }
 }
 
-/// Exit status for verdicts: 4 malicious, 3 suspicious, else 0.
-pub fn exit_code_for(scores: &[Option<i32>]) -> u8 {
-    let worst = scores.iter().map(|s| verdict(*s)).fold(0, |acc, v| {
-        acc.max(match v {
-            "malicious" => 4,
-            "suspicious" => 3,
-            _ => 0,
+/// The exit status of the worst verdict among `scores`.
+pub fn exit_code_for(scores: impl IntoIterator<Item = Option<i32>>) -> u8 {
+    scores
+        .into_iter()
+        .map(Verdict::of)
+        .max()
+        .map_or(0, Verdict::exit_code)
+}
+
+/// One task in the output of `submit`, `submit-url` and `wait`.
+#[derive(Clone, Debug)]
+pub struct Row {
+    /// The file or URL submitted (not known to `wait`).
+    pub sample: Option<String>,
+    /// Its task.
+    pub task: Uuid,
+    /// Whether the file was uploaded (files only).
+    pub uploaded: Option<bool>,
+    /// Its score, once known.
+    pub score: Option<i32>,
+}
+
+/// Rows as JSON: `sample` and `uploaded` only where known.
+pub fn rows_json(rows: &[Row]) -> Value {
+    json!(rows
+        .iter()
+        .map(|r| {
+            let mut v = json!({
+                "task_uuid": r.task.to_string(),
+                "score": r.score,
+                "verdict": Verdict::of(r.score).as_str(),
+            });
+            if let Value::Object(m) = &mut v {
+                if let Some(s) = &r.sample {
+                    m.insert("sample".into(), json!(s));
+                }
+                if let Some(u) = r.uploaded {
+                    m.insert("uploaded".into(), json!(u));
+                }
+            }
+            v
         })
-    });
-    worst
+        .collect::<Vec<_>>())
 }
 
 /// Waiting flags.
@@ -196,19 +263,6 @@ pub fn wait_for(
     got
 }
 
-fn verdict_rows(rows: &[(String, Uuid, Option<bool>, Option<i32>)]) -> Value {
-    json!(rows
-        .iter()
-        .map(|(what, task, uploaded, score)| json!({
-            "sample": what,
-            "task_uuid": task.to_string(),
-            "uploaded": uploaded,
-            "score": score,
-            "verdict": verdict(*score),
-        }))
-        .collect::<Vec<_>>())
-}
-
 /// `submit FILE...`: hash-first each file; with `--wait`, verdicts.
 pub fn submit(
     c: &mut Client,
@@ -216,7 +270,7 @@ pub fn submit(
     opts: &SubmitArgs,
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
-) -> Result<(Value, u8), Error> {
+) -> Result<(Vec<Row>, u8), Error> {
     let mut rows = Vec::new();
     let mut earliest: Option<Timestamp> = None;
     for f in files {
@@ -225,12 +279,12 @@ pub fn submit(
         if let Some(t) = s.submission_timestamp {
             earliest = Some(earliest.map_or(t, |e| if t.unix() < e.unix() { t } else { e }));
         }
-        rows.push((
-            f.display().to_string(),
-            s.task_uuid,
-            Some(o.uploaded),
-            s.score,
-        ));
+        rows.push(Row {
+            sample: Some(f.display().to_string()),
+            task: s.task_uuid,
+            uploaded: Some(o.uploaded),
+            score: s.score,
+        });
     }
     finish_rows(c, rows, earliest, wait, ui)
 }
@@ -243,47 +297,55 @@ pub fn submit_url(
     opts: &SubmitArgs,
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
-) -> Result<(Value, u8), Error> {
+) -> Result<(Vec<Row>, u8), Error> {
     let parsed = Url::parse(url).map_err(|_| {
         Error::from(lastline_core::Error::InvalidParam {
             param: "url",
             reason: "not an http(s) URL",
         })
     })?;
-    let mut req = opts.url_options(parsed);
+    let mut req = opts.url_options(parsed)?;
     req.referer = referer;
     let s = c.call(&req, |_| {})?;
-    let rows = vec![(url.to_owned(), s.task_uuid, None, s.score)];
+    let rows = vec![Row {
+        sample: Some(url.to_owned()),
+        task: s.task_uuid,
+        uploaded: None,
+        score: s.score,
+    }];
     finish_rows(c, rows, s.submission_timestamp, wait, ui)
 }
 
+/// With `wait`, fills in the scores still missing from the cursor; the
+/// exit status follows the verdicts only when waiting.
 fn finish_rows(
     c: &mut Client,
-    mut rows: Vec<(String, Uuid, Option<bool>, Option<i32>)>,
+    mut rows: Vec<Row>,
     earliest: Option<Timestamp>,
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
-) -> Result<(Value, u8), Error> {
-    if let Some(args) = wait {
-        let pending: Vec<Uuid> = rows.iter().filter(|r| r.3.is_none()).map(|r| r.1).collect();
-        if !pending.is_empty() {
-            let start = match earliest {
-                Some(t) => Timestamp::from_unix(t.unix() - 1).unwrap_or(t),
-                None => c.call(&GetApiUtcTimestamp, |_| {})?,
-            };
-            for done in wait_for(c, &pending, start, args, ui)? {
-                for r in rows.iter_mut().filter(|r| r.1 == done.task_uuid) {
-                    r.3 = done.score;
-                }
+) -> Result<(Vec<Row>, u8), Error> {
+    let Some(args) = wait else {
+        return Ok((rows, 0));
+    };
+    let pending: Vec<Uuid> = rows
+        .iter()
+        .filter(|r| r.score.is_none())
+        .map(|r| r.task)
+        .collect();
+    if !pending.is_empty() {
+        let start = match earliest {
+            Some(t) => Timestamp::from_unix(t.unix() - 1).unwrap_or(t),
+            None => c.call(&GetApiUtcTimestamp, |_| {})?,
+        };
+        for done in wait_for(c, &pending, start, args, ui)? {
+            for r in rows.iter_mut().filter(|r| r.task == done.task_uuid) {
+                r.score = done.score;
             }
         }
     }
-    let code = if wait.is_some() {
-        exit_code_for(&rows.iter().map(|r| r.3).collect::<Vec<_>>())
-    } else {
-        0
-    };
-    Ok((verdict_rows(&rows), code))
+    let code = exit_code_for(rows.iter().map(|r| r.score));
+    Ok((rows, code))
 }
 
 /// `wait UUID...`.
@@ -293,19 +355,19 @@ pub fn wait(
     after: Option<Timestamp>,
     args: &WaitArgs,
     ui: &mut Ui,
-) -> Result<(Value, u8), Error> {
+) -> Result<(Vec<Row>, u8), Error> {
     let start = after.unwrap_or_else(|| now_minus(24 * 3600));
-    let got = wait_for(c, tasks, start, args, ui)?;
-    let rows: Vec<(String, Uuid, Option<bool>, Option<i32>)> = got
-        .iter()
-        .map(|t| (String::new(), t.task_uuid, None, t.score))
+    let rows: Vec<Row> = wait_for(c, tasks, start, args, ui)?
+        .into_iter()
+        .map(|t| Row {
+            sample: None,
+            task: t.task_uuid,
+            uploaded: None,
+            score: t.score,
+        })
         .collect();
-    let code = exit_code_for(&rows.iter().map(|r| r.3).collect::<Vec<_>>());
-    let v = json!(rows
-        .iter()
-        .map(|(_, task, _, score)| json!({"task_uuid": task.to_string(), "score": score, "verdict": verdict(*score)}))
-        .collect::<Vec<_>>());
-    Ok((v, code))
+    let code = exit_code_for(rows.iter().map(|r| r.score));
+    Ok((rows, code))
 }
 
 /// `completed [--follow]`: completions after the cursor, as they arrive.
@@ -326,10 +388,21 @@ pub fn completed(
     let json = ui.json;
     loop {
         let next = c.completions(&mut cursor, &mut |t| {
-            let row = json!({"task_uuid": t.task_uuid.to_string(), "score": t.score, "verdict": verdict(t.score)});
+            let verdict = Verdict::of(t.score).as_str();
+            let row =
+                json!({"task_uuid": t.task_uuid.to_string(), "score": t.score, "verdict": verdict});
             if follow {
                 // One line per completion, flushed, for pipes.
-                let line = if json { row.to_string() } else { format!("{}  {:>5}  {}", t.task_uuid, t.score.map(|s| s.to_string()).unwrap_or("-".into()), verdict(t.score)) };
+                let line = if json {
+                    row.to_string()
+                } else {
+                    format!(
+                        "{}  {:>5}  {}",
+                        t.task_uuid,
+                        t.score.map(|s| s.to_string()).unwrap_or("-".into()),
+                        verdict
+                    )
+                };
                 let mut out = io::stdout().lock();
                 let _ = writeln!(out, "{line}");
                 let _ = out.flush();
@@ -352,10 +425,10 @@ pub fn completed(
 /// `result UUID`: the summary and its verdict.
 pub fn result(c: &mut Client, task: Uuid) -> Result<(Value, u8), Error> {
     let r = c.call(&GetResult::new(task), |_| {})?;
-    let code = exit_code_for(&[r.score]);
+    let code = exit_code_for([r.score]);
     let mut v = json!(r);
     if let Value::Object(m) = &mut v {
-        m.insert("verdict".into(), json!(verdict(r.score)));
+        m.insert("verdict".into(), json!(Verdict::of(r.score).as_str()));
     }
     Ok((v, code))
 }
@@ -413,4 +486,21 @@ pub fn artifact(
             allow_datacenter_redirect: None,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_worst_verdict_sets_the_exit_status() {
+        assert_eq!(Verdict::of(Some(70)), Verdict::Malicious);
+        assert_eq!(Verdict::of(Some(69)), Verdict::Suspicious);
+        assert_eq!(Verdict::of(Some(29)), Verdict::Benign);
+        assert_eq!(Verdict::of(None), Verdict::Unknown);
+        assert_eq!(exit_code_for([Some(0), None, Some(45)]), 3);
+        assert_eq!(exit_code_for([Some(45), Some(100)]), 4);
+        assert_eq!(exit_code_for([None, Some(5)]), 0);
+        assert_eq!(exit_code_for([]), 0);
+    }
 }

@@ -372,3 +372,81 @@ fn completed_resumes_from_its_cursor_and_follow_streams_lines() {
         "{line}"
     );
 }
+
+#[test]
+fn bad_options_are_refused_not_dropped() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let base = emu.base_url();
+    // A SHA-1 given as --md5: a usage error, not a silently empty hash.
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &base,
+            "submit-file",
+            "--md5",
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // An out-of-range priority on submit-url is an error, not ignored.
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &base,
+            "submit-url",
+            "http://x.example/a.exe",
+            "--priority",
+            "11",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("priority"));
+    assert!(emu.log().entries().is_empty(), "nothing was sent");
+
+    // `auth` from the config file applies unless --auth says otherwise,
+    // and an unknown value is an error.
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("config");
+    std::fs::write(&cfg, "auth = session\n").unwrap();
+    let out = against(&emu)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--base-url", &base, "ping"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(emu
+        .log()
+        .entries()
+        .iter()
+        .any(|e| e.api_method == Some("login")));
+    emu.log().clear();
+    let out = against(&emu)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--base-url", &base, "--auth", "basic", "ping"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(emu
+        .log()
+        .entries()
+        .iter()
+        .all(|e| e.api_method != Some("login")));
+    std::fs::write(&cfg, "auth = kerberos\n").unwrap();
+    let out = against(&emu)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--base-url", &base, "ping"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kerberos"));
+}
