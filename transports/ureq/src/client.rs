@@ -120,6 +120,14 @@ impl Client {
         })
     }
 
+    /// Forgets the connection layer's last word: a failure that a retry
+    /// got past must not explain a later one.
+    fn begin(&mut self) {
+        if let Ok(mut s) = self.last_failure.lock() {
+            *s = None;
+        }
+    }
+
     fn error(&self, e: lastline_embedded::Error) -> Error {
         let detail = self.last_failure.lock().ok().and_then(|mut s| s.take());
         Error::from_embedded(e, detail)
@@ -142,6 +150,7 @@ impl Client {
         req: &R,
         each: &mut dyn FnMut(D::Item),
     ) -> Result<D::Output, Error> {
+        self.begin();
         self.inner
             .call_with::<R, D>(req, None, each)
             .map_err(|e| self.error(e))
@@ -152,6 +161,7 @@ impl Client {
     // The sink's error type is the embedded client's (inline, no heap).
     #[allow(clippy::result_large_err)]
     pub fn download<R: Request>(&mut self, req: &R, out: &mut dyn Write) -> Result<u64, Error> {
+        self.begin();
         let mut written = 0u64;
         let mut failed: Option<io::Error> = None;
         let result = self.inner.download(req, &mut |chunk| {
@@ -172,9 +182,8 @@ impl Client {
     }
 
     /// Submits a file hash-first: hashes it once (on two threads when it is
-    /// large), submits
-    /// by hash, and uploads it, streamed with `Content-Length`, only if the
-    /// server asks (101).
+    /// large), submits by hash, and uploads it, streamed with
+    /// `Content-Length`, only if the server asks (101).
     pub fn submit_file(
         &mut self,
         path: &Path,
@@ -182,10 +191,12 @@ impl Client {
         observer: &mut dyn Observer,
     ) -> Result<HashFirstOutcome, Error> {
         let file = File::open(path)?;
-        let mut options = options;
-        if options.filename.is_none() {
-            options.filename = path.file_name().and_then(|n| n.to_str());
-        }
+        let options = SubmitFile {
+            filename: options
+                .filename
+                .or_else(|| path.file_name().and_then(|n| n.to_str())),
+            ..options
+        };
         self.submit_reader(file, options, observer)
     }
 
@@ -196,6 +207,7 @@ impl Client {
         options: SubmitFile<'_>,
         observer: &mut dyn Observer,
     ) -> Result<HashFirstOutcome, Error> {
+        self.begin();
         let total = sample.seek(SeekFrom::End(0))?;
         sample.seek(SeekFrom::Start(0))?;
         let digests = hash_sample(&mut sample, total, &mut |done| {
@@ -232,6 +244,7 @@ impl Client {
         cursor: &mut Cursor,
         each: &mut dyn FnMut(&CompletedTask),
     ) -> Result<NextPoll, Error> {
+        self.begin();
         self.inner
             .completions(cursor, each)
             .map_err(|e| self.error(e))
