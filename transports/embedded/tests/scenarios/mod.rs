@@ -1,7 +1,6 @@
 //! Scenarios both transports' host tests run against the emulator (the
 //! std transport's tests include this file too), so their results can be
 //! compared.
-#![allow(unused_macros, dead_code)]
 
 /// Retries fast enough for tests.
 pub fn fast_retry() -> lastline_core::workflow::RetryPolicy {
