@@ -29,15 +29,32 @@ pub fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
     let mut i = buf.len();
     loop {
         i = i.saturating_sub(1);
+        let (q, r) = div_rem_10(v);
         if let Some(slot) = buf.get_mut(i) {
-            *slot = b'0'.saturating_add((v % 10) as u8);
+            *slot = b'0'.saturating_add(r);
         }
-        v /= 10;
+        v = q;
         if v == 0 || i == 0 {
             break;
         }
     }
     buf.get(i..).unwrap_or(&[])
+}
+
+/// `v / 10` and `v % 10` by 16-bit long division: four 32-bit divides,
+/// which a Cortex-M does in hardware, instead of the ~1 KiB library
+/// routine a 64-bit divide would pull into firmware.
+#[allow(clippy::arithmetic_side_effects)] // see the comment in the loop
+fn div_rem_10(v: u64) -> (u64, u8) {
+    let mut q = 0u64;
+    let mut r = 0u32;
+    for shift in [48u32, 32, 16, 0] {
+        // r < 10, so the partial dividend stays below 10 * 2^16.
+        let cur = (r << 16) | (v.checked_shr(shift).unwrap_or(0) as u32 & 0xFFFF);
+        q = (q << 16) | u64::from(cur / 10);
+        r = cur % 10;
+    }
+    (q, r as u8)
 }
 
 /// Counts the bytes of an output.
@@ -97,5 +114,42 @@ impl Sink for Window<'_> {
         }
         self.written = self.written.saturating_add(n);
         self.skip = self.skip.saturating_add(n as u64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use std::string::ToString;
+
+    fn text(v: u64) -> std::string::String {
+        let mut buf = [0u8; 20];
+        std::string::String::from_utf8(decimal(v, &mut buf).to_vec()).unwrap()
+    }
+
+    #[test]
+    fn decimal_edges() {
+        for v in [
+            0,
+            9,
+            10,
+            65_535,
+            65_536,
+            655_359,
+            u64::from(u32::MAX),
+            1 << 32,
+            u64::MAX - 1,
+            u64::MAX,
+        ] {
+            assert_eq!(text(v), v.to_string());
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn decimal_matches_std(v: u64) {
+            prop_assert_eq!(text(v), v.to_string());
+        }
     }
 }

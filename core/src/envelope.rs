@@ -689,8 +689,7 @@ pub(crate) fn units_decode(
 ) -> Result<RawStep, Error> {
     let held = buf.get(..*len).unwrap_or(&[]);
     let (n, step) = core.decode(held, v)?;
-    buf.copy_within(n.min(*len)..*len, 0);
-    *len = len.saturating_sub(n);
+    *len = move_to_front(buf, n.min(*len), *len);
     if step == RawStep::NeedMore && *len == buf.len() {
         return Err(Error::BufferTooSmall {
             capacity: buf.len(),
@@ -711,4 +710,22 @@ pub(crate) fn units_push(buf: &mut [u8], len: &mut usize, bytes: &[u8]) -> usize
         }
         _ => 0,
     }
+}
+
+/// Moves `buf[from..to]` to the front of `buf` and returns its length.
+///
+/// A forward byte loop rather than `copy_within`: the bytes only ever move
+/// down, and `copy_within`'s `memmove` costs firmware 1.5 KiB of flash for
+/// these few short copies.
+pub fn move_to_front(buf: &mut [u8], from: usize, to: usize) -> usize {
+    let to = to.min(buf.len());
+    let mut dst = 0usize;
+    for src in from..to {
+        let b = buf.get(src).copied().unwrap_or(0);
+        if let Some(slot) = buf.get_mut(dst) {
+            *slot = b;
+        }
+        dst = dst.saturating_add(1);
+    }
+    dst
 }

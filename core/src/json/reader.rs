@@ -1,5 +1,6 @@
 //! Reads JSON units from a window of bytes.
 
+use heapless::string::StringView;
 use heapless::String;
 
 use super::{Fail, Skipper};
@@ -590,7 +591,16 @@ fn decode_into<const N: usize>(
     escaped: bool,
     out: &mut String<N>,
 ) -> Result<(), JsonError> {
-    let too_long = JsonError::TooLong { capacity: N };
+    decode_into_view(raw, escaped, out.as_mut_view())
+}
+
+/// [`decode_into`] for any capacity: one copy in a binary, not one per
+/// string size.
+#[inline(never)]
+fn decode_into_view(raw: &[u8], escaped: bool, out: &mut StringView) -> Result<(), JsonError> {
+    let too_long = JsonError::TooLong {
+        capacity: out.capacity(),
+    };
     if !escaped {
         let s = core::str::from_utf8(raw).map_err(|_| JsonError::InvalidUtf8)?;
         return push_prefix(out, s);
@@ -649,7 +659,7 @@ fn decode_into<const N: usize>(
 
 /// Appends `s`, or as many whole characters of it as fit and then fails
 /// (the kept start serves messages shown with a "cut" flag).
-fn push_prefix<const N: usize>(out: &mut String<N>, s: &str) -> Result<(), JsonError> {
+fn push_prefix(out: &mut StringView, s: &str) -> Result<(), JsonError> {
     if out.push_str(s).is_ok() {
         return Ok(());
     }
@@ -658,7 +668,9 @@ fn push_prefix<const N: usize>(out: &mut String<N>, s: &str) -> Result<(), JsonE
             break;
         }
     }
-    Err(JsonError::TooLong { capacity: N })
+    Err(JsonError::TooLong {
+        capacity: out.capacity(),
+    })
 }
 
 fn read_u4(b: &[u8]) -> Result<(u32, &[u8]), JsonError> {

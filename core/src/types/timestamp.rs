@@ -25,12 +25,15 @@ impl fmt::Display for InvalidTimestamp {
 
 const MAX_UNIX: i64 = 253_402_300_799; // 9999-12-31 23:59:59
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-// Callers pass years 1970..=9999, so no step can overflow.
+// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm, in
+// 32-bit arithmetic: a Cortex-M has no 64-bit divide, and the library
+// routine for one costs about 1 KiB of flash). Callers pass years
+// 1970..=9999 (after 0000-03-01, so no era is negative), so no step can
+// overflow.
 #[allow(clippy::arithmetic_side_effects)]
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+fn days_from_civil(y: u32, m: u32, d: u32) -> u32 {
     let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
+    let era = y / 400;
     let yoe = y - era * 400;
     let mp = (m + 9) % 12;
     let doy = (153 * mp + 2) / 5 + d - 1;
@@ -39,9 +42,9 @@ fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
 }
 
 #[allow(clippy::arithmetic_side_effects)] // days of years 1970..=9999
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
+fn civil_from_days(z: u32) -> (u32, u32, u32) {
     let z = z + 719_468;
-    let era = z.div_euclid(146_097);
+    let era = z / 146_097;
     let doe = z - era * 146_097;
     let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
     let y = yoe + era * 400;
@@ -53,11 +56,11 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 }
 
 #[allow(clippy::arithmetic_side_effects)] // remainders by non-zero constants
-fn days_in_month(y: i64, m: i64) -> i64 {
+fn days_in_month(y: u32, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
-        _ if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        _ if (y.is_multiple_of(4) && !y.is_multiple_of(100)) || y.is_multiple_of(400) => 29,
         _ => 28,
     }
 }
@@ -106,7 +109,7 @@ impl Timestamp {
         minute: u8,
         second: u8,
     ) -> Result<Self, InvalidTimestamp> {
-        let (y, m, d) = (i64::from(year), i64::from(month), i64::from(day));
+        let (y, m, d) = (u32::from(year), u32::from(month), u32::from(day));
         if !(1970..=9999).contains(&y)
             || !(1..=12).contains(&m)
             || d < 1
@@ -117,7 +120,7 @@ impl Timestamp {
         {
             return Err(InvalidTimestamp);
         }
-        let unix = days_from_civil(y, m, d) * 86_400
+        let unix = i64::from(days_from_civil(y, m, d)) * 86_400
             + i64::from(hour) * 3600
             + i64::from(minute) * 60
             + i64::from(second);
@@ -189,11 +192,13 @@ impl Timestamp {
 
     /// Year, month, day, hour, minute, second.
     pub fn parts(&self) -> (u16, u8, u8, u8, u8, u8) {
-        let days = self.unix.div_euclid(86_400);
-        let secs = self.unix.rem_euclid(86_400);
+        // 0..=MAX_UNIX by construction. 86 400 = 128 * 675, and the unix
+        // time over 128 fits 32 bits, so no 64-bit division is needed.
+        let unix = u64::try_from(self.unix).unwrap_or(0);
+        let days = u32::try_from(unix >> 7).unwrap_or(0) / 675;
+        let secs = u32::try_from(unix - u64::from(days) * 86_400).unwrap_or(0);
         let (y, m, d) = civil_from_days(days);
-        // In range by construction (1970..=9999).
-        let n = |v: i64| u8::try_from(v).unwrap_or(0);
+        let n = |v: u32| u8::try_from(v).unwrap_or(0);
         (
             u16::try_from(y).unwrap_or(0),
             n(m),
@@ -336,5 +341,48 @@ mod tests {
             let s = Timestamp::from_unix(u).unwrap().to_string();
             assert_eq!(Timestamp::parse(&s).unwrap().unix(), u);
         }
+    }
+
+    /// Every day of 1970..=9999 against a plain day-by-day walk of the
+    /// calendar, at two times of day.
+    #[test]
+    fn every_day_matches_a_calendar_walk() {
+        let (mut y, mut m, mut d) = (1970u16, 1u8, 1u8);
+        let mut day = 0i64;
+        loop {
+            for secs in [0i64, 86_399] {
+                let t = Timestamp::from_unix(day * 86_400 + secs).unwrap();
+                let (h, mi, s) = if secs == 0 { (0, 0, 0) } else { (23, 59, 59) };
+                assert_eq!(t.parts(), (y, m, d, h, mi, s), "day {day}");
+                assert_eq!(Timestamp::from_parts(y, m, d, h, mi, s).unwrap(), t);
+            }
+            if (y, m, d) == (9999, 12, 31) {
+                break;
+            }
+            let leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+            let len = [
+                31,
+                if leap { 29 } else { 28 },
+                31,
+                30,
+                31,
+                30,
+                31,
+                31,
+                30,
+                31,
+                30,
+                31,
+            ][usize::from(m - 1)];
+            if d < len {
+                d += 1;
+            } else if m < 12 {
+                (m, d) = (m + 1, 1);
+            } else {
+                (y, m, d) = (y + 1, 1, 1);
+            }
+            day += 1;
+        }
+        assert_eq!(day * 86_400 + 86_399, MAX_UNIX);
     }
 }

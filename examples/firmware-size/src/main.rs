@@ -9,7 +9,7 @@
 use core::ptr;
 
 use cortex_m_rt::entry;
-use lastline_core::envelope::DataDecoder;
+use lastline_core::envelope::{move_to_front, DataDecoder};
 use lastline_core::hashing::{Algorithms, Digests, MultiHasher};
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
 use lastline_core::request::{GetResult, Request, SubmitFile};
@@ -92,8 +92,7 @@ fn receive<D: DataDecoder + Default>(link: &mut Link, mut each: impl FnMut(D::It
             Progress::Done => return resp.finish(),
             Progress::Head => {}
             Progress::NeedMore => {
-                buf.copy_within(start..end, 0);
-                end -= start;
+                end = move_to_front(buf, start, end);
                 start = 0;
                 let got = rx(&mut buf[end..]);
                 if got == 0 {

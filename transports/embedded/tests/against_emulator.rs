@@ -393,6 +393,36 @@ fn a_silently_closed_keep_alive_connection_is_reopened_once() {
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 3);
 }
 
+/// A connector that has no connection to give (the caller opened the only
+/// one, as the sensor example does with its TLS session).
+struct NoReconnect;
+
+impl blocking::Connector for NoReconnect {
+    type Connection = FromStd<TcpStream>;
+    fn connect(&mut self) -> Result<Self::Connection, Error> {
+        Err(Error::Closed)
+    }
+}
+
+#[test]
+fn a_client_given_an_open_connection_uses_it_and_asks_the_connector_only_after() {
+    let (addr, seen) = scripted(vec![vec![pong(), pong()]]);
+    let stream = TcpStream::connect(addr).unwrap();
+    let creds = Credentials::new("k", Some("t")).unwrap();
+    let mut c: blocking::Client<'_, _, _> = blocking::Client::with_connection(
+        NoReconnect,
+        FromStd::new(stream),
+        blocking::NoRetry,
+        Options::new("scripted", creds),
+    );
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    // Kept alive: the same connection carries the second request.
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    // The server then closed it; a new one must come from the connector.
+    assert!(matches!(c.call(&Ping, |_| {}), Err(Error::Closed)));
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
 #[test]
 fn a_partly_answered_request_is_not_sent_again() {
     let half = pong()[..40].to_vec();
