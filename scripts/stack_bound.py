@@ -10,9 +10,13 @@ core's dyn Visitor / Sink / Params) is charged with the deepest direct
 chain of any implementation of those traits, an over- rather than an
 under-estimate. Prints the deepest chain and its total. Linear time.
 
-With EXCLUDE_REGEX, frames of functions whose (mangled) names match count
-as 0: the bound is then what the remaining code adds (e.g. our crates'
-share of a TLS sensor's stack, with the TLS stack's own frames excluded).
+With EXCLUDE_REGEX, frames of functions whose demangled path matches it
+(searched from the start, after a leading `<` of a trait impl) count as 0:
+the bound is then what the remaining code adds (e.g. our crates' share of
+a TLS sensor's stack, with the TLS stack's own frames excluded). Matching
+the path, not the whole mangled name, keeps our functions that are
+generic over a TLS type (`lastline_embedded::blocking::recv::<TlsConnection>`)
+counted as ours.
 """
 import re
 import subprocess
@@ -22,11 +26,23 @@ sys.setrecursionlimit(20000)
 elf, llvm = sys.argv[1], sys.argv[2]
 exclude = re.compile(sys.argv[3]) if len(sys.argv) > 3 else None
 
+def nm(*flags):
+    out = subprocess.run([f"{llvm}/llvm-nm", "--defined-only", *flags, elf], capture_output=True, text=True).stdout
+    return [line.split(" ", 2)[-1] for line in out.splitlines()]
+
+
+demangled = dict(zip(nm(), nm("-C")))
+
+
+def excluded(name):
+    return exclude is not None and exclude.match(demangled.get(name, name).lstrip("<")) is not None
+
+
 sizes = {}
 txt = subprocess.run([f"{llvm}/llvm-readobj", "--stack-sizes", elf], capture_output=True, text=True).stdout
 for names, size in re.findall(r"Functions: \[(.*?)\]\s*Size: (0x[0-9a-fA-F]+)", txt):
     for n in names.split(", "):
-        sizes[n] = 0 if exclude and exclude.search(n) else int(size, 16)
+        sizes[n] = 0 if excluded(n) else int(size, 16)
 
 calls, indirect, cur = {}, set(), None
 dis = subprocess.run([f"{llvm}/llvm-objdump", "-d", "--no-show-raw-insn", elf], capture_output=True, text=True).stdout

@@ -5,6 +5,8 @@
 //! TCP socket, RNG and clock are register stand-ins for the board's own.
 #![no_std]
 #![no_main]
+// The plain-TCP measurement build leaves the TLS parts unused.
+#![cfg_attr(feature = "plain-tcp", allow(unused))]
 
 use core::ptr;
 
@@ -105,13 +107,13 @@ impl CryptoProvider for PinnedCa {
     }
 }
 
-/// The client's connector: a TLS session is set up by `main`, so when the
-/// server closes it the session ends and `main` opens a new one.
-struct ThisSession<'b>(core::marker::PhantomData<&'b mut [u8]>);
+/// The client's connector: the connection is set up by `main`, so when
+/// the server closes it the session ends and `main` opens a new one.
+struct ThisSession<S>(core::marker::PhantomData<S>);
 
-impl<'b> Connector for ThisSession<'b> {
-    type Connection = TlsConnection<'b, Tcp, Aes128GcmSha256>;
-    fn connect(&mut self) -> Result<Self::Connection, Error> {
+impl<S: embedded_io::Read + embedded_io::Write> Connector for ThisSession<S> {
+    type Connection = S;
+    fn connect(&mut self) -> Result<S, Error> {
         Err(Error::Closed)
     }
 }
@@ -132,6 +134,7 @@ impl Timer for Ticks {
     }
 }
 
+#[cfg(not(feature = "plain-tcp"))]
 /// Opens a TLS connection to the server (apart from `session`, so the
 /// handshake's frame is not stacked under the client's, and the TLS
 /// stack's code is not inlined into ours and counted as ours).
@@ -144,13 +147,15 @@ fn open_tls<'b>(rx_records: &'b mut [u8], tx_records: &'b mut [u8]) -> Result<Tl
     Ok(tls)
 }
 
-/// One TLS session: submit the capture if not yet done, then read
-/// completions until the verdict arrives. Returns the score, or the error
-/// that ended the session.
+/// One session over an open connection (TLS; plain TCP with the
+/// `plain-tcp` feature, which exists to measure what our crates add on
+/// their own): submit the capture if not yet done, then read completions
+/// until the verdict arrives. Returns the score, or the error that ended
+/// the session.
 #[inline(never)]
-fn session(tls: TlsConnection<'_, Tcp, Aes128GcmSha256>, task: &mut Option<lastline_core::types::Uuid>) -> Result<i32, Error> {
+fn session<S: embedded_io::Read + embedded_io::Write>(conn: S, task: &mut Option<lastline_core::types::Uuid>) -> Result<i32, Error> {
     let creds = Credentials::new("sensor-key", Some("sensor-token"))?;
-    let mut client: Client<'_, _, _, 2048, 512> = Client::with_connection(ThisSession(core::marker::PhantomData), tls, Ticks, Options::new(SERVER, creds));
+    let mut client: Client<'_, _, _, 2048, 512> = Client::with_connection(ThisSession(core::marker::PhantomData), conn, Ticks, Options::new(SERVER, creds));
     let uuid = match *task {
         Some(u) => u,
         None => {
@@ -180,11 +185,14 @@ fn session(tls: TlsConnection<'_, Tcp, Aes128GcmSha256>, task: &mut Option<lastl
 #[entry]
 fn main() -> ! {
     // TLS record buffers: the largest record the server may send, and ours.
-    let mut rx_records = [0u8; 16_640];
-    let mut tx_records = [0u8; 4096];
+    #[cfg(not(feature = "plain-tcp"))]
+    let (mut rx_records, mut tx_records) = ([0u8; 16_640], [0u8; 4096]);
     let mut task = None;
     loop {
+        #[cfg(not(feature = "plain-tcp"))]
         let result = open_tls(&mut rx_records, &mut tx_records).and_then(|tls| session(tls, &mut task));
+        #[cfg(feature = "plain-tcp")]
+        let result = session(Tcp, &mut task);
         match result {
             Ok(score) => unsafe { ptr::write_volatile(0x4000_000c as *mut i32, score) },
             // Closed, reset, or a failed handshake: a new session.
