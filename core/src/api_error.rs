@@ -5,177 +5,123 @@ use core::fmt;
 /// Capacity of the server's error message kept in [`ApiError`].
 pub const MESSAGE_CAPACITY: usize = 128;
 
-/// An `error_code` as numbered by the reference (101..123) and by deployed
-/// servers (124 = `INVALID_PRIORITY`, see `wire-dialect.md`).
-///
-/// Codes the reference does not document (102, 103, 110, 111, anything new)
-/// are kept as [`ErrorCode::Other`] rather than refused.
-#[non_exhaustive]
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorCode {
-    /// 101: the server does not have the file; upload its content.
-    FileUploadRequired,
-    /// 104: the key/api_token pair is wrong.
-    InvalidCredentials,
-    /// 105: a UUID parameter is not one the API returned.
-    InvalidUuid,
-    /// 106: no result for this task (yet).
-    NoResultFound,
-    /// 107: the service is temporarily unavailable; retry later.
-    TemporarilyUnavailable,
-    /// 108: the credentials are valid but lack permission.
-    PermissionDenied,
-    /// 109: the uploaded file is larger than the limit.
-    FileTooLarge,
-    /// 112: invalid download metadata.
-    InvalidDMetadata,
-    /// 113: the file type is not accepted.
-    InvalidFileType,
-    /// 114: the artifact id is malformed or unknown.
-    InvalidArtifactUuid,
-    /// 115: the licence's submission limit is exhausted.
-    SubmissionLimitExceeded,
-    /// 116: `hash_algorithm` is not one of MD5, SHA1, SHA256.
-    InvalidHashAlgorithm,
-    /// 117: the URL (or referer) is invalid.
-    InvalidUrl,
-    /// 118: the report version is invalid.
-    InvalidReportVersion,
-    /// 119: a file could not be extracted from the submitted archive.
-    FileExtractionFailed,
-    /// 120: the report cannot be expressed as an IOC.
-    NoIocExtractable,
-    /// 121: the chain of child tasks is too deep.
-    ChildTaskChainTooDeep,
-    /// 122: no credentials, or the session expired: authenticate again.
-    AuthenticationRequired,
-    /// 123: the data is no longer available.
-    DataNoLongerAvailable,
-    /// 124: the priority is not in 1..=10 (numbered by deployed servers).
-    InvalidPriority,
-    /// Any other number, kept as sent.
-    Other(i64),
+/// Declares [`ErrorCode`] from one table: variant, number, name without
+/// the `ANALYSIS_API_` prefix.
+macro_rules! error_codes {
+    ($($(#[doc = $doc:literal])* $variant:ident = $number:literal, $name:literal;)*) => {
+        /// An `error_code` as numbered by the reference (101..123) and by deployed
+        /// servers (124 = `INVALID_PRIORITY`, see `wire-dialect.md`).
+        ///
+        /// Codes the reference does not document (102, 103, 110, 111, anything new)
+        /// are kept as [`ErrorCode::Other`] rather than refused.
+        #[non_exhaustive]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+        pub enum ErrorCode {
+            $($(#[doc = $doc])* $variant,)*
+            /// Any other number, kept as sent.
+            Other(i64),
+        }
+
+        impl ErrorCode {
+            /// Maps a number from the wire to a code; unknown numbers are kept.
+            pub const fn from_number(n: i64) -> Self {
+                match n {
+                    $($number => Self::$variant,)*
+                    other => Self::Other(other),
+                }
+            }
+
+            /// The number on the wire.
+            pub const fn number(self) -> i64 {
+                match self {
+                    $(Self::$variant => $number,)*
+                    Self::Other(n) => n,
+                }
+            }
+
+            /// The reference's symbolic name (`ANALYSIS_API_...`), or `None` for
+            /// an undocumented number.
+            pub const fn name(self) -> Option<&'static str> {
+                match self {
+                    $(Self::$variant => Some(concat!("ANALYSIS_API_", $name)),)*
+                    Self::Other(_) => None,
+                }
+            }
+
+            /// The name without its `ANALYSIS_API_` prefix (what lookups
+            /// compare: firmware then stores the prefix once, not 20 times).
+            const fn short_name(self) -> Option<&'static str> {
+                match self {
+                    $(Self::$variant => Some($name),)*
+                    Self::Other(_) => None,
+                }
+            }
+
+            const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+        }
+    };
 }
 
+error_codes! {
+    /// 101: the server does not have the file; upload its content.
+    FileUploadRequired = 101, "FILE_UPLOAD_REQUIRED";
+    /// 104: the key/api_token pair is wrong.
+    InvalidCredentials = 104, "INVALID_CREDENTIALS";
+    /// 105: a UUID parameter is not one the API returned.
+    InvalidUuid = 105, "INVALID_UUID";
+    /// 106: no result for this task (yet).
+    NoResultFound = 106, "NO_RESULT_FOUND";
+    /// 107: the service is temporarily unavailable; retry later.
+    TemporarilyUnavailable = 107, "TEMPORARILY_UNAVAILABLE";
+    /// 108: the credentials are valid but lack permission.
+    PermissionDenied = 108, "PERMISSION_DENIED";
+    /// 109: the uploaded file is larger than the limit.
+    FileTooLarge = 109, "FILE_TOO_LARGE";
+    /// 112: invalid download metadata.
+    InvalidDMetadata = 112, "INVALID_D_METADATA";
+    /// 113: the file type is not accepted.
+    InvalidFileType = 113, "INVALID_FILE_TYPE";
+    /// 114: the artifact id is malformed or unknown.
+    InvalidArtifactUuid = 114, "INVALID_ARTIFACT_UUID";
+    /// 115: the licence's submission limit is exhausted.
+    SubmissionLimitExceeded = 115, "SUBMISSION_LIMIT_EXCEEDED";
+    /// 116: `hash_algorithm` is not one of MD5, SHA1, SHA256.
+    InvalidHashAlgorithm = 116, "INVALID_HASH_ALGORITHM";
+    /// 117: the URL (or referer) is invalid.
+    InvalidUrl = 117, "INVALID_URL";
+    /// 118: the report version is invalid.
+    InvalidReportVersion = 118, "INVALID_REPORT_VERSION";
+    /// 119: a file could not be extracted from the submitted archive.
+    FileExtractionFailed = 119, "FILE_EXTRACTION_FAILED";
+    /// 120: the report cannot be expressed as an IOC.
+    NoIocExtractable = 120, "NO_IOC_EXTRACTABLE";
+    /// 121: the chain of child tasks is too deep.
+    ChildTaskChainTooDeep = 121, "CHILD_TASK_CHAIN_TOO_DEEP";
+    /// 122: no credentials, or the session expired: authenticate again.
+    AuthenticationRequired = 122, "AUTHENTICATION_REQUIRED";
+    /// 123: the data is no longer available.
+    DataNoLongerAvailable = 123, "DATA_NO_LONGER_AVAILABLE";
+    /// 124: the priority is not in 1..=10 (numbered by deployed servers).
+    InvalidPriority = 124, "INVALID_PRIORITY";
+}
+
+/// The prefix of every symbolic error name.
+const NAME_PREFIX: &str = "ANALYSIS_API_";
+
 impl ErrorCode {
-    /// Maps a number from the wire to a code; unknown numbers are kept.
-    pub const fn from_number(n: i64) -> Self {
-        match n {
-            101 => Self::FileUploadRequired,
-            104 => Self::InvalidCredentials,
-            105 => Self::InvalidUuid,
-            106 => Self::NoResultFound,
-            107 => Self::TemporarilyUnavailable,
-            108 => Self::PermissionDenied,
-            109 => Self::FileTooLarge,
-            112 => Self::InvalidDMetadata,
-            113 => Self::InvalidFileType,
-            114 => Self::InvalidArtifactUuid,
-            115 => Self::SubmissionLimitExceeded,
-            116 => Self::InvalidHashAlgorithm,
-            117 => Self::InvalidUrl,
-            118 => Self::InvalidReportVersion,
-            119 => Self::FileExtractionFailed,
-            120 => Self::NoIocExtractable,
-            121 => Self::ChildTaskChainTooDeep,
-            122 => Self::AuthenticationRequired,
-            123 => Self::DataNoLongerAvailable,
-            124 => Self::InvalidPriority,
-            other => Self::Other(other),
-        }
-    }
-
-    /// The number on the wire.
-    pub const fn number(self) -> i64 {
-        match self {
-            Self::FileUploadRequired => 101,
-            Self::InvalidCredentials => 104,
-            Self::InvalidUuid => 105,
-            Self::NoResultFound => 106,
-            Self::TemporarilyUnavailable => 107,
-            Self::PermissionDenied => 108,
-            Self::FileTooLarge => 109,
-            Self::InvalidDMetadata => 112,
-            Self::InvalidFileType => 113,
-            Self::InvalidArtifactUuid => 114,
-            Self::SubmissionLimitExceeded => 115,
-            Self::InvalidHashAlgorithm => 116,
-            Self::InvalidUrl => 117,
-            Self::InvalidReportVersion => 118,
-            Self::FileExtractionFailed => 119,
-            Self::NoIocExtractable => 120,
-            Self::ChildTaskChainTooDeep => 121,
-            Self::AuthenticationRequired => 122,
-            Self::DataNoLongerAvailable => 123,
-            Self::InvalidPriority => 124,
-            Self::Other(n) => n,
-        }
-    }
-
-    /// The reference's symbolic name (`ANALYSIS_API_...`), or `None` for
-    /// an undocumented number.
-    pub const fn name(self) -> Option<&'static str> {
-        Some(match self {
-            Self::FileUploadRequired => "ANALYSIS_API_FILE_UPLOAD_REQUIRED",
-            Self::InvalidCredentials => "ANALYSIS_API_INVALID_CREDENTIALS",
-            Self::InvalidUuid => "ANALYSIS_API_INVALID_UUID",
-            Self::NoResultFound => "ANALYSIS_API_NO_RESULT_FOUND",
-            Self::TemporarilyUnavailable => "ANALYSIS_API_TEMPORARILY_UNAVAILABLE",
-            Self::PermissionDenied => "ANALYSIS_API_PERMISSION_DENIED",
-            Self::FileTooLarge => "ANALYSIS_API_FILE_TOO_LARGE",
-            Self::InvalidDMetadata => "ANALYSIS_API_INVALID_D_METADATA",
-            Self::InvalidFileType => "ANALYSIS_API_INVALID_FILE_TYPE",
-            Self::InvalidArtifactUuid => "ANALYSIS_API_INVALID_ARTIFACT_UUID",
-            Self::SubmissionLimitExceeded => "ANALYSIS_API_SUBMISSION_LIMIT_EXCEEDED",
-            Self::InvalidHashAlgorithm => "ANALYSIS_API_INVALID_HASH_ALGORITHM",
-            Self::InvalidUrl => "ANALYSIS_API_INVALID_URL",
-            Self::InvalidReportVersion => "ANALYSIS_API_INVALID_REPORT_VERSION",
-            Self::FileExtractionFailed => "ANALYSIS_API_FILE_EXTRACTION_FAILED",
-            Self::NoIocExtractable => "ANALYSIS_API_NO_IOC_EXTRACTABLE",
-            Self::ChildTaskChainTooDeep => "ANALYSIS_API_CHILD_TASK_CHAIN_TOO_DEEP",
-            Self::AuthenticationRequired => "ANALYSIS_API_AUTHENTICATION_REQUIRED",
-            Self::DataNoLongerAvailable => "ANALYSIS_API_DATA_NO_LONGER_AVAILABLE",
-            Self::InvalidPriority => "ANALYSIS_API_INVALID_PRIORITY",
-            Self::Other(_) => return None,
-        })
-    }
-
     /// Maps a symbolic name (with or without the `ANALYSIS_API_` prefix) to
     /// a code. Servers that send the name instead of the number, or put it
     /// in the message of an envelope without `error_code`, are understood.
     pub fn from_name(name: &str) -> Option<Self> {
-        let short = name.strip_prefix("ANALYSIS_API_").unwrap_or(name);
-        const ALL: [ErrorCode; 20] = [
-            ErrorCode::FileUploadRequired,
-            ErrorCode::InvalidCredentials,
-            ErrorCode::InvalidUuid,
-            ErrorCode::NoResultFound,
-            ErrorCode::TemporarilyUnavailable,
-            ErrorCode::PermissionDenied,
-            ErrorCode::FileTooLarge,
-            ErrorCode::InvalidDMetadata,
-            ErrorCode::InvalidFileType,
-            ErrorCode::InvalidArtifactUuid,
-            ErrorCode::SubmissionLimitExceeded,
-            ErrorCode::InvalidHashAlgorithm,
-            ErrorCode::InvalidUrl,
-            ErrorCode::InvalidReportVersion,
-            ErrorCode::FileExtractionFailed,
-            ErrorCode::NoIocExtractable,
-            ErrorCode::ChildTaskChainTooDeep,
-            ErrorCode::AuthenticationRequired,
-            ErrorCode::DataNoLongerAvailable,
-            ErrorCode::InvalidPriority,
-        ];
+        let short = name.strip_prefix(NAME_PREFIX).unwrap_or(name);
         // The wire dialect calls 101 FILE_NOT_AVAILABLE.
         if short == "FILE_NOT_AVAILABLE" {
             return Some(ErrorCode::FileUploadRequired);
         }
-        ALL.into_iter().find(|c| {
-            c.name()
-                .and_then(|n| n.strip_prefix("ANALYSIS_API_"))
-                .is_some_and(|n| n == short)
-        })
+        Self::ALL
+            .iter()
+            .copied()
+            .find(|c| c.short_name() == Some(short))
     }
 
     /// Whether waiting and sending the same request again can succeed.
@@ -186,8 +132,8 @@ impl ErrorCode {
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.name() {
-            Some(name) => write!(f, "{} ({})", name, self.number()),
+        match self.short_name() {
+            Some(name) => write!(f, "{NAME_PREFIX}{} ({})", name, self.number()),
             None => write!(f, "undocumented error code {}", self.number()),
         }
     }

@@ -68,6 +68,23 @@ impl fmt::Debug for Credentials<'_> {
     }
 }
 
+/// The `name=value` pair of a `Set-Cookie` header value (attributes after
+/// the first `;` dropped), checked to be printable ASCII without spaces.
+pub(crate) fn cookie_pair(header: &[u8]) -> Result<&str, Error> {
+    let pair = header
+        .split(|&b| b == b';')
+        .next()
+        .unwrap_or(&[])
+        .trim_ascii();
+    let ok = pair.contains(&b'=')
+        && pair.first() != Some(&b'=')
+        && pair.iter().all(|&b| (0x21..0x7f).contains(&b));
+    core::str::from_utf8(pair)
+        .ok()
+        .filter(|_| ok)
+        .ok_or(Error::Http(HttpError::MalformedHead("Set-Cookie")))
+}
+
 /// The session cookie (`name=value`) that `login` set, replayed on later
 /// requests instead of credentials.
 #[derive(Clone, PartialEq, Eq)]
@@ -84,16 +101,7 @@ impl SessionCookie {
 
     /// Like [`Self::from_set_cookie`], writing into `slot` in place.
     pub fn fill_from_set_cookie(slot: &mut Option<Self>, header: &[u8]) -> Result<(), Error> {
-        let pair = header
-            .split(|&b| b == b';')
-            .next()
-            .unwrap_or(&[])
-            .trim_ascii();
-        let ok = pair.contains(&b'=')
-            && pair.first() != Some(&b'=')
-            && pair.iter().all(|&b| (0x21..0x7f).contains(&b));
-        let s = core::str::from_utf8(pair).ok().filter(|_| ok);
-        let s = s.ok_or(Error::Http(HttpError::MalformedHead("Set-Cookie")))?;
+        let s = cookie_pair(header)?;
         let dst = &mut slot.insert(Self(heapless::String::new())).0;
         if dst.push_str(s).is_err() {
             *slot = None;

@@ -175,7 +175,9 @@ pub(crate) struct Core {
     phase: Phase,
     success: Option<bool>,
     code: Option<Option<ErrorCode>>,
-    message: Option<(heapless::String<MESSAGE_CAPACITY>, bool)>,
+    /// `error` as read: its raw (still escaped) start, decoded only when
+    /// the outcome is asked for, so a decoder holds the message once.
+    message: Message,
     raw_message: heapless::Vec<u8, MESSAGE_CAPACITY>,
     message_cut: bool,
     data_seen: bool,
@@ -247,7 +249,7 @@ impl Core {
             phase: Phase::Start,
             success: None,
             code: None,
-            message: None,
+            message: Message::Absent,
             raw_message: heapless::Vec::new(),
             message_cut: false,
             data_seen: false,
@@ -349,11 +351,11 @@ impl Core {
                         });
                     }
                     "error" => {
-                        if self.message.is_some() {
+                        if self.message != Message::Absent {
                             return Err(dup("error"));
                         }
                         if r.null()? {
-                            self.message = Some((heapless::String::new(), false));
+                            self.message = Message::Null;
                         } else {
                             r.expect(b'"', "error", "a string")?;
                             self.raw_message.clear();
@@ -473,7 +475,7 @@ impl Core {
                 let rest = r.rest();
                 for (i, &b) in rest.iter().enumerate() {
                     if !escape && b == b'"' {
-                        self.finish_message()?;
+                        self.message = Message::Raw;
                         self.phase = Phase::EnvMember { first: false };
                         return Ok(UnitOut::Consumed(i.saturating_add(1)));
                     }
@@ -520,26 +522,26 @@ impl Core {
 
     /// Decodes the kept start of the message. When it was cut, a cut
     /// escape or UTF-8 sequence at its end is dropped.
-    fn finish_message(&mut self) -> Result<(), Fail> {
+    fn decoded_message(&self) -> Result<(heapless::String<MESSAGE_CAPACITY>, bool), Error> {
+        if self.message != Message::Raw {
+            return Ok((heapless::String::new(), false));
+        }
         let raw = self.raw_message.as_slice();
         let tries = if self.message_cut {
             raw.len().min(12)
         } else {
             0
         };
+        let mut last = JsonError::InvalidEscape;
         for drop in 0..=tries {
             let mut out = heapless::String::new();
             let kept = raw.get(..raw.len().saturating_sub(drop)).unwrap_or(&[]);
             match crate::json::decode_message(kept, &mut out) {
-                Ok(cut) => {
-                    self.message = Some((out, cut || self.message_cut));
-                    return Ok(());
-                }
-                Err(kind) if drop == tries => return Err(Fail::json("error", kind)),
-                Err(_) => {}
+                Ok(cut) => return Ok((out, cut || self.message_cut)),
+                Err(kind) => last = kind,
             }
         }
-        Ok(())
+        Err(Error::json("error", last))
     }
 
     /// Whether the envelope said success (with data, unless optional).
@@ -553,7 +555,7 @@ impl Core {
         match self.success {
             None => Err(Error::BadEnvelope("no 'success' member")),
             Some(false) => {
-                let (message, message_truncated) = self.message.take().unwrap_or_default();
+                let (message, message_truncated) = self.decoded_message()?;
                 let code = self.code.flatten().or_else(|| {
                     // Codes without a number travel by name in the message.
                     message
@@ -567,6 +569,8 @@ impl Core {
                 }))
             }
             Some(true) => {
+                // A malformed message is an error even beside success.
+                self.decoded_message()?;
                 if !self.data_seen && !data_optional {
                     return Err(Error::BadEnvelope("success without 'data'"));
                 }
@@ -574,6 +578,15 @@ impl Core {
             }
         }
     }
+}
+
+/// What the envelope's `error` member was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Message {
+    Absent,
+    Null,
+    /// A string, kept in `Core::raw_message`.
+    Raw,
 }
 
 enum UnitOut {

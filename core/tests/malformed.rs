@@ -52,6 +52,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Check)> {
         ("conflicting Content-Length", head("HTTP/1.1 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::ConflictingContentLength))),
         ("gzip transfer coding", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", b""), |e| matches!(e, Error::Http(HttpError::UnsupportedTransferEncoding))),
         ("cookie too long", head(&format!("HTTP/1.1 200 OK\r\nSet-Cookie: s={}\r\nContent-Length: 2\r\n\r\n", "a".repeat(600)), b"{}"), |e| matches!(e, Error::Http(HttpError::HeaderTooLong(_)))),
+        ("captured headers together over capacity", head(&format!("HTTP/1.1 302 Found\r\nSet-Cookie: s={}\r\nLocation: https://x/{}\r\nContent-Length: 2\r\n\r\n", "a".repeat(200), "b".repeat(320)), b"{}"), |e| matches!(e, Error::Http(HttpError::HeaderTooLong("Location")))),
         ("garbage cookie", head("HTTP/1.1 200 OK\r\nSet-Cookie: ;;;\r\nContent-Length: 2\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
         // Framing.
         ("truncated Content-Length body", head("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"{\"success\":1"), |e| matches!(e, Error::Http(HttpError::TruncatedBody { expected: Some(100), .. }))),
@@ -316,4 +317,50 @@ fn an_error_message_longer_than_the_unit_buffer_keeps_the_code() {
         ),
         other => panic!("{other:?}"),
     }
+}
+
+/// The session cookie, a download's file name and a redirect's Location
+/// share one capture area: each is read back whole, the first of each kind
+/// wins, and `Debug` never shows the cookie.
+#[test]
+fn a_head_keeps_cookie_filename_and_location_together() {
+    use lastline_core::http::{Event, ResponseDecoder, CAPTURE_CAPACITY};
+    let location = format!("https://eu.example/{}", "p".repeat(150));
+    let input = format!(
+        "HTTP/1.1 302 Found\r\nSet-Cookie: sid=s3cr3t; Path=/; HttpOnly\r\nSet-Cookie: other=1\r\n\
+         Content-Disposition: attachment; filename=\"report.pdf\"\r\nLocation: {location}\r\n\
+         Location: https://ignored/\r\nContent-Length: 0\r\n\r\n"
+    );
+    let mut dec = ResponseDecoder::new();
+    let (_, ev) = dec.decode(input.as_bytes(), 0).unwrap();
+    assert_eq!(ev, Event::Head);
+    let h = dec.head().unwrap();
+    assert_eq!(h.session_cookie().unwrap().as_str(), "sid=s3cr3t");
+    assert_eq!(h.filename(), Some("report.pdf"));
+    assert_eq!(h.location(), Some(location.as_str()));
+    assert!(h.is_redirect());
+    let shown = format!("{h:?}");
+    assert!(!shown.contains("s3cr3t"), "{shown}");
+    assert!(shown.contains("report.pdf"), "{shown}");
+
+    // Exactly full is fine; one byte more is an error naming the header.
+    let fill = |n: usize| {
+        format!(
+            "HTTP/1.1 200 OK\r\nLocation: {}\r\nContent-Length: 0\r\n\r\n",
+            "l".repeat(n)
+        )
+    };
+    let mut dec = ResponseDecoder::new();
+    dec.decode(fill(CAPTURE_CAPACITY).as_bytes(), 0).unwrap();
+    assert_eq!(
+        dec.head().unwrap().location().map(str::len),
+        Some(CAPTURE_CAPACITY)
+    );
+    let err = ResponseDecoder::new()
+        .decode(fill(CAPTURE_CAPACITY + 1).as_bytes(), 0)
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Http(HttpError::HeaderTooLong("Location"))),
+        "{err:?}"
+    );
 }

@@ -7,6 +7,5 @@ mod response;
 pub use chunked::{ChunkedDecoder, ChunkedEvent};
 pub use request::{ClientConfig, RequestEncoder, Step as EncodeStep};
 pub use response::{
-    BodyFraming, ContentType, Event, ResponseDecoder, ResponseHead, FILENAME_CAPACITY,
-    LOCATION_CAPACITY,
+    BodyFraming, ContentType, Event, ResponseDecoder, ResponseHead, CAPTURE_CAPACITY,
 };

@@ -5,13 +5,14 @@ use core::fmt;
 use heapless::String;
 
 use super::chunked::{ChunkedDecoder, ChunkedEvent};
-use crate::auth::SessionCookie;
+use crate::auth::{cookie_pair, SessionCookie, COOKIE_CAPACITY};
 use crate::error::{Error, HttpError};
 
-/// Longest `Content-Disposition` file name kept.
-pub const FILENAME_CAPACITY: usize = 128;
-/// Longest `Location` kept (for datacenter and CDN redirects).
-pub const LOCATION_CAPACITY: usize = 512;
+/// Room for the text of the headers a head keeps — the session cookie
+/// (`name=value`), a download's file name and a redirect's `Location` —
+/// together. One shared area instead of one per header: a response rarely
+/// carries more than one of them, and every decoder holds a head.
+pub const CAPTURE_CAPACITY: usize = 512;
 /// Most header lines in one response head.
 const MAX_HEADERS: usize = 48;
 
@@ -94,8 +95,15 @@ pub enum BodyFraming {
     Empty,
 }
 
+/// Where a captured header's text lies in [`ResponseHead`]'s capture area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Span {
+    start: u16,
+    end: u16,
+}
+
 /// What the head of a response says.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, PartialEq)]
 pub struct ResponseHead {
     /// The status code.
     pub status: u16,
@@ -105,20 +113,84 @@ pub struct ResponseHead {
     pub framing: BodyFraming,
     /// Whether the connection can carry another request afterwards.
     pub keep_alive: bool,
-    /// The session cookie, if the response sets one.
-    pub session_cookie: Option<SessionCookie>,
-    /// `Content-Disposition` file name of a download.
-    pub filename: Option<String<FILENAME_CAPACITY>>,
-    /// `Location` of a redirect.
-    pub location: Option<String<LOCATION_CAPACITY>>,
     /// `Retry-After` in seconds, if given as a number.
     pub retry_after: Option<u32>,
+    captured: String<CAPTURE_CAPACITY>,
+    cookie: Option<Span>,
+    filename: Option<Span>,
+    location: Option<Span>,
 }
 
 impl ResponseHead {
+    const fn new() -> Self {
+        Self {
+            status: 0,
+            content_type: ContentType::Missing,
+            framing: BodyFraming::Empty,
+            keep_alive: false,
+            retry_after: None,
+            captured: String::new(),
+            cookie: None,
+            filename: None,
+            location: None,
+        }
+    }
+
     /// True for 3xx statuses that carry a `Location`.
     pub fn is_redirect(&self) -> bool {
         matches!(self.status, 301 | 302 | 303 | 307 | 308) && self.location.is_some()
+    }
+
+    /// The session cookie, if the response sets one (the first
+    /// `Set-Cookie`).
+    pub fn session_cookie(&self) -> Option<SessionCookie> {
+        SessionCookie::from_set_cookie(self.text(self.cookie)?.as_bytes()).ok()
+    }
+
+    /// `Content-Disposition` file name of a download.
+    pub fn filename(&self) -> Option<&str> {
+        self.text(self.filename)
+    }
+
+    /// `Location` of a redirect.
+    pub fn location(&self) -> Option<&str> {
+        self.text(self.location)
+    }
+
+    fn text(&self, span: Option<Span>) -> Option<&str> {
+        let s = span?;
+        self.captured.get(usize::from(s.start)..usize::from(s.end))
+    }
+
+    /// Keeps `v` (header `name`'s value) in the capture area; the first
+    /// of each kind is kept, later ones are ignored.
+    fn capture(&mut self, name: &'static str, v: &[u8]) -> Result<Option<Span>, HttpError> {
+        let s = core::str::from_utf8(v).map_err(|_| HttpError::MalformedHead(name))?;
+        let start = self.captured.len();
+        self.captured
+            .push_str(s)
+            .map_err(|_| HttpError::HeaderTooLong(name))?;
+        // Both ends are at most CAPTURE_CAPACITY.
+        let end = self.captured.len();
+        Ok(Some(Span {
+            start: u16::try_from(start).unwrap_or(0),
+            end: u16::try_from(end).unwrap_or(0),
+        }))
+    }
+}
+
+impl fmt::Debug for ResponseHead {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResponseHead")
+            .field("status", &self.status)
+            .field("content_type", &self.content_type)
+            .field("framing", &self.framing)
+            .field("keep_alive", &self.keep_alive)
+            .field("retry_after", &self.retry_after)
+            .field("session_cookie", &self.cookie.map(|_| "<redacted>"))
+            .field("filename", &self.filename())
+            .field("location", &self.location())
+            .finish()
     }
 }
 
@@ -161,16 +233,6 @@ impl Default for ResponseDecoder {
 }
 
 /// Copies a header value into `dst` in place (heads are kept, not moved).
-fn fill<const N: usize>(
-    name: &'static str,
-    dst: &mut String<N>,
-    v: &[u8],
-) -> Result<(), HttpError> {
-    let s = core::str::from_utf8(v).map_err(|_| HttpError::MalformedHead(name))?;
-    dst.clear();
-    dst.push_str(s).map_err(|_| HttpError::HeaderTooLong(name))
-}
-
 fn disposition_filename(v: &[u8]) -> Option<&[u8]> {
     for param in v.split(|&b| b == b';').skip(1) {
         let param = param.trim_ascii();
@@ -197,16 +259,7 @@ impl ResponseDecoder {
             state: State::Head,
             limit: None,
             head_request: false,
-            head: ResponseHead {
-                status: 0,
-                content_type: ContentType::Missing,
-                framing: BodyFraming::Empty,
-                keep_alive: false,
-                session_cookie: None,
-                filename: None,
-                location: None,
-                retry_after: None,
-            },
+            head: ResponseHead::new(),
             has_head: false,
         }
     }
@@ -372,7 +425,8 @@ fn interpret(
 ) -> Result<(), Error> {
     out.status = status;
     out.content_type = ContentType::Missing;
-    out.session_cookie = None;
+    out.captured.clear();
+    out.cookie = None;
     out.filename = None;
     out.location = None;
     out.retry_after = None;
@@ -415,19 +469,21 @@ fn interpret(
                 }
             }
         } else if name.eq_ignore_ascii_case("set-cookie") {
-            if out.session_cookie.is_none() {
-                SessionCookie::fill_from_set_cookie(&mut out.session_cookie, v)?;
+            if out.cookie.is_none() {
+                let pair = cookie_pair(v)?;
+                if pair.len() > COOKIE_CAPACITY {
+                    return Err(HttpError::HeaderTooLong("Set-Cookie").into());
+                }
+                out.cookie = out.capture("Set-Cookie", pair.as_bytes())?;
             }
         } else if name.eq_ignore_ascii_case("content-disposition") {
-            if let Some(name) = disposition_filename(v) {
-                fill(
-                    "Content-Disposition",
-                    out.filename.insert(String::new()),
-                    name,
-                )?;
+            if let (None, Some(name)) = (out.filename, disposition_filename(v)) {
+                out.filename = out.capture("Content-Disposition", name)?;
             }
         } else if name.eq_ignore_ascii_case("location") {
-            fill("Location", out.location.insert(String::new()), v)?;
+            if out.location.is_none() {
+                out.location = out.capture("Location", v)?;
+            }
         } else if name.eq_ignore_ascii_case("retry-after") {
             out.retry_after = core::str::from_utf8(v)
                 .ok()

@@ -398,6 +398,14 @@ impl<'a> Reader<'a> {
 
     /// An integer: JSON number, `0x` hex, or either inside a string.
     pub fn int<T: TryFrom<i128>>(&mut self, at: &'static str) -> Result<T, Fail> {
+        let v = self.wide_int(at)?;
+        T::try_from(v).map_err(|_| Fail::json(at, JsonError::NumberOutOfRange))
+    }
+
+    /// [`Reader::int`] before narrowing: one copy in a binary, not one per
+    /// integer type.
+    #[inline(never)]
+    fn wide_int(&mut self, at: &'static str) -> Result<i128, Fail> {
         let v = match self.peek()? {
             b'"' => {
                 let (raw, escaped) = self.raw_string(at)?;
@@ -412,8 +420,7 @@ impl<'a> Reader<'a> {
             }
             _ => return Err(Fail::json(at, JsonError::WrongType("an integer"))),
         };
-        let v = v.ok_or(Fail::json(at, JsonError::WrongType("an integer")))?;
-        T::try_from(v).map_err(|_| Fail::json(at, JsonError::NumberOutOfRange))
+        v.ok_or(Fail::json(at, JsonError::WrongType("an integer")))
     }
 
     /// A number with a fraction (`relevance`); integers and hex accepted.

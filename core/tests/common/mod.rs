@@ -233,7 +233,7 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
                         resp.close()?;
                         let name = resp
                             .head()
-                            .and_then(|h| h.filename.as_ref())
+                            .and_then(|h| h.filename())
                             .map(|f| f.to_string());
                         return Ok((name, out));
                     }
@@ -246,7 +246,7 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
         if done {
             let name = resp
                 .head()
-                .and_then(|h| h.filename.as_ref())
+                .and_then(|h| h.filename())
                 .map(|f| f.to_string());
             return Ok((name, out));
         }

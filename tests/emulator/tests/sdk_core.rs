@@ -75,7 +75,7 @@ impl Conn {
             match p {
                 Progress::Item(i) => items.push(i),
                 Progress::Done => {
-                    let cookie = r.head().and_then(|h| h.session_cookie.clone());
+                    let cookie = r.head().and_then(|h| h.session_cookie());
                     return (r.finish(), items, cookie);
                 }
                 Progress::Head => {}
@@ -118,8 +118,7 @@ impl Conn {
             }
         }
         Ok((
-            r.head()
-                .and_then(|h| h.filename.as_ref().map(|f| f.to_string())),
+            r.head().and_then(|h| h.filename().map(|f| f.to_string())),
             out,
         ))
     }

@@ -8,7 +8,6 @@ macro_rules! flavor {
         use embedded_io::Error as _;
         use lastline_core::auth::SessionCookie;
         use lastline_core::envelope::DataDecoder;
-        use lastline_core::hashing::{Algorithms, MultiHasher};
         use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
         use lastline_core::request::{Login, Request, SubmitFile};
         use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
@@ -93,7 +92,6 @@ macro_rules! flavor {
         struct Exchange<O> {
             output: O,
             keep_alive: bool,
-            cookie: Option<SessionCookie>,
         }
 
         /// Writes all of `buf`; a write of 0 bytes means the peer closed
@@ -173,6 +171,7 @@ macro_rules! flavor {
             filled: &mut usize,
             each: &mut dyn FnMut(D::Item),
             answered: &mut bool,
+            cookie: Option<&mut Option<SessionCookie>>,
         ) -> Result<Exchange<D::Output>, Error> {
             let mut resp = EnvelopeResponse::<D, U>::default();
             loop {
@@ -200,8 +199,12 @@ macro_rules! flavor {
                 }
             }
             let keep_alive = resp.keep_alive();
-            let cookie = resp.head().and_then(|h| h.session_cookie.clone());
-            Ok(Exchange { output: resp.finish()?, keep_alive, cookie })
+            // Written in place (only login asks): a cookie is 260 bytes that
+            // every other exchange need not carry through its frames.
+            if let Some(slot) = cookie {
+                *slot = resp.head().and_then(|h| h.session_cookie());
+            }
+            Ok(Exchange { output: resp.finish()?, keep_alive })
         }
 
         /// The core's configuration for one request: the session cookie when
@@ -345,24 +348,26 @@ macro_rules! flavor {
             $($asyncness)* fn exchange<R: Request, D: DataDecoder + Default>(
                 &mut self,
                 req: &R,
-                cookie: Option<&SessionCookie>,
+                with_session: bool,
+                mut cookie_out: Option<&mut Option<SessionCookie>>,
                 mut sample: Option<&mut (dyn SampleSource + '_)>,
                 each: &mut dyn FnMut(D::Item),
             ) -> Result<Exchange<D::Output>, Error> {
                 for attempt in 0..2 {
                     self.ensure_connected(R::NAME)$($await)*?;
                     let entropy = self.entropy();
+                    let cookie = if with_session { self.session.cookie() } else { None };
                     let cfg = client_config(self.opts.options(), cookie);
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
                     let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut())$($await)*;
                     let mut answered = false;
                     let result = match sent {
-                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered)$($await)*,
+                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut())$($await)*,
                         // A server may answer before reading the whole
                         // request (413 for an upload over its limit) and
                         // close: if its answer is there, it is the outcome.
                         Err(e @ (Error::Io(_) | Error::Closed)) => {
-                            match recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered)$($await)* {
+                            match recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut())$($await)* {
                                 Ok(x) => Ok(Exchange { keep_alive: false, ..x }),
                                 Err(Error::Core(c)) if answered => Err(Error::Core(c)),
                                 Err(_) => Err(e),
@@ -379,9 +384,10 @@ macro_rules! flavor {
             }
 
             $($asyncness)* fn login(&mut self) -> Result<(), Error> {
-                let x = self.exchange::<_, StringData>(&Login, None, None, &mut |_| {})$($await)*;
+                let mut cookie = None;
+                let x = self.exchange::<_, StringData>(&Login, false, Some(&mut cookie), None, &mut |_| {})$($await)*;
                 let (answer, cookie) = match x {
-                    Ok(x) => (Ok(()), x.cookie),
+                    Ok(_) => (Ok(()), cookie),
                     Err(Error::Core(e)) => (Err(e), None),
                     Err(e) => return Err(e),
                 };
@@ -399,13 +405,12 @@ macro_rules! flavor {
             ) -> Result<D::Output, Error> {
                 loop {
                     if self.opts.options().auth != AuthMode::Session {
-                        return self.exchange::<R, D>(req, None, sample, each)$($await)*.map(|x| x.output);
+                        return self.exchange::<R, D>(req, false, None, sample, each)$($await)*.map(|x| x.output);
                     }
                     if self.session.cookie().is_none() {
                         self.login()$($await)*?;
                     }
-                    let cookie = self.session.cookie().cloned();
-                    let result = self.exchange::<R, D>(req, cookie.as_ref(), sample.as_deref_mut(), each)$($await)*.map(|x| x.output);
+                    let result = self.exchange::<R, D>(req, true, None, sample.as_deref_mut(), each)$($await)*.map(|x| x.output);
                     match self.session.on_error_code(result.as_ref().err().and_then(Error::api_code))? {
                         SessionAction::Continue => return result,
                         SessionAction::ReloginAndRetry => {
@@ -468,11 +473,10 @@ macro_rules! flavor {
                 req: &R,
                 sink: &mut dyn FnMut(&[u8]) -> Result<(), Error>,
             ) -> Result<(), Error> {
-                let cookie = self.session.cookie().cloned();
                 for attempt in 0..2 {
                     self.ensure_connected(R::NAME)$($await)*?;
                     let entropy = self.entropy();
-                    let cfg = client_config(self.opts.options(), cookie.as_ref());
+                    let cfg = client_config(self.opts.options(), self.session.cookie());
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
                     let mut answered = false;
                     let result = match send(conn, req, &cfg, entropy, None)$($await)* {
@@ -495,19 +499,8 @@ macro_rules! flavor {
                 sample: &mut S,
                 options: SubmitFile<'_>,
             ) -> Result<HashFirstOutcome, Error> {
-                let mut h = MultiHasher::new(Algorithms::ALL);
-                let mut buf = [0u8; 256];
-                let mut at = 0u64;
-                let len = sample.len();
-                while at < len {
-                    let n = sample.read_at(at, &mut buf).map_err(Error::Sample)?;
-                    if n == 0 {
-                        return Err(Error::SampleChanged);
-                    }
-                    h.update(buf.get(..n).unwrap_or(&[]));
-                    at = at.saturating_add(n as u64);
-                }
-                self.submit_hashed(h.finish(), sample, options)$($await)*
+                let digests = crate::sample::hash_sample(sample)?;
+                self.submit_hashed(digests, sample, options)$($await)*
             }
 
             /// Hash-first with digests computed elsewhere (a host hashing on

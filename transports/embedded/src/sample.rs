@@ -2,6 +2,9 @@
 //! upload), such as flash or a capture ring buffer.
 
 use embedded_io::ErrorKind;
+use lastline_core::hashing::{Algorithms, Digests, MultiHasher};
+
+use crate::Error;
 
 /// A sample that can be read at any offset, as often as needed.
 pub trait SampleSource {
@@ -36,4 +39,24 @@ impl SampleSource for SliceSample<'_> {
         }
         Ok(n)
     }
+}
+
+/// Hashes a whole sample (MD5, SHA-1, SHA-256) in one pass. Not inlined:
+/// the hasher states and the read buffer then live in a frame of their own
+/// that is gone before the submission's deeper calls run.
+#[inline(never)]
+pub(crate) fn hash_sample(sample: &mut dyn SampleSource) -> Result<Digests, Error> {
+    let mut h = MultiHasher::new(Algorithms::ALL);
+    let mut buf = [0u8; 256];
+    let mut at = 0u64;
+    let len = sample.len();
+    while at < len {
+        let n = sample.read_at(at, &mut buf).map_err(Error::Sample)?;
+        if n == 0 {
+            return Err(Error::SampleChanged);
+        }
+        h.update(buf.get(..n).unwrap_or(&[]));
+        at = at.saturating_add(n as u64);
+    }
+    Ok(h.finish())
 }
