@@ -444,10 +444,7 @@ fn interpret(
                 if part.is_empty() || part.len() > 20 || !part.iter().all(u8::is_ascii_digit) {
                     return Err(HttpError::BadContentLength.into());
                 }
-                let n = core::str::from_utf8(part)
-                    .ok()
-                    .and_then(|s| s.parse::<u64>().ok())
-                    .ok_or(HttpError::BadContentLength)?;
+                let n = decimal_u64(part).ok_or(HttpError::BadContentLength)?;
                 if length.is_some_and(|l| l != n) {
                     return Err(HttpError::ConflictingContentLength.into());
                 }
@@ -485,9 +482,7 @@ fn interpret(
                 out.location = out.capture("Location", v)?;
             }
         } else if name.eq_ignore_ascii_case("retry-after") {
-            out.retry_after = core::str::from_utf8(v)
-                .ok()
-                .and_then(|s| s.parse::<u32>().ok());
+            out.retry_after = decimal_u64(v).and_then(|n| u32::try_from(n).ok());
         }
     }
     let framing = if head_request || status == 204 || status == 304 {
@@ -510,6 +505,18 @@ fn interpret(
     out.keep_alive =
         !connection_close && framing != BodyFraming::Close && !(chunked && length.is_some());
     Ok(())
+}
+
+/// Digits only, no sign, no overflow (core's `str::parse` would do, at
+/// several hundred bytes of firmware flash more).
+fn decimal_u64(digits: &[u8]) -> Option<u64> {
+    if digits.is_empty() {
+        return None;
+    }
+    digits.iter().try_fold(0u64, |n, &d| {
+        let d = d.checked_sub(b'0').filter(|d| *d <= 9)?;
+        n.checked_mul(10)?.checked_add(u64::from(d))
+    })
 }
 
 fn httparse_reason(e: httparse::Error) -> &'static str {

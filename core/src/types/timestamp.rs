@@ -65,19 +65,6 @@ fn days_in_month(y: u32, m: u32) -> u32 {
     }
 }
 
-fn digits(b: &[u8]) -> Option<i64> {
-    let mut v: i64 = 0;
-    for &c in b {
-        if !c.is_ascii_digit() {
-            return None;
-        }
-        v = v
-            .checked_mul(10)?
-            .checked_add(i64::from(c.saturating_sub(b'0')))?;
-    }
-    Some(v)
-}
-
 #[allow(clippy::arithmetic_side_effects)] // values are range-checked first
 impl Timestamp {
     /// The time `unix` seconds after 1970-01-01 00:00:00 UTC, written in
@@ -134,44 +121,41 @@ impl Timestamp {
     /// time is accepted too).
     pub fn parse(s: &str) -> Result<Self, InvalidTimestamp> {
         let b = s.as_bytes();
-        let (date, time) = match b.len() {
-            10 => (b, None),
-            19 => {
-                let (d, rest) = b.split_at(10);
-                match rest.split_first() {
-                    Some((b' ' | b'T', t)) => (d, Some(t)),
-                    _ => return Err(InvalidTimestamp),
-                }
-            }
-            _ => return Err(InvalidTimestamp),
-        };
-        let field = |from: usize, to: usize, src: &[u8]| src.get(from..to).and_then(digits);
-        if date.get(4) != Some(&b'-') || date.get(7) != Some(&b'-') {
+        if b.len() != 10 && b.len() != 19 {
             return Err(InvalidTimestamp);
         }
-        let y = field(0, 4, date).ok_or(InvalidTimestamp)?;
-        let m = field(5, 7, date).ok_or(InvalidTimestamp)?;
-        let d = field(8, 10, date).ok_or(InvalidTimestamp)?;
-        let small = |v: i64| u8::try_from(v).map_err(|_| InvalidTimestamp);
-        let year = u16::try_from(y).map_err(|_| InvalidTimestamp)?;
-        match time {
-            None => Self::date(year, small(m)?, small(d)?),
-            Some(t) => {
-                if t.get(2) != Some(&b':') || t.get(5) != Some(&b':') {
+        // One pass: separators where the format puts them, digits
+        // elsewhere, accumulated into year, month, day, hour, minute,
+        // second (at most four digits each, so no overflow).
+        let mut n = [0u16; 6];
+        let mut field = 0usize;
+        for (i, &c) in b.iter().enumerate() {
+            let sep: &[u8] = match i {
+                4 | 7 => b"-",
+                10 => b" T",
+                13 | 16 => b":",
+                _ => b"",
+            };
+            if !sep.is_empty() {
+                if !sep.contains(&c) {
                     return Err(InvalidTimestamp);
                 }
-                let h = field(0, 2, t).ok_or(InvalidTimestamp)?;
-                let mi = field(3, 5, t).ok_or(InvalidTimestamp)?;
-                let se = field(6, 8, t).ok_or(InvalidTimestamp)?;
-                Self::from_parts(
-                    year,
-                    small(m)?,
-                    small(d)?,
-                    small(h)?,
-                    small(mi)?,
-                    small(se)?,
-                )
+                field += 1;
+                continue;
             }
+            let d = c.wrapping_sub(b'0');
+            let slot = n.get_mut(field).ok_or(InvalidTimestamp)?;
+            if d > 9 {
+                return Err(InvalidTimestamp);
+            }
+            *slot = *slot * 10 + u16::from(d);
+        }
+        let [y, m, d, h, mi, se] = n;
+        let small = |v: u16| u8::try_from(v).map_err(|_| InvalidTimestamp);
+        if b.len() == 10 {
+            Self::date(y, small(m)?, small(d)?)
+        } else {
+            Self::from_parts(y, small(m)?, small(d)?, small(h)?, small(mi)?, small(se)?)
         }
     }
 
@@ -384,5 +368,29 @@ mod tests {
             day += 1;
         }
         assert_eq!(day * 86_400 + 86_399, MAX_UNIX);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn parse_inverts_encode(unix in 0..=MAX_UNIX, date_only: bool) {
+            let t = Timestamp::from_unix(unix).unwrap();
+            let t = if date_only {
+                let (y, m, d, ..) = t.parts();
+                Timestamp::date(y, m, d).unwrap()
+            } else {
+                t
+            };
+            let mut buf = [0u8; 19];
+            proptest::prop_assert_eq!(Timestamp::parse(t.encode(&mut buf)), Ok(t));
+        }
+
+        /// Anything accepted is written back the same way ('T' as ' ').
+        #[test]
+        fn accepted_text_round_trips(s in "[0-9T :-]{10}|[0-9T :-]{19}|[0-9]{4}-[0-9]{2}-[0-9]{2}( [0-9]{2}:[0-9]{2}:[0-9]{2})?") {
+            if let Ok(t) = Timestamp::parse(&s) {
+                let mut buf = [0u8; 19];
+                proptest::prop_assert_eq!(t.encode(&mut buf), s.replacen('T', " ", 1));
+            }
+        }
     }
 }
