@@ -159,11 +159,12 @@ pub enum Error {
     Http(HttpError),
     /// The server answered with an HTTP error status and no API envelope
     /// (an HTML 502 page, or a raw download's documented failure status).
+    /// What the status means is [`crate::response::status_meaning`]
+    /// (shown by `Display`; not stored, so firmware that never formats an
+    /// error carries none of that text).
     HttpStatus {
         /// The status code.
         status: u16,
-        /// What the reference says that status means here.
-        meaning: &'static str,
     },
     /// HTTP 413: a front proxy refused the upload as too large.
     PayloadTooLarge,
@@ -253,7 +254,11 @@ impl fmt::Display for Error {
                 write!(f, "value of header {header} has control characters")
             }
             Self::Http(e) => e.fmt(f),
-            Self::HttpStatus { status, meaning } => write!(f, "HTTP {status}: {meaning}"),
+            Self::HttpStatus { status } => write!(
+                f,
+                "HTTP {status}: {}",
+                crate::response::status_meaning(*status)
+            ),
             Self::PayloadTooLarge => {
                 f.write_str("HTTP 413: the upload is larger than the server accepts")
             }
@@ -297,9 +302,12 @@ impl defmt::Format for Error {
                 defmt::write!(f, "header injection in {=str}", header)
             }
             Self::Http(e) => defmt::write!(f, "{}", e),
-            Self::HttpStatus { status, meaning } => {
-                defmt::write!(f, "HTTP {=u16}: {=str}", status, meaning)
-            }
+            Self::HttpStatus { status } => defmt::write!(
+                f,
+                "HTTP {=u16}: {=str}",
+                status,
+                crate::response::status_meaning(*status)
+            ),
             Self::PayloadTooLarge => defmt::write!(f, "HTTP 413"),
             Self::NotAnEnvelope {
                 status,

@@ -41,10 +41,7 @@ pub fn status_meaning(status: u16) -> &'static str {
 
 /// The error for an HTTP status that no envelope explains.
 pub fn status_error(status: u16) -> Error {
-    Error::HttpStatus {
-        status,
-        meaning: status_meaning(status),
-    }
+    Error::HttpStatus { status }
 }
 
 /// What a response reader found.

@@ -364,3 +364,21 @@ fn a_head_keeps_cookie_filename_and_location_together() {
         "{err:?}"
     );
 }
+
+/// A status without an envelope says what it means when shown, though the
+/// error holds only the number.
+#[test]
+fn an_http_status_error_explains_itself() {
+    for (status, meaning) in [
+        (502, "Bad Gateway"),
+        (401, "Unauthorized"),
+        (418, "unexpected status"),
+        (599, "server error"),
+    ] {
+        let shown = Error::HttpStatus { status }.to_string();
+        assert!(
+            shown.starts_with(&format!("HTTP {status}: ")) && shown.contains(meaning),
+            "{shown}"
+        );
+    }
+}

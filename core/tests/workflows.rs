@@ -305,9 +305,6 @@ fn retry_backs_off_with_jitter_and_gives_up() {
         a.on_failure(7, true, 12345, None),
         b.on_failure(7, true, 12345, None)
     );
-    let e503 = Error::HttpStatus {
-        status: 503,
-        meaning: "x",
-    };
+    let e503 = Error::HttpStatus { status: 503 };
     assert!(RetryState::is_retryable(&e503));
 }

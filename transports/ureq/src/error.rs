@@ -84,7 +84,10 @@ impl Error {
         use lastline_embedded::Error as E;
         match e {
             E::Core(Core::Api(a)) => Self::api(a),
-            E::Core(Core::HttpStatus { status, meaning }) => Self::Http { status, meaning },
+            E::Core(Core::HttpStatus { status }) => Self::Http {
+                status,
+                meaning: lastline_core::response::status_meaning(status),
+            },
             E::Core(Core::PayloadTooLarge) => Self::Http {
                 status: 413,
                 meaning: lastline_core::response::status_meaning(413),
