@@ -115,11 +115,14 @@ macro_rules! flavor {
             cfg: &ClientConfig<'_>,
             entropy: [u8; 16],
             mut sample: Option<&mut (dyn SampleSource + '_)>,
+            out: &mut [u8],
         ) -> Result<(), Error> {
             let mut enc = RequestEncoder::new(req, cfg, entropy)?;
-            let mut out = [0u8; 256];
+            if out.is_empty() {
+                return Err(lastline_core::Error::BufferTooSmall { capacity: 0 }.into());
+            }
             loop {
-                match enc.poll(&mut out) {
+                match enc.poll(out) {
                     EncodeStep::Write(n) => write_all(w, out.get(..n).unwrap_or(&[]))$($await)*?,
                     EncodeStep::SendFile { len } => {
                         let src = sample.as_deref_mut().ok_or(Error::SampleChanged)?;
@@ -128,7 +131,7 @@ macro_rules! flavor {
                         }
                         let mut at = 0u64;
                         while at < len {
-                            let n = src.read_at(at, &mut out).map_err(Error::Sample)?;
+                            let n = src.read_at(at, out).map_err(Error::Sample)?;
                             if n == 0 {
                                 return Err(Error::SampleChanged);
                             }
@@ -359,7 +362,10 @@ macro_rules! flavor {
                     let cookie = if with_session { self.session.cookie() } else { None };
                     let cfg = client_config(self.opts.options(), cookie);
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
-                    let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut())$($await)*;
+                    // The receive buffer's free part doubles as the send
+                    // buffer: nothing is received while a request goes out.
+                    let scratch = self.rx.get_mut(self.filled..).unwrap_or(&mut []);
+                    let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut(), scratch)$($await)*;
                     let mut answered = false;
                     let result = match sent {
                         Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut())$($await)*,
@@ -479,7 +485,8 @@ macro_rules! flavor {
                     let cfg = client_config(self.opts.options(), self.session.cookie());
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
                     let mut answered = false;
-                    let result = match send(conn, req, &cfg, entropy, None)$($await)* {
+                    let scratch = self.rx.get_mut(self.filled..).unwrap_or(&mut []);
+                    let result = match send(conn, req, &cfg, entropy, None, scratch)$($await)* {
                         Ok(()) => recv_raw(conn, &mut self.rx, &mut self.filled, sink, &mut answered)$($await)*,
                         Err(e) => Err(e),
                     };
