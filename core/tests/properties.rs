@@ -36,6 +36,21 @@ fn text() -> impl Strategy<Value = String> {
 proptest! {
     #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
 
+    /// `move_to_front` does what `copy_within(from..to, 0)` does.
+    #[test]
+    fn move_to_front_matches_copy_within(
+        mut buf in proptest::collection::vec(any::<u8>(), 0..300),
+        a in 0usize..400,
+        b in 0usize..400,
+    ) {
+        let (from, to) = (a.min(b).min(buf.len()), a.max(b).min(buf.len()));
+        let mut want = buf.clone();
+        want.copy_within(from..to, 0);
+        let n = lastline_core::envelope::move_to_front(&mut buf, from, to);
+        prop_assert_eq!(n, to - from);
+        prop_assert_eq!(&buf[..n], &want[..n]);
+    }
+
     #[test]
     fn form_encoding_round_trips(pairs in proptest::collection::vec(("[a-z_]{1,12}", any::<String>()), 0..8)) {
         let mut sink = VecSink(Vec::new());

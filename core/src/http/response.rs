@@ -164,7 +164,7 @@ impl ResponseHead {
 
     /// Keeps `v` (header `name`'s value) in the capture area; the first
     /// of each kind is kept, later ones are ignored.
-    fn capture(&mut self, name: &'static str, v: &[u8]) -> Result<Option<Span>, HttpError> {
+    fn capture(&mut self, name: &'static str, v: &[u8]) -> Result<Span, HttpError> {
         let s = core::str::from_utf8(v).map_err(|_| HttpError::MalformedHead(name))?;
         let start = self.captured.len();
         self.captured
@@ -172,10 +172,10 @@ impl ResponseHead {
             .map_err(|_| HttpError::HeaderTooLong(name))?;
         // Both ends are at most CAPTURE_CAPACITY.
         let end = self.captured.len();
-        Ok(Some(Span {
+        Ok(Span {
             start: u16::try_from(start).unwrap_or(0),
             end: u16::try_from(end).unwrap_or(0),
-        }))
+        })
     }
 }
 
@@ -232,7 +232,7 @@ impl Default for ResponseDecoder {
     }
 }
 
-/// Copies a header value into `dst` in place (heads are kept, not moved).
+/// The `filename` parameter of a `Content-Disposition` value, unquoted.
 fn disposition_filename(v: &[u8]) -> Option<&[u8]> {
     for param in v.split(|&b| b == b';').skip(1) {
         let param = param.trim_ascii();
@@ -471,15 +471,15 @@ fn interpret(
                 if pair.len() > COOKIE_CAPACITY {
                     return Err(HttpError::HeaderTooLong("Set-Cookie").into());
                 }
-                out.cookie = out.capture("Set-Cookie", pair.as_bytes())?;
+                out.cookie = Some(out.capture("Set-Cookie", pair.as_bytes())?);
             }
         } else if name.eq_ignore_ascii_case("content-disposition") {
             if let (None, Some(name)) = (out.filename, disposition_filename(v)) {
-                out.filename = out.capture("Content-Disposition", name)?;
+                out.filename = Some(out.capture("Content-Disposition", name)?);
             }
         } else if name.eq_ignore_ascii_case("location") {
             if out.location.is_none() {
-                out.location = out.capture("Location", v)?;
+                out.location = Some(out.capture("Location", v)?);
             }
         } else if name.eq_ignore_ascii_case("retry-after") {
             out.retry_after = decimal_u64(v).and_then(|n| u32::try_from(n).ok());
