@@ -146,18 +146,20 @@ impl defmt::Format for ErrorCode {
     }
 }
 
-/// A failure envelope: `{"success": 0, "error_code": N, "error": "..."}`.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A failure envelope, `{"success": 0, "error_code": N, "error": "..."}`:
+/// the code, which is what programs act on.
+///
+/// The server's message, which is for people, stays with the reader that
+/// decoded the envelope ([`crate::response::EnvelopeResponse::api_message`],
+/// [`crate::envelope::EnvelopeDecoder::api_message`]) instead of riding in
+/// every `Result`: carrying 128 bytes of text through each frame cost a
+/// firmware client about 2 KiB of stack.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
 pub struct ApiError {
-    /// `error_code`; optional in the reference.
+    /// `error_code`; optional in the reference (then looked up by name in
+    /// the message, where some servers put it).
     pub code: Option<ErrorCode>,
-    /// `error`, the server's message, up to [`MESSAGE_CAPACITY`] bytes.
-    pub message: heapless::String<MESSAGE_CAPACITY>,
-    /// True when the server's message was longer than [`MESSAGE_CAPACITY`]
-    /// and `message` holds only its start. The code is what programs act
-    /// on; the message is for people, so a long one does not hide the code.
-    pub message_truncated: bool,
 }
 
 impl ApiError {
@@ -170,27 +172,43 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.code {
-            Some(code) => write!(f, "API error {code}")?,
-            None => f.write_str("API error without error_code")?,
+            Some(code) => write!(f, "API error {code}"),
+            None => f.write_str("API error without error_code"),
         }
-        if !self.message.is_empty() {
-            write!(f, ": {}", self.message)?;
-            if self.message_truncated {
-                f.write_str("...")?;
-            }
-        }
-        Ok(())
     }
 }
 
 #[cfg(feature = "defmt")]
 impl defmt::Format for ApiError {
     fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(
-            f,
-            "ApiError {{ code: {}, message: {=str} }}",
-            self.code,
-            self.message.as_str()
-        )
+        defmt::write!(f, "ApiError {{ code: {} }}", self.code)
+    }
+}
+
+/// The `error` text of a failure envelope, for people.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct ApiMessage {
+    /// The message, up to [`MESSAGE_CAPACITY`] bytes.
+    pub text: heapless::String<MESSAGE_CAPACITY>,
+    /// True when the server's message was longer and `text` holds only its
+    /// start (cut at a character boundary).
+    pub truncated: bool,
+}
+
+impl fmt::Display for ApiMessage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)?;
+        if self.truncated {
+            f.write_str("...")?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for ApiMessage {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{=str}", self.text.as_str())
     }
 }

@@ -7,7 +7,7 @@
 //! only room for one entry), and leaves everything else to a [`Skipper`]
 //! (so a multi-megabyte `report` costs no memory).
 
-use crate::api_error::{ApiError, ErrorCode, MESSAGE_CAPACITY};
+use crate::api_error::{ApiError, ApiMessage, ErrorCode, MESSAGE_CAPACITY};
 use crate::error::{Error, JsonError};
 use crate::json::{Fail, Reader, Skipper};
 
@@ -225,6 +225,12 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
         };
         let (n, step) = self.core.decode(input, &mut slot)?;
         Ok((n, lift(step, &mut slot)))
+    }
+
+    /// A failure envelope's message (read it before [`Self::finish`],
+    /// which consumes the decoder), once [`Step::Done`] was returned.
+    pub fn api_message(&self) -> Option<ApiMessage> {
+        self.core.api_message()
     }
 
     /// The result, once [`Step::Done`] was returned: the decoded data on
@@ -522,9 +528,9 @@ impl Core {
 
     /// Decodes the kept start of the message. When it was cut, a cut
     /// escape or UTF-8 sequence at its end is dropped.
-    fn decoded_message(&self) -> Result<(heapless::String<MESSAGE_CAPACITY>, bool), Error> {
+    fn decoded_message(&self) -> Result<ApiMessage, Error> {
         if self.message != Message::Raw {
-            return Ok((heapless::String::new(), false));
+            return Ok(ApiMessage::default());
         }
         let raw = self.raw_message.as_slice();
         let tries = if self.message_cut {
@@ -537,11 +543,25 @@ impl Core {
             let mut out = heapless::String::new();
             let kept = raw.get(..raw.len().saturating_sub(drop)).unwrap_or(&[]);
             match crate::json::decode_message(kept, &mut out) {
-                Ok(cut) => return Ok((out, cut || self.message_cut)),
+                Ok(cut) => {
+                    return Ok(ApiMessage {
+                        text: out,
+                        truncated: cut || self.message_cut,
+                    })
+                }
                 Err(kind) => last = kind,
             }
         }
         Err(Error::json("error", last))
+    }
+
+    /// The failure envelope's message, once the envelope was read whole;
+    /// `None` when it had none (or `null`).
+    pub(crate) fn api_message(&self) -> Option<ApiMessage> {
+        if self.message != Message::Raw || !self.is_done() {
+            return None;
+        }
+        self.decoded_message().ok()
     }
 
     /// Whether the envelope said success (with data, unless optional).
@@ -555,18 +575,15 @@ impl Core {
         match self.success {
             None => Err(Error::BadEnvelope("no 'success' member")),
             Some(false) => {
-                let (message, message_truncated) = self.decoded_message()?;
+                let message = self.decoded_message()?;
                 let code = self.code.flatten().or_else(|| {
                     // Codes without a number travel by name in the message.
                     message
+                        .text
                         .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
                         .find_map(ErrorCode::from_name)
                 });
-                Err(Error::Api(ApiError {
-                    code,
-                    message,
-                    message_truncated,
-                }))
+                Err(Error::Api(ApiError { code }))
             }
             Some(true) => {
                 // A malformed message is an error even beside success.

@@ -152,6 +152,6 @@ mod serialize;
 pub mod types;
 pub mod workflow;
 
-pub use api_error::{ApiError, ErrorCode};
+pub use api_error::{ApiError, ApiMessage, ErrorCode};
 pub use auth::{Auth, Credentials, SessionCookie};
 pub use error::{Error, HttpError, JsonError};

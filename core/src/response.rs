@@ -146,6 +146,12 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
         Ok(p)
     }
 
+    /// A failure envelope's message, for people, once the response was
+    /// read ([`Self::finish`] returns the code as [`Error::Api`]).
+    pub fn api_message(&self) -> Option<crate::ApiMessage> {
+        self.state.core.api_message()
+    }
+
     /// The decoded data, after [`Progress::Done`]: a failure envelope is
     /// [`Error::Api`].
     pub fn finish(&mut self) -> Result<D::Output, Error> {

@@ -174,7 +174,7 @@ fn long_error_messages_keep_the_code_and_say_they_were_cut() {
         r#"{{"success":0,"error_code":107,"error":"{}"}}"#,
         "m".repeat(1000)
     );
-    let (res, _) = read_envelope::<SubmitDecoder, 2048>(
+    let (res, _, message) = read_envelope_with_message::<SubmitDecoder, 2048>(
         SubmitDecoder::default(),
         &http_ok(body.as_bytes()),
         64,
@@ -182,8 +182,12 @@ fn long_error_messages_keep_the_code_and_say_they_were_cut() {
     match res {
         Err(Error::Api(e)) => {
             assert!(e.is_retryable());
-            assert!(e.message_truncated);
-            assert_eq!(e.message.len(), lastline_core::api_error::MESSAGE_CAPACITY);
+            let message = message.unwrap();
+            assert!(message.truncated);
+            assert_eq!(
+                message.text.len(),
+                lastline_core::api_error::MESSAGE_CAPACITY
+            );
         }
         other => panic!("{other:?}"),
     }
@@ -291,7 +295,7 @@ fn an_error_message_longer_than_the_unit_buffer_keeps_the_code() {
     msg.push_str(&"y".repeat(2000));
     let body = format!(r#"{{"success":0,"error":"{msg}","error_code":107}}"#);
     for read in [1usize, 13, 4096] {
-        let (res, _) = read_envelope::<SubmitDecoder, 512>(
+        let (res, _, message) = read_envelope_with_message::<SubmitDecoder, 512>(
             SubmitDecoder::default(),
             &http_ok(body.as_bytes()),
             read,
@@ -299,24 +303,27 @@ fn an_error_message_longer_than_the_unit_buffer_keeps_the_code() {
         match res {
             Err(Error::Api(e)) => {
                 assert!(e.is_retryable(), "code kept (reads of {read})");
-                assert!(e.message_truncated);
-                assert!(e.message.starts_with(&"x".repeat(126)));
-                assert!(e.message.len() <= lastline_core::api_error::MESSAGE_CAPACITY);
+                let message = message.unwrap();
+                assert!(message.truncated);
+                assert!(message.text.starts_with(&"x".repeat(126)));
+                assert!(message.text.len() <= lastline_core::api_error::MESSAGE_CAPACITY);
             }
             other => panic!("reads of {read}: {other:?}"),
         }
     }
     // A short message with escapes still decodes exactly.
     let body = r#"{"success":0,"error_code":104,"error":"bad \"key\" \u00e9"}"#;
-    let (res, _) =
-        read_envelope::<SubmitDecoder, 64>(SubmitDecoder::default(), &http_ok(body.as_bytes()), 3);
-    match res {
-        Err(Error::Api(e)) => assert_eq!(
-            (e.message.as_str(), e.message_truncated),
-            ("bad \"key\" \u{e9}", false)
-        ),
-        other => panic!("{other:?}"),
-    }
+    let (res, _, message) = read_envelope_with_message::<SubmitDecoder, 64>(
+        SubmitDecoder::default(),
+        &http_ok(body.as_bytes()),
+        3,
+    );
+    assert!(matches!(res, Err(Error::Api(_))), "{res:?}");
+    let message = message.unwrap();
+    assert_eq!(
+        (message.text.as_str(), message.truncated),
+        ("bad \"key\" \u{e9}", false)
+    );
 }
 
 /// The session cookie, a download's file name and a redirect's Location

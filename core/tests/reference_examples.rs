@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use lastline_core::envelope::decode_all;
+use lastline_core::envelope::{decode_all, EnvelopeDecoder, Step};
 use lastline_core::responses::{
     CompletedDecoder, CompletedWithMetadataDecoder, PendingDecoder, StringData,
 };
@@ -141,8 +141,14 @@ fn envelope_shapes_and_login_ping_payloads_parse() {
     ));
     // error_code is optional.
     let bare = r#"{"success": 0, "error": "something"}"#;
-    match decode_all::<StringData, 0>(bare.as_bytes()) {
-        Err(Error::Api(e)) => assert!(e.code.is_none() && e.message == "something"),
+    let mut dec = EnvelopeDecoder::new(StringData::default());
+    assert_eq!(
+        dec.decode(bare.as_bytes()).unwrap(),
+        (bare.len(), Step::Done)
+    );
+    assert_eq!(dec.api_message().unwrap().text, "something");
+    match dec.finish() {
+        Err(Error::Api(e)) => assert!(e.code.is_none()),
         other => panic!("{other:?}"),
     }
     // Hex numbers, as the reference allows.

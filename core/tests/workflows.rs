@@ -16,8 +16,6 @@ use lastline_core::{Error, ErrorCode, SessionCookie};
 fn api(code: i64) -> Error {
     Error::Api(ApiError {
         code: Some(ErrorCode::from_number(code)),
-        message: Default::default(),
-        message_truncated: false,
     })
 }
 

@@ -7,7 +7,7 @@ use lastline_core::envelope::DataDecoder;
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
 use lastline_core::request::Request;
 use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
-use lastline_core::{Credentials, Error};
+use lastline_core::{ApiMessage, Credentials, Error};
 
 pub const KEY: &str = "test-key";
 pub const TOKEN: &str = "s3cret-token";
@@ -182,32 +182,44 @@ pub fn read_envelope<D: DataDecoder, const N: usize>(
     bytes: &[u8],
     chunk: usize,
 ) -> (Result<D::Output, Error>, Vec<D::Item>) {
+    let (res, items, _) = read_envelope_with_message::<D, N>(data, bytes, chunk);
+    (res, items)
+}
+
+/// [`read_envelope`], also returning a failure envelope's message.
+pub fn read_envelope_with_message<D: DataDecoder, const N: usize>(
+    data: D,
+    bytes: &[u8],
+    chunk: usize,
+) -> (Result<D::Output, Error>, Vec<D::Item>, Option<ApiMessage>) {
     let mut resp = EnvelopeResponse::<D, N>::new(data);
     let mut items = Vec::new();
     let mut pending: Vec<u8> = Vec::new();
     let mut src = bytes.chunks(chunk.max(1));
-    loop {
+    let res = loop {
         let (n, p) = match resp.feed(&pending) {
             Ok(x) => x,
-            Err(e) => return (Err(e), items),
+            Err(e) => break Err(e),
         };
         pending.drain(..n);
         match p {
             Progress::Item(i) => items.push(i),
-            Progress::Done => return (resp.finish(), items),
+            Progress::Done => break resp.finish(),
             Progress::Head => {}
             Progress::NeedMore => match src.next() {
                 Some(c) => pending.extend_from_slice(c),
                 None => {
-                    return match resp.close() {
-                        Ok(Progress::Done) => (resp.finish(), items),
-                        Ok(_) => (Err(Error::WorkflowMisuse("no end")), items),
-                        Err(e) => (Err(e), items),
+                    break match resp.close() {
+                        Ok(Progress::Done) => resp.finish(),
+                        Ok(_) => Err(Error::WorkflowMisuse("no end")),
+                        Err(e) => Err(e),
                     }
                 }
             },
         }
-    }
+    };
+    let message = resp.api_message();
+    (res, items, message)
 }
 
 /// Reads a raw download in pieces of `chunk` bytes.

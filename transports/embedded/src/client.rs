@@ -15,7 +15,7 @@ macro_rules! flavor {
         use lastline_core::workflow::{
             CompletionCursor, HashFirst, HashFirstOutcome, NextPoll, RetryDecision, RetryState, Session, SessionAction,
         };
-        use lastline_core::Auth;
+        use lastline_core::{ApiMessage, Auth};
 
         use crate::{AuthMode, Error, Options, OptionsSource, SampleSource};
 
@@ -80,6 +80,7 @@ macro_rules! flavor {
             rx: [u8; RX],
             filled: usize,
             nonce: u32,
+            api_message: Option<ApiMessage>,
         }
 
         /// Whether to send a request again.
@@ -175,6 +176,7 @@ macro_rules! flavor {
             each: &mut dyn FnMut(D::Item),
             answered: &mut bool,
             cookie: Option<&mut Option<SessionCookie>>,
+            message: &mut Option<ApiMessage>,
         ) -> Result<Exchange<D::Output>, Error> {
             let mut resp = EnvelopeResponse::<D, U>::default();
             loop {
@@ -202,12 +204,8 @@ macro_rules! flavor {
                 }
             }
             let keep_alive = resp.keep_alive();
-            // Written in place (only login asks): a cookie is 260 bytes that
-            // every other exchange need not carry through its frames.
-            if let Some(slot) = cookie {
-                *slot = resp.head().and_then(|h| h.session_cookie());
-            }
-            Ok(Exchange { output: resp.finish()?, keep_alive })
+            let output = crate::client::finish_response(&mut resp, cookie, message)?;
+            Ok(Exchange { output, keep_alive })
         }
 
         /// The core's configuration for one request: the session cookie when
@@ -279,6 +277,7 @@ macro_rules! flavor {
                     rx: [0; RX],
                     filled: 0,
                     nonce: 0,
+                    api_message: None,
                 }
             }
 
@@ -290,6 +289,13 @@ macro_rules! flavor {
                 let mut client = Self::new(connector, timer, opts);
                 client.conn = Some(connection);
                 client
+            }
+
+            /// The message of the last call's failure envelope, for people
+            /// (the error returned holds its code); `None` when the last
+            /// call did not end in one.
+            pub fn api_message(&self) -> Option<&ApiMessage> {
+                self.api_message.as_ref()
             }
 
             /// Closes the connection (the next call opens a new one).
@@ -356,6 +362,7 @@ macro_rules! flavor {
                 mut sample: Option<&mut (dyn SampleSource + '_)>,
                 each: &mut dyn FnMut(D::Item),
             ) -> Result<Exchange<D::Output>, Error> {
+                self.api_message = None;
                 for attempt in 0..2 {
                     self.ensure_connected(R::NAME)$($await)*?;
                     let entropy = self.entropy();
@@ -368,12 +375,12 @@ macro_rules! flavor {
                     let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut(), scratch)$($await)*;
                     let mut answered = false;
                     let result = match sent {
-                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut())$($await)*,
+                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut(), &mut self.api_message)$($await)*,
                         // A server may answer before reading the whole
                         // request (413 for an upload over its limit) and
                         // close: if its answer is there, it is the outcome.
                         Err(e @ (Error::Io(_) | Error::Closed)) => {
-                            match recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut())$($await)* {
+                            match recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut(), &mut self.api_message)$($await)* {
                                 Ok(x) => Ok(Exchange { keep_alive: false, ..x }),
                                 Err(Error::Core(c)) if answered => Err(Error::Core(c)),
                                 Err(_) => Err(e),
@@ -561,3 +568,26 @@ macro_rules! flavor {
 }
 
 pub(crate) use flavor;
+
+/// The end of an envelope exchange: the decoded data, the session cookie
+/// (only login asks, and it is written in place: 260 bytes that other
+/// exchanges need not carry), and a failure envelope's message (the error
+/// carries the code; the text for people is kept once, in the client).
+/// Not inlined: its temporaries then live in a frame beside the decoder's
+/// deepest calls, not in the read loop's frame above them.
+#[inline(never)]
+pub(crate) fn finish_response<D: lastline_core::envelope::DataDecoder, const U: usize>(
+    resp: &mut lastline_core::response::EnvelopeResponse<D, U>,
+    cookie: Option<&mut Option<lastline_core::SessionCookie>>,
+    message: &mut Option<lastline_core::ApiMessage>,
+) -> Result<D::Output, lastline_core::Error> {
+    if let Some(slot) = cookie {
+        *slot = resp.head().and_then(|h| h.session_cookie());
+    }
+    let output = resp.finish();
+    *message = match output {
+        Err(lastline_core::Error::Api(_)) => resp.api_message(),
+        _ => None,
+    };
+    output
+}

@@ -423,6 +423,35 @@ fn a_client_given_an_open_connection_uses_it_and_asks_the_connector_only_after()
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
+fn failure(code: u32, message: &str) -> Vec<u8> {
+    let body = format!(r#"{{"success": 0, "error_code": {code}, "error": "{message}"}}"#);
+    [
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        )
+        .as_bytes(),
+        body.as_bytes(),
+    ]
+    .concat()
+}
+
+#[test]
+fn a_failure_envelope_gives_its_code_and_the_client_keeps_its_message() {
+    let (addr, _) = scripted(vec![
+        vec![failure(106, r#"no \"result\" yet"#)],
+        vec![pong()],
+    ]);
+    let mut c = no_retry_client(addr);
+    let e = c.call(&Ping, |_| {}).unwrap_err();
+    assert_eq!(e.api_code(), Some(ErrorCode::NoResultFound), "{e:?}");
+    let m = c.api_message().unwrap();
+    assert_eq!((m.text.as_str(), m.truncated), ("no \"result\" yet", false));
+    // The next call's answer replaces it.
+    c.call(&Ping, |_| {}).unwrap();
+    assert!(c.api_message().is_none());
+}
+
 #[test]
 fn a_partly_answered_request_is_not_sent_again() {
     let half = pong()[..40].to_vec();

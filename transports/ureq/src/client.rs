@@ -130,7 +130,7 @@ impl Client {
 
     fn error(&self, e: lastline_embedded::Error) -> Error {
         let detail = self.last_failure.lock().ok().and_then(|mut s| s.take());
-        Error::from_embedded(e, detail)
+        Error::from_embedded(e, detail, self.inner.api_message())
     }
 
     /// Calls any of the 29 methods with its own decoder; list entries go to

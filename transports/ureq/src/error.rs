@@ -3,7 +3,7 @@
 use std::fmt;
 use std::io;
 
-use lastline_core::{ApiError, ErrorCode};
+use lastline_core::{ApiError, ApiMessage, ErrorCode};
 
 /// Everything that can go wrong, with the API's answer, the HTTP status,
 /// the connection and our own validation kept apart.
@@ -66,11 +66,14 @@ impl Error {
         }
     }
 
-    fn api(a: ApiError) -> Self {
-        let mut message = a.message.as_str().to_owned();
-        if a.message_truncated {
-            message.push('…');
-        }
+    fn api(a: ApiError, message: Option<&ApiMessage>) -> Self {
+        let message = message.map_or_else(String::new, |m| {
+            let mut text = m.text.as_str().to_owned();
+            if m.truncated {
+                text.push('…');
+            }
+            text
+        });
         Self::Api {
             code: a.code,
             message,
@@ -78,12 +81,17 @@ impl Error {
     }
 
     /// Maps the embedded client's error; `detail` is what the connection
-    /// layer said about the last failure, if anything.
-    pub(crate) fn from_embedded(e: lastline_embedded::Error, detail: Option<String>) -> Self {
+    /// layer said about the last failure, if anything, and `message` the
+    /// failure envelope's text.
+    pub(crate) fn from_embedded(
+        e: lastline_embedded::Error,
+        detail: Option<String>,
+        message: Option<&ApiMessage>,
+    ) -> Self {
         use lastline_core::Error as Core;
         use lastline_embedded::Error as E;
         match e {
-            E::Core(Core::Api(a)) => Self::api(a),
+            E::Core(Core::Api(a)) => Self::api(a, message),
             E::Core(Core::HttpStatus { status }) => Self::Http {
                 status,
                 meaning: lastline_core::response::status_meaning(status),
@@ -126,7 +134,7 @@ impl Error {
 
 impl From<lastline_core::Error> for Error {
     fn from(e: lastline_core::Error) -> Self {
-        Self::from_embedded(lastline_embedded::Error::Core(e), None)
+        Self::from_embedded(lastline_embedded::Error::Core(e), None, None)
     }
 }
 

@@ -459,3 +459,21 @@ fn a_download_into_a_failing_writer_is_an_io_error() {
     }
     assert!(c.download(&pdf, &mut Vec::new()).unwrap() > 100);
 }
+
+/// A failure envelope's message reaches the std error beside its code
+/// (the embedded client keeps it once; its errors carry only the code).
+#[test]
+fn an_api_error_carries_the_servers_message() {
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    let mut c = client(&emu);
+    let unknown = Uuid::from_bytes([0x42; 16]);
+    match c.call(&GetResult::new(unknown), |_| {}) {
+        Err(Error::Api { code, message }) => {
+            assert!(code.is_some(), "{message}");
+            assert!(!message.is_empty());
+        }
+        other => panic!("{other:?}"),
+    }
+    // A later success leaves no stale message behind.
+    c.call(&Ping, |_| {}).unwrap();
+}
