@@ -34,7 +34,7 @@
 //! };
 //!
 //! // Writes a request, streaming `sample` where the encoder asks for it.
-//! fn send<R: lastline_core::request::Request>(enc: &mut RequestEncoder<'_, R>, sample: &[u8]) -> Vec<u8> {
+//! fn send(enc: &mut RequestEncoder<'_>, sample: &[u8]) -> Vec<u8> {
 //!     let (mut wire, mut buf) = (Vec::new(), [0u8; 256]);
 //!     loop {
 //!         match enc.poll(&mut buf) {

@@ -121,19 +121,25 @@ fn check_header(header: &'static str, v: &str) -> Result<(), Error> {
 
 /// Writes one request. Built from a checked request and the client
 /// configuration; nothing is written unless every check passed.
+///
+/// Not generic over the request type (only [`Self::new`] is): a
+/// transport's write loop over it exists once in a firmware image, not
+/// once per method.
 #[derive(Debug)]
-pub struct RequestEncoder<'r, R: Request> {
+pub struct RequestEncoder<'r> {
     inner: Encoder<'r>,
-    _request: core::marker::PhantomData<&'r R>,
 }
 
-impl<'r, R: Request> RequestEncoder<'r, R> {
+impl<'r> RequestEncoder<'r> {
     /// Checks `req` and `cfg` and plans the request. `entropy` seeds the
     /// multipart boundary (use fresh random bytes per upload).
-    pub fn new(req: &'r R, cfg: &'r ClientConfig<'r>, entropy: [u8; 16]) -> Result<Self, Error> {
+    pub fn new<R: Request>(
+        req: &'r R,
+        cfg: &'r ClientConfig<'r>,
+        entropy: [u8; 16],
+    ) -> Result<Self, Error> {
         Ok(Self {
             inner: Encoder::new(req, cfg, entropy)?,
-            _request: core::marker::PhantomData,
         })
     }
 

@@ -95,7 +95,7 @@ impl RetryState {
         let half = cap >> 1;
         let span = cap.saturating_sub(half).saturating_add(1);
         let delay = half
-            .saturating_add(u64::from(random).checked_rem(span).unwrap_or(0))
+            .saturating_add(scale(random, span))
             .max(hint_ms.unwrap_or(0));
         let at = now_ms.saturating_add(delay);
         if at.saturating_sub(started) > self.policy.deadline_ms {
@@ -108,5 +108,34 @@ impl RetryState {
     pub fn on_success(&mut self) {
         self.failures = 0;
         self.started_ms = None;
+    }
+}
+
+/// `random` mapped onto `0..span` by multiplying and shifting (Lemire's
+/// method) rather than by a remainder: no 64-bit division, whose library
+/// routine costs a Cortex-M about 1 KiB of flash. Spans wider than 32 bits
+/// (delays of 49 days) take `random` as it is.
+fn scale(random: u32, span: u64) -> u64 {
+    match u32::try_from(span) {
+        Ok(s) => u64::from(random).saturating_mul(u64::from(s)) >> 32,
+        Err(_) => u64::from(random),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scale;
+
+    #[test]
+    fn scaled_jitter_stays_in_its_span_and_covers_it() {
+        for span in [1u64, 2, 3, 1000, u64::from(u32::MAX), 1 << 32, 1 << 40] {
+            for r in [0u32, 1, 12345, u32::MAX / 2, u32::MAX] {
+                let v = scale(r, span);
+                assert!(v < span, "{r} in {span}: {v}");
+            }
+        }
+        assert_eq!(scale(0, 1000), 0);
+        assert_eq!(scale(u32::MAX, 1000), 999);
+        assert_eq!(scale(u32::MAX / 2, 1000), 499);
     }
 }

@@ -12,7 +12,7 @@ use cortex_m_rt::entry;
 use lastline_core::envelope::{move_to_front, DataDecoder};
 use lastline_core::hashing::{Algorithms, Digests, MultiHasher};
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
-use lastline_core::request::{GetResult, Request, SubmitFile};
+use lastline_core::request::{GetResult, SubmitFile};
 use lastline_core::response::{EnvelopeResponse, Progress};
 use lastline_core::responses::{CompletedDecoder, ResultSummaryDecoder, SubmitDecoder};
 use lastline_core::types::{Timestamp, Uuid};
@@ -58,9 +58,10 @@ struct Link {
     tx: [u8; 256],
 }
 
+/// Writes a request (the encoder is not generic over the request's type,
+/// so this loop exists once).
 #[inline(never)]
-fn send<R: Request>(link: &mut Link, req: &R, cfg: &ClientConfig<'_>) -> Result<(), Error> {
-    let mut enc = RequestEncoder::new(req, cfg, [0x42; 16])?;
+fn send(link: &mut Link, enc: &mut RequestEncoder<'_>) -> Result<(), Error> {
     loop {
         match enc.poll(&mut link.tx) {
             EncodeStep::Write(n) => tx(&link.tx[..n]),
@@ -127,7 +128,7 @@ fn submit(link: &mut Link, cfg: &ClientConfig<'_>) -> Result<Uuid, Error> {
     let mut flow = HashFirst::new(digests, SubmitFile { filename: Some("capture.bin"), ..SubmitFile::default() });
     loop {
         let req = flow.request().ok_or(Error::WorkflowMisuse("done"))?;
-        send(link, &req, cfg)?;
+        send(link, &mut RequestEncoder::new(&req, cfg, [0x42; 16])?)?;
         let answer = receive::<SubmitDecoder>(link, |_| {});
         if let Some(done) = flow.on_response(answer)? {
             return Ok(done.submission.task_uuid);
@@ -142,7 +143,7 @@ fn poll_completions(link: &mut Link, cfg: &ClientConfig<'_>, task: Uuid) -> Resu
     let mut cursor = CompletionCursor::<8>::restore(saved)
         .or_else(|_| Timestamp::from_unix(1_700_000_000).map(CompletionCursor::new).map_err(|_| Error::CorruptState))?;
     let mut score = None;
-    send(link, &cursor.request(), cfg)?;
+    send(link, &mut RequestEncoder::new(&cursor.request(), cfg, [0x42; 16])?)?;
     let page = receive::<CompletedDecoder>(link, |t| {
         if cursor.accept(t.task_uuid) && t.task_uuid == task {
             score = t.score;
@@ -156,7 +157,8 @@ fn poll_completions(link: &mut Link, cfg: &ClientConfig<'_>, task: Uuid) -> Resu
 /// The verdict of a completed task.
 #[inline(never)]
 fn verdict(link: &mut Link, cfg: &ClientConfig<'_>, task: Uuid) -> Result<i32, Error> {
-    send(link, &GetResult { score_only: Some(true), ..GetResult::new(task) }, cfg)?;
+    let req = GetResult { score_only: Some(true), ..GetResult::new(task) };
+    send(link, &mut RequestEncoder::new(&req, cfg, [0x42; 16])?)?;
     let result = receive::<ResultSummaryDecoder>(link, |_| {})?;
     Ok(result.score.unwrap_or(-1))
 }

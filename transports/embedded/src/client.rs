@@ -110,15 +110,12 @@ macro_rules! flavor {
 
         /// Sends a request; the sample is streamed from its source where the
         /// encoder asks for it.
-        $($asyncness)* fn send<W: $io::Write, R: Request>(
+        $($asyncness)* fn send<W: $io::Write>(
             w: &mut W,
-            req: &R,
-            cfg: &ClientConfig<'_>,
-            entropy: [u8; 16],
+            enc: &mut RequestEncoder<'_>,
             mut sample: Option<&mut (dyn SampleSource + '_)>,
             out: &mut [u8],
         ) -> Result<(), Error> {
-            let mut enc = RequestEncoder::new(req, cfg, entropy)?;
             if out.is_empty() {
                 return Err(lastline_core::Error::BufferTooSmall { capacity: 0 }.into());
             }
@@ -372,7 +369,10 @@ macro_rules! flavor {
                     // The receive buffer's free part doubles as the send
                     // buffer: nothing is received while a request goes out.
                     let scratch = self.rx.get_mut(self.filled..).unwrap_or(&mut []);
-                    let sent = send(conn, req, &cfg, entropy, sample.as_deref_mut(), scratch)$($await)*;
+                    let sent = match RequestEncoder::new(req, &cfg, entropy) {
+                        Ok(mut enc) => send(conn, &mut enc, sample.as_deref_mut(), scratch)$($await)*,
+                        Err(e) => Err(e.into()),
+                    };
                     let mut answered = false;
                     let result = match sent {
                         Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut(), &mut self.api_message)$($await)*,
@@ -493,7 +493,8 @@ macro_rules! flavor {
                     let Some(conn) = self.conn.as_mut() else { return Err(Error::Closed) };
                     let mut answered = false;
                     let scratch = self.rx.get_mut(self.filled..).unwrap_or(&mut []);
-                    let result = match send(conn, req, &cfg, entropy, None, scratch)$($await)* {
+                    let mut enc = RequestEncoder::new(req, &cfg, entropy)?;
+                    let result = match send(conn, &mut enc, None, scratch)$($await)* {
                         Ok(()) => recv_raw(conn, &mut self.rx, &mut self.filled, sink, &mut answered)$($await)*,
                         Err(e) => Err(e),
                     };
