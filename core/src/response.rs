@@ -102,14 +102,7 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     pub fn with_limit(data: D, limit: u64) -> Self {
         Self {
             data,
-            state: ResponseState {
-                http: ResponseDecoder::new().with_body_limit(limit),
-                core: Core::new(),
-                held: 0,
-                sniffed: false,
-                env_done: false,
-                http_done: false,
-            },
+            state: ResponseState::new(limit),
             units: [0; N],
         }
     }
@@ -173,6 +166,20 @@ fn lift_progress<D: DataDecoder>(found: Found, slot: &mut Slot<'_, D>) -> Progre
 }
 
 impl ResponseState {
+    /// Not inlined: a reader for each method then shares one copy of this
+    /// sizable initialisation.
+    #[inline(never)]
+    fn new(limit: u64) -> Self {
+        Self {
+            http: ResponseDecoder::new().with_body_limit(limit),
+            core: Core::new(),
+            held: 0,
+            sniffed: false,
+            env_done: false,
+            http_done: false,
+        }
+    }
+
     fn feed(
         &mut self,
         input: &[u8],
