@@ -19,7 +19,7 @@ use lastline_core::types::Timestamp;
 use lastline_core::workflow::CompletionCursor;
 use lastline_core::Credentials;
 use lastline_embedded::blocking::{Client, Connector, Timer};
-use lastline_embedded::{Error, Options, SliceSample};
+use lastline_embedded::{Error, NoSessions, Options, SliceSample};
 use panic_halt as _;
 
 /// The CA the sensor trusts for the analysis server (DER).
@@ -155,7 +155,7 @@ fn open_tls<'b>(rx_records: &'b mut [u8], tx_records: &'b mut [u8]) -> Result<Tl
 #[inline(never)]
 fn session<S: embedded_io::Read + embedded_io::Write>(conn: S, task: &mut Option<lastline_core::types::Uuid>) -> Result<i32, Error> {
     let creds = Credentials::new("sensor-key", Some("sensor-token"))?;
-    let mut client: Client<'_, _, _, 2048, 512> = Client::with_connection(ThisSession(core::marker::PhantomData), conn, Ticks, Options::new(SERVER, creds));
+    let mut client: Client<'_, _, _, 2048, 512, _> = Client::with_connection(ThisSession(core::marker::PhantomData), conn, Ticks, NoSessions(Options::new(SERVER, creds)));
     let uuid = match *task {
         Some(u) => u,
         None => {

@@ -417,7 +417,7 @@ macro_rules! flavor {
                 each: &mut dyn FnMut(D::Item),
             ) -> Result<D::Output, Error> {
                 loop {
-                    if self.opts.options().auth != AuthMode::Session {
+                    if !O::SESSIONS || self.opts.options().auth != AuthMode::Session {
                         return self.exchange::<R, D>(req, false, None, sample, each)$($await)*.map(|x| x.output);
                     }
                     if self.session.cookie().is_none() {

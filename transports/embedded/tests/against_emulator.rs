@@ -453,6 +453,24 @@ fn a_failure_envelope_gives_its_code_and_the_client_keeps_its_message() {
 }
 
 #[test]
+fn no_sessions_never_logs_in_even_when_asked_to() {
+    use lastline_embedded::NoSessions;
+    let (addr, seen) = scripted(vec![vec![pong(), pong()]]);
+    let creds = Credentials::new("k", Some("t")).unwrap();
+    let opts = Options {
+        auth: AuthMode::Session,
+        ..Options::new("scripted", creds)
+    };
+    let mut c: blocking::Client<'_, _, _, 2048, 512, _> =
+        blocking::Client::new(Std(addr), blocking::NoRetry, NoSessions(opts));
+    // With `Options` in session mode this would log in first (a request
+    // the script does not answer); here each call is one request.
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
+}
+
+#[test]
 fn a_partly_answered_request_is_not_sent_again() {
     let half = pong()[..40].to_vec();
     let (addr, seen) = scripted(vec![vec![pong(), half], vec![pong()]]);
