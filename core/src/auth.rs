@@ -21,13 +21,13 @@ fn check_credential(param: &'static str, v: &str) -> Result<(), Error> {
     if v.is_empty() || v.len() > CREDENTIAL_CAPACITY {
         return Err(Error::InvalidParam {
             param,
-            reason: "must be 1..=256 bytes",
+            reason: text!("must be 1..=256 bytes"),
         });
     }
     if !v.bytes().all(|b| b.is_ascii_graphic()) {
         return Err(Error::InvalidParam {
             param,
-            reason: "must be printable ASCII without spaces",
+            reason: text!("must be printable ASCII without spaces"),
         });
     }
     Ok(())
@@ -42,7 +42,7 @@ impl<'a> Credentials<'a> {
         if key.contains(':') {
             return Err(Error::InvalidParam {
                 param: "key",
-                reason: "must not contain ':'",
+                reason: text!("must not contain ':'"),
             });
         }
         if let Some(t) = api_token {

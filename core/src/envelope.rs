@@ -45,7 +45,7 @@ pub trait DataDecoder {
     /// `data` is not an object (login and ping answer a string).
     fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
         let _ = r;
-        Err(Fail::json("data", JsonError::WrongType("an object")))
+        Err(Fail::json("data", JsonError::WrongType(text!("an object"))))
     }
 
     /// A member of `data` named `key`, positioned at its value: read it and
@@ -60,7 +60,7 @@ pub trait DataDecoder {
         r: &mut Reader<'_>,
     ) -> Result<Self::Item, Fail> {
         let _ = (key, r);
-        Err(Fail::json(list, JsonError::WrongType("no entries")))
+        Err(Fail::json(list, JsonError::WrongType(text!("no entries"))))
     }
 
     /// The decoded `data`, once the envelope said success. Fails when a
@@ -298,11 +298,11 @@ impl Core {
         match self.phase.clone() {
             Phase::Start => {
                 if r.peek()? != b'{' {
-                    return Err(Fail::Bad(crate::json::Problem::BadEnvelope(
-                        "body is not a JSON object",
-                    )));
+                    return Err(Fail::Bad(crate::json::Problem::BadEnvelope(text!(
+                        "body is not a JSON object"
+                    ))));
                 }
-                r.expect(b'{', "envelope", "'{'")?;
+                r.expect(b'{', "envelope", text!("'{'"))?;
                 self.phase = Phase::EnvMember { first: true };
             }
             Phase::EnvMember { first } => {
@@ -321,7 +321,7 @@ impl Core {
                         if !(b == b'-' || b.is_ascii_digit()) {
                             return Err(Fail::json(
                                 "success",
-                                JsonError::WrongType("integer 0 or 1"),
+                                JsonError::WrongType(text!("integer 0 or 1")),
                             ));
                         }
                         self.success = Some(match r.int::<i64>("success")? {
@@ -330,7 +330,7 @@ impl Core {
                             _ => {
                                 return Err(Fail::json(
                                     "success",
-                                    JsonError::InvalidValue("0 or 1"),
+                                    JsonError::InvalidValue(text!("0 or 1")),
                                 ))
                             }
                         });
@@ -350,7 +350,7 @@ impl Core {
                                 .map(ErrorCode::from_number);
                             Some(named.or(numbered).ok_or(Fail::json(
                                 "error_code",
-                                JsonError::InvalidValue("an error code"),
+                                JsonError::InvalidValue(text!("an error code")),
                             ))?)
                         } else {
                             Some(ErrorCode::from_number(r.int::<i64>("error_code")?))
@@ -363,7 +363,7 @@ impl Core {
                         if r.null()? {
                             self.message = Message::Null;
                         } else {
-                            r.expect(b'"', "error", "a string")?;
+                            r.expect(b'"', "error", text!("a string"))?;
                             self.raw_message.clear();
                             self.message_cut = false;
                             self.phase = Phase::Message { escape: false };
@@ -375,7 +375,7 @@ impl Core {
                         }
                         match r.peek()? {
                             b'{' => {
-                                r.expect(b'{', "data", "'{'")?;
+                                r.expect(b'{', "data", text!("'{'"))?;
                                 self.phase = Phase::DataMember { first: true };
                             }
                             b'n' => {
@@ -438,9 +438,9 @@ impl Core {
                         return Err(Fail::json(
                             id,
                             JsonError::WrongType(match shape {
-                                Shape::List => "a list",
-                                Shape::Map => "an object",
-                                Shape::Either => "a list or an object",
+                                Shape::List => text!("a list"),
+                                Shape::Map => text!("an object"),
+                                Shape::Either => text!("a list or an object"),
                             }),
                         ))
                     }
@@ -488,7 +488,7 @@ impl Core {
                     if b < 0x20 {
                         return Err(Fail::json(
                             "error",
-                            JsonError::Syntax("no control characters in strings"),
+                            JsonError::Syntax(text!("no control characters in strings")),
                         ));
                     }
                     escape = !escape && b == b'\\';
@@ -569,11 +569,11 @@ impl Core {
         if !self.is_done() {
             return Err(Error::json(
                 "envelope",
-                JsonError::Syntax("the rest of the envelope"),
+                JsonError::Syntax(text!("the rest of the envelope")),
             ));
         }
         match self.success {
-            None => Err(Error::BadEnvelope("no 'success' member")),
+            None => Err(Error::BadEnvelope(text!("no 'success' member"))),
             Some(false) => {
                 let message = self.decoded_message()?;
                 let code = self.code.flatten().or_else(|| {
@@ -589,7 +589,7 @@ impl Core {
                 // A malformed message is an error even beside success.
                 self.decoded_message()?;
                 if !self.data_seen && !data_optional {
-                    return Err(Error::BadEnvelope("success without 'data'"));
+                    return Err(Error::BadEnvelope(text!("success without 'data'")));
                 }
                 Ok(())
             }
@@ -638,7 +638,7 @@ pub fn decode_with<D: DataDecoder>(
             Step::NeedMore => {
                 return Err(Error::json(
                     "envelope",
-                    JsonError::Syntax("more JSON before the body ended"),
+                    JsonError::Syntax(text!("more JSON before the body ended")),
                 ));
             }
         }

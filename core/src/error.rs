@@ -326,3 +326,25 @@ impl defmt::Format for Error {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::string::ToString;
+
+    /// The explanation is there with `error-text` and gone without it;
+    /// either way the error names the field and the kind of problem.
+    #[test]
+    fn error_text_follows_its_feature() {
+        let shown = Error::json("score", JsonError::WrongType(text!("an integer"))).to_string();
+        assert!(
+            shown.contains("score") && shown.contains("expected"),
+            "{shown}"
+        );
+        assert_eq!(
+            shown.contains("an integer"),
+            cfg!(feature = "error-text"),
+            "{shown}"
+        );
+    }
+}

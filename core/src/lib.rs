@@ -134,6 +134,24 @@
 #[cfg(test)]
 extern crate std;
 
+/// The explanation in an error ("expected a string", "chunk size is not
+/// hex"): kept with the `error-text` feature (on by default), an empty
+/// string without it. Errors still say what went wrong by their variant,
+/// parameter or field; firmware that never shows an error to a person
+/// turns the feature off and saves about 1 KiB of flash.
+#[cfg(feature = "error-text")]
+macro_rules! text {
+    ($s:literal) => {
+        $s
+    };
+}
+#[cfg(not(feature = "error-text"))]
+macro_rules! text {
+    ($s:literal) => {
+        ""
+    };
+}
+
 pub mod api_error;
 pub mod auth;
 pub mod emit;

@@ -160,7 +160,7 @@ pub(crate) fn check_boundary(
     match check.offender {
         Some(param) => Err(Error::InvalidParam {
             param,
-            reason: "contains the multipart boundary",
+            reason: text!("contains the multipart boundary"),
         }),
         None => Ok(()),
     }

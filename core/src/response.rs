@@ -149,7 +149,9 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     /// [`Error::Api`].
     pub fn finish(&mut self) -> Result<D::Output, Error> {
         if !self.state.http_done {
-            return Err(Error::WorkflowMisuse("finish before the response ended"));
+            return Err(Error::WorkflowMisuse(text!(
+                "finish before the response ended"
+            )));
         }
         self.state.core.outcome(D::DATA_OPTIONAL)?;
         self.data.finish()
@@ -211,7 +213,7 @@ impl ResponseState {
                         if self.http_done {
                             return Err(Error::json(
                                 "envelope",
-                                JsonError::Syntax("more JSON before the body ended"),
+                                JsonError::Syntax(text!("more JSON before the body ended")),
                             ));
                         }
                     }
@@ -345,7 +347,7 @@ fn envelope_key(held: &[u8]) -> Option<bool> {
         Ok(_) => return Some(false),
         Err(_) => return None,
     }
-    let _ = r.expect(b'{', "body", "'{'");
+    let _ = r.expect(b'{', "body", text!("'{'"));
     match r.key("body") {
         Ok(k) => Some(matches!(k.as_str(), "success" | "error_code" | "error")),
         Err(crate::json::Fail::Incomplete) => None,
@@ -470,7 +472,7 @@ impl RawResponse {
         match env.finish() {
             Err(e @ Error::Api(_)) => e,
             _ if !(200..300).contains(&status) => status_error(status),
-            Ok(()) => Error::BadEnvelope("a download answered with a success envelope"),
+            Ok(()) => Error::BadEnvelope(text!("a download answered with a success envelope")),
             Err(e) => e,
         }
     }

@@ -53,13 +53,13 @@ fn line(input: &[u8]) -> Result<Option<(&[u8], usize)>, HttpError> {
             let l = input.get(..i).unwrap_or(&[]);
             let l = l
                 .strip_suffix(b"\r")
-                .ok_or(HttpError::BadChunk("line not ended by CRLF"))?;
+                .ok_or(HttpError::BadChunk(text!("line not ended by CRLF")))?;
             if l.len() > MAX_LINE {
-                return Err(HttpError::BadChunk("chunk line too long"));
+                return Err(HttpError::BadChunk(text!("chunk line too long")));
             }
             Ok(Some((l, i.saturating_add(1))))
         }
-        None if input.len() > MAX_LINE => Err(HttpError::BadChunk("chunk line too long")),
+        None if input.len() > MAX_LINE => Err(HttpError::BadChunk(text!("chunk line too long"))),
         None => Ok(None),
     }
 }
@@ -94,17 +94,19 @@ impl ChunkedDecoder {
                     };
                     let size = l.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
                     if size.is_empty() || size.len() > 16 {
-                        return Err(HttpError::BadChunk("chunk size is not 1..=16 hex digits"));
+                        return Err(HttpError::BadChunk(text!(
+                            "chunk size is not 1..=16 hex digits"
+                        )));
                     }
                     let mut v: u64 = 0;
                     for &d in size {
                         let d = char::from(d)
                             .to_digit(16)
-                            .ok_or(HttpError::BadChunk("chunk size is not hex"))?;
+                            .ok_or(HttpError::BadChunk(text!("chunk size is not hex")))?;
                         v = v
                             .checked_mul(16)
                             .and_then(|v| v.checked_add(u64::from(d)))
-                            .ok_or(HttpError::BadChunk("chunk size overflows"))?;
+                            .ok_or(HttpError::BadChunk(text!("chunk size overflows")))?;
                     }
                     used = used.saturating_add(n);
                     self.state = if v == 0 {
@@ -140,7 +142,11 @@ impl ChunkedDecoder {
                         self.state = State::Size;
                     }
                     [] | [b'\r'] => return Ok((used, ChunkedEvent::NeedMore)),
-                    _ => return Err(HttpError::BadChunk("chunk data not followed by CRLF")),
+                    _ => {
+                        return Err(HttpError::BadChunk(text!(
+                            "chunk data not followed by CRLF"
+                        )))
+                    }
                 },
                 State::Trailer => {
                     let Some((l, n)) = line(rest)? else {

@@ -206,7 +206,7 @@ impl<'r> Encoder<'r> {
         if cfg.host.is_empty() {
             return Err(Error::InvalidParam {
                 param: "host",
-                reason: "empty",
+                reason: text!("empty"),
             });
         }
         if !cfg.base_path.is_empty()
@@ -214,14 +214,14 @@ impl<'r> Encoder<'r> {
         {
             return Err(Error::InvalidParam {
                 param: "base_path",
-                reason: "must start and not end with '/'",
+                reason: text!("must start and not end with '/'"),
             });
         }
         check_header("base_path", cfg.base_path)?;
         if cfg.base_path.contains(['?', '#', ' ']) {
             return Err(Error::InvalidParam {
                 param: "base_path",
-                reason: "must be a plain path",
+                reason: text!("must be a plain path"),
             });
         }
         let is_login = req.name() == "login";
@@ -244,7 +244,7 @@ impl<'r> Encoder<'r> {
             if req.allowed() == Allowed::Get {
                 return Err(Error::InvalidParam {
                     param: "method",
-                    reason: "GET-only method cannot carry a body",
+                    reason: text!("GET-only method cannot carry a body"),
                 });
             }
             HttpMethod::Post

@@ -388,9 +388,10 @@ impl ResponseDecoder {
                 self.state = State::Done;
                 Ok(())
             }
-            State::Head => {
-                Err(HttpError::MalformedHead("connection closed before the response head").into())
-            }
+            State::Head => Err(HttpError::MalformedHead(text!(
+                "connection closed before the response head"
+            ))
+            .into()),
             State::Length { left, total } => Err(HttpError::TruncatedBody {
                 received: total.saturating_sub(*left),
                 expected: Some(*total),
@@ -521,12 +522,12 @@ fn decimal_u64(digits: &[u8]) -> Option<u64> {
 
 fn httparse_reason(e: httparse::Error) -> &'static str {
     match e {
-        httparse::Error::HeaderName => "invalid header name",
-        httparse::Error::HeaderValue => "invalid header value",
-        httparse::Error::NewLine => "invalid line ending",
-        httparse::Error::Status => "invalid status code",
-        httparse::Error::Token => "invalid token",
-        httparse::Error::Version => "not HTTP/1.x",
-        httparse::Error::TooManyHeaders => "too many headers",
+        httparse::Error::HeaderName => text!("invalid header name"),
+        httparse::Error::HeaderValue => text!("invalid header value"),
+        httparse::Error::NewLine => text!("invalid line ending"),
+        httparse::Error::Status => text!("invalid status code"),
+        httparse::Error::Token => text!("invalid token"),
+        httparse::Error::Version => text!("not HTTP/1.x"),
+        httparse::Error::TooManyHeaders => text!("too many headers"),
     }
 }

@@ -206,12 +206,12 @@ impl<'a> Reader<'a> {
     /// member follows, or consumes `}` and returns false. `first` tells
     /// whether no member was read yet.
     pub fn more_members(&mut self, first: bool, at: &'static str) -> Result<bool, Fail> {
-        self.more(first, b'}', at, "',' or '}'")
+        self.more(first, b'}', at, text!("',' or '}'"))
     }
 
     /// Like [`Self::more_members`] for arrays.
     pub fn more_elements(&mut self, first: bool, at: &'static str) -> Result<bool, Fail> {
-        self.more(first, b']', at, "',' or ']'")
+        self.more(first, b']', at, text!("',' or ']'"))
     }
 
     fn more(
@@ -233,7 +233,10 @@ impl<'a> Reader<'a> {
             self.bump(1);
             // A trailing comma is not JSON.
             if self.peek()? == close {
-                return Err(Fail::json(at, JsonError::Syntax("a value after ','")));
+                return Err(Fail::json(
+                    at,
+                    JsonError::Syntax(text!("a value after ','")),
+                ));
             }
             return Ok(true);
         }
@@ -243,7 +246,7 @@ impl<'a> Reader<'a> {
     /// Reads `"key" :`.
     pub fn key(&mut self, at: &'static str) -> Result<Key<'a>, Fail> {
         if self.peek()? != b'"' {
-            return Err(Fail::json(at, JsonError::Syntax("a key")));
+            return Err(Fail::json(at, JsonError::Syntax(text!("a key"))));
         }
         let key = match self.short::<KEY_CAPACITY>(at) {
             Ok(Short::Raw(s)) if s.len() > KEY_CAPACITY => Key::Long,
@@ -255,7 +258,7 @@ impl<'a> Reader<'a> {
             })) => Key::Long,
             Err(e) => return Err(e),
         };
-        self.expect(b':', at, "':'")?;
+        self.expect(b':', at, text!("':'"))?;
         Ok(key)
     }
 
@@ -277,7 +280,7 @@ impl<'a> Reader<'a> {
     /// escapes. Control bytes and malformed escapes are refused.
     fn raw_string(&mut self, at: &'static str) -> Result<(&'a [u8], bool), Fail> {
         if self.peek()? != b'"' {
-            return Err(Fail::json(at, JsonError::WrongType("a string")));
+            return Err(Fail::json(at, JsonError::WrongType(text!("a string"))));
         }
         let start = self.pos.saturating_add(1);
         let mut i = start;
@@ -313,7 +316,7 @@ impl<'a> Reader<'a> {
                 0..=0x1f => {
                     return Err(Fail::json(
                         at,
-                        JsonError::Syntax("no control characters in strings"),
+                        JsonError::Syntax(text!("no control characters in strings")),
                     ))
                 }
                 _ => i = i.saturating_add(1),
@@ -373,7 +376,7 @@ impl<'a> Reader<'a> {
         if tok == b"null" {
             Ok(true)
         } else {
-            Err(Fail::json("value", JsonError::Syntax("null")))
+            Err(Fail::json("value", JsonError::Syntax(text!("null"))))
         }
     }
 
@@ -410,7 +413,7 @@ impl<'a> Reader<'a> {
             b'"' => {
                 let (raw, escaped) = self.raw_string(at)?;
                 if escaped {
-                    return Err(Fail::json(at, JsonError::WrongType("an integer")));
+                    return Err(Fail::json(at, JsonError::WrongType(text!("an integer"))));
                 }
                 parse_int(raw)
             }
@@ -418,9 +421,9 @@ impl<'a> Reader<'a> {
                 let tok = self.token()?;
                 parse_int(tok)
             }
-            _ => return Err(Fail::json(at, JsonError::WrongType("an integer"))),
+            _ => return Err(Fail::json(at, JsonError::WrongType(text!("an integer")))),
         };
-        v.ok_or(Fail::json(at, JsonError::WrongType("an integer")))
+        v.ok_or(Fail::json(at, JsonError::WrongType(text!("an integer"))))
     }
 
     /// A number with a fraction (`relevance`); integers and hex accepted.
@@ -433,12 +436,13 @@ impl<'a> Reader<'a> {
                 raw
             }
             b'-' | b'0'..=b'9' => self.token()?,
-            _ => return Err(Fail::json(at, JsonError::WrongType("a number"))),
+            _ => return Err(Fail::json(at, JsonError::WrongType(text!("a number")))),
         };
         if let Some(i) = parse_int(tok) {
             return Ok(i as f32);
         }
-        let v = parse_decimal(tok).ok_or(Fail::json(at, JsonError::WrongType("a number")))?;
+        let v =
+            parse_decimal(tok).ok_or(Fail::json(at, JsonError::WrongType(text!("a number"))))?;
         if v.is_finite() {
             Ok(v)
         } else {
@@ -452,40 +456,45 @@ impl<'a> Reader<'a> {
             b't' | b'f' => match self.token()? {
                 b"true" => Ok(true),
                 b"false" => Ok(false),
-                _ => Err(Fail::json(at, JsonError::Syntax("true or false"))),
+                _ => Err(Fail::json(at, JsonError::Syntax(text!("true or false")))),
             },
             b'"' | b'-' | b'0'..=b'9' => match self.int::<i64>(at) {
                 Ok(0) => Ok(false),
                 Ok(1) => Ok(true),
-                Ok(_) | Err(Fail::Bad(_)) => Err(Fail::json(at, JsonError::InvalidValue("0 or 1"))),
+                Ok(_) | Err(Fail::Bad(_)) => {
+                    Err(Fail::json(at, JsonError::InvalidValue(text!("0 or 1"))))
+                }
                 Err(Fail::Incomplete) => Err(Fail::Incomplete),
             },
-            _ => Err(Fail::json(at, JsonError::WrongType("a 0/1 flag"))),
+            _ => Err(Fail::json(at, JsonError::WrongType(text!("a 0/1 flag")))),
         }
     }
 
     /// A UUID string.
     pub fn uuid(&mut self, at: &'static str) -> Result<Uuid, Fail> {
-        let s = self.short::<36>(at).map_err(|e| type_as(e, at, "a UUID"))?;
-        Uuid::parse(s.as_str()).map_err(|_| Fail::json(at, JsonError::InvalidValue("a UUID")))
+        let s = self
+            .short::<36>(at)
+            .map_err(|e| type_as(e, at, text!("a UUID")))?;
+        Uuid::parse(s.as_str())
+            .map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a UUID"))))
     }
 
     /// A timestamp string in either API format.
     pub fn timestamp(&mut self, at: &'static str) -> Result<Timestamp, Fail> {
         let s = self
             .short::<19>(at)
-            .map_err(|e| type_as(e, at, "a timestamp"))?;
+            .map_err(|e| type_as(e, at, text!("a timestamp")))?;
         Timestamp::parse(s.as_str())
-            .map_err(|_| Fail::json(at, JsonError::InvalidValue("a timestamp")))
+            .map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a timestamp"))))
     }
 
     /// A hex digest string of `N` bytes.
     pub fn digest<const N: usize>(&mut self, at: &'static str) -> Result<Digest<N>, Fail> {
         let s = self
             .short::<64>(at)
-            .map_err(|e| type_as(e, at, "a hex digest"))?;
+            .map_err(|e| type_as(e, at, text!("a hex digest")))?;
         Digest::parse(s.as_str())
-            .map_err(|_| Fail::json(at, JsonError::InvalidValue("a hex digest")))
+            .map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a hex digest"))))
     }
 
     /// Skips one value of any shape, if it is wholly at hand.
@@ -538,7 +547,7 @@ impl<'a> Reader<'a> {
             return Ok(());
         }
         if self.peek()? != b'[' {
-            return Err(Fail::json(at, JsonError::WrongType("a list")));
+            return Err(Fail::json(at, JsonError::WrongType(text!("a list"))));
         }
         self.bump(1);
         let mut first = true;
@@ -557,7 +566,7 @@ impl<'a> Reader<'a> {
         mut each: impl FnMut(&mut Self, &str) -> Result<(), Fail>,
     ) -> Result<(), Fail> {
         if self.peek()? != b'{' {
-            return Err(Fail::json(at, JsonError::WrongType("an object")));
+            return Err(Fail::json(at, JsonError::WrongType(text!("an object"))));
         }
         self.bump(1);
         let mut first = true;

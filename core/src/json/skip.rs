@@ -71,11 +71,11 @@ impl Skipper {
                         };
                     }
                     _ if scalar_byte(b) => self.state = State::TopScalar,
-                    _ => return Err(JsonError::Syntax("a value")),
+                    _ => return Err(JsonError::Syntax(text!("a value"))),
                 },
                 State::TopString { escape } => {
                     if b < 0x20 {
-                        return Err(JsonError::Syntax("no control characters in strings"));
+                        return Err(JsonError::Syntax(text!("no control characters in strings")));
                     }
                     self.state = match (escape, b) {
                         (true, _) => State::TopString { escape: false },
@@ -95,7 +95,7 @@ impl Skipper {
                     escape,
                 } => {
                     if b < 0x20 {
-                        return Err(JsonError::Syntax("no control characters in strings"));
+                        return Err(JsonError::Syntax(text!("no control characters in strings")));
                     }
                     self.state = match (escape, b) {
                         (true, _) => State::Nested {
@@ -134,7 +134,7 @@ impl Skipper {
                     }
                     b' ' | b'\t' | b'\r' | b'\n' | b',' | b':' => {}
                     _ if scalar_byte(b) => {}
-                    _ => return Err(JsonError::Syntax("a value")),
+                    _ => return Err(JsonError::Syntax(text!("a value"))),
                 },
             }
         }
@@ -157,11 +157,11 @@ impl Skipper {
 
     fn pop(&mut self, object: bool) -> Result<(), JsonError> {
         let Some(d) = self.depth.checked_sub(1) else {
-            return Err(JsonError::Syntax("a value"));
+            return Err(JsonError::Syntax(text!("a value")));
         };
         let bit = 1u64.checked_shl(d as u32).unwrap_or(0);
         if (self.kinds & bit != 0) != object {
-            return Err(JsonError::Syntax("matching brackets"));
+            return Err(JsonError::Syntax(text!("matching brackets")));
         }
         self.depth = d;
         Ok(())

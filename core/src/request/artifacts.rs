@@ -76,7 +76,7 @@ impl Request for GetReportArtifact<'_> {
     fn validate(&self) -> Result<(), Error> {
         check_artifact_name(self.artifact_name).map_err(|_| Error::InvalidParam {
             param: "artifact_name",
-            reason: "empty, too long or has forbidden characters",
+            reason: text!("empty, too long or has forbidden characters"),
         })?;
         check_zip_password(self.password_protected)
     }
@@ -118,7 +118,7 @@ impl Request for QueryTaskArtifact<'_> {
     fn validate(&self) -> Result<(), Error> {
         check_artifact_name(self.artifact_name).map_err(|_| Error::InvalidParam {
             param: "artifact_name",
-            reason: "empty, too long or has forbidden characters",
+            reason: text!("empty, too long or has forbidden characters"),
         })
     }
 

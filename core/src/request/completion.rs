@@ -9,7 +9,7 @@ fn check_range(after: Option<Timestamp>, before: Option<Timestamp>) -> Result<()
     match (after, before) {
         (Some(a), Some(b)) if b < a => Err(Error::InvalidParam {
             param: "before",
-            reason: "earlier than after",
+            reason: text!("earlier than after"),
         }),
         _ => Ok(()),
     }

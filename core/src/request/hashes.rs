@@ -15,7 +15,7 @@ fn check_block(block: Option<u64>) -> Result<(), Error> {
     if block == Some(0) {
         return Err(Error::InvalidParam {
             param: "hash_block_size",
-            reason: "must be positive; omit it for whole-file hashes",
+            reason: text!("must be positive; omit it for whole-file hashes"),
         });
     }
     Ok(())

@@ -133,13 +133,13 @@ pub fn check_text(param: &'static str, v: &str) -> Result<(), Error> {
     if v.len() > TEXT_PARAM_CAPACITY {
         return Err(Error::InvalidParam {
             param,
-            reason: "longer than 4096 bytes",
+            reason: text!("longer than 4096 bytes"),
         });
     }
     if v.chars().any(|c| c.is_control() && c != '\t') {
         return Err(Error::InvalidParam {
             param,
-            reason: "contains control characters",
+            reason: text!("contains control characters"),
         });
     }
     Ok(())
@@ -159,7 +159,7 @@ pub(crate) fn check_zip_password(v: Option<&str>) -> Result<(), Error> {
         {
             Err(Error::InvalidParam {
                 param: "password_protected",
-                reason: "must be 1..=128 printable ASCII characters",
+                reason: text!("must be 1..=128 printable ASCII characters"),
             })
         }
         _ => Ok(()),
@@ -229,7 +229,7 @@ pub trait Request {
 pub fn parse_param<T: core::str::FromStr>(param: &'static str, s: &str) -> Result<T, Error> {
     s.parse().map_err(|_| Error::InvalidParam {
         param,
-        reason: "not a valid value",
+        reason: text!("not a valid value"),
     })
 }
 

@@ -171,7 +171,7 @@ impl Request for ExportReport<'_> {
             if f.is_empty() {
                 return Err(Error::InvalidParam {
                     param: "report_format",
-                    reason: "empty",
+                    reason: text!("empty"),
                 });
             }
         }

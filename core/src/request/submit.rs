@@ -138,7 +138,7 @@ impl Request for SubmitFile<'_> {
             if r.len() > 65_536 || r.contains('\0') {
                 return Err(Error::InvalidParam {
                     param: "download_request",
-                    reason: "longer than 64 KiB or contains NUL",
+                    reason: text!("longer than 64 KiB or contains NUL"),
                 });
             }
         }
@@ -148,7 +148,7 @@ impl Request for SubmitFile<'_> {
         {
             return Err(Error::InvalidParam {
                 param: "server_port",
-                reason: "port 0 is not a port",
+                reason: text!("port 0 is not a port"),
             });
         }
         Ok(())

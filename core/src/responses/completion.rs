@@ -103,7 +103,7 @@ impl DataDecoder for CompletedDecoder {
         match key {
             Some(uuid) => {
                 let task_uuid = Uuid::parse(uuid)
-                    .map_err(|_| Fail::json(list, JsonError::InvalidValue("a UUID key")))?;
+                    .map_err(|_| Fail::json(list, JsonError::InvalidValue(text!("a UUID key"))))?;
                 let score = opt(r, |r| r.int("tasks{}"))?;
                 Ok(CompletedTask {
                     task_uuid,

@@ -97,7 +97,7 @@ impl DataDecoder for TaskMetadataDecoder {
                     let s = r.string::<16>("task_type")?;
                     TaskType::parse(&s).ok_or(Fail::json(
                         "task_type",
-                        JsonError::InvalidValue("file or url"),
+                        JsonError::InvalidValue(text!("file or url")),
                     ))
                 })?
             }
@@ -252,7 +252,7 @@ impl DataDecoder for BlockedDecoder {
                 let s = r.string::<16>("decision")?;
                 self.0 = Some(BlockDecision::parse(&s).ok_or(Fail::json(
                     "decision",
-                    JsonError::InvalidValue("FILE_UNKNOWN, BLOCK or NOBLOCK"),
+                    JsonError::InvalidValue(text!("FILE_UNKNOWN, BLOCK or NOBLOCK")),
                 ))?);
             }
             "file_md5" => self.1 = opt(r, |r| r.digest("file_md5"))?,
@@ -455,7 +455,7 @@ impl DataDecoder for ChildTasksDecoder {
         r: &mut Reader<'_>,
     ) -> Result<ChildTask, Fail> {
         let task_uuid = Uuid::parse(key.unwrap_or(""))
-            .map_err(|_| Fail::json(list, JsonError::InvalidValue("a UUID key")))?;
+            .map_err(|_| Fail::json(list, JsonError::InvalidValue(text!("a UUID key"))))?;
         let mut depth = None;
         r.object("child_tasks{}", |r, k| {
             if k == "depth" {

@@ -150,7 +150,7 @@ fn result_element(
                 techniques: r.string_list(list)?,
             }
         }
-        _ => return Err(Fail::json(list, JsonError::WrongType("no entries"))),
+        _ => return Err(Fail::json(list, JsonError::WrongType(text!("no entries")))),
     })
 }
 

@@ -44,7 +44,7 @@ impl DataDecoder for StringData {
     }
 
     fn field(&mut self, _: &str, _: &mut Reader<'_>) -> Result<Field, Fail> {
-        Err(Fail::json("data", JsonError::WrongType("a string")))
+        Err(Fail::json("data", JsonError::WrongType(text!("a string"))))
     }
 
     fn finish(&mut self) -> Result<Self::Output, Error> {

@@ -91,9 +91,9 @@ impl<'a> HashFirst<'a> {
         answer: Result<Submission, Error>,
     ) -> Result<Option<HashFirstOutcome>, Error> {
         match (self.stage, answer) {
-            (Stage::Done, _) => Err(Error::WorkflowMisuse(
-                "hash-first submission already finished",
-            )),
+            (Stage::Done, _) => Err(Error::WorkflowMisuse(text!(
+                "hash-first submission already finished"
+            ))),
             (stage, Ok(submission)) => {
                 self.stage = Stage::Done;
                 Ok(Some(HashFirstOutcome {
