@@ -16,6 +16,15 @@
 //! - A [`blocking::Connector`] opens the stream (typically TLS over your TCP
 //!   stack); the client reconnects when the server closes.
 //! - A write that writes nothing is a closed connection, never a panic.
+//! - A failure envelope's code comes in the error; its message stays in the
+//!   client ([`blocking::Client::api_message`]).
+//!
+//! Sized for firmware: the receive buffer doubles as the send buffer,
+//! [`NoSessions`] options leave the session code out of the image when the
+//! credentials go with every request, `Client::with_connection` takes a
+//! connection the caller already opened (a TLS session), and without the
+//! `error-text` feature (on by default) errors carry no prose. The sensor
+//! example's figures are in BENCHMARKS.md.
 //!
 //! ```no_run
 //! use lastline_embedded::{blocking::{Client, Connector, NoRetry}, Error, Options, SliceSample};
