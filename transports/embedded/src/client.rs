@@ -172,6 +172,7 @@ macro_rules! flavor {
             filled: &mut usize,
             each: &mut dyn FnMut(D::Item),
             answered: &mut bool,
+            keep: &mut bool,
             cookie: Option<&mut Option<SessionCookie>>,
             message: &mut Option<ApiMessage>,
         ) -> Result<Exchange<D::Output>, Error> {
@@ -201,6 +202,9 @@ macro_rules! flavor {
                 }
             }
             let keep_alive = resp.keep_alive();
+            // Read whole: even a failure envelope leaves the connection
+            // usable if the server said so.
+            *keep = keep_alive;
             let output = crate::client::finish_response(&mut resp, cookie, message)?;
             Ok(Exchange { output, keep_alive })
         }
@@ -373,14 +377,16 @@ macro_rules! flavor {
                         Ok(mut enc) => send(conn, &mut enc, sample.as_deref_mut(), scratch)$($await)*,
                         Err(e) => Err(e.into()),
                     };
-                    let mut answered = false;
+                    let (mut answered, mut keep) = (false, false);
                     let result = match sent {
-                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut(), &mut self.api_message)$($await)*,
+                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, &mut keep, cookie_out.as_deref_mut(), &mut self.api_message)$($await)*,
                         // A server may answer before reading the whole
                         // request (413 for an upload over its limit) and
                         // close: if its answer is there, it is the outcome.
                         Err(e @ (Error::Io(_) | Error::Closed)) => {
-                            match recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, cookie_out.as_deref_mut(), &mut self.api_message)$($await)* {
+                            let early = recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, &mut keep, cookie_out.as_deref_mut(), &mut self.api_message)$($await)*;
+                            keep = false;
+                            match early {
                                 Ok(x) => Ok(Exchange { keep_alive: false, ..x }),
                                 Err(Error::Core(c)) if answered => Err(Error::Core(c)),
                                 Err(_) => Err(e),
@@ -388,7 +394,14 @@ macro_rules! flavor {
                         }
                         Err(e) => Err(e),
                     };
-                    match self.settle(result.as_ref().map(|x| x.keep_alive), attempt, answered) {
+                    let outcome = match &result {
+                        Ok(x) => Ok(x.keep_alive),
+                        // A failure envelope read whole: the connection is
+                        // as good as after a success.
+                        Err(Error::Core(lastline_core::Error::Api(_))) => Ok(keep),
+                        Err(e) => Err(e),
+                    };
+                    match self.settle(outcome, attempt, answered) {
                         Settled::Retry => {}
                         Settled::Done => return result,
                     }

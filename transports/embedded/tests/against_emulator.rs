@@ -438,10 +438,8 @@ fn failure(code: u32, message: &str) -> Vec<u8> {
 
 #[test]
 fn a_failure_envelope_gives_its_code_and_the_client_keeps_its_message() {
-    let (addr, _) = scripted(vec![
-        vec![failure(106, r#"no \"result\" yet"#)],
-        vec![pong()],
-    ]);
+    // One connection: a failure envelope read whole leaves it usable.
+    let (addr, seen) = scripted(vec![vec![failure(106, r#"no \"result\" yet"#), pong()]]);
     let mut c = no_retry_client(addr);
     let e = c.call(&Ping, |_| {}).unwrap_err();
     assert_eq!(e.api_code(), Some(ErrorCode::NoResultFound), "{e:?}");
@@ -450,6 +448,7 @@ fn a_failure_envelope_gives_its_code_and_the_client_keeps_its_message() {
     // The next call's answer replaces it.
     c.call(&Ping, |_| {}).unwrap();
     assert!(c.api_message().is_none());
+    assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
 #[test]
