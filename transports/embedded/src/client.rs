@@ -173,8 +173,7 @@ macro_rules! flavor {
             each: &mut dyn FnMut(D::Item),
             answered: &mut bool,
             keep: &mut bool,
-            cookie: Option<&mut Option<SessionCookie>>,
-            message: &mut Option<ApiMessage>,
+            keeps: crate::client::Keeps<'_>,
         ) -> Result<Exchange<D::Output>, Error> {
             let mut resp = EnvelopeResponse::<D, U>::default();
             loop {
@@ -205,7 +204,7 @@ macro_rules! flavor {
             // Read whole: even a failure envelope leaves the connection
             // usable if the server said so.
             *keep = keep_alive;
-            let output = crate::client::finish_response(&mut resp, cookie, message)?;
+            let output = crate::client::finish_response(&mut resp, keeps)?;
             Ok(Exchange { output, keep_alive })
         }
 
@@ -379,12 +378,12 @@ macro_rules! flavor {
                     };
                     let (mut answered, mut keep) = (false, false);
                     let result = match sent {
-                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, &mut keep, cookie_out.as_deref_mut(), &mut self.api_message)$($await)*,
+                        Ok(()) => recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, &mut keep, crate::client::Keeps { cookie: cookie_out.as_deref_mut(), message: &mut self.api_message })$($await)*,
                         // A server may answer before reading the whole
                         // request (413 for an upload over its limit) and
                         // close: if its answer is there, it is the outcome.
                         Err(e @ (Error::Io(_) | Error::Closed)) => {
-                            let early = recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, &mut keep, cookie_out.as_deref_mut(), &mut self.api_message)$($await)*;
+                            let early = recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, &mut keep, crate::client::Keeps { cookie: cookie_out.as_deref_mut(), message: &mut self.api_message })$($await)*;
                             keep = false;
                             match early {
                                 Ok(x) => Ok(Exchange { keep_alive: false, ..x }),
@@ -583,6 +582,14 @@ macro_rules! flavor {
 
 pub(crate) use flavor;
 
+/// What the client keeps from an envelope answer besides its data.
+pub(crate) struct Keeps<'k> {
+    /// Where login's session cookie goes (only login asks).
+    pub cookie: Option<&'k mut Option<lastline_core::SessionCookie>>,
+    /// Where a failure envelope's message goes.
+    pub message: &'k mut Option<lastline_core::ApiMessage>,
+}
+
 /// The end of an envelope exchange: the decoded data, the session cookie
 /// (only login asks, and it is written in place: 260 bytes that other
 /// exchanges need not carry), and a failure envelope's message (the error
@@ -592,14 +599,13 @@ pub(crate) use flavor;
 #[inline(never)]
 pub(crate) fn finish_response<D: lastline_core::envelope::DataDecoder, const U: usize>(
     resp: &mut lastline_core::response::EnvelopeResponse<D, U>,
-    cookie: Option<&mut Option<lastline_core::SessionCookie>>,
-    message: &mut Option<lastline_core::ApiMessage>,
+    keeps: Keeps<'_>,
 ) -> Result<D::Output, lastline_core::Error> {
-    if let Some(slot) = cookie {
+    if let Some(slot) = keeps.cookie {
         *slot = resp.head().and_then(|h| h.session_cookie());
     }
     let output = resp.finish();
-    *message = match output {
+    *keeps.message = match output {
         Err(lastline_core::Error::Api(_)) => resp.api_message(),
         _ => None,
     };
