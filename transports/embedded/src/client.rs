@@ -89,12 +89,6 @@ macro_rules! flavor {
             Done,
         }
 
-        /// What one exchange yielded besides the data.
-        struct Exchange<O> {
-            output: O,
-            keep_alive: bool,
-        }
-
         /// Writes all of `buf`; a write of 0 bytes means the peer closed
         /// (embedded-io 0.7's `write_all` would panic on it).
         $($asyncness)* fn write_all<W: $io::Write>(w: &mut W, mut buf: &[u8]) -> Result<(), Error> {
@@ -174,7 +168,7 @@ macro_rules! flavor {
             answered: &mut bool,
             keep: &mut bool,
             keeps: crate::client::Keeps<'_>,
-        ) -> Result<Exchange<D::Output>, Error> {
+        ) -> Result<D::Output, Error> {
             let mut resp = EnvelopeResponse::<D, U>::default();
             loop {
                 let (n, p) = resp.feed(rx.get(..*filled).unwrap_or(&[]))?;
@@ -200,12 +194,10 @@ macro_rules! flavor {
                     }
                 }
             }
-            let keep_alive = resp.keep_alive();
             // Read whole: even a failure envelope leaves the connection
             // usable if the server said so.
-            *keep = keep_alive;
-            let output = crate::client::finish_response(&mut resp, keeps)?;
-            Ok(Exchange { output, keep_alive })
+            *keep = resp.keep_alive();
+            Ok(crate::client::finish_response(&mut resp, keeps)?)
         }
 
         /// The core's configuration for one request: the session cookie when
@@ -361,7 +353,7 @@ macro_rules! flavor {
                 mut cookie_out: Option<&mut Option<SessionCookie>>,
                 mut sample: Option<&mut (dyn SampleSource + '_)>,
                 each: &mut dyn FnMut(D::Item),
-            ) -> Result<Exchange<D::Output>, Error> {
+            ) -> Result<D::Output, Error> {
                 self.api_message = None;
                 for attempt in 0..2 {
                     self.ensure_connected(R::NAME)$($await)*?;
@@ -384,20 +376,20 @@ macro_rules! flavor {
                         // close: if its answer is there, it is the outcome.
                         Err(e @ (Error::Io(_) | Error::Closed)) => {
                             let early = recv::<_, D, UNITS>(conn, &mut self.rx, &mut self.filled, each, &mut answered, &mut keep, crate::client::Keeps { cookie: cookie_out.as_deref_mut(), message: &mut self.api_message })$($await)*;
+                            // The request did not go out whole: never reuse.
                             keep = false;
                             match early {
-                                Ok(x) => Ok(Exchange { keep_alive: false, ..x }),
                                 Err(Error::Core(c)) if answered => Err(Error::Core(c)),
                                 Err(_) => Err(e),
+                                done => done,
                             }
                         }
                         Err(e) => Err(e),
                     };
                     let outcome = match &result {
-                        Ok(x) => Ok(x.keep_alive),
-                        // A failure envelope read whole: the connection is
-                        // as good as after a success.
-                        Err(Error::Core(lastline_core::Error::Api(_))) => Ok(keep),
+                        // An answer read whole, success or failure envelope:
+                        // the connection is as the server said.
+                        Ok(_) | Err(Error::Core(lastline_core::Error::Api(_))) => Ok(keep),
                         Err(e) => Err(e),
                     };
                     match self.settle(outcome, attempt, answered) {
@@ -430,12 +422,12 @@ macro_rules! flavor {
             ) -> Result<D::Output, Error> {
                 loop {
                     if !O::SESSIONS || self.opts.options().auth != AuthMode::Session {
-                        return self.exchange::<R, D>(req, false, None, sample, each)$($await)*.map(|x| x.output);
+                        return self.exchange::<R, D>(req, false, None, sample, each)$($await)*;
                     }
                     if self.session.cookie().is_none() {
                         self.login()$($await)*?;
                     }
-                    let result = self.exchange::<R, D>(req, true, None, sample.as_deref_mut(), each)$($await)*.map(|x| x.output);
+                    let result = self.exchange::<R, D>(req, true, None, sample.as_deref_mut(), each)$($await)*;
                     match self.session.on_error_code(result.as_ref().err().and_then(Error::api_code))? {
                         SessionAction::Continue => return result,
                         SessionAction::ReloginAndRetry => {
