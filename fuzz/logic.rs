@@ -6,12 +6,24 @@
 #![allow(dead_code, clippy::result_large_err, clippy::type_complexity)]
 
 use lastline_core::envelope::{DataDecoder, EnvelopeDecoder, Step, UnitBuffer};
-use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
+use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder, ResponseHead, CAPTURE_CAPACITY};
 use lastline_core::request::SubmitFile;
 use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
 use lastline_core::responses::*;
 use lastline_core::types::PasswordCandidates;
 use lastline_core::Credentials;
+
+/// Reads every header a head captured: each fits the shared capture area.
+fn check_head(head: Option<&ResponseHead>) {
+    let Some(h) = head else { return };
+    let lens = [
+        h.filename().map_or(0, str::len),
+        h.location().map_or(0, str::len),
+        h.session_cookie().map_or(0, |c| c.as_str().len()),
+    ];
+    assert!(lens.iter().sum::<usize>() <= CAPTURE_CAPACITY, "{lens:?}");
+    let _ = h.is_redirect();
+}
 
 /// Feeds `input` to an envelope response reader in reads of `step` bytes.
 fn drive<D: DataDecoder + Default>(input: &[u8], step: usize) -> usize {
@@ -30,10 +42,13 @@ fn drive<D: DataDecoder + Default>(input: &[u8], step: usize) -> usize {
         match p {
             Progress::Item(_) => items += 1,
             Progress::Done => {
-                let _ = r.finish();
+                if r.finish().is_err() {
+                    // A failure envelope's message, decoded on demand.
+                    let _ = r.api_message();
+                }
                 return items;
             }
-            Progress::Head => {}
+            Progress::Head => check_head(r.head()),
             Progress::NeedMore => match src.next() {
                 Some(c) => pending.extend_from_slice(c),
                 None => {
@@ -57,8 +72,12 @@ fn drive_raw(input: &[u8], step: usize) {
             Ok(x) => x,
             Err(_) => return,
         };
+        let head = matches!(ev, RawEvent::Head);
         let done = matches!(ev, RawEvent::Done);
         let need = matches!(ev, RawEvent::NeedMore);
+        if head {
+            check_head(r.head());
+        }
         pending.drain(..n);
         if done {
             return;
