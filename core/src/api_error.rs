@@ -57,7 +57,11 @@ macro_rules! error_codes {
                 }
             }
 
-            const ALL: &'static [ErrorCode] = &[$(Self::$variant,)*];
+            /// Every name without its prefix, each followed by `,`: one
+            /// string, so a lookup stores no table of pointers.
+            const NAMES: &'static str = concat!($($name, ",",)*);
+            /// The numbers of [`Self::NAMES`], in order.
+            const NUMBERS: &'static [u8] = &[$($number,)*];
         }
     };
 }
@@ -118,10 +122,10 @@ impl ErrorCode {
         if short == "FILE_NOT_AVAILABLE" {
             return Some(ErrorCode::FileUploadRequired);
         }
-        Self::ALL
-            .iter()
-            .copied()
-            .find(|c| c.short_name() == Some(short))
+        let at = Self::NAMES.split(',').position(|n| n == short)?;
+        Self::NUMBERS
+            .get(at)
+            .map(|&n| Self::from_number(i64::from(n)))
     }
 
     /// Whether waiting and sending the same request again can succeed.
@@ -210,5 +214,46 @@ impl fmt::Display for ApiMessage {
 impl defmt::Format for ApiMessage {
     fn format(&self, f: defmt::Formatter<'_>) {
         defmt::write!(f, "{=str}", self.text.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_for_every_numbered_code() {
+        for n in 100..130 {
+            let code = ErrorCode::from_number(n);
+            match code.name() {
+                Some(name) => {
+                    assert_eq!(ErrorCode::from_name(name), Some(code));
+                    let short = name.strip_prefix(NAME_PREFIX).unwrap();
+                    assert_eq!(ErrorCode::from_name(short), Some(code));
+                }
+                None => assert_eq!(code, ErrorCode::Other(n)),
+            }
+        }
+    }
+
+    #[test]
+    fn lookup_refuses_what_is_not_a_whole_name() {
+        // The name table is one comma-separated string ending in a comma:
+        // neither the empty piece after it nor part of a name may match.
+        for not_a_name in [
+            "",
+            ",",
+            NAME_PREFIX,
+            "INVALID",
+            "INVALID_UUID,",
+            "FILE_UPLOAD_REQUIRED,INVALID_CREDENTIALS",
+            "invalid_uuid",
+        ] {
+            assert_eq!(ErrorCode::from_name(not_a_name), None, "{not_a_name:?}");
+        }
+        assert_eq!(
+            ErrorCode::from_name("ANALYSIS_API_FILE_NOT_AVAILABLE"),
+            Some(ErrorCode::FileUploadRequired)
+        );
     }
 }

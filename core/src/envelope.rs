@@ -295,7 +295,7 @@ impl Core {
 
     #[inline(never)]
     fn unit(&mut self, r: &mut Reader<'_>, v: &mut dyn Visitor) -> Result<UnitOut, Fail> {
-        match self.phase.clone() {
+        match self.phase {
             Phase::Start => {
                 if r.peek()? != b'{' {
                     return Err(Fail::Bad(crate::json::Problem::BadEnvelope(text!(
@@ -477,7 +477,8 @@ impl Core {
                 };
                 return Ok(UnitOut::Item);
             }
-            Phase::Message { mut escape } => {
+            Phase::Message { escape } => {
+                let mut escape = escape;
                 let rest = r.rest();
                 for (i, &b) in rest.iter().enumerate() {
                     if !escape && b == b'"' {
@@ -499,19 +500,20 @@ impl Core {
                 self.phase = Phase::Message { escape };
                 return Ok(UnitOut::Consumed(rest.len()));
             }
-            Phase::Skip { mut skipper, then } => {
+            Phase::Skip {
+                ref mut skipper,
+                then,
+            } => {
                 let rest = r.rest();
                 let n = skipper
                     .feed(rest)
                     .map_err(|k| Fail::json("skipped value", k))?;
-                self.phase = if skipper.is_done() {
-                    match then {
+                if skipper.is_done() {
+                    self.phase = match then {
                         Resume::Envelope => Phase::EnvMember { first: false },
                         Resume::Data => Phase::DataMember { first: false },
-                    }
-                } else {
-                    Phase::Skip { skipper, then }
-                };
+                    };
+                }
                 return Ok(UnitOut::Consumed(n));
             }
             Phase::Trailing => {

@@ -20,6 +20,18 @@ use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::{Credentials, Error};
 use panic_halt as _;
 
+/// The device's interrupt vectors (an STM32F429-class MCU has 91), all
+/// unhandled here: a PAC would provide this table. Without it
+/// cortex-m-rt fills 240 vectors, 596 bytes a real device does not carry.
+#[link_section = ".vector_table.interrupts"]
+#[no_mangle]
+static __INTERRUPTS: [unsafe extern "C" fn(); 91] = [DefaultHandler; 91];
+
+extern "C" {
+    /// cortex-m-rt's handler for interrupts nobody claimed.
+    fn DefaultHandler();
+}
+
 /// Length of the captured file; its bytes are read from the capture
 /// peripheral (twice: to hash, then to upload), never held whole.
 const SAMPLE_LEN: usize = 4096;
