@@ -64,7 +64,9 @@ fn hex_val(b: u8) -> Option<u32> {
     char::from(b).to_digit(16)
 }
 
-/// Parses a decimal or `0x` hex integer, as the API writes numbers.
+/// Parses a decimal or `0x` hex integer, as the API writes numbers. The
+/// digits are summed in 64 bits (a firmware target has no 128-bit
+/// multiply): beyond ±`u64::MAX` it is `None`.
 fn parse_int(tok: &[u8]) -> Option<i128> {
     let (neg, digits) = match tok.split_first() {
         Some((b'-', rest)) => (true, rest),
@@ -80,13 +82,12 @@ fn parse_int(tok: &[u8]) -> Option<i128> {
     if radix == 10 && digits.len() > 1 && digits.first() == Some(&b'0') {
         return None;
     }
-    let mut v: i128 = 0;
+    let mut v: u64 = 0;
     for &d in digits {
         let d = char::from(d).to_digit(radix)?;
-        v = v
-            .checked_mul(i128::from(radix))?
-            .checked_add(i128::from(d))?;
+        v = v.checked_mul(u64::from(radix))?.checked_add(u64::from(d))?;
     }
+    let v = i128::from(v);
     Some(if neg { v.checked_neg()? } else { v })
 }
 
@@ -753,6 +754,34 @@ mod tests {
             Reader::new(b"300 ").int::<u8>("n"),
             Err(Fail::Bad(_))
         ));
+    }
+
+    #[test]
+    fn integers_reach_the_ends_of_64_bits() {
+        let int = |s: &str| Reader::new(s.as_bytes()).int::<i64>("n");
+        let uint = |s: &str| Reader::new(s.as_bytes()).int::<u64>("n");
+        assert_eq!(uint("18446744073709551615 "), Ok(u64::MAX));
+        assert_eq!(uint("0xffffffffffffffff "), Ok(u64::MAX));
+        assert_eq!(int("-9223372036854775808 "), Ok(i64::MIN));
+        assert_eq!(int("9223372036854775807 "), Ok(i64::MAX));
+        assert_eq!(uint("-0 "), Ok(0));
+        for out_of_range in [
+            "9223372036854775808 ",
+            "-9223372036854775809 ",
+            "18446744073709551616 ",
+            "0x10000000000000000 ",
+            "-18446744073709551616 ",
+        ] {
+            assert!(
+                matches!(int(out_of_range), Err(Fail::Bad(_))),
+                "{out_of_range}"
+            );
+        }
+        assert!(matches!(uint("-1 "), Err(Fail::Bad(_))));
+        assert!(matches!(uint("18446744073709551616 "), Err(Fail::Bad(_))));
+        // Integers beyond 64 bits still read as floats.
+        let f = Reader::new(b"100000000000000000000 ").float("f").unwrap();
+        assert!((f - 1e20).abs() < 1e14, "{f}");
     }
 
     #[test]
