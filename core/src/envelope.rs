@@ -9,7 +9,7 @@
 
 use crate::api_error::{ApiError, ApiMessage, ErrorCode, MESSAGE_CAPACITY};
 use crate::error::{Error, JsonError};
-use crate::json::{Fail, Reader, Skipper};
+use crate::json::{Fail, KeyBuf, Reader, Skipper};
 
 /// How a decoder wants a member of `data` treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -310,7 +310,8 @@ impl Core {
                     self.phase = Phase::Trailing;
                     return Ok(UnitOut::Done);
                 }
-                let key = r.key("envelope")?;
+                let mut scratch = KeyBuf::new();
+                let key = r.key("envelope", &mut scratch)?;
                 match key.as_str() {
                     "success" => {
                         if self.success.is_some() {
@@ -405,7 +406,8 @@ impl Core {
                     self.phase = Phase::EnvMember { first: false };
                     return Ok(UnitOut::Continue);
                 }
-                let key = r.key("data")?;
+                let mut scratch = KeyBuf::new();
+                let key = r.key("data", &mut scratch)?;
                 self.phase = match v.field(key.as_str(), r)? {
                     Field::Read => Phase::DataMember { first: false },
                     Field::Skip => Phase::Skip {
@@ -462,7 +464,8 @@ impl Core {
                     return Ok(UnitOut::Continue);
                 }
                 if map {
-                    let key = r.key(id)?;
+                    let mut scratch = KeyBuf::new();
+                    let key = r.key(id, &mut scratch)?;
                     if matches!(key, crate::json::Key::Long) {
                         return Err(Fail::json(id, JsonError::TooLong { capacity: 64 }));
                     }

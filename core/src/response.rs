@@ -348,7 +348,8 @@ fn envelope_key(held: &[u8]) -> Option<bool> {
         Err(_) => return None,
     }
     let _ = r.expect(b'{', "body", text!("'{'"));
-    match r.key("body") {
+    let mut scratch = crate::json::KeyBuf::new();
+    match r.key("body", &mut scratch) {
         Ok(k) => Some(matches!(k.as_str(), "success" | "error_code" | "error")),
         Err(crate::json::Fail::Incomplete) => None,
         Err(_) => Some(false),

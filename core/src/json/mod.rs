@@ -12,7 +12,7 @@ mod reader;
 mod skip;
 
 pub(crate) use reader::decode_message;
-pub use reader::{Key, Reader};
+pub use reader::{Key, KeyBuf, Reader};
 pub use skip::Skipper;
 
 use crate::error::{Error, JsonError};

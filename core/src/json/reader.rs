@@ -10,23 +10,26 @@ use crate::types::{Digest, Timestamp, Uuid};
 /// Longest key compared against known names; longer keys are unknown.
 const KEY_CAPACITY: usize = 64;
 
+/// Where [`Reader::key`] decodes a key that has escapes (rare): the
+/// caller's, so a key is returned as a small borrowed value rather than
+/// moved around in a 64-byte buffer.
+pub type KeyBuf = String<KEY_CAPACITY>;
+
 /// A key of an object.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Key<'a> {
-    /// A key without escapes, borrowed from the input.
-    Name(&'a str),
-    /// A key with escapes, decoded.
-    Escaped(String<KEY_CAPACITY>),
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Key<'k> {
+    /// The key: borrowed from the input, or decoded into the caller's
+    /// [`KeyBuf`] when it had escapes.
+    Name(&'k str),
     /// A key longer than any known name.
     Long,
 }
 
-impl Key<'_> {
+impl<'k> Key<'k> {
     /// The key, or "" for a long one.
-    pub fn as_str(&self) -> &str {
-        match self {
+    pub fn as_str(&self) -> &'k str {
+        match *self {
             Self::Name(s) => s,
-            Self::Escaped(s) => s,
             Self::Long => "",
         }
     }
@@ -244,20 +247,28 @@ impl<'a> Reader<'a> {
         Err(Fail::json(at, JsonError::Syntax(what)))
     }
 
-    /// Reads `"key" :`.
-    pub fn key(&mut self, at: &'static str) -> Result<Key<'a>, Fail> {
+    /// Reads `"key" :`; a key with escapes is decoded into `scratch`.
+    pub fn key<'k>(&mut self, at: &'static str, scratch: &'k mut KeyBuf) -> Result<Key<'k>, Fail>
+    where
+        'a: 'k,
+    {
         if self.peek()? != b'"' {
             return Err(Fail::json(at, JsonError::Syntax(text!("a key"))));
         }
-        let key = match self.short::<KEY_CAPACITY>(at) {
-            Ok(Short::Raw(s)) if s.len() > KEY_CAPACITY => Key::Long,
-            Ok(Short::Raw(s)) => Key::Name(s),
-            Ok(Short::Decoded(s)) => Key::Escaped(s),
-            Err(Fail::Bad(super::Problem::Json {
-                kind: JsonError::TooLong { .. },
-                ..
-            })) => Key::Long,
-            Err(e) => return Err(e),
+        let (raw, escaped) = self.raw_string(at)?;
+        let key = if raw.len() > KEY_CAPACITY && !escaped {
+            Key::Long
+        } else if !escaped {
+            Key::Name(
+                core::str::from_utf8(raw).map_err(|_| Fail::json(at, JsonError::InvalidUtf8))?,
+            )
+        } else {
+            scratch.clear();
+            match decode_into(raw, true, scratch) {
+                Ok(()) => Key::Name(scratch.as_str()),
+                Err(JsonError::TooLong { .. }) => Key::Long,
+                Err(k) => return Err(Fail::json(at, k)),
+            }
         };
         self.expect(b':', at, text!("':'"))?;
         Ok(key)
@@ -573,7 +584,8 @@ impl<'a> Reader<'a> {
         let mut first = true;
         while self.more_members(first, at)? {
             first = false;
-            let key = self.key(at)?;
+            let mut scratch = KeyBuf::new();
+            let key = self.key(at, &mut scratch)?;
             each(self, key.as_str())?;
         }
         Ok(())
@@ -754,6 +766,48 @@ mod tests {
             Reader::new(b"300 ").int::<u8>("n"),
             Err(Fail::Bad(_))
         ));
+    }
+
+    #[test]
+    fn keys_borrowed_decoded_or_long() {
+        let mut scratch = KeyBuf::new();
+        let mut r = Reader::new(br#""plain": 1"#);
+        assert_eq!(r.key("k", &mut scratch), Ok(Key::Name("plain")));
+        // Escapes are decoded into the caller's buffer.
+        let mut r = Reader::new(br#""succ\u0065ss" :1"#);
+        assert_eq!(r.key("k", &mut scratch), Ok(Key::Name("success")));
+        assert_eq!(scratch.as_str(), "success");
+        // Longer than any known name, with or without escapes: Long.
+        let long = [b'a'; 65];
+        let mut src = b"\"".to_vec();
+        src.extend_from_slice(&long);
+        src.extend_from_slice(b"\":");
+        let mut r = Reader::new(&src);
+        assert_eq!(r.key("k", &mut scratch), Ok(Key::Long));
+        let mut src = b"\"\\n".to_vec();
+        src.extend_from_slice(&long);
+        src.extend_from_slice(b"\":");
+        let mut r = Reader::new(&src);
+        assert_eq!(r.key("k", &mut scratch), Ok(Key::Long));
+        assert_eq!(Key::Long.as_str(), "");
+        // 64 bytes exactly is still a name.
+        let mut src = b"\"".to_vec();
+        src.extend_from_slice(&long[..64]);
+        src.extend_from_slice(b"\":");
+        let mut r = Reader::new(&src);
+        assert_eq!(r.key("k", &mut scratch).map(|k| k.as_str().len()), Ok(64));
+        // Bad escapes, bad UTF-8 and a missing ':' are errors; a cut key
+        // asks for more.
+        for bad in [&br#""\q":"#[..], b"\"\xff\":", b"\"k\" 1", b"k:"] {
+            assert!(
+                matches!(Reader::new(bad).key("k", &mut scratch), Err(Fail::Bad(_))),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            Reader::new(br#""ke"#).key("k", &mut scratch),
+            Err(Fail::Incomplete)
+        );
     }
 
     #[test]
