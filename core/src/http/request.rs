@@ -1,7 +1,5 @@
 //! Writing a request: head and body, resumably, into caller buffers.
 
-use base64::Engine as _;
-
 use crate::auth::{Auth, Credentials};
 use crate::emit::{Counter, Sink, Window};
 use crate::error::Error;
@@ -428,38 +426,14 @@ impl<'r> Encoder<'r> {
 }
 
 fn basic_token(s: &mut dyn Sink, c: Credentials<'_>) {
-    // base64("key:token") without building the joined string: encode
-    // three bytes at a time from the concatenation.
+    // base64("key:token") without building the joined string.
     let token = c.api_token().unwrap_or("");
-    let mut bytes = c
+    let bytes = c
         .key()
         .bytes()
         .chain(core::iter::once(b':'))
         .chain(token.bytes());
-    loop {
-        let mut group = [0u8; 3];
-        let mut n = 0usize;
-        for slot in group.iter_mut() {
-            match bytes.next() {
-                Some(b) => {
-                    *slot = b;
-                    n = n.saturating_add(1);
-                }
-                None => break,
-            }
-        }
-        if n == 0 {
-            break;
-        }
-        let mut out = [0u8; 4];
-        let written = base64::engine::general_purpose::STANDARD
-            .encode_slice(group.get(..n).unwrap_or(&[]), &mut out)
-            .unwrap_or(0);
-        s.put(out.get(..written).unwrap_or(&[]));
-        if n < 3 {
-            break;
-        }
-    }
+    crate::auth::base64_into(bytes, &mut |b| s.put(b));
 }
 
 struct FormParams<'s, S: Sink + ?Sized> {
