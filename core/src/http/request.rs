@@ -38,51 +38,48 @@ impl<'a> ClientConfig<'a> {
     }
 }
 
+/// What the encoder needs to know of a request besides its parameters,
+/// read once per request.
+#[derive(Clone, Copy, Debug)]
+struct Shape {
+    name: &'static str,
+    path: &'static str,
+    allowed: Allowed,
+    needs_token: bool,
+    format: Option<crate::types::Format>,
+    body_kind: BodyKind,
+    upload_len: Option<u64>,
+    preferred_method: HttpMethod,
+}
+
 /// The object-safe face of a [`Request`] the (non-generic) encoder works
 /// with, so its code exists once in a binary whatever the request types.
+/// Three entries per request type: everything but the checks and the
+/// parameters comes back at once as a [`Shape`].
 trait Describe {
-    fn name(&self) -> &'static str;
-    fn path(&self) -> &'static str;
-    fn allowed(&self) -> Allowed;
-    fn needs_token(&self) -> bool;
+    fn shape(&self) -> Shape;
     fn validate(&self) -> Result<(), Error>;
     fn params(&self, p: &mut dyn Params);
-    fn format(&self) -> Option<crate::types::Format>;
-    fn body_kind(&self) -> BodyKind;
-    fn upload_len(&self) -> Option<u64>;
-    fn preferred_method(&self) -> HttpMethod;
 }
 
 impl<R: Request> Describe for R {
-    fn name(&self) -> &'static str {
-        R::NAME
-    }
-    fn path(&self) -> &'static str {
-        R::PATH
-    }
-    fn allowed(&self) -> Allowed {
-        R::ALLOWED
-    }
-    fn needs_token(&self) -> bool {
-        R::NEEDS_TOKEN
+    fn shape(&self) -> Shape {
+        Shape {
+            name: R::NAME,
+            path: R::PATH,
+            allowed: R::ALLOWED,
+            needs_token: R::NEEDS_TOKEN,
+            format: Request::format(self),
+            body_kind: Request::body_kind(self),
+            upload_len: Request::upload_len(self),
+            preferred_method: Request::preferred_method(self),
+        }
     }
     fn validate(&self) -> Result<(), Error> {
         Request::validate(self)
     }
     fn params(&self, p: &mut dyn Params) {
         Request::params(self, p)
-    }
-    fn format(&self) -> Option<crate::types::Format> {
-        Request::format(self)
-    }
-    fn body_kind(&self) -> BodyKind {
-        Request::body_kind(self)
-    }
-    fn upload_len(&self) -> Option<u64> {
-        Request::upload_len(self)
-    }
-    fn preferred_method(&self) -> HttpMethod {
-        Request::preferred_method(self)
     }
 }
 
@@ -171,6 +168,7 @@ impl<'r> RequestEncoder<'r> {
 /// The encoder's state, independent of the request's type.
 struct Encoder<'r> {
     req: &'r dyn Describe,
+    shape: Shape,
     cfg: &'r ClientConfig<'r>,
     method: HttpMethod,
     body: Option<BodyKind>,
@@ -185,7 +183,7 @@ struct Encoder<'r> {
 impl core::fmt::Debug for Encoder<'_> {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("RequestEncoder")
-            .field("method", &self.req.name())
+            .field("method", &self.shape.name)
             .field("http_method", &self.method)
             .field("body_len", &self.body_len)
             .finish()
@@ -199,6 +197,7 @@ impl<'r> Encoder<'r> {
         entropy: [u8; 16],
     ) -> Result<Self, Error> {
         req.validate()?;
+        let shape = req.shape();
         check_header("Host", cfg.host)?;
         check_header("User-Agent", cfg.user_agent)?;
         if cfg.host.is_empty() {
@@ -222,11 +221,11 @@ impl<'r> Encoder<'r> {
                 reason: text!("must be a plain path"),
             });
         }
-        let is_login = req.name() == "login";
-        let needs_body = req.upload_len().is_some() || req.body_kind() == BodyKind::Multipart;
+        let is_login = shape.name == "login";
+        let needs_body = shape.upload_len.is_some() || shape.body_kind == BodyKind::Multipart;
         let (creds, body_creds) = match cfg.auth {
             Auth::Basic(c) => (Some(c), is_login),
-            Auth::BodyFields(c) => (Some(c), req.allowed() != Allowed::Get),
+            Auth::BodyFields(c) => (Some(c), shape.allowed != Allowed::Get),
             Auth::Session(cookie) => {
                 check_header("Cookie", cookie.as_str())?;
                 (None, false)
@@ -234,12 +233,12 @@ impl<'r> Encoder<'r> {
             Auth::None => (None, false),
         };
         if let Some(c) = creds {
-            if req.needs_token() && c.api_token().is_none() && !is_login {
+            if shape.needs_token && c.api_token().is_none() && !is_login {
                 return Err(Error::MissingParam { param: "api_token" });
             }
         }
-        let method = if needs_body || body_creds || req.allowed() == Allowed::Post {
-            if req.allowed() == Allowed::Get {
+        let method = if needs_body || body_creds || shape.allowed == Allowed::Post {
+            if shape.allowed == Allowed::Get {
                 return Err(Error::InvalidParam {
                     param: "method",
                     reason: text!("GET-only method cannot carry a body"),
@@ -247,11 +246,12 @@ impl<'r> Encoder<'r> {
             }
             HttpMethod::Post
         } else {
-            req.preferred_method()
+            shape.preferred_method
         };
-        let body = (method == HttpMethod::Post).then(|| req.body_kind());
+        let body = (method == HttpMethod::Post).then_some(shape.body_kind);
         let mut enc = Encoder {
             req,
+            shape,
             cfg,
             method,
             body,
@@ -271,7 +271,7 @@ impl<'r> Encoder<'r> {
         enc.emit_suffix(&mut suffix);
         enc.body_len = body_counter
             .0
-            .saturating_add(req.upload_len().unwrap_or(0))
+            .saturating_add(shape.upload_len.unwrap_or(0))
             .saturating_add(suffix.0);
         let mut prefix = Counter::default();
         enc.emit_prefix(&mut prefix);
@@ -284,7 +284,7 @@ impl<'r> Encoder<'r> {
         let mut suffix = Counter::default();
         self.emit_suffix(&mut suffix);
         head_and_prefix
-            .saturating_add(self.req.upload_len().unwrap_or(0))
+            .saturating_add(self.shape.upload_len.unwrap_or(0))
             .saturating_add(suffix.0)
     }
 
@@ -293,7 +293,7 @@ impl<'r> Encoder<'r> {
             match self.phase {
                 Phase::Prefix(off) => {
                     if off >= self.prefix_len {
-                        self.phase = match self.req.upload_len() {
+                        self.phase = match self.shape.upload_len {
                             Some(_) if self.body == Some(BodyKind::Multipart) => Phase::File,
                             _ => Phase::Suffix(0),
                         };
@@ -307,7 +307,7 @@ impl<'r> Encoder<'r> {
                 }
                 Phase::File => {
                     return Step::SendFile {
-                        len: self.req.upload_len().unwrap_or(0),
+                        len: self.shape.upload_len.unwrap_or(0),
                     }
                 }
                 Phase::Suffix(off) => {
@@ -346,8 +346,8 @@ impl<'r> Encoder<'r> {
         s.put_str(self.method.as_str());
         s.put(b" ");
         s.put_str(self.cfg.base_path);
-        s.put_str(self.req.path());
-        if let Some(f) = self.req.format() {
+        s.put_str(self.shape.path);
+        if let Some(f) = self.shape.format {
             s.put(b".");
             s.put_str(f.as_str());
         }
@@ -410,7 +410,7 @@ impl<'r> Encoder<'r> {
             Some(BodyKind::Multipart) => {
                 let mut p = PartWriter::new(s, &self.boundary);
                 self.all_params(&mut p);
-                if self.req.upload_len().is_some() {
+                if self.shape.upload_len.is_some() {
                     p.file_head();
                 }
             }
@@ -420,7 +420,7 @@ impl<'r> Encoder<'r> {
 
     fn emit_suffix(&self, s: &mut dyn Sink) {
         if self.body == Some(BodyKind::Multipart) {
-            PartWriter::new(s, &self.boundary).close(self.req.upload_len().is_some());
+            PartWriter::new(s, &self.boundary).close(self.shape.upload_len.is_some());
         }
     }
 }
