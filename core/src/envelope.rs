@@ -340,19 +340,10 @@ impl Core {
                         if self.code.is_some() {
                             return Err(dup("error_code"));
                         }
+                        // An integer (also "101", as every integer is
+                        // read); names travel in the message, not here.
                         self.code = Some(if r.null()? {
                             None
-                        } else if r.peek()? == b'"' {
-                            let s = r.string::<64>("error_code")?;
-                            let named = ErrorCode::from_name(&s);
-                            let numbered = Reader::new(s.as_bytes())
-                                .int::<i64>("error_code")
-                                .ok()
-                                .map(ErrorCode::from_number);
-                            Some(named.or(numbered).ok_or(Fail::json(
-                                "error_code",
-                                JsonError::InvalidValue(text!("an error code")),
-                            ))?)
                         } else {
                             Some(ErrorCode::from_number(r.int::<i64>("error_code")?))
                         });

@@ -157,3 +157,38 @@ fn envelope_shapes_and_login_ping_payloads_parse() {
     assert_eq!(tasks[0].score, Some(70));
     let _ = http_ok(b"");
 }
+
+#[test]
+fn error_codes_as_numbers_in_any_form_and_names_in_the_message() {
+    use lastline_core::responses::NoData;
+    use lastline_core::ErrorCode;
+    let code = |body: &str| match decode_all::<NoData, 1>(body.as_bytes()) {
+        Err(Error::Api(e)) => e.code,
+        other => panic!("{body}: {other:?}"),
+    };
+    assert_eq!(
+        code(r#"{"success": 0, "error_code": 105, "error": "x"}"#),
+        Some(ErrorCode::InvalidUuid)
+    );
+    assert_eq!(
+        code(r#"{"success": 0, "error_code": "105"}"#),
+        Some(ErrorCode::InvalidUuid)
+    );
+    assert_eq!(
+        code(r#"{"success": 0, "error_code": 0x69}"#),
+        Some(ErrorCode::InvalidUuid)
+    );
+    assert_eq!(
+        code(r#"{"success": 0, "error_code": 111}"#),
+        Some(ErrorCode::Other(111))
+    );
+    // Unnumbered codes: absent error_code, the name in the message.
+    assert_eq!(
+        code(r#"{"success": 0, "error": "ANALYSIS_API_INVALID_PRIORITY: priority 11"}"#),
+        Some(ErrorCode::InvalidPriority)
+    );
+    assert_eq!(
+        code(r#"{"success": 0, "error_code": null, "error": "failed"}"#),
+        None
+    );
+}
