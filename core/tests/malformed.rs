@@ -53,7 +53,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Check)> {
         ("gzip transfer coding", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\n", b""), |e| matches!(e, Error::Http(HttpError::UnsupportedTransferEncoding))),
         ("cookie too long", head(&format!("HTTP/1.1 200 OK\r\nSet-Cookie: s={}\r\nContent-Length: 2\r\n\r\n", "a".repeat(600)), b"{}"), |e| matches!(e, Error::Http(HttpError::HeaderTooLong(_)))),
         ("captured headers together over capacity", head(&format!("HTTP/1.1 302 Found\r\nSet-Cookie: s={}\r\nLocation: https://x/{}\r\nContent-Length: 2\r\n\r\n", "a".repeat(200), "b".repeat(320)), b"{}"), |e| matches!(e, Error::Http(HttpError::HeaderTooLong("Location")))),
-        ("garbage cookie", head("HTTP/1.1 200 OK\r\nSet-Cookie: ;;;\r\nContent-Length: 2\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
+        ("HTTP/2 status line", head("HTTP/2 200 OK\r\nContent-Length: 2\r\n\r\n", b"{}"), |e| matches!(e, Error::Http(HttpError::MalformedHead(_)))),
         // Framing.
         ("truncated Content-Length body", head("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", b"{\"success\":1"), |e| matches!(e, Error::Http(HttpError::TruncatedBody { expected: Some(100), .. }))),
         ("chunk size not hex", head("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n", b"zz\r\n{}\r\n0\r\n\r\n"), |e| matches!(e, Error::Http(HttpError::BadChunk(_)))),
@@ -325,6 +325,36 @@ fn an_error_message_longer_than_the_unit_buffer_keeps_the_code() {
         (message.text.as_str(), message.truncated),
         ("bad \"key\" \u{e9}", false)
     );
+}
+
+/// Captured headers are checked when they are read, not while the head is
+/// decoded: a response carrying a malformed one still decodes, and the
+/// accessor says there is none.
+#[test]
+fn malformed_captured_headers_are_absent_not_fatal() {
+    use lastline_core::http::{Event, ResponseDecoder};
+    let cases: [(&[u8], u8); 6] = [
+        (b"Set-Cookie: ;;;", 0),
+        (b"Set-Cookie: =novalue", 0),
+        (b"Set-Cookie: no pair", 0),
+        (b"Content-Disposition: attachment", 1),
+        (b"Content-Disposition: attachment; filename=\"\xff.bin\"", 1),
+        (b"Location: https://x/\xff", 2),
+    ];
+    for (header, check) in cases {
+        let mut input = b"HTTP/1.1 200 OK\r\n".to_vec();
+        input.extend_from_slice(header);
+        input.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
+        let mut dec = ResponseDecoder::new();
+        let (_, ev) = dec.decode(&input, 0).unwrap();
+        assert_eq!(ev, Event::Head, "{header:?}");
+        let h = dec.head().unwrap();
+        match check {
+            0 => assert!(h.session_cookie().is_none(), "{header:?}"),
+            1 => assert_eq!(h.filename(), None, "{header:?}"),
+            _ => assert_eq!(h.location(), None, "{header:?}"),
+        }
+    }
 }
 
 /// The session cookie, a download's file name and a redirect's Location

@@ -2,10 +2,8 @@
 
 use core::fmt;
 
-use heapless::String;
-
 use super::chunked::{ChunkedDecoder, ChunkedEvent};
-use crate::auth::{cookie_pair, SessionCookie, COOKIE_CAPACITY};
+use crate::auth::{SessionCookie, COOKIE_CAPACITY};
 use crate::error::{Error, HttpError};
 
 /// Room for the text of the headers a head keeps — the session cookie
@@ -115,7 +113,10 @@ pub struct ResponseHead {
     pub keep_alive: bool,
     /// `Retry-After` in seconds, if given as a number.
     pub retry_after: Option<u32>,
-    captured: String<CAPTURE_CAPACITY>,
+    /// The captured values' raw bytes: read (UTF-8 checked, parsed) only
+    /// by the accessors, so an image that never asks for them carries none
+    /// of that code.
+    captured: heapless::Vec<u8, CAPTURE_CAPACITY>,
     cookie: Option<Span>,
     filename: Option<Span>,
     location: Option<Span>,
@@ -129,7 +130,7 @@ impl ResponseHead {
             framing: BodyFraming::Empty,
             keep_alive: false,
             retry_after: None,
-            captured: String::new(),
+            captured: heapless::Vec::new(),
             cookie: None,
             filename: None,
             location: None,
@@ -142,40 +143,49 @@ impl ResponseHead {
     }
 
     /// The session cookie, if the response sets one (the first
-    /// `Set-Cookie`).
+    /// `Set-Cookie`); `None` when it is not a valid `name=value` pair.
     pub fn session_cookie(&self) -> Option<SessionCookie> {
-        SessionCookie::from_set_cookie(self.text(self.cookie)?.as_bytes()).ok()
+        SessionCookie::from_set_cookie(self.raw(self.cookie)?).ok()
     }
 
-    /// `Content-Disposition` file name of a download.
+    /// `Content-Disposition` file name of a download (of the first
+    /// `Content-Disposition`, unquoted), when it is UTF-8.
     pub fn filename(&self) -> Option<&str> {
-        self.text(self.filename)
+        let name = disposition_filename(self.raw(self.filename)?)?;
+        core::str::from_utf8(name).ok()
     }
 
-    /// `Location` of a redirect.
+    /// `Location` of a redirect, when it is UTF-8.
     pub fn location(&self) -> Option<&str> {
-        self.text(self.location)
+        core::str::from_utf8(self.raw(self.location)?).ok()
     }
 
-    fn text(&self, span: Option<Span>) -> Option<&str> {
+    fn raw(&self, span: Option<Span>) -> Option<&[u8]> {
         let s = span?;
         self.captured.get(usize::from(s.start)..usize::from(s.end))
     }
 
-    /// Keeps `v` (header `name`'s value) in the capture area; the first
-    /// of each kind is kept, later ones are ignored.
-    fn capture(&mut self, name: &'static str, v: &[u8]) -> Result<Span, HttpError> {
-        let s = core::str::from_utf8(v).map_err(|_| HttpError::MalformedHead(name))?;
+    /// Keeps `v` (header `name`'s value) in the capture area, unless one
+    /// of its kind is already kept (the first wins).
+    fn capture(
+        &mut self,
+        name: &'static str,
+        kept: Option<Span>,
+        v: &[u8],
+    ) -> Result<Option<Span>, HttpError> {
+        if kept.is_some() {
+            return Ok(kept);
+        }
         let start = self.captured.len();
         self.captured
-            .push_str(s)
+            .extend_from_slice(v)
             .map_err(|_| HttpError::HeaderTooLong(name))?;
         // Both ends are at most CAPTURE_CAPACITY.
         let end = self.captured.len();
-        Ok(Span {
+        Ok(Some(Span {
             start: u16::try_from(start).unwrap_or(0),
             end: u16::try_from(end).unwrap_or(0),
-        })
+        }))
     }
 }
 
@@ -467,21 +477,16 @@ fn interpret(
                 }
             }
         } else if name.eq_ignore_ascii_case("set-cookie") {
-            if out.cookie.is_none() {
-                let pair = cookie_pair(v)?;
-                if pair.len() > COOKIE_CAPACITY {
-                    return Err(HttpError::HeaderTooLong("Set-Cookie").into());
-                }
-                out.cookie = Some(out.capture("Set-Cookie", pair.as_bytes())?);
+            // Only the `name=value` pair is kept (checked when read).
+            let pair = v.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
+            if pair.len() > COOKIE_CAPACITY {
+                return Err(HttpError::HeaderTooLong("Set-Cookie").into());
             }
+            out.cookie = out.capture("Set-Cookie", out.cookie, pair)?;
         } else if name.eq_ignore_ascii_case("content-disposition") {
-            if let (None, Some(name)) = (out.filename, disposition_filename(v)) {
-                out.filename = Some(out.capture("Content-Disposition", name)?);
-            }
+            out.filename = out.capture("Content-Disposition", out.filename, v)?;
         } else if name.eq_ignore_ascii_case("location") {
-            if out.location.is_none() {
-                out.location = Some(out.capture("Location", v)?);
-            }
+            out.location = out.capture("Location", out.location, v)?;
         } else if name.eq_ignore_ascii_case("retry-after") {
             out.retry_after = decimal_u64(v).and_then(|n| u32::try_from(n).ok());
         }
