@@ -122,7 +122,10 @@ impl ErrorCode {
         if short == "FILE_NOT_AVAILABLE" {
             return Some(ErrorCode::FileUploadRequired);
         }
-        let at = Self::NAMES.split(',').position(|n| n == short)?;
+        let at = Self::NAMES
+            .as_bytes()
+            .split(|&b| b == b',')
+            .position(|n| n == short.as_bytes())?;
         Self::NUMBERS
             .get(at)
             .map(|&n| Self::from_number(i64::from(n)))

@@ -576,7 +576,9 @@ impl Core {
                     // Codes without a number travel by name in the message.
                     message
                         .text
-                        .split(|c: char| !(c.is_ascii_uppercase() || c == '_'))
+                        .as_bytes()
+                        .split(|&b| !(b.is_ascii_uppercase() || b == b'_'))
+                        .filter_map(|w| core::str::from_utf8(w).ok())
                         .find_map(ErrorCode::from_name)
                 });
                 Err(Error::Api(ApiError { code }))

@@ -215,7 +215,11 @@ impl<'r> Encoder<'r> {
             });
         }
         check_header("base_path", cfg.base_path)?;
-        if cfg.base_path.contains(['?', '#', ' ']) {
+        if cfg
+            .base_path
+            .bytes()
+            .any(|b| matches!(b, b'?' | b'#' | b' '))
+        {
             return Err(Error::InvalidParam {
                 param: "base_path",
                 reason: text!("must be a plain path"),

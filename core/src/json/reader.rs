@@ -692,11 +692,12 @@ fn push_prefix(out: &mut StringView, s: &str) -> Result<(), JsonError> {
     if out.push_str(s).is_ok() {
         return Ok(());
     }
-    for c in s.chars() {
-        if out.push(c).is_err() {
-            break;
-        }
+    // Keep what fits, cut at a character boundary.
+    let mut cut = out.capacity().saturating_sub(out.len()).min(s.len());
+    while cut > 0 && !s.is_char_boundary(cut) {
+        cut = cut.saturating_sub(1);
     }
+    let _ = out.push_str(s.get(..cut).unwrap_or(""));
     Err(JsonError::TooLong {
         capacity: out.capacity(),
     })

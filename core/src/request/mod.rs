@@ -136,7 +136,16 @@ pub fn check_text(param: &'static str, v: &str) -> Result<(), Error> {
             reason: text!("longer than 4096 bytes"),
         });
     }
-    if v.chars().any(|c| c.is_control() && c != '\t') {
+    // Control characters (Unicode Cc: U+0000..=U+001F, U+007F..=U+009F),
+    // found by their UTF-8 bytes: below 0x20, 0x7F, or 0xC2 then
+    // 0x80..=0x9F.
+    let mut after_c2 = false;
+    let control = v.bytes().any(|b| {
+        let c1 = after_c2 && (0x80..=0x9f).contains(&b);
+        after_c2 = b == 0xc2;
+        c1 || (b < 0x20 && b != b'\t') || b == 0x7f
+    });
+    if control {
         return Err(Error::InvalidParam {
             param,
             reason: text!("contains control characters"),
@@ -274,3 +283,34 @@ macro_rules! uuid_request {
     };
 }
 pub(crate) use uuid_request;
+
+#[cfg(test)]
+mod tests {
+    use super::check_text;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The byte scan refuses exactly what `char::is_control` calls a
+        /// control character (tab allowed).
+        #[test]
+        fn control_characters_found_by_their_bytes(s in "\\PC{0,40}|[\\x00-\\u{ff}]{0,40}|.{0,40}") {
+            let want = s.chars().any(|c| c.is_control() && c != '\t');
+            prop_assert_eq!(check_text("p", &s).is_err(), want, "{:?}", s);
+        }
+    }
+
+    #[test]
+    fn every_c0_and_c1_control_is_refused_and_tab_is_not() {
+        for c in (0u32..0x100).filter_map(char::from_u32) {
+            let s = ['a', c, 'b'].iter().collect::<heapless::String<8>>();
+            assert_eq!(
+                check_text("p", &s).is_err(),
+                c.is_control() && c != '\t',
+                "{c:?}"
+            );
+        }
+        // U+00C2 itself (bytes C3 82) is not a control, nor is U+0100 after it.
+        assert!(check_text("p", "\u{c2}\u{80}x").is_err());
+        assert!(check_text("p", "\u{c2}x\u{100}").is_ok());
+    }
+}
