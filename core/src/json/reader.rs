@@ -35,21 +35,6 @@ impl<'k> Key<'k> {
     }
 }
 
-/// A short string value: borrowed when it has no escapes.
-enum Short<'a, const N: usize> {
-    Raw(&'a str),
-    Decoded(String<N>),
-}
-
-impl<const N: usize> Short<'_, N> {
-    fn as_str(&self) -> &str {
-        match self {
-            Self::Raw(s) => s,
-            Self::Decoded(s) => s,
-        }
-    }
-}
-
 /// A cursor over bytes at hand. Every read either completes and advances,
 /// or fails; on [`Fail::Incomplete`] the caller discards the reader and
 /// retries the unit from its start with more bytes.
@@ -255,37 +240,33 @@ impl<'a> Reader<'a> {
         if self.peek()? != b'"' {
             return Err(Fail::json(at, JsonError::Syntax(text!("a key"))));
         }
-        let (raw, escaped) = self.raw_string(at)?;
-        let key = if raw.len() > KEY_CAPACITY && !escaped {
-            Key::Long
-        } else if !escaped {
-            Key::Name(
-                core::str::from_utf8(raw).map_err(|_| Fail::json(at, JsonError::InvalidUtf8))?,
-            )
-        } else {
-            scratch.clear();
-            match decode_into(raw, true, scratch) {
-                Ok(()) => Key::Name(scratch.as_str()),
-                Err(JsonError::TooLong { .. }) => Key::Long,
-                Err(k) => return Err(Fail::json(at, k)),
-            }
+        let key = match self.short(at, scratch.as_mut_view()) {
+            Ok(s) if s.len() > KEY_CAPACITY => Key::Long,
+            Ok(s) => Key::Name(s),
+            Err(Fail::Bad(super::Problem::Json {
+                kind: JsonError::TooLong { .. },
+                ..
+            })) => Key::Long,
+            Err(e) => return Err(e),
         };
         self.expect(b':', at, text!("':'"))?;
         Ok(key)
     }
 
-    /// A string of at most `N` bytes once decoded, borrowed from the input
-    /// when it has no escapes (long raw strings are the caller's to judge).
-    fn short<const N: usize>(&mut self, at: &'static str) -> Result<Short<'a, N>, Fail> {
+    /// A short string: borrowed from the input when it has no escapes,
+    /// else decoded into `scratch` (whose capacity bounds it). Not generic:
+    /// one copy serves every short type (UUIDs, timestamps, digests).
+    fn short<'k>(&mut self, at: &'static str, scratch: &'k mut StringView) -> Result<&'k str, Fail>
+    where
+        'a: 'k,
+    {
         let (raw, escaped) = self.raw_string(at)?;
         if !escaped {
-            return core::str::from_utf8(raw)
-                .map(Short::Raw)
-                .map_err(|_| Fail::json(at, JsonError::InvalidUtf8));
+            return core::str::from_utf8(raw).map_err(|_| Fail::json(at, JsonError::InvalidUtf8));
         }
-        let mut out = String::new();
-        decode_into(raw, true, &mut out).map_err(|k| Fail::json(at, k))?;
-        Ok(Short::Decoded(out))
+        scratch.clear();
+        decode_into_view(raw, true, scratch).map_err(|k| Fail::json(at, k))?;
+        Ok(scratch.as_str())
     }
 
     /// Scans a string token; returns its raw contents and whether it has
@@ -484,29 +465,30 @@ impl<'a> Reader<'a> {
 
     /// A UUID string.
     pub fn uuid(&mut self, at: &'static str) -> Result<Uuid, Fail> {
+        let mut scratch = String::<36>::new();
         let s = self
-            .short::<36>(at)
+            .short(at, scratch.as_mut_view())
             .map_err(|e| type_as(e, at, text!("a UUID")))?;
-        Uuid::parse(s.as_str())
-            .map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a UUID"))))
+        Uuid::parse(s).map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a UUID"))))
     }
 
     /// A timestamp string in either API format.
     pub fn timestamp(&mut self, at: &'static str) -> Result<Timestamp, Fail> {
+        let mut scratch = String::<19>::new();
         let s = self
-            .short::<19>(at)
+            .short(at, scratch.as_mut_view())
             .map_err(|e| type_as(e, at, text!("a timestamp")))?;
-        Timestamp::parse(s.as_str())
+        Timestamp::parse(s)
             .map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a timestamp"))))
     }
 
     /// A hex digest string of `N` bytes.
     pub fn digest<const N: usize>(&mut self, at: &'static str) -> Result<Digest<N>, Fail> {
+        let mut scratch = String::<64>::new();
         let s = self
-            .short::<64>(at)
+            .short(at, scratch.as_mut_view())
             .map_err(|e| type_as(e, at, text!("a hex digest")))?;
-        Digest::parse(s.as_str())
-            .map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a hex digest"))))
+        Digest::parse(s).map_err(|_| Fail::json(at, JsonError::InvalidValue(text!("a hex digest"))))
     }
 
     /// Skips one value of any shape, if it is wholly at hand.
