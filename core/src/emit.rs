@@ -57,6 +57,26 @@ fn div_rem_10(v: u64) -> (u64, u8) {
     (q, r as u8)
 }
 
+/// The two lower-case hex digits of `b`.
+///
+/// By table rather than the `hex` crate's encoder (kept for decoding):
+/// digests, UUIDs and boundaries are written two digits at a time, and
+/// the crate's slice encoder with its iterator adapters cost firmware
+/// about 400 bytes more.
+pub(crate) fn hex_pair(b: u8) -> [u8; 2] {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let digit = |n: u8| DIGITS.get(usize::from(n & 15)).copied().unwrap_or(b'0');
+    [digit(b >> 4), digit(b)]
+}
+
+/// Writes the lower-case hex of `bytes` into the start of `out` (which
+/// holds at least twice as many bytes; extra input is ignored).
+pub(crate) fn hex_into(bytes: &[u8], out: &mut [u8]) {
+    for (pair, &b) in out.chunks_exact_mut(2).zip(bytes) {
+        pair.copy_from_slice(&hex_pair(b));
+    }
+}
+
 /// Counts the bytes of an output.
 #[derive(Debug, Default)]
 pub struct Counter(pub u64);
@@ -126,6 +146,31 @@ mod tests {
     fn text(v: u64) -> std::string::String {
         let mut buf = [0u8; 20];
         std::string::String::from_utf8(decimal(v, &mut buf).to_vec()).unwrap()
+    }
+
+    proptest! {
+        /// The table writer agrees with the `hex` crate's encoder.
+        #[test]
+        fn hex_matches_the_hex_crate(bytes in proptest::collection::vec(any::<u8>(), 0..40)) {
+            let mut ours = std::vec![0u8; bytes.len() * 2];
+            hex_into(&bytes, &mut ours);
+            let mut theirs = std::vec![0u8; bytes.len() * 2];
+            hex::encode_to_slice(&bytes, &mut theirs).unwrap();
+            prop_assert_eq!(&ours, &theirs);
+            for (i, &b) in bytes.iter().enumerate() {
+                prop_assert_eq!(&hex_pair(b)[..], &theirs[2 * i..2 * i + 2]);
+            }
+        }
+    }
+
+    #[test]
+    fn hex_into_stops_at_the_shorter_side() {
+        let mut out = [b'.'; 5];
+        hex_into(&[0xab, 0xcd, 0xef], &mut out);
+        assert_eq!(&out, b"abcd.");
+        let mut out = [b'.'; 8];
+        hex_into(&[0x01], &mut out);
+        assert_eq!(&out, b"01......");
     }
 
     #[test]

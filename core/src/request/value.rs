@@ -50,10 +50,7 @@ impl Value<'_> {
             }
             Self::Hex(bytes) => {
                 for &b in bytes {
-                    let mut pair = [0u8; 2];
-                    if hex::encode_to_slice([b], &mut pair).is_ok() {
-                        put(&pair);
-                    }
+                    put(&crate::emit::hex_pair(b));
                 }
             }
             Self::Ip(ip) => {

@@ -37,9 +37,7 @@ impl<const N: usize> Digest<N> {
         let Some(dst) = N.checked_mul(2).and_then(|n| buf.get_mut(..n)) else {
             return "";
         };
-        if hex::encode_to_slice(self.0, dst).is_err() {
-            return "";
-        }
+        crate::emit::hex_into(&self.0, dst);
         core::str::from_utf8(dst).unwrap_or("")
     }
 }
@@ -53,10 +51,9 @@ impl<const N: usize> core::str::FromStr for Digest<N> {
 
 impl<const N: usize> fmt::Display for Digest<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut buf = [0u8; 2];
         for b in self.0 {
-            let _ = hex::encode_to_slice([b], &mut buf);
-            f.write_str(core::str::from_utf8(&buf).unwrap_or("??"))?;
+            let pair = crate::emit::hex_pair(b);
+            f.write_str(core::str::from_utf8(&pair).unwrap_or("??"))?;
         }
         Ok(())
     }

@@ -196,32 +196,28 @@ impl Timestamp {
     /// Writes the wire form into `buf` and returns it.
     pub fn encode<'b>(&self, buf: &'b mut [u8; 19]) -> &'b str {
         let (y, mo, d, h, mi, s) = self.parts();
-        let put2 = |b: &mut [u8], v: u8| {
-            if let [a, c] = b {
-                *a = b'0' + v / 10;
-                *c = b'0' + v % 10;
+        *buf = *b"0000-00-00 00:00:00";
+        // Each field's digits, right to left from where it ends: one loop
+        // rather than twenty unrolled digit stores in firmware.
+        for (end, v) in [
+            (4usize, u32::from(y)),
+            (7, mo.into()),
+            (10, d.into()),
+            (13, h.into()),
+            (16, mi.into()),
+            (19, s.into()),
+        ] {
+            let mut v = v;
+            let mut at = end;
+            while v > 0 && at > 0 {
+                at -= 1;
+                if let Some(slot) = buf.get_mut(at) {
+                    *slot = b'0' + (v % 10) as u8;
+                }
+                v /= 10;
             }
-        };
-        let [y0, y1, y2, y3, ..] = buf;
-        *y0 = b'0' + (y / 1000 % 10) as u8;
-        *y1 = b'0' + (y / 100 % 10) as u8;
-        *y2 = b'0' + (y / 10 % 10) as u8;
-        *y3 = b'0' + (y % 10) as u8;
-        buf[4] = b'-';
-        put2(&mut buf[5..7], mo);
-        buf[7] = b'-';
-        put2(&mut buf[8..10], d);
-        let len = if self.date_only {
-            10
-        } else {
-            buf[10] = b' ';
-            put2(&mut buf[11..13], h);
-            buf[13] = b':';
-            put2(&mut buf[14..16], mi);
-            buf[16] = b':';
-            put2(&mut buf[17..19], s);
-            19
-        };
+        }
+        let len = if self.date_only { 10 } else { 19 };
         core::str::from_utf8(buf.get(..len).unwrap_or(&[])).unwrap_or("")
     }
 }
