@@ -45,7 +45,7 @@ pub trait DataDecoder {
     /// `data` is not an object (login and ping answer a string).
     fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
         let _ = r;
-        Err(Fail::json("data", JsonError::WrongType(text!("an object"))))
+        Err(r.fail("data", JsonError::WrongType(text!("an object"))))
     }
 
     /// A member of `data` named `key`, positioned at its value: read it and
@@ -59,8 +59,8 @@ pub trait DataDecoder {
         key: Option<&str>,
         r: &mut Reader<'_>,
     ) -> Result<Self::Item, Fail> {
-        let _ = (key, r);
-        Err(Fail::json(list, JsonError::WrongType(text!("no entries"))))
+        let _ = key;
+        Err(r.fail(list, JsonError::WrongType(text!("no entries"))))
     }
 
     /// The decoded `data`, once the envelope said success. Fails when a
@@ -196,8 +196,8 @@ impl<D: DataDecoder + Default> Default for EnvelopeDecoder<D> {
     }
 }
 
-fn dup(at: &'static str) -> Fail {
-    Fail::json(at, JsonError::DuplicateKey)
+fn dup(r: &mut Reader<'_>, at: &'static str) -> Fail {
+    r.fail(at, JsonError::DuplicateKey)
 }
 
 impl<D: DataDecoder> EnvelopeDecoder<D> {
@@ -288,7 +288,7 @@ impl Core {
                     return Ok((used, RawStep::NeedMore));
                 }
                 Err(Fail::Incomplete) => return Ok((used, RawStep::NeedMore)),
-                Err(Fail::Bad(p)) => return Err(p.into()),
+                Err(Fail::Bad) => return Err(r.error()),
             }
         }
     }
@@ -298,7 +298,7 @@ impl Core {
         match self.phase {
             Phase::Start => {
                 if r.peek()? != b'{' {
-                    return Err(Fail::Bad(crate::json::Problem::BadEnvelope(text!(
+                    return Err(r.fail_with(crate::json::Problem::BadEnvelope(text!(
                         "body is not a JSON object"
                     ))));
                 }
@@ -315,30 +315,28 @@ impl Core {
                 match key.as_str() {
                     "success" => {
                         if self.success.is_some() {
-                            return Err(dup("success"));
+                            return Err(dup(r, "success"));
                         }
                         // The wire dialect: an integer 0 or 1, nothing else.
                         let b = r.peek()?;
                         if !(b == b'-' || b.is_ascii_digit()) {
-                            return Err(Fail::json(
-                                "success",
-                                JsonError::WrongType(text!("integer 0 or 1")),
-                            ));
+                            return Err(
+                                r.fail("success", JsonError::WrongType(text!("integer 0 or 1")))
+                            );
                         }
                         self.success = Some(match r.int::<i64>("success")? {
                             0 => false,
                             1 => true,
                             _ => {
-                                return Err(Fail::json(
-                                    "success",
-                                    JsonError::InvalidValue(text!("0 or 1")),
-                                ))
+                                return Err(
+                                    r.fail("success", JsonError::InvalidValue(text!("0 or 1")))
+                                )
                             }
                         });
                     }
                     "error_code" => {
                         if self.code.is_some() {
-                            return Err(dup("error_code"));
+                            return Err(dup(r, "error_code"));
                         }
                         // An integer (also "101", as every integer is
                         // read); names travel in the message, not here.
@@ -350,7 +348,7 @@ impl Core {
                     }
                     "error" => {
                         if self.message != Message::Absent {
-                            return Err(dup("error"));
+                            return Err(dup(r, "error"));
                         }
                         if r.null()? {
                             self.message = Message::Null;
@@ -363,7 +361,7 @@ impl Core {
                     }
                     "data" => {
                         if self.data_seen {
-                            return Err(dup("data"));
+                            return Err(dup(r, "data"));
                         }
                         match r.peek()? {
                             b'{' => {
@@ -428,7 +426,7 @@ impl Core {
                     (Some(b'['), Shape::List | Shape::Either) => false,
                     (Some(b'{'), Shape::Map | Shape::Either) => true,
                     _ => {
-                        return Err(Fail::json(
+                        return Err(r.fail(
                             id,
                             JsonError::WrongType(match shape {
                                 Shape::List => text!("a list"),
@@ -458,7 +456,7 @@ impl Core {
                     let mut scratch = KeyBuf::new();
                     let key = r.key(id, &mut scratch)?;
                     if matches!(key, crate::json::Key::Long) {
-                        return Err(Fail::json(id, JsonError::TooLong { capacity: 64 }));
+                        return Err(r.fail(id, JsonError::TooLong { capacity: 64 }));
                     }
                     v.element(id, Some(key.as_str()), r)?;
                 } else {
@@ -481,7 +479,7 @@ impl Core {
                         return Ok(UnitOut::Consumed(i.saturating_add(1)));
                     }
                     if b < 0x20 {
-                        return Err(Fail::json(
+                        return Err(r.fail(
                             "error",
                             JsonError::Syntax(text!("no control characters in strings")),
                         ));
@@ -499,9 +497,7 @@ impl Core {
                 then,
             } => {
                 let rest = r.rest();
-                let n = skipper
-                    .feed(rest)
-                    .map_err(|k| Fail::json("skipped value", k))?;
+                let n = skipper.feed(rest).map_err(|k| r.fail("skipped value", k))?;
                 if skipper.is_done() {
                     self.phase = match then {
                         Resume::Envelope => Phase::EnvMember { first: false },
@@ -512,7 +508,7 @@ impl Core {
             }
             Phase::Trailing => {
                 match r.peek() {
-                    Ok(_) => return Err(Fail::json("envelope", JsonError::TrailingData)),
+                    Ok(_) => return Err(r.fail("envelope", JsonError::TrailingData)),
                     Err(Fail::Incomplete) => {}
                     Err(e) => return Err(e),
                 }

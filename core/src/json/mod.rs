@@ -47,23 +47,14 @@ impl From<Problem> for Error {
     }
 }
 
-/// Why a unit could not be read.
+/// Why a unit could not be read. One byte: what was wrong is kept by the
+/// [`Reader`] that found it ([`Reader::problem`]), so every read returns a
+/// small result (in registers on a 32-bit target) instead of moving a
+/// 24-byte problem through each frame (about 1 KiB of firmware flash).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fail {
     /// The bytes ended inside the unit: keep them, add more, try again.
     Incomplete,
-    /// The unit is wrong.
-    Bad(Problem),
-}
-
-impl Fail {
-    pub(crate) fn json(at: &'static str, kind: JsonError) -> Self {
-        Self::Bad(Problem::Json { at, kind })
-    }
-}
-
-impl From<Problem> for Fail {
-    fn from(p: Problem) -> Self {
-        Self::Bad(p)
-    }
+    /// The unit is wrong: the reader says how ([`Reader::problem`]).
+    Bad,
 }

@@ -112,11 +112,11 @@ impl DataDecoder for ResultActivitiesDecoder {
                         Ok(())
                     })?;
                     let report = ActivityReport {
-                        report_uuid: need_in(uuid, "report_activities[].reports[].report_uuid")?,
+                        report_uuid: need_in(r, uuid, "report_activities[].reports[].report_uuid")?,
                         has_action_ids: has,
                     };
                     reports.push(report).map_err(|_| {
-                        Fail::json(AT, crate::error::JsonError::TooManyItems { capacity: 16 })
+                        r.fail(AT, crate::error::JsonError::TooManyItems { capacity: 16 })
                     })
                 })?,
                 _ => r.skip(AT)?,
@@ -124,9 +124,9 @@ impl DataDecoder for ResultActivitiesDecoder {
             Ok(())
         })?;
         Ok(Activity {
-            kind: need_in(kind, "report_activities[].type")?,
+            kind: need_in(r, kind, "report_activities[].type")?,
             description: description.unwrap_or_default(),
-            severity: need_in(severity, "report_activities[].severity")?,
+            severity: need_in(r, severity, "report_activities[].severity")?,
             reports,
         })
     }
@@ -180,9 +180,9 @@ impl DataDecoder for ReportActivitiesDecoder {
             Ok(())
         })?;
         Ok(ReportActivity {
-            kind: need_in(kind, "report_activities[].type")?,
+            kind: need_in(r, kind, "report_activities[].type")?,
             description: description.unwrap_or_default(),
-            severity: need_in(severity, "report_activities[].severity")?,
+            severity: need_in(r, severity, "report_activities[].severity")?,
             action_ids,
         })
     }

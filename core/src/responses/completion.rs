@@ -103,7 +103,7 @@ impl DataDecoder for CompletedDecoder {
         match key {
             Some(uuid) => {
                 let task_uuid = Uuid::parse(uuid)
-                    .map_err(|_| Fail::json(list, JsonError::InvalidValue(text!("a UUID key"))))?;
+                    .map_err(|_| r.fail(list, JsonError::InvalidValue(text!("a UUID key"))))?;
                 let score = opt(r, |r| r.int("tasks{}"))?;
                 Ok(CompletedTask {
                     task_uuid,
@@ -137,7 +137,7 @@ fn metadata_task(r: &mut Reader<'_>) -> Result<CompletedTask, Fail> {
         Ok(())
     })?;
     Ok(CompletedTask {
-        task_uuid: need_in(uuid, "tasks[].task_uuid")?,
+        task_uuid: need_in(r, uuid, "tasks[].task_uuid")?,
         score,
         insufficient_task_input_errors: errors,
     })

@@ -97,9 +97,9 @@ impl DataDecoder for ExportedReportsDecoder {
             Ok(())
         })?;
         Ok(ExportedReport {
-            exported_report_uuid: need_in(e, "available_reports[].exported_report_uuid")?,
-            task_uuid: need_in(t, "available_reports[].task_uuid")?,
-            export_timestamp: need_in(ts, "available_reports[].export_timestamp")?,
+            exported_report_uuid: need_in(r, e, "available_reports[].exported_report_uuid")?,
+            task_uuid: need_in(r, t, "available_reports[].task_uuid")?,
+            export_timestamp: need_in(r, ts, "available_reports[].export_timestamp")?,
             export_error: err,
         })
     }

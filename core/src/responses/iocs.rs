@@ -88,12 +88,12 @@ impl DataDecoder for NetworkIocsDecoder {
                             Ok(())
                         })?;
                         let ioc = NetworkIoc {
-                            ioc_type: need_in(t, "ioc_list[].ioc_type")?,
-                            value: need_in(v, "ioc_list[].value")?,
+                            ioc_type: need_in(r, t, "ioc_list[].ioc_type")?,
+                            value: need_in(r, v, "ioc_list[].value")?,
                             tags,
                         };
                         iocs.push(ioc).map_err(|_| {
-                            Fail::json(
+                            r.fail(
                                 "network_iocs[].pcap_info.ioc_list",
                                 JsonError::TooManyItems { capacity: 16 },
                             )
@@ -105,7 +105,7 @@ impl DataDecoder for NetworkIocsDecoder {
             Ok(())
         })?;
         Ok(NetworkIocReport {
-            report_uuid: need_in(uuid, "network_iocs[].report_uuid")?,
+            report_uuid: need_in(r, uuid, "network_iocs[].report_uuid")?,
             pcap_info_version: version.unwrap_or(0),
             iocs,
         })

@@ -95,10 +95,8 @@ impl DataDecoder for TaskMetadataDecoder {
             "task_type" => {
                 self.task_type = opt(r, |r| {
                     let s = r.string::<16>("task_type")?;
-                    TaskType::parse(&s).ok_or(Fail::json(
-                        "task_type",
-                        JsonError::InvalidValue(text!("file or url")),
-                    ))
+                    TaskType::parse(&s)
+                        .ok_or(r.fail("task_type", JsonError::InvalidValue(text!("file or url"))))
                 })?
             }
             "file_md5" => self.file_md5 = opt(r, |r| r.digest("file_md5"))?,
@@ -204,8 +202,8 @@ impl DataDecoder for FileHashDecoder {
             file_md5: t.0,
             file_sha1: t.1,
             file_sha256: t.2,
-            task_uuid: need_in(t.3, "tasks[].task_uuid")?,
-            score: need_in(t.4, "tasks[].score")?,
+            task_uuid: need_in(r, t.3, "tasks[].task_uuid")?,
+            score: need_in(r, t.4, "tasks[].score")?,
             insufficient_task_input_errors: t.5,
             expires: t.6.or(self.1),
         })
@@ -250,7 +248,7 @@ impl DataDecoder for BlockedDecoder {
         match key {
             "decision" => {
                 let s = r.string::<16>("decision")?;
-                self.0 = Some(BlockDecision::parse(&s).ok_or(Fail::json(
+                self.0 = Some(BlockDecision::parse(&s).ok_or(r.fail(
                     "decision",
                     JsonError::InvalidValue(text!("FILE_UNKNOWN, BLOCK or NOBLOCK")),
                 ))?);
@@ -399,7 +397,7 @@ impl DataDecoder for AnalysisTagsDecoder {
             }
             Ok(())
         })?;
-        tag.format = need_in(format, "analysis_tags[].format")?;
+        tag.format = need_in(r, format, "analysis_tags[].format")?;
         Ok(tag)
     }
 
@@ -455,7 +453,7 @@ impl DataDecoder for ChildTasksDecoder {
         r: &mut Reader<'_>,
     ) -> Result<ChildTask, Fail> {
         let task_uuid = Uuid::parse(key.unwrap_or(""))
-            .map_err(|_| Fail::json(list, JsonError::InvalidValue(text!("a UUID key"))))?;
+            .map_err(|_| r.fail(list, JsonError::InvalidValue(text!("a UUID key"))))?;
         let mut depth = None;
         r.object("child_tasks{}", |r, k| {
             if k == "depth" {
@@ -467,7 +465,7 @@ impl DataDecoder for ChildTasksDecoder {
         })?;
         Ok(ChildTask {
             task_uuid,
-            depth: need_in(depth, "child_tasks{}.depth")?,
+            depth: need_in(r, depth, "child_tasks{}.depth")?,
         })
     }
 

@@ -59,6 +59,6 @@ pub(crate) fn need<T>(v: Option<T>, field: &'static str) -> Result<T, Error> {
 }
 
 /// A required member inside a list entry (a unit), reported as bad data.
-pub(crate) fn need_in<T>(v: Option<T>, field: &'static str) -> Result<T, Fail> {
-    v.ok_or(Fail::Bad(crate::json::Problem::MissingField(field)))
+pub(crate) fn need_in<T>(r: &mut Reader<'_>, v: Option<T>, field: &'static str) -> Result<T, Fail> {
+    v.ok_or_else(|| r.fail_with(crate::json::Problem::MissingField(field)))
 }

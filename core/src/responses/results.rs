@@ -129,7 +129,7 @@ fn result_element(
                 Ok(())
             })?;
             ResultItem::Report(ReportRef {
-                report_uuid: super::need_in(uuid, "reports[].report_uuid")?,
+                report_uuid: super::need_in(r, uuid, "reports[].report_uuid")?,
                 relevance: relevance.unwrap_or(0.0),
                 description,
                 report_versions: versions,
@@ -138,7 +138,7 @@ fn result_element(
         "activity_to_mitre_techniques" => {
             let mut activity = String::new();
             activity.push_str(key.unwrap_or("")).map_err(|_| {
-                Fail::json(
+                r.fail(
                     list,
                     JsonError::TooLong {
                         capacity: TEXT_CAPACITY,
@@ -150,7 +150,7 @@ fn result_element(
                 techniques: r.string_list(list)?,
             }
         }
-        _ => return Err(Fail::json(list, JsonError::WrongType(text!("no entries")))),
+        _ => return Err(r.fail(list, JsonError::WrongType(text!("no entries")))),
     })
 }
 

@@ -43,8 +43,8 @@ impl DataDecoder for StringData {
         Ok(())
     }
 
-    fn field(&mut self, _: &str, _: &mut Reader<'_>) -> Result<Field, Fail> {
-        Err(Fail::json("data", JsonError::WrongType(text!("a string"))))
+    fn field(&mut self, _: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        Err(r.fail("data", JsonError::WrongType(text!("a string"))))
     }
 
     fn finish(&mut self) -> Result<Self::Output, Error> {
