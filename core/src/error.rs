@@ -28,8 +28,10 @@ pub enum HttpError {
     TruncatedBody {
         /// Body bytes received.
         received: u64,
-        /// Body bytes announced (`None` for chunked).
-        expected: Option<u64>,
+        /// Body bytes announced (`None` for chunked). Never zero: an
+        /// empty body cannot be cut short (and the niche keeps every
+        /// `Result` carrying an error 8 bytes smaller).
+        expected: Option<core::num::NonZeroU64>,
     },
     /// A header we keep (cookie, file name, location) is longer than its
     /// capacity.

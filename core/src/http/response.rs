@@ -404,7 +404,7 @@ impl ResponseDecoder {
             .into()),
             State::Length { left, total } => Err(HttpError::TruncatedBody {
                 received: total.saturating_sub(*left),
-                expected: Some(*total),
+                expected: core::num::NonZeroU64::new(*total),
             }
             .into()),
             State::Chunked(c) => Err(HttpError::TruncatedBody {
