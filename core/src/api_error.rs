@@ -19,12 +19,12 @@ macro_rules! error_codes {
         pub enum ErrorCode {
             $($(#[doc = $doc])* $variant,)*
             /// Any other number, kept as sent.
-            Other(i64),
+            Other(i32),
         }
 
         impl ErrorCode {
             /// Maps a number from the wire to a code; unknown numbers are kept.
-            pub const fn from_number(n: i64) -> Self {
+            pub const fn from_number(n: i32) -> Self {
                 match n {
                     $($number => Self::$variant,)*
                     other => Self::Other(other),
@@ -32,7 +32,7 @@ macro_rules! error_codes {
             }
 
             /// The number on the wire.
-            pub const fn number(self) -> i64 {
+            pub const fn number(self) -> i32 {
                 match self {
                     $(Self::$variant => $number,)*
                     Self::Other(n) => n,
@@ -128,7 +128,7 @@ impl ErrorCode {
             .position(|n| n == short.as_bytes())?;
         Self::NUMBERS
             .get(at)
-            .map(|&n| Self::from_number(i64::from(n)))
+            .map(|&n| Self::from_number(i32::from(n)))
     }
 
     /// Whether waiting and sending the same request again can succeed.
@@ -149,7 +149,7 @@ impl fmt::Display for ErrorCode {
 #[cfg(feature = "defmt")]
 impl defmt::Format for ErrorCode {
     fn format(&self, f: defmt::Formatter<'_>) {
-        defmt::write!(f, "error_code {=i64}", self.number())
+        defmt::write!(f, "error_code {=i32}", self.number())
     }
 }
 

@@ -343,7 +343,7 @@ impl Core {
                         self.code = Some(if r.null()? {
                             None
                         } else {
-                            Some(ErrorCode::from_number(r.int::<i64>("error_code")?))
+                            Some(ErrorCode::from_number(r.int::<i32>("error_code")?))
                         });
                     }
                     "error" => {

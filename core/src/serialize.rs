@@ -35,6 +35,6 @@ impl<const N: usize> Serialize for Digest<N> {
 /// Codes as their number (what scripts compare against the reference).
 impl Serialize for ErrorCode {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_i64(self.number())
+        s.serialize_i32(self.number())
     }
 }

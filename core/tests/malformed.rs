@@ -78,6 +78,7 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Check)> {
         ("success without data", ok(r#"{"success": 1}"#), |e| matches!(e, Error::BadEnvelope(_))),
         ("error_code as garbage string", ok(r#"{"success": 0, "error_code": "banana"}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
         ("error_code as a name", ok(r#"{"success": 0, "error_code": "ANALYSIS_API_INVALID_UUID"}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
+        ("error_code beyond 32 bits", ok(r#"{"success": 0, "error_code": 99999999999}"#), |e| json_kind(e, |k| matches!(k, JsonError::NumberOutOfRange))),
         ("error_code as float", ok(r#"{"success": 0, "error_code": 1.5}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
         ("trailing garbage", ok(r#"{"success": 1, "data": {"score": 1}} xyz"#), |e| json_kind(e, |k| matches!(k, JsonError::TrailingData))),
         ("two envelopes", ok(r#"{"success": 1, "data": {"score": 1}}{"success": 1}"#), |e| json_kind(e, |k| matches!(k, JsonError::TrailingData))),

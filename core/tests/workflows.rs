@@ -13,7 +13,7 @@ use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::*;
 use lastline_core::{Error, ErrorCode, SessionCookie};
 
-fn api(code: i64) -> Error {
+fn api(code: i32) -> Error {
     Error::Api(ApiError {
         code: Some(ErrorCode::from_number(code)),
     })
