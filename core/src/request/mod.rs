@@ -102,6 +102,10 @@ pub trait Params {
     fn file_lines(&mut self, name: &'static str, lines: &[&str]);
 }
 
+// Out of line: requests list many optional 0/1 parameters, and a call per
+// flag is smaller than testing and building each value in place (measured
+// on the firmware image; the same for text and other values is larger).
+#[inline(never)]
 pub(crate) fn opt_flag(p: &mut dyn Params, name: &'static str, v: Option<bool>) {
     if let Some(v) = v {
         p.value(name, Value::Flag(v));
