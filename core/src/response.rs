@@ -130,13 +130,12 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
 
     /// The connection closed: ends a close-delimited body.
     pub fn close(&mut self) -> Result<Progress<D::Item>, Error> {
-        self.state.http.close()?;
-        self.state.http_done = true;
-        if !self.state.sniffed {
-            return Err(self.state.not_envelope());
-        }
-        let (_, p) = self.feed(&[])?;
-        Ok(p)
+        let mut slot = Slot {
+            data: &mut self.data,
+            item: None,
+        };
+        let found = self.state.close(&mut self.units, &mut slot)?;
+        Ok(lift_progress(found, &mut slot))
     }
 
     /// A failure envelope's message, for people, once the response was
@@ -148,12 +147,7 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     /// The decoded data, after [`Progress::Done`]: a failure envelope is
     /// [`Error::Api`].
     pub fn finish(&mut self) -> Result<D::Output, Error> {
-        if !self.state.http_done {
-            return Err(Error::WorkflowMisuse(text!(
-                "finish before the response ended"
-            )));
-        }
-        self.state.core.outcome(D::DATA_OPTIONAL)?;
+        self.state.outcome(D::DATA_OPTIONAL)?;
         self.data.finish()
     }
 }
@@ -180,6 +174,29 @@ impl ResponseState {
             env_done: false,
             http_done: false,
         }
+    }
+
+    /// Whether the response ended in a success envelope (not generic).
+    #[inline(never)]
+    fn outcome(&mut self, data_optional: bool) -> Result<(), Error> {
+        if !self.http_done {
+            return Err(Error::WorkflowMisuse(text!(
+                "finish before the response ended"
+            )));
+        }
+        self.core.outcome(data_optional)
+    }
+
+    /// The connection closed (not generic, so it exists once).
+    #[inline(never)]
+    fn close(&mut self, units: &mut [u8], v: &mut dyn Visitor) -> Result<Found, Error> {
+        self.http.close()?;
+        self.http_done = true;
+        if !self.sniffed {
+            return Err(self.not_envelope());
+        }
+        let (_, found) = self.feed(&[], units, v)?;
+        Ok(found)
     }
 
     fn feed(
