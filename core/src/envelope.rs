@@ -518,11 +518,13 @@ impl Core {
         Ok(UnitOut::Continue)
     }
 
-    /// Decodes the kept start of the message. When it was cut, a cut
-    /// escape or UTF-8 sequence at its end is dropped.
-    fn decoded_message(&self) -> Result<ApiMessage, Error> {
+    /// Decodes the kept start of the message into `out` (in place: the
+    /// text is not moved around) and answers whether it was cut. When it
+    /// was cut, a cut escape or UTF-8 sequence at its end is dropped.
+    fn decode_message(&self, out: &mut heapless::String<MESSAGE_CAPACITY>) -> Result<bool, Error> {
+        out.clear();
         if self.message != Message::Raw {
-            return Ok(ApiMessage::default());
+            return Ok(false);
         }
         let raw = self.raw_message.as_slice();
         let tries = if self.message_cut {
@@ -532,15 +534,10 @@ impl Core {
         };
         let mut last = JsonError::InvalidEscape;
         for drop in 0..=tries {
-            let mut out = heapless::String::new();
+            out.clear();
             let kept = raw.get(..raw.len().saturating_sub(drop)).unwrap_or(&[]);
-            match crate::json::decode_message(kept, &mut out) {
-                Ok(cut) => {
-                    return Ok(ApiMessage {
-                        text: out,
-                        truncated: cut || self.message_cut,
-                    })
-                }
+            match crate::json::decode_message(kept, out) {
+                Ok(cut) => return Ok(cut || self.message_cut),
                 Err(kind) => last = kind,
             }
         }
@@ -553,7 +550,9 @@ impl Core {
         if self.message != Message::Raw || !self.is_done() {
             return None;
         }
-        self.decoded_message().ok()
+        let mut message = ApiMessage::default();
+        message.truncated = self.decode_message(&mut message.text).ok()?;
+        Some(message)
     }
 
     /// Whether the envelope said success (with data, unless optional).
@@ -567,12 +566,11 @@ impl Core {
         match self.success {
             None => Err(Error::BadEnvelope(text!("no 'success' member"))),
             Some(false) => {
-                let message = self.decoded_message()?;
+                let mut text = heapless::String::new();
+                self.decode_message(&mut text)?;
                 let code = self.code.flatten().or_else(|| {
                     // Codes without a number travel by name in the message.
-                    message
-                        .text
-                        .as_bytes()
+                    text.as_bytes()
                         .split(|&b| !(b.is_ascii_uppercase() || b == b'_'))
                         .filter_map(|w| core::str::from_utf8(w).ok())
                         .find_map(ErrorCode::from_name)
@@ -581,7 +579,7 @@ impl Core {
             }
             Some(true) => {
                 // A malformed message is an error even beside success.
-                self.decoded_message()?;
+                self.decode_message(&mut heapless::String::new())?;
                 if !self.data_seen && !data_optional {
                     return Err(Error::BadEnvelope(text!("success without 'data'")));
                 }
