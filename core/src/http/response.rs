@@ -306,9 +306,13 @@ impl ResponseDecoder {
             let rest = input.get(used..).unwrap_or(&[]);
             match &mut self.state {
                 State::Head => {
-                    let mut headers = [httparse::EMPTY_HEADER; MAX_HEADERS];
-                    let mut resp = httparse::Response::new(&mut headers);
-                    let n = match resp.parse(rest) {
+                    // Uninitialised header slots: nothing to fill before
+                    // each parse (48 slots, 768 bytes on a 32-bit target).
+                    let mut headers = [const { core::mem::MaybeUninit::uninit() }; MAX_HEADERS];
+                    let mut resp = httparse::Response::new(&mut []);
+                    let n = match httparse::ParserConfig::default()
+                        .parse_response_with_uninit_headers(&mut resp, rest, &mut headers)
+                    {
                         Ok(httparse::Status::Complete(n)) => n,
                         Ok(httparse::Status::Partial) => return Ok((used, Event::NeedMore)),
                         Err(httparse::Error::TooManyHeaders) => {
