@@ -98,15 +98,13 @@ impl ChunkedDecoder {
                             "chunk size is not 1..=16 hex digits"
                         )));
                     }
+                    // At most 16 hex digits: the shifts cannot lose a bit.
                     let mut v: u64 = 0;
                     for &d in size {
                         let d = char::from(d)
                             .to_digit(16)
                             .ok_or(HttpError::BadChunk(text!("chunk size is not hex")))?;
-                        v = v
-                            .checked_mul(16)
-                            .and_then(|v| v.checked_add(u64::from(d)))
-                            .ok_or(HttpError::BadChunk(text!("chunk size overflows")))?;
+                        v = v.wrapping_shl(4) | u64::from(d);
                     }
                     used = used.saturating_add(n);
                     self.state = if v == 0 {
@@ -116,10 +114,7 @@ impl ChunkedDecoder {
                     };
                 }
                 State::Data(left) => {
-                    if rest.is_empty() {
-                        return Ok((used, ChunkedEvent::NeedMore));
-                    }
-                    if max == 0 {
+                    if rest.is_empty() || max == 0 {
                         return Ok((used, ChunkedEvent::NeedMore));
                     }
                     let n = usize::try_from(left)

@@ -43,6 +43,8 @@ impl<'a> ClientConfig<'a> {
 #[derive(Clone, Copy, Debug)]
 struct Shape {
     name: &'static str,
+    /// `login` (its credentials always travel in the body).
+    is_login: bool,
     path: &'static str,
     allowed: Allowed,
     needs_token: bool,
@@ -66,6 +68,8 @@ impl<R: Request> Describe for R {
     fn shape(&self) -> Shape {
         Shape {
             name: R::NAME,
+            // Folded per request type at compile time.
+            is_login: R::NAME.as_bytes() == b"login",
             path: R::PATH,
             allowed: R::ALLOWED,
             needs_token: R::NEEDS_TOKEN,
@@ -225,7 +229,7 @@ impl<'r> Encoder<'r> {
                 reason: text!("must be a plain path"),
             });
         }
-        let is_login = shape.name == "login";
+        let is_login = shape.is_login;
         let needs_body = shape.upload_len.is_some() || shape.body_kind == BodyKind::Multipart;
         let (creds, body_creds) = match cfg.auth {
             Auth::Basic(c) => (Some(c), is_login),
