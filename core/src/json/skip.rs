@@ -5,14 +5,14 @@ use crate::error::JsonError;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
-    /// Before the value (white space allowed).
+    /// Before the value.
     Start,
-    /// Inside a string that is the whole value.
-    TopString { escape: bool },
-    /// Inside a number or literal that is the whole value.
+    /// Inside a string, at the top (depth 0) or nested.
+    String { escape: bool },
+    /// Inside a top-level number or literal.
     TopScalar,
-    /// Inside an object or array.
-    Nested { in_string: bool, escape: bool },
+    /// Inside an array or object, between strings.
+    Nested,
     /// The value has ended.
     Done,
 }
@@ -62,26 +62,24 @@ impl Skipper {
                 State::Done => return Ok(i),
                 State::Start => match b {
                     b' ' | b'\t' | b'\r' | b'\n' => {}
-                    b'"' => self.state = State::TopString { escape: false },
+                    b'"' => self.state = State::String { escape: false },
                     b'{' | b'[' => {
                         self.push(b == b'{')?;
-                        self.state = State::Nested {
-                            in_string: false,
-                            escape: false,
-                        };
+                        self.state = State::Nested;
                     }
                     _ if scalar_byte(b) => self.state = State::TopScalar,
                     _ => return Err(JsonError::Syntax(text!("a value"))),
                 },
-                State::TopString { escape } => {
+                // One string scanner for top-level and nested strings.
+                State::String { escape } => {
                     if b < 0x20 {
                         return Err(JsonError::Syntax(text!("no control characters in strings")));
                     }
                     self.state = match (escape, b) {
-                        (true, _) => State::TopString { escape: false },
-                        (false, b'\\') => State::TopString { escape: true },
-                        (false, b'"') => State::Done,
-                        _ => State::TopString { escape: false },
+                        (false, b'\\') => State::String { escape: true },
+                        (false, b'"') if self.depth == 0 => State::Done,
+                        (false, b'"') => State::Nested,
+                        _ => State::String { escape: false },
                     };
                 }
                 State::TopScalar => {
@@ -90,41 +88,8 @@ impl Skipper {
                         return Ok(i);
                     }
                 }
-                State::Nested {
-                    in_string: true,
-                    escape,
-                } => {
-                    if b < 0x20 {
-                        return Err(JsonError::Syntax(text!("no control characters in strings")));
-                    }
-                    self.state = match (escape, b) {
-                        (true, _) => State::Nested {
-                            in_string: true,
-                            escape: false,
-                        },
-                        (false, b'\\') => State::Nested {
-                            in_string: true,
-                            escape: true,
-                        },
-                        (false, b'"') => State::Nested {
-                            in_string: false,
-                            escape: false,
-                        },
-                        _ => State::Nested {
-                            in_string: true,
-                            escape: false,
-                        },
-                    };
-                }
-                State::Nested {
-                    in_string: false, ..
-                } => match b {
-                    b'"' => {
-                        self.state = State::Nested {
-                            in_string: true,
-                            escape: false,
-                        }
-                    }
+                State::Nested => match b {
+                    b'"' => self.state = State::String { escape: false },
                     b'{' | b'[' => self.push(b == b'{')?,
                     b'}' | b']' => {
                         self.pop(b == b'}')?;
@@ -165,5 +130,72 @@ impl Skipper {
         }
         self.depth = d;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Feeds `input` one byte at a time; returns the bytes taken once done.
+    fn skip_bytewise(input: &[u8]) -> Result<Option<usize>, JsonError> {
+        let mut s = Skipper::new();
+        let mut taken = 0;
+        for chunk in input.chunks(1) {
+            let n = s.feed(chunk)?;
+            taken += n;
+            if s.is_done() {
+                return Ok(Some(taken));
+            }
+        }
+        Ok(None)
+    }
+
+    #[test]
+    fn values_of_every_shape_end_where_they_end() {
+        for (input, len) in [
+            (&br#""top \" ] } string" ,"#[..], 19),
+            (br#"{"a": "}]\\", "b": [1, {"c": "[{"}]} tail"#, 36),
+            (br#"[[], {}, "x", -1.5e3, true, null] "#, 33),
+            (b"  12345,", 7),
+            (br#"{"s": "\u0022"}x"#, 15),
+        ] {
+            assert_eq!(
+                skip_bytewise(input),
+                Ok(Some(len)),
+                "{:?}",
+                core::str::from_utf8(input)
+            );
+            // Whole at once: the same count.
+            let mut s = Skipper::new();
+            assert_eq!(s.feed(input), Ok(len));
+            assert!(s.is_done());
+        }
+    }
+
+    #[test]
+    fn broken_values_are_errors() {
+        for bad in [
+            &b"[}"[..],
+            b"{]",
+            b"]",
+            b"\"a\x01b\"",
+            b"[\"a\nb\"]",
+            b"[@]",
+            b"#",
+        ] {
+            assert!(
+                skip_bytewise(bad).is_err(),
+                "{:?}",
+                core::str::from_utf8(bad)
+            );
+        }
+        let deep = [b'['; MAX_DEPTH + 1];
+        assert_eq!(
+            skip_bytewise(&deep),
+            Err(JsonError::TooDeep { limit: MAX_DEPTH })
+        );
+        // An unterminated value is not done.
+        assert_eq!(skip_bytewise(b"[\"abc"), Ok(None));
     }
 }
