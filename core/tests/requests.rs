@@ -373,12 +373,30 @@ fn suffixes_and_methods_follow_the_reference() {
     cfg.base_path = "/papi";
     let w = parse_request(&encode(&Ping, &cfg, b"", 64).unwrap());
     assert_eq!(w.path(), "/papi/authentication/ping.json");
-    cfg.base_path = "papi/";
-    assert!(matches!(
-        refused(&Ping, &cfg),
-        Error::InvalidParam {
-            param: "base_path",
-            ..
-        }
-    ));
+    for bad in [
+        "papi/",
+        "/papi/",
+        "/",
+        "papi",
+        "/pa pi",
+        "/papi?x=1",
+        "/papi#f",
+        "/pa\r\npi",
+        "/pa\x7fpi",
+    ] {
+        cfg.base_path = bad;
+        assert!(
+            matches!(
+                refused(&Ping, &cfg),
+                Error::InvalidParam {
+                    param: "base_path",
+                    ..
+                }
+            ),
+            "{bad:?}"
+        );
+    }
+    cfg.base_path = "/a/b-c_d.e";
+    let w = parse_request(&encode(&Ping, &cfg, b"", 64).unwrap());
+    assert_eq!(w.path(), "/a/b-c_d.e/authentication/ping.json");
 }

@@ -210,23 +210,19 @@ impl<'r> Encoder<'r> {
                 reason: text!("empty"),
             });
         }
-        if !cfg.base_path.is_empty()
-            && (!cfg.base_path.starts_with('/') || cfg.base_path.ends_with('/'))
+        // A plain path in the request line: `/` first, not last, and no
+        // space, control character, `?` or `#`.
+        let path = cfg.base_path.as_bytes();
+        if !path.is_empty()
+            && (path.first() != Some(&b'/')
+                || path.last() == Some(&b'/')
+                || path
+                    .iter()
+                    .any(|&b| b <= b' ' || matches!(b, 0x7f | b'?' | b'#')))
         {
             return Err(Error::InvalidParam {
                 param: "base_path",
-                reason: text!("must start and not end with '/'"),
-            });
-        }
-        check_header("base_path", cfg.base_path)?;
-        if cfg
-            .base_path
-            .bytes()
-            .any(|b| matches!(b, b'?' | b'#' | b' '))
-        {
-            return Err(Error::InvalidParam {
-                param: "base_path",
-                reason: text!("must be a plain path"),
+                reason: text!("must be a plain path that starts and does not end with '/'"),
             });
         }
         let is_login = shape.is_login;
