@@ -84,7 +84,7 @@ impl<'a> Credentials<'a> {
     /// travel as HTTP Basic user-id (RFC 7617) and is refused.
     pub fn new(key: &'a str, api_token: Option<&'a str>) -> Result<Self, Error> {
         check_credential("key", key)?;
-        if key.contains(':') {
+        if key.bytes().any(|b| b == b':') {
             return Err(Error::InvalidParam {
                 param: "key",
                 reason: text!("must not contain ':'"),

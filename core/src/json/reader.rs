@@ -739,7 +739,9 @@ pub(crate) fn decode_message<const N: usize>(
     raw: &[u8],
     out: &mut String<N>,
 ) -> Result<bool, JsonError> {
-    match decode_into(raw, raw.contains(&b'\\'), out) {
+    // Byte loops rather than `contains` here and in other small scans:
+    // `contains` brings core's 160-byte memchr into firmware.
+    match decode_into(raw, raw.iter().any(|&b| b == b'\\'), out) {
         Ok(()) => Ok(false),
         Err(JsonError::TooLong { .. }) => Ok(true),
         Err(e) => Err(e),

@@ -135,7 +135,7 @@ impl Request for SubmitFile<'_> {
         }
         // A raw HTTP request legitimately spans lines.
         if let Some(r) = self.download_request {
-            if r.len() > 65_536 || r.contains('\0') {
+            if r.len() > 65_536 || r.bytes().any(|b| b == 0) {
                 return Err(Error::InvalidParam {
                     param: "download_request",
                     reason: text!("longer than 64 KiB or contains NUL"),

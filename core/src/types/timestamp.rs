@@ -137,7 +137,7 @@ impl Timestamp {
                 _ => b"",
             };
             if !sep.is_empty() {
-                if !sep.contains(&c) {
+                if !sep.iter().any(|&s| s == c) {
                     return Err(InvalidTimestamp);
                 }
                 field += 1;
