@@ -120,6 +120,9 @@
 // Errors carry the server's message inline: without a heap there is
 // nothing to box it in.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
+// Small byte scans are written as loops on purpose: `contains` brings
+// core's memchr (160 bytes) into a firmware image.
+#![allow(clippy::manual_contains)]
 #![cfg_attr(
     test,
     allow(
