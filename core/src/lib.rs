@@ -117,8 +117,8 @@
     clippy::todo,
     clippy::unimplemented
 )]
-// Errors carry the server's message inline: without a heap there is
-// nothing to box it in.
+// Errors are returned by value: without a heap there is nothing to box
+// them in.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 // Small byte scans are written as loops on purpose: `contains` brings
 // core's memchr (160 bytes) into a firmware image.
