@@ -10,18 +10,6 @@
 pub trait Sink {
     /// The next bytes of the output.
     fn put(&mut self, bytes: &[u8]);
-
-    /// The next bytes of the output, as text.
-    fn put_str(&mut self, s: &str) {
-        self.put(s.as_bytes());
-    }
-
-    /// Writes `v` in decimal.
-    fn put_u64(&mut self, v: u64) {
-        let mut buf = [0u8; 20];
-        let s = decimal(v, &mut buf);
-        self.put(s);
-    }
 }
 
 /// Writes `v` in decimal into `buf`, returning the digits.

@@ -57,14 +57,14 @@ impl<'s, S: Sink + ?Sized> PartWriter<'s, S> {
 
     fn open(&mut self, name: &str, filename: Option<&str>) {
         self.sink.put(b"--");
-        self.sink.put_str(self.boundary.as_str());
+        self.sink.put(self.boundary.as_str().as_bytes());
         self.sink
             .put(b"\r\nContent-Disposition: form-data; name=\"");
-        self.sink.put_str(name);
+        self.sink.put(name.as_bytes());
         self.sink.put(b"\"");
         if let Some(f) = filename {
             self.sink.put(b"; filename=\"");
-            self.sink.put_str(f);
+            self.sink.put(f.as_bytes());
             self.sink.put(b"\"");
         }
         self.sink.put(b"\r\n\r\n");
@@ -73,7 +73,7 @@ impl<'s, S: Sink + ?Sized> PartWriter<'s, S> {
     /// The head of the `file` part; the sample's bytes follow it.
     pub fn file_head(&mut self) {
         self.sink.put(b"--");
-        self.sink.put_str(self.boundary.as_str());
+        self.sink.put(self.boundary.as_str().as_bytes());
         // The real name travels in the `filename` field, as the official
         // client does; the part's file name is a placeholder.
         self.sink.put(b"\r\nContent-Disposition: form-data; name=\"file\"; filename=\"sample\"\r\nContent-Type: application/octet-stream\r\n\r\n");
@@ -85,7 +85,7 @@ impl<'s, S: Sink + ?Sized> PartWriter<'s, S> {
             self.sink.put(b"\r\n");
         }
         self.sink.put(b"--");
-        self.sink.put_str(self.boundary.as_str());
+        self.sink.put(self.boundary.as_str().as_bytes());
         self.sink.put(b"--\r\n");
     }
 }
@@ -100,7 +100,7 @@ impl<S: Sink + ?Sized> Params for PartWriter<'_, S> {
 
     fn file_text(&mut self, name: &'static str, value: &str) {
         self.open(name, Some(name));
-        self.sink.put_str(value);
+        self.sink.put(value.as_bytes());
         self.sink.put(b"\r\n");
     }
 
@@ -110,7 +110,7 @@ impl<S: Sink + ?Sized> Params for PartWriter<'_, S> {
             if i > 0 {
                 self.sink.put(b"\n");
             }
-            self.sink.put_str(l);
+            self.sink.put(l.as_bytes());
         }
         self.sink.put(b"\r\n");
     }

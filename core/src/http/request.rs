@@ -347,13 +347,13 @@ impl<'r> Encoder<'r> {
     }
 
     fn emit_prefix(&self, s: &mut dyn Sink) {
-        s.put_str(self.method.as_str());
+        s.put(self.method.as_str().as_bytes());
         s.put(b" ");
-        s.put_str(self.cfg.base_path);
-        s.put_str(self.shape.path);
+        s.put(self.cfg.base_path.as_bytes());
+        s.put(self.shape.path.as_bytes());
         if let Some(f) = self.shape.format {
             s.put(b".");
-            s.put_str(f.as_str());
+            s.put(f.as_str().as_bytes());
         }
         if self.method == HttpMethod::Get {
             let mut q = QueryParams {
@@ -363,9 +363,9 @@ impl<'r> Encoder<'r> {
             self.req.params(&mut q);
         }
         s.put(b" HTTP/1.1\r\nHost: ");
-        s.put_str(self.cfg.host);
+        s.put(self.cfg.host.as_bytes());
         s.put(b"\r\nUser-Agent: ");
-        s.put_str(self.cfg.user_agent);
+        s.put(self.cfg.user_agent.as_bytes());
         s.put(b"\r\nAccept: application/json, */*\r\n");
         if let Some(c) = self.basic {
             s.put(b"Authorization: Basic ");
@@ -374,7 +374,7 @@ impl<'r> Encoder<'r> {
         }
         if let Auth::Session(cookie) = self.cfg.auth {
             s.put(b"Cookie: ");
-            s.put_str(cookie.as_str());
+            s.put(cookie.as_str().as_bytes());
             s.put(b"\r\n");
         }
         if self.cfg.no_session {
@@ -389,14 +389,15 @@ impl<'r> Encoder<'r> {
             Some(BodyKind::Form) => s.put(b"Content-Type: application/x-www-form-urlencoded\r\n"),
             Some(BodyKind::Multipart) => {
                 s.put(b"Content-Type: multipart/form-data; boundary=");
-                s.put_str(self.boundary.as_str());
+                s.put(self.boundary.as_str().as_bytes());
                 s.put(b"\r\n");
             }
             None => {}
         }
         if self.body.is_some() {
             s.put(b"Content-Length: ");
-            s.put_u64(self.body_len);
+            let mut digits = [0u8; 20];
+            s.put(crate::emit::decimal(self.body_len, &mut digits));
             s.put(b"\r\n");
         }
         s.put(b"\r\n");
