@@ -36,9 +36,11 @@ pub fn decimal(mut v: u64, buf: &mut [u8; 20]) -> &[u8] {
 fn div_rem_10(v: u64) -> (u64, u8) {
     let mut q = 0u64;
     let mut r = 0u32;
-    for shift in [48u32, 32, 16, 0] {
+    // The four 16-bit pieces, high first, by constant shifts (a variable
+    // 64-bit shift is a library call on a Cortex-M).
+    for piece in [v >> 48, v >> 32, v >> 16, v] {
         // r < 10, so the partial dividend stays below 10 * 2^16.
-        let cur = (r << 16) | (v.checked_shr(shift).unwrap_or(0) as u32 & 0xFFFF);
+        let cur = (r << 16) | (piece as u32 & 0xFFFF);
         q = (q << 16) | u64::from(cur / 10);
         r = cur % 10;
     }

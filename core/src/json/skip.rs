@@ -22,8 +22,10 @@ enum State {
 #[derive(Clone, Debug)]
 pub struct Skipper {
     state: State,
-    /// Bit `i` set: level `i` is an object.
-    kinds: u64,
+    /// Bit `i % 32` of word `i / 32` set: level `i` is an object (two
+    /// 32-bit words: a variable 64-bit shift is a library call on a
+    /// Cortex-M).
+    kinds: [u32; 2],
     depth: usize,
 }
 
@@ -42,7 +44,7 @@ impl Skipper {
     pub const fn new() -> Self {
         Self {
             state: State::Start,
-            kinds: 0,
+            kinds: [0; 2],
             depth: 0,
         }
     }
@@ -110,11 +112,13 @@ impl Skipper {
         if self.depth >= MAX_DEPTH {
             return Err(JsonError::TooDeep { limit: MAX_DEPTH });
         }
-        let bit = 1u64.checked_shl(self.depth as u32).unwrap_or(0);
-        if object {
-            self.kinds |= bit;
-        } else {
-            self.kinds &= !bit;
+        let (word, bit) = level_bit(self.depth);
+        if let Some(w) = self.kinds.get_mut(word) {
+            if object {
+                *w |= bit;
+            } else {
+                *w &= !bit;
+            }
         }
         self.depth = self.depth.saturating_add(1);
         Ok(())
@@ -124,8 +128,9 @@ impl Skipper {
         let Some(d) = self.depth.checked_sub(1) else {
             return Err(JsonError::Syntax(text!("a value")));
         };
-        let bit = 1u64.checked_shl(d as u32).unwrap_or(0);
-        if (self.kinds & bit != 0) != object {
+        let (word, bit) = level_bit(d);
+        let was_object = self.kinds.get(word).is_some_and(|w| w & bit != 0);
+        if was_object != object {
             return Err(JsonError::Syntax(text!("matching brackets")));
         }
         self.depth = d;
@@ -133,8 +138,14 @@ impl Skipper {
     }
 }
 
+/// The word and bit of nesting level `depth` in [`Skipper`]'s kinds.
+fn level_bit(depth: usize) -> (usize, u32) {
+    (depth / 32, 1u32.wrapping_shl((depth % 32) as u32))
+}
+
 #[cfg(test)]
 mod tests {
+    extern crate std;
     use super::*;
 
     /// Feeds `input` one byte at a time; returns the bytes taken once done.
@@ -195,6 +206,25 @@ mod tests {
             skip_bytewise(&deep),
             Err(JsonError::TooDeep { limit: MAX_DEPTH })
         );
+        // Bracket kinds are kept right across both words (levels 0..64).
+        let mut open = std::string::String::new();
+        let mut close = std::string::String::new();
+        for level in 0..MAX_DEPTH {
+            if level % 3 == 0 {
+                open.push_str("{\"k\":");
+                close.insert(0, '}');
+            } else {
+                open.push('[');
+                close.insert(0, ']');
+            }
+        }
+        let good = std::format!("{open}1{close}");
+        assert_eq!(skip_bytewise(good.as_bytes()), Ok(Some(good.len())));
+        // A wrong closer at a level of the second word is caught.
+        let mut bad = good.clone().into_bytes();
+        let at = open.len() + 1 + 20; // closes level 43
+        bad[at] = if bad[at] == b']' { b'}' } else { b']' };
+        assert!(skip_bytewise(&bad).is_err());
         // An unterminated value is not done.
         assert_eq!(skip_bytewise(b"[\"abc"), Ok(None));
     }
