@@ -32,7 +32,8 @@ pub enum Field {
 ///
 /// `field` and `element` may be called again for the same unit when the
 /// bytes ran out inside it, so they must change `self` only once the unit
-/// is read whole.
+/// is read whole. A value the decoder refuses is failed with
+/// [`Reader::fail`], which records what was wrong for the error.
 pub trait DataDecoder {
     /// An entry of a streamed list.
     type Item;
