@@ -302,9 +302,10 @@ impl<'a> Reader<'a> {
         Ok(key)
     }
 
-    /// A short string: borrowed from the input when it has no escapes,
-    /// else decoded into `scratch` (whose capacity bounds it). Not generic:
-    /// one copy serves every short type (UUIDs, timestamps, digests).
+    /// A short string: borrowed from the input when it has no escapes
+    /// (its length is the caller's to judge), else decoded into `scratch`
+    /// (whose capacity bounds it). Not generic: one copy serves keys,
+    /// UUIDs, timestamps and digests.
     fn short<'k>(&mut self, at: &'static str, scratch: &'k mut StringView) -> Result<&'k str, Fail>
     where
         'a: 'k,
