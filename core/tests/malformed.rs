@@ -375,6 +375,17 @@ fn a_head_keeps_cookie_filename_and_location_together() {
     assert_eq!(ev, Event::Head);
     let h = dec.head().unwrap();
     assert_eq!(h.session_cookie().unwrap().as_str(), "sid=s3cr3t");
+    // A later cookie is ignored whatever its size.
+    let long_second = format!(
+        "HTTP/1.1 200 OK\r\nSet-Cookie: sid=1\r\nSet-Cookie: big={}\r\nContent-Length: 0\r\n\r\n",
+        "x".repeat(400)
+    );
+    let mut second = ResponseDecoder::new();
+    second.decode(long_second.as_bytes(), 0).unwrap();
+    assert_eq!(
+        second.head().unwrap().session_cookie().unwrap().as_str(),
+        "sid=1"
+    );
     assert_eq!(h.filename(), Some("report.pdf"));
     assert_eq!(h.location(), Some(location.as_str()));
     assert!(h.is_redirect());

@@ -478,9 +478,10 @@ fn interpret(
                 }
             }
         } else if name.eq_ignore_ascii_case("set-cookie") {
-            // Only the `name=value` pair is kept (checked when read).
+            // Only the first cookie's `name=value` pair is kept (checked
+            // when read); later ones are ignored, whatever their size.
             let pair = v.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
-            if pair.len() > COOKIE_CAPACITY {
+            if out.cookie.is_none() && pair.len() > COOKIE_CAPACITY {
                 return Err(HttpError::HeaderTooLong("Set-Cookie").into());
             }
             out.cookie = out.capture("Set-Cookie", out.cookie, pair)?;
