@@ -2,7 +2,8 @@
 
 use core::fmt;
 
-/// Capacity of the server's error message kept in [`ApiError`].
+/// Capacity of the server's error message kept by the decoder that read it
+/// ([`ApiMessage`]).
 pub const MESSAGE_CAPACITY: usize = 128;
 
 /// Declares [`ErrorCode`] from one table: variant, number, name without
@@ -44,15 +45,6 @@ macro_rules! error_codes {
             pub const fn name(self) -> Option<&'static str> {
                 match self {
                     $(Self::$variant => Some(concat!("ANALYSIS_API_", $name)),)*
-                    Self::Other(_) => None,
-                }
-            }
-
-            /// The name without its `ANALYSIS_API_` prefix (what lookups
-            /// compare: firmware then stores the prefix once, not 20 times).
-            const fn short_name(self) -> Option<&'static str> {
-                match self {
-                    $(Self::$variant => Some($name),)*
                     Self::Other(_) => None,
                 }
             }
@@ -139,8 +131,8 @@ impl ErrorCode {
 
 impl fmt::Display for ErrorCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.short_name() {
-            Some(name) => write!(f, "{NAME_PREFIX}{} ({})", name, self.number()),
+        match self.name() {
+            Some(name) => write!(f, "{name} ({})", self.number()),
             None => write!(f, "undocumented error code {}", self.number()),
         }
     }

@@ -470,8 +470,7 @@ impl Core {
                 };
                 return Ok(UnitOut::Item);
             }
-            Phase::Message { escape } => {
-                let mut escape = escape;
+            Phase::Message { mut escape } => {
                 let rest = r.rest();
                 for (i, &b) in rest.iter().enumerate() {
                     if !escape && b == b'"' {

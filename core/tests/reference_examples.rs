@@ -166,29 +166,33 @@ fn error_codes_as_numbers_in_any_form_and_names_in_the_message() {
         Err(Error::Api(e)) => e.code,
         other => panic!("{body}: {other:?}"),
     };
-    assert_eq!(
-        code(r#"{"success": 0, "error_code": 105, "error": "x"}"#),
-        Some(ErrorCode::InvalidUuid)
-    );
-    assert_eq!(
-        code(r#"{"success": 0, "error_code": "105"}"#),
-        Some(ErrorCode::InvalidUuid)
-    );
-    assert_eq!(
-        code(r#"{"success": 0, "error_code": 0x69}"#),
-        Some(ErrorCode::InvalidUuid)
-    );
-    assert_eq!(
-        code(r#"{"success": 0, "error_code": 111}"#),
-        Some(ErrorCode::Other(111))
-    );
-    // Unnumbered codes: absent error_code, the name in the message.
-    assert_eq!(
-        code(r#"{"success": 0, "error": "ANALYSIS_API_INVALID_PRIORITY: priority 11"}"#),
-        Some(ErrorCode::InvalidPriority)
-    );
-    assert_eq!(
-        code(r#"{"success": 0, "error_code": null, "error": "failed"}"#),
-        None
-    );
+    for (body, want) in [
+        (
+            r#"{"success": 0, "error_code": 105, "error": "x"}"#,
+            Some(ErrorCode::InvalidUuid),
+        ),
+        (
+            r#"{"success": 0, "error_code": "105"}"#,
+            Some(ErrorCode::InvalidUuid),
+        ),
+        (
+            r#"{"success": 0, "error_code": 0x69}"#,
+            Some(ErrorCode::InvalidUuid),
+        ),
+        (
+            r#"{"success": 0, "error_code": 111}"#,
+            Some(ErrorCode::Other(111)),
+        ),
+        // Unnumbered codes: absent error_code, the name in the message.
+        (
+            r#"{"success": 0, "error": "ANALYSIS_API_INVALID_PRIORITY: priority 11"}"#,
+            Some(ErrorCode::InvalidPriority),
+        ),
+        (
+            r#"{"success": 0, "error_code": null, "error": "failed"}"#,
+            None,
+        ),
+    ] {
+        assert_eq!(code(body), want, "{body}");
+    }
 }
