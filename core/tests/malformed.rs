@@ -432,3 +432,41 @@ fn an_http_status_error_explains_itself() {
         );
     }
 }
+
+/// "A list of Mitre techniques information": ids, objects naming them, and
+/// entries that name none all decode, fed in pieces of any size.
+#[test]
+fn mitre_technique_information_in_either_shape() {
+    use lastline_core::responses::ResultItem;
+    let body = r#"{"success": 1, "data": {"score": 100, "activity_to_mitre_techniques": {
+        "Signature: EICAR test string": [{"id": "T1027", "name": "Obfuscated Files", "tactics": ["defense-evasion"], "refs": {"url": "x"}}],
+        "Anti-AV": ["T1562.001", {"technique_id": "T1204.002"}, {"name": "no id"}, 7, null]}}}"#;
+    for read in [1usize, 5, 4096] {
+        let (res, items) =
+            read_envelope::<ResultDecoder, 512>(ResultDecoder::default(), &ok(body), read);
+        assert_eq!(res.unwrap().score, Some(100));
+        let found: Vec<(String, Vec<String>)> = items
+            .iter()
+            .map(|i| match i {
+                ResultItem::MitreTechniques {
+                    activity,
+                    techniques,
+                } => (
+                    activity.to_string(),
+                    techniques.iter().map(|t| t.to_string()).collect(),
+                ),
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            found,
+            [
+                ("Signature: EICAR test string".into(), vec!["T1027".into()]),
+                (
+                    "Anti-AV".into(),
+                    vec!["T1562.001".into(), "T1204.002".into()]
+                ),
+            ]
+        );
+    }
+}

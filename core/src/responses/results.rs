@@ -145,13 +145,45 @@ fn result_element(
                     },
                 )
             })?;
+            let mut techniques = Vec::new();
+            r.list(list, |r| match technique_id(r, list)? {
+                Some(id) => techniques
+                    .push(id)
+                    .map_err(|_| r.fail(list, JsonError::TooManyItems { capacity: 16 })),
+                None => Ok(()),
+            })?;
             ResultItem::MitreTechniques {
                 activity,
-                techniques: r.string_list(list)?,
+                techniques,
             }
         }
         _ => return Err(r.fail(list, JsonError::WrongType(text!("no entries")))),
     })
+}
+
+/// One entry of an activity's "list of Mitre techniques information" (the
+/// reference leaves its shape open): a technique id, or an object naming
+/// one by `id` (its other members skipped). Any other value, or an object
+/// without an id, names no technique and is skipped.
+fn technique_id(
+    r: &mut Reader<'_>,
+    at: &'static str,
+) -> Result<Option<String<NAME_CAPACITY>>, Fail> {
+    match r.peek()? {
+        b'"' => r.string(at).map(Some),
+        b'{' => {
+            let mut id = None;
+            r.object(at, |r, k| {
+                match k {
+                    "id" | "technique_id" => id = opt(r, |r| r.string(at))?,
+                    _ => r.skip(at)?,
+                }
+                Ok(())
+            })?;
+            Ok(id)
+        }
+        _ => r.skip(at).map(|()| None),
+    }
 }
 
 /// Lists are not wanted: skip them.

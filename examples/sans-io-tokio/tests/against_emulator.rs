@@ -32,7 +32,9 @@ async fn recipe_submits_and_reads_verdicts() {
         .unwrap();
     assert!(!uploaded2);
     assert_eq!(score2, 100);
-    assert_ne!(task, task2);
+    // Within `expires` the server may return the earlier task (the
+    // emulator does, as the reference allows).
+    assert_eq!(task, task2);
     // No per-task polling: only submissions and completion reads.
     let methods: Vec<_> = emu
         .log()

@@ -2,7 +2,9 @@
 
 use serde_json::{json, Map, Value};
 
-use crate::config::Config;
+use crate::catalog;
+use crate::config::{Config, Reading};
+use crate::log::{Origin, Violation};
 use crate::render::{self, Format};
 use crate::request::ApiRequest;
 use crate::store::{
@@ -24,6 +26,13 @@ pub enum Reply {
     },
     /// A proxy's HTML page.
     Html { status: u16, title: &'static str },
+    /// A redirect to another of the emulator's origins.
+    Redirect {
+        status: u16,
+        to: Origin,
+        /// Path and query on that origin.
+        target: String,
+    },
 }
 
 /// What the dispatcher returns: the reply and a cookie to set.
@@ -32,6 +41,8 @@ pub struct Outcome {
     pub set_cookie: Option<String>,
     pub method: Option<&'static str>,
     pub error_code: Option<i64>,
+    /// What a strict server notices about the request.
+    pub violations: Vec<Violation>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -346,6 +357,10 @@ fn authenticate(
     req: &ApiRequest,
     method: &Method,
 ) -> Result<Option<String>, Fail> {
+    if req.redirect_grant {
+        // A datacenter redirect carries the original request's standing.
+        return Ok((method.name == "login" && !req.no_session).then(|| store.new_session()));
+    }
     let explicit = req.basic.clone().or_else(|| {
         req.param("key").map(|k| {
             (
@@ -385,7 +400,97 @@ fn authenticate(
     }
 }
 
-fn result_data(t: &Task, score_only: bool, with_report: bool) -> Value {
+/// What every report of a task shows: subject, hashes, verdict, times.
+pub(crate) fn report_lines(t: &Task, title: &str) -> Vec<String> {
+    let mut l = vec![format!("Lastline {title}")];
+    l.push(format!("Task: {}", t.uuid));
+    match &t.subject {
+        Subject::File { file, filename } => {
+            l.push(format!(
+                "File name: {}",
+                filename.as_deref().unwrap_or("(none given)")
+            ));
+            l.push(format!("File type: {}", file.mime));
+            l.push(format!("File size: {} bytes", file.size));
+            l.push(format!("MD5: {}", file.md5));
+            l.push(format!("SHA-1: {}", file.sha1));
+            l.push(format!("SHA-256: {}", file.sha256));
+        }
+        Subject::Url { url, referer } => {
+            l.push(format!("URL: {url}"));
+            if let Some(r) = referer {
+                l.push(format!("Referer: {r}"));
+            }
+        }
+    }
+    l.push(format!("Score: {}/100", t.score));
+    l.push(format!("Verdict: {}", t.verdict()));
+    l.push(format!("Threat: {}", t.threat.unwrap_or("none")));
+    l.push(format!("Submitted: {} UTC", format_time(t.submitted)));
+    l.push(format!("Completed: {} UTC", format_time(t.completes)));
+    l
+}
+
+/// The detailed `report` object (its shape is left open by the
+/// reference): nested in the rich reading, flat in the plain one.
+fn full_report(t: &Task, reading: Reading) -> Value {
+    let (name, hashes) = match &t.subject {
+        Subject::File { file, filename } => (
+            filename.clone(),
+            json!({"md5": file.md5, "sha1": file.sha1, "sha256": file.sha256, "size": file.size, "mime_type": file.mime}),
+        ),
+        Subject::Url { url, .. } => (Some(url.clone()), json!({})),
+    };
+    if reading == Reading::Plain {
+        return json!({"score": t.score, "verdict": t.verdict(), "threat": t.threat, "subject": name});
+    }
+    let mut activities = vec![json!({
+        "type": "Process",
+        "description": "Started the sample",
+        "process": {"pid": 1204, "image": name, "children": [
+            {"pid": 1288, "image": "C:\\Windows\\System32\\cmd.exe", "children": []}
+        ]},
+    })];
+    if t.malicious() {
+        activities.push(json!({
+            "type": "Signature",
+            "description": "Known antivirus test file (EICAR)",
+            "mitre": [{"id": "T1027", "name": "Obfuscated Files or Information", "tactics": ["defense-evasion"]}],
+        }));
+    }
+    json!({
+        "overview": {
+            "analysis_engine": "emulator",
+            "subject": {"name": name, "hashes": hashes},
+            "score": t.score,
+            "verdict": t.verdict(),
+            "threat": t.threat,
+            "analysis_start": format_time(t.submitted),
+            "analysis_end": format_time(t.completes),
+        },
+        "activities": activities,
+        "analysis_metadata": [{"key": "environment", "value": "windows10"}, {"key": "duration", "value": 120}],
+    })
+}
+
+/// MITRE ATT&CK technique information for one activity: objects in the
+/// rich reading, ids in the plain one.
+fn techniques(reading: Reading, list: &[(&str, &str, &[&str])]) -> Value {
+    match reading {
+        Reading::Rich => json!(list
+            .iter()
+            .map(|(id, name, tactics)| json!({"id": id, "name": name, "tactics": tactics}))
+            .collect::<Vec<_>>()),
+        Reading::Plain => json!(list.iter().map(|(id, _, _)| id).collect::<Vec<_>>()),
+    }
+}
+
+pub(crate) fn result_data(
+    t: &Task,
+    score_only: bool,
+    with_report: bool,
+    reading: Reading,
+) -> Value {
     let mut d = Map::new();
     d.insert("score".into(), json!(t.score));
     if let Some(th) = t.threat {
@@ -417,18 +522,29 @@ fn result_data(t: &Task, score_only: bool, with_report: bool) -> Value {
         );
         d.insert(
             "activity_to_mitre_techniques".into(),
-            json!({"Signature: EICAR test string": ["T1027"]}),
+            json!({
+                "Signature: EICAR test string": techniques(reading, &[
+                    ("T1027", "Obfuscated Files or Information", &["defense-evasion"]),
+                ]),
+                "Anti-AV: Known antivirus test file": techniques(reading, &[
+                    ("T1562.001", "Impair Defenses: Disable or Modify Tools", &["defense-evasion"]),
+                    ("T1204.002", "User Execution: Malicious File", &["execution"]),
+                ]),
+            }),
         );
     }
-    d.insert(
-        "reports".into(),
-        json!([{"report_uuid": t.report_uuid, "relevance": 1.0, "description": "Dynamic analysis on Windows 10", "report_versions": ["ll-int-win", "ioc:stix", "ioc:openioc"]}]),
-    );
-    if with_report {
+    let mut report = json!({"report_uuid": t.report_uuid, "relevance": 1.0, "description": "Dynamic analysis on Windows 10"});
+    if reading == Reading::Rich {
+        report["report_versions"] = json!(["ll-int-win", "ioc:stix", "ioc:openioc"]);
+        // Analysis notes that did not stop it: the reference's `errors`.
         d.insert(
-            "report".into(),
-            json!({"overview": {"analysis_engine": "emulator", "score": t.score}, "analysis_metadata": [{"key": "environment", "value": "windows10"}]}),
+            "errors".into(),
+            json!(["Network: the sandbox had no route to some contacted hosts"]),
         );
+    }
+    d.insert("reports".into(), json!([report]));
+    if with_report {
+        d.insert("report".into(), full_report(t, reading));
     }
     Value::Object(d)
 }
@@ -440,16 +556,21 @@ fn include_report(t: &Task, full_report_score: Option<i64>) -> bool {
     }
 }
 
-fn new_task(
+fn full_report_score(req: &ApiRequest) -> Result<Option<i64>, Fail> {
+    req.param("full_report_score")
+        .map(|v| v.parse::<i64>())
+        .transpose()
+        .map_err(|_| Fail(None, "invalid full_report_score".into()))
+}
+
+/// A submission: the task an equal one made within `expires` (with its
+/// result once complete, as get_results gives it), or a new task.
+fn submit(
     store: &mut Store,
     cfg: &Config,
     subject: Subject,
     req: &ApiRequest,
 ) -> Result<Value, Fail> {
-    let (score, threat) = match &subject {
-        Subject::File { file, .. } => file_verdict(file),
-        Subject::Url { url, .. } => url_verdict(url),
-    };
     if let Some(p) = req.param("priority") {
         if !p.parse::<i64>().is_ok_and(|n| (1..=10).contains(&n)) {
             return Err(fail(
@@ -467,6 +588,39 @@ fn new_task(
             ));
         }
     }
+    let frs = full_report_score(req)?;
+    let key = subject.cache_key();
+    let bypass = flag(req, "bypass_cache")? == Some(true);
+    let now = store.now();
+    if cfg.submission_cache && !bypass {
+        let earlier = store
+            .submissions
+            .get(&key)
+            .and_then(|u| store.task(u))
+            .filter(|t| now < t.expires());
+        if let Some(t) = earlier {
+            let mut d = json!({"task_uuid": t.uuid, "submission_timestamp": format_time(t.submitted), "expires": format_time(t.expires())});
+            if t.completed(now) {
+                let results = result_data(t, false, include_report(t, frs), cfg.shapes.reading);
+                if let (Some(d), Value::Object(r)) = (d.as_object_mut(), results) {
+                    d.extend(r);
+                }
+            }
+            return Ok(d);
+        }
+    }
+    let d = new_task(store, cfg, subject)?;
+    if let Some(u) = d["task_uuid"].as_str() {
+        store.submissions.insert(key, u.to_string());
+    }
+    Ok(d)
+}
+
+fn new_task(store: &mut Store, cfg: &Config, subject: Subject) -> Result<Value, Fail> {
+    let (score, threat) = match &subject {
+        Subject::File { file, .. } => file_verdict(file),
+        Subject::Url { url, .. } => url_verdict(url),
+    };
     let now = store.now();
     let uuid = store.new_uuid();
     let report_uuid = store.new_uuid();
@@ -485,9 +639,10 @@ fn new_task(
         t.score = worst;
         t.threat = t.threat.or(Some("Malicious child task"));
     }
+    let expires = t.expires();
     store.tasks.push(t);
     Ok(
-        json!({"task_uuid": uuid, "submission_timestamp": format_time(now), "expires": format_time(now + 30 * 86_400)}),
+        json!({"task_uuid": uuid, "submission_timestamp": format_time(now), "expires": format_time(expires)}),
     )
 }
 
@@ -556,8 +711,9 @@ fn completion_page<'s>(
     store: &'s Store,
     cfg: &Config,
     req: &ApiRequest,
-    pending: bool,
+    name: &str,
 ) -> Result<(Value, Vec<&'s Task>), Fail> {
+    let pending = name == "get_pending";
     let now = store.now();
     let after = if pending {
         time_param(req, "after")?.unwrap_or(0)
@@ -595,9 +751,19 @@ fn completion_page<'s>(
     let mut data = Map::new();
     data.insert("after".into(), json!(format_time(after)));
     data.insert("before".into(), json!(format_time(end)));
-    data.insert("resume".into(), json!(format_time(end + 1)));
+    // resume is documented for get_completed; get_completed_with_metadata's
+    // examples and get_pending's field list leave it out.
+    if name == "get_completed" || cfg.shapes.reading == Reading::Rich {
+        data.insert("resume".into(), json!(format_time(end + 1)));
+    }
     data.insert("more_results_available".into(), json!(i64::from(more)));
     Ok((Value::Object(data), tasks))
+}
+
+/// Input errors of a task that had too little to analyse (an empty file);
+/// 1004 is beyond the documented codes, as in the reference's example.
+fn input_errors(t: &Task) -> Option<Value> {
+    matches!(&t.subject, Subject::File { file, .. } if file.size == 0).then(|| json!([1001, 1004]))
 }
 
 fn artifact_bytes(t: &Task, name: &str) -> Option<Option<Vec<u8>>> {
@@ -616,6 +782,80 @@ fn split_artifact(v: &str) -> Option<(&str, &str)> {
     (is_uuid(r) && !n.is_empty()).then_some((r, n))
 }
 
+/// The API method a path (without suffix) is routed to.
+pub fn route(path: &str) -> Option<&'static str> {
+    METHODS.iter().find(|m| m.path == path).map(|m| m.name)
+}
+
+/// A failure as `method` reports it: an envelope, or for raw answers an
+/// HTTP status (per the reference's raw error tables).
+pub fn error_reply(method: &str, format: Option<Format>, code: Option<i64>, msg: &str) -> Reply {
+    let style = METHODS
+        .iter()
+        .find(|m| m.name == method)
+        .map_or(Envelope, |m| m.errors);
+    let raw_errors = match style {
+        Envelope => false,
+        Status => true,
+        ByFormat => matches!(format, None | Some(Format::Raw)),
+    };
+    if !raw_errors {
+        return Reply::Envelope {
+            status: 200,
+            body: render::failure(code, msg),
+        };
+    }
+    let status = match code {
+        Some(INVALID_CREDENTIALS | AUTHENTICATION_REQUIRED | PERMISSION_DENIED) => 401,
+        Some(INVALID_UUID | INVALID_ARTIFACT_UUID) if method == "get_result_artifact" => 412,
+        Some(INVALID_UUID | INVALID_ARTIFACT_UUID) => 422,
+        Some(123) => 410,
+        Some(107) => 503,
+        // A missing or malformed parameter.
+        None => 400,
+        _ => 404,
+    };
+    Reply::Raw {
+        status,
+        content_type: "text/plain",
+        filename: None,
+        bytes: msg.as_bytes().to_vec(),
+    }
+}
+
+/// What a strict server notices about a request routed to `name`.
+fn violations(store: &mut Store, req: &ApiRequest, name: &'static str) -> Vec<Violation> {
+    let mut v = Vec::new();
+    let documented = &catalog::method(name).params;
+    let mut seen: Vec<&str> = Vec::new();
+    for (k, _) in &req.params {
+        if k != "ll_redirect" && !documented.contains(k) && !seen.contains(&k.as_str()) {
+            seen.push(k);
+            v.push(Violation::UndocumentedParam(k.clone()));
+        }
+    }
+    if req.sources.contains(&crate::log::CredentialSource::Url) {
+        v.push(Violation::CredentialsInUrl);
+    }
+    // Asking one task again and again while it runs is what the reference
+    // tells clients not to do (get_completed is the way).
+    if matches!(name, "get_results" | "get_result" | "get_progress") {
+        let now = store.now();
+        let incomplete = req
+            .param("uuid")
+            .map(str::to_ascii_lowercase)
+            .filter(|u| store.task(u).is_some_and(|t| !t.completed(now)));
+        if let Some(u) = incomplete {
+            let n = store.polls.entry(u.clone()).or_insert(0);
+            *n += 1;
+            if *n >= 2 {
+                v.push(Violation::PollingIncompleteTask(u));
+            }
+        }
+    }
+    v
+}
+
 /// Serves one parsed request.
 pub fn dispatch(cfg: &Config, store: &mut Store, req: &ApiRequest) -> Outcome {
     let Some(method) = METHODS.iter().find(|m| m.path == req.path) else {
@@ -627,8 +867,10 @@ pub fn dispatch(cfg: &Config, store: &mut Store, req: &ApiRequest) -> Outcome {
             set_cookie: None,
             method: None,
             error_code: None,
+            violations: Vec::new(),
         };
     };
+    let violations = violations(store, req, method.name);
     let allowed = match method.http {
         Get => req.http_method == "GET",
         Post => req.http_method == "POST",
@@ -643,13 +885,9 @@ pub fn dispatch(cfg: &Config, store: &mut Store, req: &ApiRequest) -> Outcome {
             set_cookie: None,
             method: Some(method.name),
             error_code: None,
+            violations,
         };
     }
-    let raw_errors = match method.errors {
-        Envelope => false,
-        Status => true,
-        ByFormat => matches!(req.format, None | Some(Format::Raw)),
-    };
     let mut set_cookie = None;
     let result = authenticate(cfg, store, req, method).and_then(|session| {
         set_cookie = session;
@@ -661,42 +899,15 @@ pub fn dispatch(cfg: &Config, store: &mut Store, req: &ApiRequest) -> Outcome {
             set_cookie,
             method: Some(method.name),
             error_code: None,
+            violations,
         },
-        Err(Fail(code, msg)) => {
-            let reply = if raw_errors {
-                let status = match code {
-                    Some(INVALID_CREDENTIALS | AUTHENTICATION_REQUIRED | PERMISSION_DENIED) => 401,
-                    Some(INVALID_UUID | INVALID_ARTIFACT_UUID)
-                        if method.name == "get_result_artifact" =>
-                    {
-                        412
-                    }
-                    Some(INVALID_UUID | INVALID_ARTIFACT_UUID) => 422,
-                    Some(123) => 410,
-                    Some(107) => 503,
-                    // A missing or malformed parameter.
-                    None => 400,
-                    _ => 404,
-                };
-                Reply::Raw {
-                    status,
-                    content_type: "text/plain",
-                    filename: None,
-                    bytes: msg.into_bytes(),
-                }
-            } else {
-                Reply::Envelope {
-                    status: 200,
-                    body: render::failure(code, &msg),
-                }
-            };
-            Outcome {
-                reply,
-                set_cookie: None,
-                method: Some(method.name),
-                error_code: code,
-            }
-        }
+        Err(Fail(code, msg)) => Outcome {
+            reply: error_reply(method.name, req.format, code, &msg),
+            set_cookie: None,
+            method: Some(method.name),
+            error_code: code,
+            violations,
+        },
     }
 }
 
@@ -707,32 +918,35 @@ fn ok(data: Value) -> Result<Reply, Fail> {
     })
 }
 
-/// Parameters that need non-default privileges, per method.
-fn privileged_params(name: &str) -> &'static [&'static str] {
-    match name {
-        "submit_file" => &[
-            "bypass_cache",
-            "analysis_timeout",
-            "allow_network_traffic",
-            "keep_file_dumps",
-            "keep_memory_dumps",
-            "keep_behavior_log",
-            "bypass_prefilter",
-            "fast_analysis",
-        ],
-        "submit_url" => &["bypass_cache", "analysis_timeout", "fast_analysis"],
-        "get_results" => &["report_uuid", "include_scoring_components"],
-        _ => &[],
-    }
+/// Whether two parameter values mean the same (flags as 0/1 or words).
+fn same_value(v: &str, default: &str) -> bool {
+    let norm = |x: &str| match x.trim() {
+        "true" | "True" => "1".to_string(),
+        "false" | "False" => "0".to_string(),
+        x => x.to_ascii_lowercase(),
+    };
+    norm(v) == norm(default)
+}
+
+/// The first privileged parameter set to other than its default (one
+/// with no literal default is non-default whatever its value).
+/// `analysis_env` is left out: without permission it is silently replaced.
+fn non_default_privileged(req: &ApiRequest, name: &str) -> Option<&'static str> {
+    catalog::method(name)
+        .privileged
+        .iter()
+        .filter(|p| p.name != "analysis_env")
+        .find(|p| {
+            req.param(&p.name)
+                .is_some_and(|v| !p.default.as_deref().is_some_and(|d| same_value(v, d)))
+        })
+        .map(|p| p.name.as_str())
 }
 
 fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Result<Reply, Fail> {
     flag(req, "allow_datacenter_redirect")?;
     if !cfg.privileged {
-        if let Some(p) = privileged_params(name)
-            .iter()
-            .find(|p| req.param(p).is_some())
-        {
+        if let Some(p) = non_default_privileged(req, name) {
             return Err(fail(
                 PERMISSION_DENIED,
                 &format!("{p} requires non-default privileges"),
@@ -769,7 +983,7 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 if !cfg.forget_files {
                     store.remember(&file);
                 }
-                return ok(new_task(store, cfg, Subject::File { file, filename }, req)?);
+                return ok(submit(store, cfg, Subject::File { file, filename }, req)?);
             }
             let known = ["md5", "sha1", "sha256"]
                 .iter()
@@ -777,7 +991,7 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 .find_map(|h| store.lookup(h).cloned());
             match known {
                 Some(file) if !cfg.forget_files => {
-                    ok(new_task(store, cfg, Subject::File { file, filename }, req)?)
+                    ok(submit(store, cfg, Subject::File { file, filename }, req)?)
                 }
                 _ => Err(fail(FILE_UPLOAD_REQUIRED, "File upload required")),
             }
@@ -798,21 +1012,18 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 url: url.to_string(),
                 referer: req.param("referer").map(str::to_string),
             };
-            ok(new_task(store, cfg, subject, req)?)
+            ok(submit(store, cfg, subject, req)?)
         }
         "get_results" | "get_result" => {
             let t = completed_task(store, req)?;
-            let frs = req
-                .param("full_report_score")
-                .map(|v| v.parse::<i64>())
-                .transpose()
-                .map_err(|_| Fail(None, "invalid full_report_score".into()))?;
+            let frs = full_report_score(req)?;
             if name == "get_results" && matches!(req.format, Some(Format::Pdf | Format::Rtf)) {
                 let pdf = req.format == Some(Format::Pdf);
+                let lines = report_lines(t, "analysis report");
                 let bytes = if pdf {
-                    render::pdf(&format!("Analysis report {}", t.uuid))
+                    render::pdf(&lines)
                 } else {
-                    format!("{{\\rtf1 Analysis report {}}}", t.uuid).into_bytes()
+                    render::rtf(&lines)
                 };
                 return Ok(Reply::Raw {
                     status: 200,
@@ -839,7 +1050,7 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 }
                 _ => name == "get_results" && include_report(t, frs),
             };
-            ok(result_data(t, score_only, with_report))
+            ok(result_data(t, score_only, with_report, cfg.shapes.reading))
         }
         "get_progress" => {
             let t = task(store, req)?;
@@ -878,12 +1089,17 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
             ok(d)
         }
         "get_completed" | "get_completed_with_metadata" | "get_pending" => {
-            let pending = name == "get_pending";
-            let (mut data, tasks) = completion_page(store, cfg, req, pending)?;
+            let (mut data, tasks) = completion_page(store, cfg, req, name)?;
             data["tasks"] = if name == "get_completed_with_metadata" {
                 json!(tasks
                     .iter()
-                    .map(|t| json!({"task_uuid": t.uuid, "score": t.score}))
+                    .map(|t| {
+                        let mut e = json!({"task_uuid": t.uuid, "score": t.score});
+                        if let Some(codes) = input_errors(t) {
+                            e["insufficient_task_input_errors"] = codes;
+                        }
+                        e
+                    })
                     .collect::<Vec<_>>())
             } else if name == "get_completed" && flag(req, "include_score")? == Some(true) {
                 Value::Object(
@@ -938,14 +1154,27 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 };
                 return ok(d);
             }
+            let rich = cfg.shapes.reading == Reading::Rich;
             let tasks: Vec<Value> = latest
                 .iter()
                 .map(|t| {
                     let Subject::File { file, .. } = &t.subject else { unreachable!() };
-                    json!({"file_md5": file.md5, "file_sha1": file.sha1, "file_sha256": file.sha256, "task_uuid": t.uuid, "score": t.score, "expires": format_time(t.submitted + 30 * 86_400)})
+                    let mut e = json!({"file_md5": file.md5, "file_sha1": file.sha1, "file_sha256": file.sha256, "task_uuid": t.uuid, "score": t.score});
+                    if rich {
+                        e["expires"] = json!(format_time(t.expires()));
+                    }
+                    if let Some(codes) = input_errors(t) {
+                        e["insufficient_task_input_errors"] = codes;
+                    }
+                    e
                 })
                 .collect();
-            ok(json!({"files_found": tasks.len(), "tasks": tasks}))
+            let mut d = json!({"files_found": tasks.len(), "tasks": tasks});
+            // The flattened reference also reads as expires at the top.
+            if let (false, Some(t)) = (rich, latest) {
+                d["expires"] = json!(format_time(t.expires()));
+            }
+            ok(d)
         }
         "get_result_activities" | "get_report_activities" => {
             let t = completed_task(store, req)?;
@@ -953,6 +1182,24 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 vec![("Signature", "Known antivirus test file (EICAR)", 100)]
             } else {
                 vec![("Network", "Resolved a domain name", 5)]
+            };
+            let rich = cfg.shapes.reading == Reading::Rich;
+            // Members beyond the catalog's, nested, as a richer server has.
+            let enrich = |mut a: Value, kind: &str| {
+                if rich {
+                    a["details"] = json!({"process": {"pid": 1204, "name": "sample.exe"}, "events": [{"kind": kind, "count": 1}]});
+                    if kind == "Signature" {
+                        a["mitre_techniques"] = techniques(
+                            cfg.shapes.reading,
+                            &[(
+                                "T1027",
+                                "Obfuscated Files or Information",
+                                &["defense-evasion"],
+                            )],
+                        );
+                    }
+                }
+                a
             };
             if name == "get_report_activities" {
                 let r = uuid_param(req, "report_uuid")?;
@@ -962,14 +1209,14 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                         "report_uuid is not a report of this task",
                     ));
                 }
-                let list: Vec<Value> = activities.iter().map(|(k, d, s)| json!({"type": k, "description": d, "severity": s, "action_ids": [1, 2]})).collect();
+                let list: Vec<Value> = activities.iter().map(|(k, d, s)| enrich(json!({"type": k, "description": d, "severity": s, "action_ids": [1, 2]}), k)).collect();
                 return ok(
                     json!({"task_uuid": t.uuid, "report_uuid": t.report_uuid, "report_activities": list}),
                 );
             }
             let list: Vec<Value> = activities
                 .iter()
-                .map(|(k, d, s)| json!({"type": k, "description": d, "severity": s, "reports": [{"report_uuid": t.report_uuid, "has_action_ids": 1}]}))
+                .map(|(k, d, s)| enrich(json!({"type": k, "description": d, "severity": s, "reports": [{"report_uuid": t.report_uuid, "has_action_ids": 1}]}), k))
                 .collect();
             ok(json!({"task_uuid": t.uuid, "report_activities": list}))
         }
@@ -1058,8 +1305,16 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                     json!({"ioc_type": "ip", "value": "198.51.100.7", "tags": ["c2", "malicious"]}),
                 );
             }
+            let mut pcap_info = json!({"ioc_list": iocs});
+            if cfg.shapes.reading == Reading::Rich {
+                // The reference lists only ioc_list; a server may say more.
+                pcap_info["hosts"] = json!([{"ip": "198.51.100.7", "ports": [80, 443], "dns": {"name": "update.example.net", "ttl": 300}}]);
+                for ioc in pcap_info["ioc_list"].as_array_mut().into_iter().flatten() {
+                    ioc["first_seen"] = json!(format_time(t.submitted));
+                }
+            }
             ok(
-                json!({"task_uuid": t.uuid, "network_iocs": [{"report_uuid": t.report_uuid, "pcap_info_version": 1, "pcap_info": {"ioc_list": iocs}}]}),
+                json!({"task_uuid": t.uuid, "network_iocs": [{"report_uuid": t.report_uuid, "pcap_info_version": 1, "pcap_info": pcap_info}]}),
             )
         }
         "create_ioc_from_result" => {
@@ -1101,6 +1356,13 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
             if name == "get_ioc_metadata" {
                 return ok(ioc_metadata(store, u));
             }
+            if cfg.shapes.reading == Reading::Plain {
+                // "Contents: see get_results": a success envelope.
+                let t = store
+                    .task(&ioc.task)
+                    .ok_or_else(|| fail(NO_RESULT_FOUND, "the IOC's task is gone"))?;
+                return ok(result_data(t, false, false, cfg.shapes.reading));
+            }
             let doc = format!("<?xml version=\"1.0\"?>\n<ioc id=\"{}\" format=\"{}\"><indicator type=\"ip\">198.51.100.7</indicator></ioc>\n", ioc.uuid, ioc.version);
             Ok(Reply::Raw {
                 status: 200,
@@ -1116,6 +1378,10 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
             if t.malicious() {
                 tags.push(json!({"format": "signature_detection_tag", "data": {"detector": "eicar", "score": 100}}));
             }
+            if cfg.shapes.reading == Reading::Rich {
+                tags.push(json!({"format": "blacklist_detection_tag", "data": {"host": "update.example.net", "url": "http://update.example.net/a.bin", "score": 40, "sources": [{"name": "feed", "since": format_time(t.submitted)}]}}));
+                tags.push(json!({"format": "analysis_environment_tag", "data": {"os": {"name": "Windows", "version": "10"}}}));
+            }
             ok(json!({"task_uuid": t.uuid, "analysis_tags": tags}))
         }
         "get_child_tasks_recursively" => {
@@ -1129,7 +1395,15 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                     .iter()
                     .filter(|c| c.parent.as_ref().is_some_and(|(p, _)| *p == uuid))
                 {
-                    found.insert(c.uuid.clone(), json!({"depth": depth + 1}));
+                    let mut v = json!({"depth": depth + 1});
+                    if cfg.shapes.reading == Reading::Rich {
+                        v["score"] = json!(c.score);
+                        v["task_type"] = json!(match c.subject {
+                            Subject::File { .. } => "file",
+                            Subject::Url { .. } => "url",
+                        });
+                    }
+                    found.insert(c.uuid.clone(), v);
                     frontier.push((c.uuid.clone(), depth + 1));
                 }
             }
@@ -1188,20 +1462,38 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
         }
         "get_exported_report" => {
             let u = uuid_param(req, "exported_report_uuid")?;
-            flag(req, "cdn")?;
             let e = store
                 .exports
                 .iter()
                 .find(|e| e.uuid == u)
                 .ok_or_else(|| fail(NO_RESULT_FOUND, "exported report not available"))?;
+            let title = format!(
+                "{} report (exported {} UTC)",
+                e.report_type,
+                format_time(e.at)
+            );
+            let lines = match store.task(&e.task) {
+                Some(t) => report_lines(t, &title),
+                None => vec![format!("Lastline {title}"), format!("Task: {}", e.task)],
+            };
+            let (file, bytes) = (format!("{}.pdf", e.uuid), render::pdf(&lines));
+            if cfg.cdn_redirect && flag(req, "cdn")? != Some(false) {
+                // Servers hand the bytes to a CDN and redirect there: another
+                // origin, where credentials must not follow.
+                let token = store.new_uuid();
+                let target = format!("/exports/{token}/{file}");
+                store.cdn.insert(token, (file, bytes));
+                return Ok(Reply::Redirect {
+                    status: 302,
+                    to: Origin::Cdn,
+                    target,
+                });
+            }
             Ok(Reply::Raw {
                 status: 200,
                 content_type: "application/pdf",
-                filename: Some(format!("{}.pdf", e.uuid)),
-                bytes: render::pdf(&format!(
-                    "Lastline {} report for task {}",
-                    e.report_type, e.task
-                )),
+                filename: Some(file),
+                bytes,
             })
         }
         _ => Err(Fail(None, format!("method {name} is not served"))),

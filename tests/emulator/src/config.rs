@@ -29,6 +29,106 @@ pub struct Config {
     pub privileged: bool,
     /// Start faults (see [`crate::Faults`]).
     pub faults: crate::faults::FaultSettings,
+    /// The same content (by any of its hashes) or the same URL submitted
+    /// again within `expires` returns the same task, with its result once
+    /// complete (as the reference allows). Off: every submission is a new
+    /// task.
+    pub submission_cache: bool,
+    /// Which of the shapes the reference allows the answers take.
+    pub shapes: Shapes,
+    /// Every response is held this long before its first byte (a WAN
+    /// round trip, for benchmarks).
+    pub latency: Duration,
+    /// `get_exported_report` (with its default `cdn=1`) answers 302 to the
+    /// emulator's CDN origin, another port, as servers do; off: the bytes
+    /// are served directly.
+    pub cdn_redirect: bool,
+    /// Answer API calls with a 307 to the same path on the emulator's
+    /// datacenter port (another origin), unless the request says
+    /// `allow_datacenter_redirect=0`.
+    pub datacenter_redirect: Redirect,
+    /// Serve HTTPS with this identity (PEM certificate chain and key).
+    pub tls: Option<TlsIdentity>,
+}
+
+/// When API calls are redirected to the datacenter port.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Redirect {
+    /// Never.
+    #[default]
+    Off,
+    /// The next call only.
+    Once,
+    /// Every call that reaches the main port.
+    Always,
+}
+
+/// A server identity for TLS, as PEM.
+#[derive(Clone)]
+pub struct TlsIdentity {
+    /// The certificate chain, leaf first.
+    pub cert_chain_pem: Vec<u8>,
+    /// The private key (PKCS#8, SEC1 or PKCS#1).
+    pub key_pem: Vec<u8>,
+}
+
+impl std::fmt::Debug for TlsIdentity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The key is never printed.
+        f.debug_struct("TlsIdentity").finish_non_exhaustive()
+    }
+}
+
+impl TlsIdentity {
+    /// Reads a certificate chain and a key from PEM files.
+    pub fn from_files(cert: &std::path::Path, key: &std::path::Path) -> std::io::Result<Self> {
+        Ok(Self {
+            cert_chain_pem: std::fs::read(cert)?,
+            key_pem: std::fs::read(key)?,
+        })
+    }
+}
+
+/// Where the reference leaves a shape open, which reading is served.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Reading {
+    /// The richer plausible form: MITRE technique information as objects,
+    /// reports with `report_versions`, nested activity objects, `errors`
+    /// lists, extra members in open objects, `resume` wherever a reading
+    /// has it, `expires` in each hash-query entry.
+    #[default]
+    Rich,
+    /// The other readings: technique ids as plain strings, flat lists, no
+    /// members beyond the catalog's, `resume` only where documented,
+    /// `expires` at the top of a hash query, get_ioc_report's document as
+    /// a success envelope.
+    Plain,
+}
+
+/// How hex numbers are written ("hexadecimal numbers always start with
+/// '0x'", the reference says, without saying whether JSON quotes them).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Hex {
+    /// `"score": "0x64"`: valid JSON.
+    Quoted,
+    /// `"score": 0x64`: the reference read literally (not JSON; a tolerant
+    /// reader takes it).
+    Bare,
+}
+
+/// How answers are shaped, within what the reference allows.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shapes {
+    /// Open shapes: rich or plain.
+    pub reading: Reading,
+    /// Every integer field the catalog types `int` (and `error_code`) in
+    /// hex.
+    pub hex: Option<Hex>,
+    /// Every field the catalog marks optional left out.
+    pub omit_optional: bool,
+    /// 0/1 flags as strings (`"1"`), as some of the reference's examples
+    /// quote them.
+    pub string_flags: bool,
 }
 
 impl Default for Config {
@@ -44,6 +144,12 @@ impl Default for Config {
             clock_offset_secs: 0,
             privileged: false,
             faults: Default::default(),
+            submission_cache: true,
+            shapes: Shapes::default(),
+            latency: Duration::ZERO,
+            cdn_redirect: true,
+            datacenter_redirect: Redirect::Off,
+            tls: None,
         }
     }
 }

@@ -33,12 +33,15 @@
 #![warn(missing_docs)]
 
 mod api;
+mod catalog;
 mod config;
 mod faults;
 mod log;
+pub mod pki;
 mod render;
 mod request;
 mod server;
+mod shapes;
 mod store;
 
 use std::net::{SocketAddr, TcpListener};
@@ -46,22 +49,94 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
 pub use api::method_names;
-pub use config::Config;
-pub use faults::{FaultSettings, Faults};
-pub use log::{CredentialSource, LogEntry, PartInfo, RequestLog};
+pub use config::{Config, Hex, Reading, Redirect, Shapes, TlsIdentity};
+pub use faults::{Fault, FaultRule, FaultSettings, Faults, RetryAfter};
+pub use log::{CredentialSource, LogEntry, Origin, PartInfo, RequestLog, Violation};
 pub use store::EICAR;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::TokioIo;
-use server::Ctx;
+use server::{Addrs, Conn, Ctx, CutIo};
+use tokio::io::{AsyncRead, AsyncWrite};
 
-/// A running emulator. Stops when dropped.
+/// A running emulator: the API on one port, and beside it the CDN that
+/// exported reports redirect to and the datacenter that API calls may be
+/// redirected to, each on a port of its own (another origin). Stops when
+/// dropped.
 pub struct Emulator {
-    addr: SocketAddr,
+    addrs: Addrs,
     ctx: Arc<Ctx>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+}
+
+fn tls_acceptor(id: &TlsIdentity) -> std::io::Result<tokio_rustls::TlsAcceptor> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |what: &str, e: &dyn std::fmt::Display| {
+        std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("TLS {what}: {e}"))
+    };
+    let certs = CertificateDer::pem_slice_iter(&id.cert_chain_pem)
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| bad("certificate", &e))?;
+    let key = PrivateKeyDer::from_pem_slice(&id.key_pem).map_err(|e| bad("key", &e))?;
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| bad("versions", &e))?
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .map_err(|e| bad("identity", &e))?;
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+}
+
+fn serve<S>(stream: S, ctx: Arc<Ctx>, origin: Origin)
+where
+    S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        let conn = Arc::new(Conn::default());
+        let io = CutIo {
+            inner: stream,
+            conn: conn.clone(),
+        };
+        let svc = service_fn(move |req| server::handle(req, ctx.clone(), origin, conn.clone()));
+        let _ = http1::Builder::new()
+            .keep_alive(true)
+            .serve_connection(TokioIo::new(io), svc)
+            .await;
+    });
+}
+
+async fn accept_loop(
+    listener: TcpListener,
+    ctx: Arc<Ctx>,
+    origin: Origin,
+    tls: Option<tokio_rustls::TlsAcceptor>,
+) {
+    let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
+        return;
+    };
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let ctx = ctx.clone();
+        match &tls {
+            None => serve(stream, ctx, origin),
+            Some(acceptor) => {
+                let accepting = acceptor.accept(stream);
+                tokio::spawn(async move {
+                    // A failed handshake just ends that connection.
+                    if let Ok(s) = accepting.await {
+                        serve(s, ctx, origin);
+                    }
+                });
+            }
+        }
+    }
 }
 
 impl Emulator {
@@ -70,58 +145,78 @@ impl Emulator {
         Self::start_on("127.0.0.1:0", cfg)
     }
 
-    /// Starts on `addr`.
+    /// Starts on `addr` (the CDN and datacenter origins take free ports on
+    /// the same address).
     pub fn start_on(addr: &str, cfg: Config) -> std::io::Result<Self> {
-        let listener = TcpListener::bind(addr)?;
-        listener.set_nonblocking(true)?;
-        let addr = listener.local_addr()?;
+        let api = TcpListener::bind(addr)?;
+        let ip = api.local_addr()?.ip();
+        let cdn = TcpListener::bind((ip, 0))?;
+        let datacenter = TcpListener::bind((ip, 0))?;
+        for l in [&api, &cdn, &datacenter] {
+            l.set_nonblocking(true)?;
+        }
+        let addrs = Addrs {
+            api: api.local_addr()?,
+            cdn: cdn.local_addr()?,
+            datacenter: datacenter.local_addr()?,
+        };
+        let tls = cfg.tls.as_ref().map(tls_acceptor).transpose()?;
         let store = store::Store::new(cfg.seed, cfg.clock_offset_secs);
         let faults = Faults(Arc::new(Mutex::new(cfg.faults.clone())));
         let ctx = Arc::new(Ctx {
+            scheme: if tls.is_some() { "https" } else { "http" },
             cfg: Mutex::new(cfg),
             store: Arc::new(Mutex::new(store)),
             faults,
             log: RequestLog::default(),
+            addrs,
         });
-        let (stop, mut stopped) = tokio::sync::oneshot::channel::<()>();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let serving = ctx.clone();
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
-        let thread = std::thread::Builder::new().name("lastline-emulator".into()).spawn(move || {
-            rt.block_on(async move {
-                let Ok(listener) = tokio::net::TcpListener::from_std(listener) else { return };
-                loop {
-                    tokio::select! {
-                        _ = &mut stopped => break,
-                        accepted = listener.accept() => {
-                            let Ok((stream, _)) = accepted else { continue };
-                            let ctx = serving.clone();
-                            tokio::spawn(async move {
-                                let svc = service_fn(move |req| server::handle(req, ctx.clone()));
-                                let _ = http1::Builder::new().keep_alive(true).serve_connection(TokioIo::new(stream), svc).await;
-                            });
-                        }
+        let thread = std::thread::Builder::new()
+            .name("lastline-emulator".into())
+            .spawn(move || {
+                rt.block_on(async move {
+                    for (l, origin) in [
+                        (api, Origin::Api),
+                        (cdn, Origin::Cdn),
+                        (datacenter, Origin::Datacenter),
+                    ] {
+                        tokio::spawn(accept_loop(l, serving.clone(), origin, tls.clone()));
                     }
-                }
-            });
-        })?;
+                    let _ = stopped.await;
+                });
+                // Dropping the runtime ends every connection.
+            })?;
         Ok(Self {
-            addr,
+            addrs,
             ctx,
             stop: Some(stop),
             thread: Some(thread),
         })
     }
 
-    /// The address it listens on.
+    /// The address the API listens on.
     pub fn addr(&self) -> SocketAddr {
-        self.addr
+        self.addrs.api
     }
 
-    /// `http://127.0.0.1:PORT`.
+    /// The CDN origin's address (exported reports are redirected there).
+    pub fn cdn_addr(&self) -> SocketAddr {
+        self.addrs.cdn
+    }
+
+    /// The datacenter origin's address (datacenter redirects go there).
+    pub fn datacenter_addr(&self) -> SocketAddr {
+        self.addrs.datacenter
+    }
+
+    /// `http://127.0.0.1:PORT`, or `https://` when serving TLS.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.ctx.scheme, self.addrs.api)
     }
 
     /// The fault switches, changeable while running.

@@ -15,6 +15,37 @@ pub enum CredentialSource {
     Cookie,
 }
 
+/// Which of the emulator's origins (ports) a request reached.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Origin {
+    /// The API's address (`Emulator::addr`).
+    #[default]
+    Api,
+    /// The CDN that exported reports redirect to (`Emulator::cdn_addr`).
+    Cdn,
+    /// The datacenter that API calls may be redirected to
+    /// (`Emulator::datacenter_addr`).
+    Datacenter,
+}
+
+/// Something a request did that a strict server notices (the request
+/// is still served, as servers do).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Violation {
+    /// A parameter the reference does not document for the method.
+    UndocumentedParam(String),
+    /// `key` or `api_token` in the URL, where proxies and logs keep them.
+    CredentialsInUrl,
+    /// Credentials (Basic, session cookie, key/api_token) sent to an
+    /// origin other than the API's: the CDN or the datacenter.
+    CredentialsToOtherOrigin,
+    /// The task was asked about again while incomplete (the reference:
+    /// poll `get_completed`, not each task).
+    PollingIncompleteTask(String),
+    /// A multipart body that could not be parsed.
+    MalformedMultipart(String),
+}
+
 /// A multipart part as received.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct PartInfo {
@@ -31,8 +62,12 @@ pub struct PartInfo {
 pub struct LogEntry {
     /// HTTP method.
     pub method: String,
+    /// The origin it reached.
+    pub origin: Origin,
     /// Path as sent (with suffix, without query).
     pub path: String,
+    /// The format suffix as sent, case kept (`json`, `PDF`...), if any.
+    pub suffix: Option<String>,
     /// The API method it was routed to (`get_completed`, ...), if any.
     pub api_method: Option<&'static str>,
     /// Query string as sent.
@@ -50,6 +85,10 @@ pub struct LogEntry {
     pub error_code: Option<i64>,
     /// Task UUID the request named (`uuid`), if any.
     pub task: Option<String>,
+    /// `Location` of a redirect answered.
+    pub location: Option<String>,
+    /// What a strict server would notice about the request.
+    pub violations: Vec<Violation>,
 }
 
 /// The request log of a running emulator.

@@ -89,19 +89,40 @@ pub fn to_xml(envelope: &Value) -> String {
     out
 }
 
-/// A small, valid PDF document (correct cross-reference offsets).
-pub fn pdf(title: &str) -> Vec<u8> {
-    let text: String = title
-        .chars()
-        .filter(|c| c.is_ascii_alphanumeric() || " -:.".contains(*c))
-        .collect();
-    let stream = format!("BT /F1 14 Tf 72 720 Td ({text}) Tj ET");
+/// A PDF string literal's text: printable ASCII, with `\\`, `(` and `)`
+/// escaped; anything else (the base-14 font has no glyph for it) as `?`.
+fn pdf_text(line: &str) -> String {
+    let mut out = String::new();
+    for c in line.chars() {
+        match c {
+            '\\' | '(' | ')' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ' '..='~' => out.push(c),
+            _ => out.push('?'),
+        }
+    }
+    out
+}
+
+/// A one-page PDF document showing `lines` (the first as a heading), with
+/// correct cross-reference offsets, so viewers open it without repair.
+pub fn pdf(lines: &[String]) -> Vec<u8> {
+    let mut stream = String::from("BT /F1 16 Tf 72 740 Td 20 TL");
+    for (i, l) in lines.iter().enumerate() {
+        if i == 1 {
+            stream.push_str(" /F1 11 Tf 16 TL T*");
+        }
+        stream.push_str(&format!(" ({}) Tj T*", pdf_text(l)));
+    }
+    stream.push_str(" ET");
     let objects = [
         "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
         "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
         "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
         format!("<< /Length {} >>\nstream\n{stream}\nendstream", stream.len()),
-        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_string(),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
     ];
     let mut out = b"%PDF-1.4\n".to_vec();
     let mut offsets = Vec::new();
@@ -126,7 +147,88 @@ pub fn pdf(title: &str) -> Vec<u8> {
     out
 }
 
+/// An RTF document showing `lines` (the first in bold), non-ASCII as
+/// `\\uN?` escapes.
+pub fn rtf(lines: &[String]) -> Vec<u8> {
+    let mut out = String::from("{\\rtf1\\ansi\\deff0{\\fonttbl{\\f0 Helvetica;}}\\f0\\fs22\n");
+    for (i, l) in lines.iter().enumerate() {
+        if i == 0 {
+            out.push_str("{\\b\\fs28 ");
+        }
+        for c in l.chars() {
+            match c {
+                '\\' | '{' | '}' => {
+                    out.push('\\');
+                    out.push(c);
+                }
+                ' '..='~' => out.push(c),
+                // RTF's \u takes a signed 16-bit number.
+                c => out.push_str(&format!("\\u{}?", c as u32 as u16 as i16)),
+            }
+        }
+        if i == 0 {
+            out.push('}');
+        }
+        out.push_str("\\par\n");
+    }
+    out.push_str("}\n");
+    out.into_bytes()
+}
+
+/// An IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), for `Retry-After`.
+pub fn http_date(unix: i64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let t = crate::store::format_time(unix);
+    // YYYY-MM-DD HH:MM:SS
+    let month: usize = t[5..7].parse().unwrap_or(1);
+    let weekday = DAYS[unix.div_euclid(86_400).rem_euclid(7) as usize];
+    format!(
+        "{weekday}, {} {} {} {} GMT",
+        &t[8..10],
+        MONTHS[month.clamp(1, 12) - 1],
+        &t[..4],
+        &t[11..]
+    )
+}
+
 /// The HTML page a front proxy answers with.
 pub fn html_page(status: u16, title: &str) -> String {
     format!("<html>\r\n<head><title>{status} {title}</title></head>\r\n<body>\r\n<center><h1>{status} {title}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn http_dates() {
+        assert_eq!(http_date(784_111_777), "Sun, 06 Nov 1994 08:49:37 GMT");
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+    }
+
+    #[test]
+    fn pdf_offsets_and_escapes() {
+        let doc = pdf(&["Title".into(), "a (b) \\ c \u{e9}".into()]);
+        let text = String::from_utf8(doc.clone()).unwrap();
+        assert!(text.contains("(a \\(b\\) \\\\ c ?) Tj"));
+        // Every xref offset points at its object.
+        let xref = text.find("xref\n").unwrap();
+        for (i, line) in text[xref..].lines().skip(3).take(5).enumerate() {
+            let off: usize = line[..10].parse().unwrap();
+            assert!(text[off..].starts_with(&format!("{} 0 obj", i + 1)));
+        }
+        let start: usize = text
+            .rsplit("startxref\n")
+            .next()
+            .unwrap()
+            .lines()
+            .next()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(start, xref);
+    }
 }

@@ -20,6 +20,8 @@ pub struct ApiRequest {
     pub http_method: String,
     pub path: String,
     pub format: Option<Format>,
+    /// The suffix as sent, case kept.
+    pub suffix: Option<String>,
     pub query: String,
     pub params: Vec<(String, String)>,
     pub basic: Option<(String, String)>,
@@ -28,6 +30,9 @@ pub struct ApiRequest {
     pub upload: Option<FileInfo>,
     pub parts: Vec<PartInfo>,
     pub sources: Vec<CredentialSource>,
+    /// Set by the server when the request carries a valid one-time
+    /// datacenter-redirect grant (`ll_redirect`).
+    pub redirect_grant: bool,
 }
 
 impl ApiRequest {
@@ -47,6 +52,8 @@ pub enum ParseError {
     TooLarge,
     /// HTTP 400 with a failure envelope saying what.
     Bad(String),
+    /// HTTP 400: a multipart body that does not parse (what multer said).
+    Multipart(String),
     /// An injected fault: close the connection without answering.
     Reset,
 }
@@ -108,6 +115,13 @@ pub async fn parse(
     let (path, format) = split_suffix(head.uri.path());
     out.path = path;
     out.format = format;
+    out.suffix = head
+        .uri
+        .path()
+        .rsplit_once('/')
+        .and_then(|(_, last)| last.rsplit_once('.'))
+        .map(|(_, ext)| ext.to_string())
+        .filter(|_| format.is_some());
     let query = form_pairs(out.query.as_bytes())?;
     if query.iter().any(|(k, _)| k == "key" || k == "api_token") {
         out.sources.push(CredentialSource::Url);
@@ -159,7 +173,7 @@ pub async fn parse(
             let field = match mp.next_field().await {
                 Ok(Some(f)) => f,
                 Ok(None) => break,
-                Err(e) => return Err(ParseError::Bad(format!("malformed multipart: {e}"))),
+                Err(e) => return Err(ParseError::Multipart(e.to_string())),
             };
             let name = field.name().unwrap_or("").to_string();
             let filename = field.file_name().map(str::to_string);
@@ -169,7 +183,7 @@ pub async fn parse(
                 while let Some(chunk) = field
                     .chunk()
                     .await
-                    .map_err(|e| ParseError::Bad(format!("malformed multipart: {e}")))?
+                    .map_err(|e| ParseError::Multipart(e.to_string()))?
                 {
                     if h.size() == 0 && faults.take(|f| &mut f.reset_upload_next) {
                         return Err(ParseError::Reset);
@@ -193,7 +207,7 @@ pub async fn parse(
                 while let Some(chunk) = field
                     .chunk()
                     .await
-                    .map_err(|e| ParseError::Bad(format!("malformed multipart: {e}")))?
+                    .map_err(|e| ParseError::Multipart(e.to_string()))?
                 {
                     text_bytes += chunk.len();
                     if text_bytes > FORM_LIMIT {

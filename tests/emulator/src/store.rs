@@ -23,6 +23,16 @@ pub struct FileInfo {
     pub content: Option<Vec<u8>>,
 }
 
+impl Subject {
+    /// What makes two submissions the same: the content, or the URL.
+    pub fn cache_key(&self) -> String {
+        match self {
+            Subject::File { file, .. } => format!("file:{}", file.sha256),
+            Subject::Url { url, .. } => format!("url:{url}"),
+        }
+    }
+}
+
 /// What a task analysed.
 #[derive(Clone, Debug)]
 pub enum Subject {
@@ -50,13 +60,30 @@ pub struct Task {
     pub parent: Option<(String, u32)>,
 }
 
+/// How long a submission's task may be returned again (`expires`).
+pub const EXPIRES_SECS: i64 = 30 * 86_400;
+
 impl Task {
+    pub fn expires(&self) -> i64 {
+        self.submitted + EXPIRES_SECS
+    }
+
     pub fn completed(&self, now: i64) -> bool {
         self.completes <= now
     }
 
     pub fn malicious(&self) -> bool {
         self.score >= 70
+    }
+
+    /// The usual reading of the score: 70 and above malicious, 30 and
+    /// above suspicious.
+    pub fn verdict(&self) -> &'static str {
+        match self.score {
+            70.. => "malicious",
+            30.. => "suspicious",
+            _ => "benign",
+        }
     }
 }
 
@@ -159,6 +186,15 @@ pub struct Store {
     pub sessions: HashMap<String, ()>,
     pub exports: Vec<Export>,
     pub iocs: BTreeMap<String, Ioc>,
+    /// Submitted content (`file:<sha256>`) or URL (`url:<url>`) to the task
+    /// it created, for resubmissions within `expires`.
+    pub submissions: HashMap<String, String>,
+    /// How often each task was asked about while incomplete.
+    pub polls: HashMap<String, u32>,
+    /// What the CDN origin serves: token to (file name, bytes).
+    pub cdn: HashMap<String, (String, Vec<u8>)>,
+    /// One-time grants carried by datacenter redirects (`ll_redirect`).
+    pub redirect_grants: std::collections::HashSet<String>,
     counter: u64,
     pub seed: u64,
     pub clock_offset: i64,

@@ -490,10 +490,14 @@ fn every_method_answers() {
             .len(),
         0
     );
-    let pdf = env.get(
+    // Served through the CDN origin, as servers do (cdn=1 by default).
+    let redirect = env.get(
         "/analysis/get_exported_report",
         &[("exported_report_uuid", &e_uuid)],
     );
+    assert_eq!(redirect.status, 302);
+    let pdf = follow(&redirect);
+    assert_eq!(pdf.status, 200);
     assert!(pdf.body.starts_with(b"%PDF-1.4") && pdf.body.ends_with(b"%%EOF\n"));
     let xref_at: usize = String::from_utf8_lossy(&pdf.body)
         .split("startxref\n")

@@ -62,7 +62,13 @@ macro_rules! client {
 
 #[test]
 fn hash_first_cursor_and_every_method() {
-    let emu = Emulator::start(Config::default()).unwrap();
+    let emu = Emulator::start(Config {
+        // The client does not follow redirects yet (the exchange machine of
+        // issue 12 will): exported reports are served directly.
+        cdn_redirect: false,
+        ..Config::default()
+    })
+    .unwrap();
     let (key, token) = emu.credentials();
     let host = emu.addr().to_string();
     let mut c = client!(emu, host, key, token, AuthMode::Basic);
@@ -222,7 +228,13 @@ mod asynchronous {
 
     #[tokio::test(flavor = "current_thread")]
     async fn async_client_same_results() {
-        let emu = Emulator::start(Config::default()).unwrap();
+        let emu = Emulator::start(Config {
+            // The client does not follow redirects yet (the exchange machine of
+            // issue 12 will): exported reports are served directly.
+            cdn_redirect: false,
+            ..Config::default()
+        })
+        .unwrap();
         let (key, token) = emu.credentials();
         let host = emu.addr().to_string();
         let mut opts = Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());

@@ -53,7 +53,13 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
     };
     let file = eicar_file();
 
-    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    // The client does not follow redirects yet (the exchange machine of
+    // issue 12 will): exported reports are served directly.
+    let emu = Emulator::start(EmuConfig {
+        cdn_redirect: false,
+        ..EmuConfig::default()
+    })
+    .unwrap();
     let mut c = client(&emu);
     let ours = every_method!(
         c,
@@ -83,7 +89,11 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
             Ok(FromStd::new(s))
         }
     }
-    let twin = Emulator::start(EmuConfig::default()).unwrap();
+    let twin = Emulator::start(EmuConfig {
+        cdn_redirect: false,
+        ..EmuConfig::default()
+    })
+    .unwrap();
     let host = twin.addr().to_string();
     let opts =
         lastline_embedded::Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());

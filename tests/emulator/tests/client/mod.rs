@@ -213,3 +213,18 @@ pub fn multipart(
     b.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
     b
 }
+
+/// Splits an absolute `http://HOST:PORT/target` URL.
+pub fn split_url(url: &str) -> (SocketAddr, String) {
+    let rest = url.strip_prefix("http://").expect("an http:// URL");
+    let (host, target) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    (host.parse().unwrap(), target.to_string())
+}
+
+/// Follows a redirect as a careful client does: to its `Location`, with
+/// no credential (another origin).
+pub fn follow(r: &Resp) -> Resp {
+    let loc = r.header("location").expect("a Location");
+    let (addr, target) = split_url(loc);
+    send(addr, "GET", &target, &[], b"")
+}
