@@ -139,9 +139,11 @@ mod tests {
             &shapes(Some(Hex::Bare), false, false),
         );
         let text = unmark(out.to_string());
+        assert!(text.contains(r#""progress":0x64"#), "{text}");
+        let back: Value = serde_json::from_str(&text.replace("0x64", "100")).unwrap();
         assert_eq!(
-            text,
-            r#"{"success":1,"data":{"progress":0x64,"completed":1}}"#
+            back,
+            json!({"success": 1, "data": {"progress": 100, "completed": 1}})
         );
         let fail = apply(
             None,

@@ -6,62 +6,7 @@ mod client;
 use std::time::{Duration, Instant};
 
 use client::*;
-use lastline_emulator::{Config, CredentialSource, Emulator, EICAR};
-
-struct Env {
-    emu: Emulator,
-    auth: Vec<(String, String)>,
-}
-
-impl Env {
-    fn new(cfg: Config) -> Self {
-        let emu = Emulator::start(cfg).unwrap();
-        let (k, t) = emu.credentials();
-        Env {
-            emu,
-            auth: vec![basic(&k, &t)],
-        }
-    }
-
-    fn get(&self, path: &str, params: &[(&str, &str)]) -> Resp {
-        let target = if params.is_empty() {
-            path.to_string()
-        } else {
-            format!("{path}?{}", form(params))
-        };
-        send(self.emu.addr(), "GET", &target, &self.auth, b"")
-    }
-
-    fn post(&self, path: &str, params: &[(&str, &str)]) -> Resp {
-        let mut h = self.auth.clone();
-        h.push((
-            "Content-Type".into(),
-            "application/x-www-form-urlencoded".into(),
-        ));
-        send(self.emu.addr(), "POST", path, &h, form(params).as_bytes())
-    }
-
-    fn upload(&self, content: &[u8], fields: &[(&str, &str)]) -> Resp {
-        let mut h = self.auth.clone();
-        h.push((
-            "Content-Type".into(),
-            "multipart/form-data; boundary=XyZ".into(),
-        ));
-        let body = multipart("XyZ", fields, &[("file", "whatever.bin", content)]);
-        send(
-            self.emu.addr(),
-            "POST",
-            "/analysis/submit/file.json",
-            &h,
-            &body,
-        )
-    }
-}
-
-fn md5_hex(b: &[u8]) -> String {
-    use md5::Digest as _;
-    hex::encode(md5::Md5::digest(b))
-}
+use lastline_emulator::{Config, CredentialSource, EICAR};
 
 #[test]
 fn hash_first_upload_and_verdicts() {

@@ -6,6 +6,8 @@ use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use lastline_emulator::{Config, Emulator};
+
 pub struct Resp {
     pub status: u16,
     pub headers: Vec<(String, String)>,
@@ -227,4 +229,87 @@ pub fn follow(r: &Resp) -> Resp {
     let loc = r.header("location").expect("a Location");
     let (addr, target) = split_url(loc);
     send(addr, "GET", &target, &[], b"")
+}
+
+/// An emulator and the Basic credentials it accepts.
+pub struct Env {
+    pub emu: Emulator,
+    pub auth: Vec<(String, String)>,
+}
+
+impl Env {
+    pub fn new(cfg: Config) -> Self {
+        let emu = Emulator::start(cfg).unwrap();
+        let (k, t) = emu.credentials();
+        Env {
+            emu,
+            auth: vec![basic(&k, &t)],
+        }
+    }
+
+    pub fn get(&self, path: &str, params: &[(&str, &str)]) -> Resp {
+        let target = if params.is_empty() {
+            path.to_string()
+        } else {
+            format!("{path}?{}", form(params))
+        };
+        send(self.emu.addr(), "GET", &target, &self.auth, b"")
+    }
+
+    pub fn post(&self, path: &str, params: &[(&str, &str)]) -> Resp {
+        let mut h = self.auth.clone();
+        h.push((
+            "Content-Type".into(),
+            "application/x-www-form-urlencoded".into(),
+        ));
+        send(self.emu.addr(), "POST", path, &h, form(params).as_bytes())
+    }
+
+    pub fn upload(&self, content: &[u8], fields: &[(&str, &str)]) -> Resp {
+        let mut h = self.auth.clone();
+        h.push((
+            "Content-Type".into(),
+            "multipart/form-data; boundary=XyZ".into(),
+        ));
+        let body = multipart("XyZ", fields, &[("file", "whatever.bin", content)]);
+        send(
+            self.emu.addr(),
+            "POST",
+            "/analysis/submit/file.json",
+            &h,
+            &body,
+        )
+    }
+}
+
+pub fn md5_hex(b: &[u8]) -> String {
+    use md5::Digest as _;
+    hex::encode(md5::Md5::digest(b))
+}
+
+/// Sends raw request bytes and reads until the server closes (or 10 s):
+/// every byte received, and whether the connection ended in an error.
+pub fn raw(addr: SocketAddr, request: &[u8]) -> (Vec<u8>, bool) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(request);
+    let mut out = Vec::new();
+    let mut tmp = [0u8; 4096];
+    loop {
+        match s.read(&mut tmp) {
+            Ok(0) => return (out, false),
+            Ok(n) => out.extend_from_slice(&tmp[..n]),
+            Err(_) => return (out, true),
+        }
+    }
+}
+
+/// A GET request's bytes, with `Connection: close` and these headers.
+pub fn get_request(addr: SocketAddr, target: &str, headers: &[(String, String)]) -> Vec<u8> {
+    let mut head = format!("GET {target} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    head.into_bytes()
 }
