@@ -1,19 +1,46 @@
 //! # lastline-emulator
 //!
 //! A local emulator of the whole Lastline Analyst API, for tests, examples,
-//! benchmarks and offline firmware development. It serves every method of
-//! the reference at its documented path (with `.json`/`.xml` suffixes and
-//! the wire dialect's aliases), keeps a content-addressed file store and
-//! tasks that complete after a configurable delay with deterministic
-//! verdicts (content with the EICAR test string scores 100), and injects
-//! faults on request. Its request parsing and JSON are its own (hyper,
-//! multer, serde_json), independent of the SDK it checks.
+//! benchmarks and offline firmware development. It is a witness, not a
+//! mirror of the SDK: where the reference leaves room it serves the range
+//! a real server may send.
+//!
+//! - Every method at its documented path (suffixes in any case, the wire
+//!   dialect's aliases), a content-addressed file store, tasks that
+//!   complete after a configurable delay with deterministic verdicts
+//!   (content with the EICAR test string scores 100), sessions, exports,
+//!   IOCs, child tasks from archives.
+//! - Resubmissions of the same content (by any hash) or URL within
+//!   `expires` return the same task, with its result once complete;
+//!   privileged parameters are refused (108) only off their default.
+//! - Open shapes in a rich ([`Reading::Rich`], the default) or a plain
+//!   reading, integers in hex, optional fields left out, flags as strings
+//!   ([`Shapes`]).
+//! - Three origins: the API, a CDN that exported reports redirect to (302),
+//!   a datacenter that API calls may be redirected to (307); the log says
+//!   which credentials reached which ([`Origin`], [`Violation`]).
+//! - Faults per endpoint ([`FaultRule`]): 107, 122, 5xx and 429 with or
+//!   without `Retry-After`, resets before the head, mid-head and mid-body,
+//!   slow answers, closes; latency for WAN benchmarks; HTTPS with a test
+//!   PKI ([`pki`]).
+//! - Reports (PDF, RTF, JSON) that show the file, hashes, score, verdict,
+//!   threat and times.
+//!
+//! Its request parsing and JSON are its own (hyper, multer, serde_json),
+//! and it reads the contract from the API catalog, independent of the SDK
+//! it checks.
 //!
 //! ```
 //! use std::io::{Read, Write};
-//! use lastline_emulator::{Config, Emulator};
+//! use lastline_emulator::{Config, Emulator, Fault, FaultRule, Reading, Shapes};
 //!
-//! let emu = Emulator::start(Config { key: "K".into(), token: "T".into(), ..Config::default() }).unwrap();
+//! let emu = Emulator::start(Config {
+//!     key: "K".into(),
+//!     token: "T".into(),
+//!     shapes: Shapes { reading: Reading::Plain, ..Shapes::default() },
+//!     ..Config::default()
+//! })
+//! .unwrap();
 //! // Any HTTP client will do; here a bare socket, credentials by Basic auth.
 //! let ask = |path: &str| {
 //!     let mut s = std::net::TcpStream::connect(emu.addr()).unwrap();
@@ -25,9 +52,14 @@
 //! };
 //! let pong = ask("/authentication/ping.json");
 //! assert!(pong.contains(r#""data":"pong""#) && pong.contains(r#""success":1"#));
-//! emu.faults().set(|f| f.unavailable_next = 1); // the next call answers 107
-//! assert!(ask("/authentication/ping.json").contains(r#""error_code":107"#));
-//! assert_eq!(emu.log().entries().len(), 2);
+//! // The next ping answers 503 with Retry-After; other methods are untouched.
+//! emu.faults().add("ping:503,retry-after=2".parse().unwrap());
+//! emu.faults().add(FaultRule::new(Some("get_api_utc_timestamp"), Fault::Unavailable, 1));
+//! let busy = ask("/authentication/ping.json");
+//! assert!(busy.starts_with("HTTP/1.1 503") && busy.contains("retry-after: 2"));
+//! assert!(ask("/analysis/get_api_utc_timestamp.json").contains(r#""error_code":107"#));
+//! assert_eq!(emu.log().entries().len(), 3);
+//! assert_ne!(emu.cdn_addr(), emu.addr()); // exported reports are served there
 //! ```
 
 #![warn(missing_docs)]

@@ -709,9 +709,87 @@ fn help_documents_every_switch() {
         "--expire-sessions",
         "--chunked",
         "--connection-close",
+        "--fault",
+        "--latency-ms",
+        "--no-submission-cache",
+        "--reading",
+        "--hex",
+        "--omit-optional",
+        "--string-flags",
+        "--no-cdn-redirect",
+        "--datacenter-redirect",
+        "--tls-cert",
+        "--tls-key",
+        "--write-test-pki",
     ] {
         assert!(text.contains(switch), "{switch} missing from --help");
     }
+}
+
+/// The binary applies its switches (not only lists them).
+#[test]
+fn the_binary_applies_its_switches() {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_lastline-emulator"))
+        .args([
+            "--listen",
+            "127.0.0.1:0",
+            "--reading",
+            "plain",
+            "--hex",
+            "quoted",
+            "--no-submission-cache",
+            "--datacenter-redirect",
+            "once",
+            "--fault",
+            "get_progress:429,retry-after=7",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stdout.take().unwrap()).lines();
+    let first = lines.next().unwrap().unwrap();
+    let url = first.rsplit(' ').next().unwrap().to_string();
+    let (addr, _) = split_url(&format!("{url}/"));
+    let auth = vec![basic("emulator-key", "emulator-token")];
+    let get = |t: &str| send(addr, "GET", t, &auth, b"");
+    assert_eq!(
+        get("/authentication/ping.json").status,
+        307,
+        "--datacenter-redirect once"
+    );
+    assert_eq!(get("/authentication/ping.json").data(), "pong");
+    let up = |body: &[u8]| {
+        let mut h = auth.clone();
+        h.push((
+            "Content-Type".into(),
+            "multipart/form-data; boundary=B".into(),
+        ));
+        let body = multipart("B", &[], &[("file", "f", body)]);
+        send(addr, "POST", "/analysis/submit/file.json", &h, &body).data()["task_uuid"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut evil = b"x ".to_vec();
+    evil.extend_from_slice(EICAR);
+    let (a, b) = (up(&evil), up(&evil));
+    assert_ne!(a, b, "--no-submission-cache");
+    let r = get(&format!("/analysis/get_progress.json?uuid={a}"));
+    assert_eq!(
+        (r.status, r.header("retry-after")),
+        (429, Some("7")),
+        "--fault"
+    );
+    let p = get(&format!("/analysis/get_progress.json?uuid={a}")).data();
+    assert_eq!(p["progress"], "0x64", "--hex quoted");
+    let res = get(&format!("/analysis/get.json?uuid={a}")).data();
+    assert!(
+        res["activity_to_mitre_techniques"]["Signature: EICAR test string"][0].is_string(),
+        "--reading plain"
+    );
+    child.kill().unwrap();
+    let _ = child.wait();
 }
 
 #[test]
