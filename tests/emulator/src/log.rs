@@ -91,6 +91,29 @@ pub struct LogEntry {
     pub violations: Vec<Violation>,
 }
 
+impl LogEntry {
+    /// An entry for a request as it arrived, before anything is known of
+    /// its answer.
+    pub(crate) fn new<B>(origin: Origin, req: &hyper::Request<B>) -> Self {
+        Self {
+            method: req.method().as_str().to_string(),
+            origin,
+            path: req.uri().path().to_string(),
+            suffix: None,
+            api_method: None,
+            query: req.uri().query().unwrap_or("").to_string(),
+            credentials: vec![],
+            params: vec![],
+            parts: vec![],
+            status: 200,
+            error_code: None,
+            task: None,
+            location: None,
+            violations: vec![],
+        }
+    }
+}
+
 /// The request log of a running emulator.
 #[derive(Clone, Debug, Default)]
 pub struct RequestLog(pub(crate) Arc<Mutex<Vec<LogEntry>>>);

@@ -210,25 +210,9 @@ mod tests {
     }
 
     #[test]
-    fn pdf_offsets_and_escapes() {
+    fn pdf_strings_are_escaped() {
         let doc = pdf(&["Title".into(), "a (b) \\ c \u{e9}".into()]);
         let text = String::from_utf8(doc.clone()).unwrap();
         assert!(text.contains("(a \\(b\\) \\\\ c ?) Tj"));
-        // Every xref offset points at its object.
-        let xref = text.find("xref\n").unwrap();
-        for (i, line) in text[xref..].lines().skip(3).take(5).enumerate() {
-            let off: usize = line[..10].parse().unwrap();
-            assert!(text[off..].starts_with(&format!("{} 0 obj", i + 1)));
-        }
-        let start: usize = text
-            .rsplit("startxref\n")
-            .next()
-            .unwrap()
-            .lines()
-            .next()
-            .unwrap()
-            .parse()
-            .unwrap();
-        assert_eq!(start, xref);
     }
 }

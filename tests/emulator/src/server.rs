@@ -298,26 +298,11 @@ async fn serve_cdn(
     conn: Arc<Conn>,
 ) -> Result<Response<Body>, io::Error> {
     let credentials = credentials_seen(&req);
-    let mut entry = LogEntry {
-        method: req.method().as_str().to_string(),
-        origin: Origin::Cdn,
-        path: req.uri().path().to_string(),
-        suffix: None,
-        api_method: None,
-        query: req.uri().query().unwrap_or("").to_string(),
-        violations: if credentials.is_empty() {
-            vec![]
-        } else {
-            vec![Violation::CredentialsToOtherOrigin]
-        },
-        credentials,
-        params: vec![],
-        parts: vec![],
-        status: 200,
-        error_code: None,
-        task: None,
-        location: None,
-    };
+    let mut entry = LogEntry::new(Origin::Cdn, &req);
+    if !credentials.is_empty() {
+        entry.violations.push(Violation::CredentialsToOtherOrigin);
+    }
+    entry.credentials = credentials;
     let mut wire = Wire::default();
     // Only rules naming the CDN apply here.
     let fault = ctx.faults.take_rule(Some("cdn"), false);
@@ -374,22 +359,7 @@ pub(crate) async fn handle(
         return serve_cdn(req, ctx, conn).await;
     }
     let raw_path = req.uri().path().to_string();
-    let mut entry = LogEntry {
-        method: req.method().as_str().to_string(),
-        origin,
-        path: raw_path.clone(),
-        suffix: None,
-        api_method: None,
-        query: req.uri().query().unwrap_or("").to_string(),
-        credentials: vec![],
-        params: vec![],
-        parts: vec![],
-        status: 200,
-        error_code: None,
-        task: None,
-        location: None,
-        violations: vec![],
-    };
+    let mut entry = LogEntry::new(origin, &req);
     let cfg = lock(&ctx.cfg).clone();
     let (path, format) = split_suffix(&raw_path);
     let routed = route(&path);

@@ -6,18 +6,6 @@ mod client;
 use client::*;
 use lastline_emulator::{Config, Emulator};
 
-fn catalog() -> serde_json::Value {
-    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/api.json");
-    let vendored = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../core/tests/data/api.json"
-    );
-    let text = std::fs::read_to_string(shared)
-        .or_else(|_| std::fs::read_to_string(vendored))
-        .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
 #[test]
 fn every_catalog_path_is_served_with_its_methods() {
     let emu = Emulator::start(Config::default()).unwrap();
@@ -71,4 +59,21 @@ fn every_catalog_path_is_served_with_its_methods() {
     );
     let j = r.json();
     assert!(j["success"].is_i64() && j["error_code"].is_i64());
+}
+
+/// The emulator compiles in the core's copy of the catalog: it must be the
+/// shared contract itself (checked where a clone has `shared/`).
+#[test]
+fn the_vendored_catalog_is_the_shared_one() {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/api.json");
+    let vendored = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../core/tests/data/api.json"
+    );
+    if let Ok(theirs) = std::fs::read(shared) {
+        assert!(
+            theirs == std::fs::read(vendored).unwrap(),
+            "core/tests/data/api.json differs from shared/spec/api.json: copy it again"
+        );
+    }
 }

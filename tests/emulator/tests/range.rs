@@ -15,18 +15,6 @@ use lastline_emulator::{
 };
 use serde_json::Value;
 
-fn catalog() -> Value {
-    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/api.json");
-    let vendored = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../core/tests/data/api.json"
-    );
-    let text = std::fs::read_to_string(shared)
-        .or_else(|_| std::fs::read_to_string(vendored))
-        .unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
 fn evil() -> Vec<u8> {
     let mut v = b"dropper ".to_vec();
     v.extend_from_slice(EICAR);

@@ -313,3 +313,17 @@ pub fn get_request(addr: SocketAddr, target: &str, headers: &[(String, String)])
     head.push_str("\r\n");
     head.into_bytes()
 }
+
+/// The API catalog: `shared/spec/api.json`, or the copy the core's tests
+/// keep.
+pub fn catalog() -> serde_json::Value {
+    let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/spec/api.json");
+    let vendored = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../core/tests/data/api.json"
+    );
+    let text = std::fs::read_to_string(shared)
+        .or_else(|_| std::fs::read_to_string(vendored))
+        .unwrap();
+    serde_json::from_str(&text).unwrap()
+}
