@@ -136,6 +136,37 @@ impl fmt::Display for JsonError {
     }
 }
 
+/// How the byte stream under an exchange failed, as its driver reports it
+/// ([`crate::exchange::Exchange::failed`]).
+#[non_exhaustive]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Transport {
+    /// No connection could be opened (DNS, refused, unreachable).
+    Connect,
+    /// The peer closed the connection or reset it.
+    Closed,
+    /// Reading or writing failed otherwise.
+    Io,
+    /// A read or write took longer than the driver allows.
+    TimedOut,
+    /// A failure no retry can fix: the server's TLS certificate was not
+    /// verified, the driver cannot reach that origin, and the like.
+    Refused,
+}
+
+impl Transport {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Connect => "cannot connect",
+            Self::Closed => "connection closed",
+            Self::Io => "connection failed",
+            Self::TimedOut => "timed out",
+            Self::Refused => "connection refused for good (TLS verification or policy)",
+        }
+    }
+}
+
 /// Everything that can go wrong in `lastline-core`.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
@@ -206,6 +237,19 @@ pub enum Error {
     CorruptState,
     /// A workflow was driven out of order (what it expected).
     WorkflowMisuse(&'static str),
+    /// The connection failed (as the driver reported it).
+    Transport(Transport),
+    /// More redirects in a row than an exchange follows.
+    TooManyRedirects {
+        /// How many it follows.
+        limit: u8,
+    },
+    /// A redirect from HTTPS to plain HTTP, or to a `Location` that is not
+    /// a URL the exchange can follow.
+    BadRedirect(&'static str),
+    /// A download had to start again after part of it reached the sink,
+    /// and the sink cannot start over.
+    SinkCannotRestart,
 }
 
 impl Error {
@@ -216,6 +260,7 @@ impl Error {
             Self::Api(e) => e.is_retryable(),
             Self::HttpStatus { status, .. } => *status >= 500 || *status == 429,
             Self::Http(HttpError::TruncatedBody { .. }) => true,
+            Self::Transport(t) => !matches!(t, Transport::Refused),
             _ => false,
         }
     }
@@ -286,6 +331,12 @@ impl fmt::Display for Error {
             Self::SessionExpired => f.write_str("session expired again right after logging in"),
             Self::CorruptState => f.write_str("saved state is corrupt or from another version"),
             Self::WorkflowMisuse(what) => write!(f, "workflow driven out of order: {what}"),
+            Self::Transport(t) => f.write_str(t.as_str()),
+            Self::TooManyRedirects { limit } => write!(f, "more than {limit} redirects"),
+            Self::BadRedirect(what) => write!(f, "redirect not followed: {what}"),
+            Self::SinkCannotRestart => {
+                f.write_str("the download had to start again and its destination cannot start over")
+            }
         }
     }
 }
@@ -325,6 +376,10 @@ impl defmt::Format for Error {
             Self::SessionExpired => defmt::write!(f, "session expired"),
             Self::CorruptState => defmt::write!(f, "corrupt state"),
             Self::WorkflowMisuse(w) => defmt::write!(f, "workflow misuse: {=str}", w),
+            Self::Transport(t) => defmt::write!(f, "{=str}", t.as_str()),
+            Self::TooManyRedirects { limit } => defmt::write!(f, "over {=u8} redirects", limit),
+            Self::BadRedirect(w) => defmt::write!(f, "bad redirect: {=str}", w),
+            Self::SinkCannotRestart => defmt::write!(f, "sink cannot restart"),
         }
     }
 }

@@ -160,6 +160,7 @@ pub mod auth;
 pub mod emit;
 pub mod envelope;
 mod error;
+pub mod exchange;
 pub mod form;
 pub mod hashing;
 pub mod http;
@@ -175,4 +176,4 @@ pub mod workflow;
 
 pub use api_error::{ApiError, ApiMessage, ErrorCode};
 pub use auth::{Auth, Credentials, SessionCookie};
-pub use error::{Error, HttpError, JsonError};
+pub use error::{Error, HttpError, JsonError, Transport};

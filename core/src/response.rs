@@ -349,6 +349,8 @@ pub struct RawResponse {
     drain_held: bool,
     env: EnvelopeDecoder<NoData>,
     units: UnitBuffer<512>,
+    /// A failure envelope's message, once one was read.
+    message: Option<crate::ApiMessage>,
 }
 
 impl Default for RawResponse {
@@ -382,7 +384,14 @@ impl RawResponse {
             drain_held: false,
             env: EnvelopeDecoder::new(NoData),
             units: UnitBuffer::default(),
+            message: None,
         }
+    }
+
+    /// A failure envelope's message, for people, after the reader
+    /// returned its [`Error::Api`].
+    pub fn api_message(&self) -> Option<crate::ApiMessage> {
+        self.message.clone()
     }
 
     /// The head, once read: `filename` holds the download's name.
@@ -473,6 +482,16 @@ impl RawResponse {
         self.http.close()
     }
 
+    /// The bytes the last [`RawEvent::Data`] handed out when they were
+    /// ones the reader held back (empty otherwise), until the next feed.
+    pub fn held(&self) -> &[u8] {
+        if self.drain_held {
+            self.units.held()
+        } else {
+            &[]
+        }
+    }
+
     fn json_download(&mut self, used: usize) -> Result<(usize, RawEvent<'static>), Error> {
         // A JSON document that is not an envelope is the download itself;
         // what was held to tell is handed out by the next call.
@@ -487,6 +506,7 @@ impl RawResponse {
     fn envelope_error(&mut self) -> Error {
         let status = self.http.head().map_or(0, |h| h.status);
         let env = core::mem::replace(&mut self.env, EnvelopeDecoder::new(NoData));
+        self.message = env.api_message();
         match env.finish() {
             Err(e @ Error::Api(_)) => e,
             _ if !(200..300).contains(&status) => status_error(status),

@@ -5,7 +5,9 @@ mod request;
 mod response;
 
 pub use chunked::{ChunkedDecoder, ChunkedEvent};
-pub use request::{ClientConfig, RequestEncoder, Step as EncodeStep};
+pub use request::{
+    ClientConfig, EncodePosition, RedirectTarget, RequestEncoder, Step as EncodeStep,
+};
 pub use response::{
     BodyFraming, ContentType, Event, ResponseDecoder, ResponseHead, CAPTURE_CAPACITY,
 };

@@ -22,6 +22,19 @@ pub struct ClientConfig<'a> {
     pub no_session: bool,
     /// Ask the server to keep the connection open.
     pub keep_alive: bool,
+    /// Send the request to a redirect's `Location` instead of the method's
+    /// path (set by [`crate::exchange`], which follows redirects).
+    pub redirect: Option<RedirectTarget<'a>>,
+}
+
+/// A request sent again where a redirect pointed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RedirectTarget<'a> {
+    /// The request line's target: the `Location`'s path and query.
+    pub target: &'a str,
+    /// Send it as a GET without a body (a 301, 302 or 303 answer): the
+    /// target then carries every parameter it needs.
+    pub as_get: bool,
 }
 
 impl<'a> ClientConfig<'a> {
@@ -34,6 +47,7 @@ impl<'a> ClientConfig<'a> {
             auth: Auth::Basic(credentials),
             no_session: true,
             keep_alive: true,
+            redirect: None,
         }
     }
 }
@@ -167,6 +181,35 @@ impl<'r> RequestEncoder<'r> {
     pub fn file_sent(&mut self) {
         self.inner.file_sent();
     }
+
+    /// How far the request has been written: with the same request,
+    /// configuration and entropy, [`Self::resume`] goes on from there.
+    pub fn position(&self) -> EncodePosition {
+        EncodePosition(self.inner.phase)
+    }
+
+    /// An encoder that goes on where one with the same request,
+    /// configuration and entropy was at `pos` (for a state machine that
+    /// cannot keep an encoder borrowing a configuration it builds anew).
+    pub fn resume<R: Request>(
+        req: &'r R,
+        cfg: &'r ClientConfig<'r>,
+        entropy: [u8; 16],
+        pos: EncodePosition,
+    ) -> Result<Self, Error> {
+        let mut enc = Self::new(req, cfg, entropy)?;
+        enc.inner.phase = pos.0;
+        Ok(enc)
+    }
+}
+
+/// Where a [`RequestEncoder`] is in its request.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EncodePosition(Phase);
+
+impl EncodePosition {
+    /// Before the first byte.
+    pub const START: Self = Self(Phase::Prefix(0));
 }
 
 /// The encoder's state, independent of the request's type.
@@ -225,6 +268,17 @@ impl<'r> Encoder<'r> {
                 reason: text!("must be a plain path that starts and does not end with '/'"),
             });
         }
+        if let Some(r) = cfg.redirect {
+            // An origin-form target: `/` first, nothing that would end or
+            // split the request line.
+            let t = r.target.as_bytes();
+            if t.first() != Some(&b'/') || t.iter().any(|&b| b <= b' ' || b == 0x7f) {
+                return Err(Error::InvalidParam {
+                    param: "Location",
+                    reason: text!("not a path and query a request line can carry"),
+                });
+            }
+        }
         let is_login = shape.is_login;
         let needs_body = shape.upload_len.is_some() || shape.body_kind == BodyKind::Multipart;
         let (creds, body_creds) = match cfg.auth {
@@ -251,6 +305,10 @@ impl<'r> Encoder<'r> {
             HttpMethod::Post
         } else {
             shape.preferred_method
+        };
+        let method = match cfg.redirect {
+            Some(r) if r.as_get => HttpMethod::Get,
+            _ => method,
         };
         let body = (method == HttpMethod::Post).then_some(shape.body_kind);
         let mut enc = Encoder {
@@ -346,9 +404,9 @@ impl<'r> Encoder<'r> {
         self.req.params(p);
     }
 
-    fn emit_prefix(&self, s: &mut dyn Sink) {
-        s.put(self.method.as_str().as_bytes());
-        s.put(b" ");
+    /// The method's own request target: path, suffix, and for GET the
+    /// query.
+    fn emit_target(&self, s: &mut dyn Sink) {
         s.put(self.cfg.base_path.as_bytes());
         s.put(self.shape.path.as_bytes());
         if let Some(f) = self.shape.format {
@@ -361,6 +419,16 @@ impl<'r> Encoder<'r> {
                 first: true,
             };
             self.req.params(&mut q);
+        }
+    }
+
+    fn emit_prefix(&self, s: &mut dyn Sink) {
+        s.put(self.method.as_str().as_bytes());
+        s.put(b" ");
+        if let Some(r) = self.cfg.redirect {
+            s.put(r.target.as_bytes());
+        } else {
+            self.emit_target(s);
         }
         s.put(b" HTTP/1.1\r\nHost: ");
         s.put(self.cfg.host.as_bytes());

@@ -1,0 +1,1287 @@
+//! One exchange with the server as a sans-IO state machine: a typed
+//! request goes in, the steps to take come out — connect, write these
+//! bytes, send the sample, read into this buffer, sleep until, here is a
+//! list entry or download bytes, restart your sink, done — and the whole
+//! policy lives here, once, for calls and downloads alike:
+//!
+//! - **Session** ([`AuthMode::Session`]): log in before the first request,
+//!   and again, once, on error 122 (or HTTP 401 from a raw endpoint), then
+//!   send the request again.
+//! - **Retries**: 107, HTTP 5xx and 429, connections closed or reset, and
+//!   timeouts wait on the jittered [`RetryPolicy`] schedule, at least as
+//!   long as `Retry-After` says (capped by [`Settings::retry_after_cap_ms`]).
+//! - **Reconnect**: a kept-alive connection the server closed before any
+//!   byte of the answer is opened again once and the request sent again
+//!   (not counted as a retry).
+//! - **Redirects**: 301, 302, 303, 307 and 308 with a relative or absolute
+//!   `Location`, at most [`MAX_REDIRECTS`] in a row. Credentials (Basic,
+//!   session cookie, key/api_token fields) go only to the configured
+//!   server's origin (scheme, host, port); another origin gets the request
+//!   without them. HTTPS to plain HTTP is refused; 303 becomes a GET.
+//! - **Downloads are retried like calls**: once bytes reached the sink,
+//!   the machine says [`Step::RestartSink`] first; a sink that cannot
+//!   start over ends the download with [`Error::SinkCannotRestart`].
+//! - **Errors carry everything** ([`Failure`]): the error (API code,
+//!   HTTP status, transport failure), the server's message, the status of
+//!   the last answer, and the attempts made.
+//!
+//! # What is sent again (at-least-once)
+//!
+//! A request that failed in a way a retry can fix is sent again, even when
+//! it had gone out whole and no answer came (a reset, a timeout): the
+//! server may have acted on it. Reads are unaffected. A submission by hash
+//! returns the same task within its `expires`, so it is idempotent. An
+//! upload may, if the server acted on the first copy and does not return
+//! the earlier task for the same content, create a second task: uploads
+//! are delivered at least once, never lost. Failures a retry cannot fix
+//! (a 4xx, an API error other than 107 and 122, a TLS verification
+//! failure) are never sent again.
+//!
+//! # Driving it
+//!
+//! ```
+//! use lastline_core::exchange::{AuthMode, Exchange, Link, Origin, Settings, Step};
+//! use lastline_core::request::Ping;
+//! use lastline_core::responses::StringData;
+//! use lastline_core::Credentials;
+//!
+//! let settings = Settings::new(
+//!     Origin { https: false, host: "127.0.0.1", port: 8642 },
+//!     Credentials::new("key", Some("token")).unwrap(),
+//! );
+//! let mut link = Link::new();
+//! let mut buf = [0u8; 1024];
+//! let mut ex = Exchange::<_, StringData, 64>::call(&Ping, &settings, &mut link, &mut buf);
+//! // A scripted server: one answer.
+//! let answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 31\r\n\r\n{\"success\": 1, \"data\": \"pong\"}\n";
+//! let mut sent = Vec::new();
+//! let mut answered = false;
+//! let (now_ms, random) = (0, 7);
+//! let pong = loop {
+//!     match ex.poll(now_ms, random) {
+//!         Step::Connect(origin) => assert_eq!(origin.port, 8642), // open a connection
+//!         Step::Write(bytes) => sent.extend_from_slice(bytes),     // write them all
+//!         Step::Read(space) => {
+//!             let n = if answered { 0 } else { space[..answer.len()].copy_from_slice(answer); answer.len() };
+//!             answered = true;
+//!             ex.received(n);
+//!         }
+//!         Step::Done(result) => break result.unwrap(),
+//!         other => panic!("not in this script: {other:?}"),
+//!     }
+//! };
+//! assert_eq!(pong.as_str(), "pong");
+//! assert!(sent.starts_with(b"GET /authentication/ping.json HTTP/1.1\r\n"));
+//! ```
+
+use core::fmt;
+
+use crate::api_error::{ApiMessage, ErrorCode};
+use crate::auth::{Auth, Credentials};
+use crate::envelope::DataDecoder;
+use crate::error::{Error, Transport};
+use crate::http::{ClientConfig, EncodePosition, EncodeStep, RedirectTarget, RequestEncoder};
+use crate::request::{Login, Request};
+use crate::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
+use crate::responses::{NoData, StringData};
+use crate::workflow::{RetryDecision, RetryPolicy, RetryState, Session, SessionAction};
+
+/// Most redirects followed in a row.
+pub const MAX_REDIRECTS: u8 = 5;
+/// Longest `Location` (or absolute URL made of a relative one) followed.
+pub const LOCATION_CAPACITY: usize = 512;
+/// Longest `Host` header (a DNS name, with `:port`).
+const HOST_CAPACITY: usize = 262;
+
+/// How requests authenticate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum AuthMode {
+    /// HTTP Basic on every request (the default).
+    Basic,
+    /// Credentials in POST bodies (GET-only methods fall back to Basic).
+    BodyFields,
+    /// Log in once; send the session cookie; log in again on 122.
+    Session,
+}
+
+/// A server's origin: scheme, host and port.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct Origin<'a> {
+    /// HTTPS (TLS) rather than plain HTTP.
+    pub https: bool,
+    /// The host: a DNS name, an IPv4 address, or an IPv6 address in
+    /// brackets.
+    pub host: &'a str,
+    /// The TCP port.
+    pub port: u16,
+}
+
+impl Origin<'_> {
+    fn default_port(&self) -> u16 {
+        if self.https {
+            443
+        } else {
+            80
+        }
+    }
+
+    /// Whether `other` is the same origin (host names compare without
+    /// case).
+    pub fn same_as(&self, other: &Origin<'_>) -> bool {
+        self.https == other.https
+            && self.port == other.port
+            && self.host.eq_ignore_ascii_case(other.host)
+    }
+
+    /// Writes `host` or `host:port` (the `Host` header's form).
+    fn authority<const N: usize>(&self, out: &mut heapless::String<N>) -> Result<(), ()> {
+        out.push_str(self.host).map_err(|_| ())?;
+        if self.port != self.default_port() {
+            out.push(':').map_err(|_| ())?;
+            let mut digits = [0u8; 20];
+            let d = crate::emit::decimal(u64::from(self.port), &mut digits);
+            for &b in d {
+                out.push(char::from(b)).map_err(|_| ())?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Where and how to talk to the server: what every exchange shares.
+#[derive(Clone, Copy, Debug)]
+pub struct Settings<'a> {
+    /// The configured server: the only origin credentials go to.
+    pub server: Origin<'a>,
+    /// A path prefix before every method's path (usually empty).
+    pub base_path: &'a str,
+    /// `User-Agent`.
+    pub user_agent: &'a str,
+    /// Key and token.
+    pub credentials: Credentials<'a>,
+    /// How requests authenticate.
+    pub auth: AuthMode,
+    /// When to retry.
+    pub retry: RetryPolicy,
+    /// The longest wait a `Retry-After` may ask for, in milliseconds.
+    pub retry_after_cap_ms: u64,
+}
+
+impl<'a> Settings<'a> {
+    /// HTTP Basic to `server`, the default retry policy, `Retry-After`
+    /// honoured up to a minute.
+    pub fn new(server: Origin<'a>, credentials: Credentials<'a>) -> Self {
+        Self {
+            server,
+            base_path: "",
+            user_agent: concat!("lastline-core/", env!("CARGO_PKG_VERSION")),
+            credentials,
+            auth: AuthMode::Basic,
+            retry: RetryPolicy::default(),
+            retry_after_cap_ms: 60_000,
+        }
+    }
+}
+
+/// What outlives one exchange: the session, and whether a kept-alive
+/// connection to the server is open. The driver keeps one per client and
+/// says [`Link::disconnected`] when it drops a connection on its own.
+#[derive(Clone, Debug, Default)]
+pub struct Link {
+    session: Session,
+    idle_connection: bool,
+    nonce: u32,
+}
+
+impl Link {
+    /// No session, no connection.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// The session state (its cookie, once logged in).
+    pub fn session(&self) -> &Session {
+        &self.session
+    }
+
+    /// Whether the last exchange left a connection to the server open for
+    /// the next one.
+    pub fn connection_open(&self) -> bool {
+        self.idle_connection
+    }
+
+    /// The driver closed the connection (the next exchange opens one).
+    pub fn disconnected(&mut self) {
+        self.idle_connection = false;
+    }
+}
+
+/// Something the exchange did on its own, for the driver to show (log,
+/// defmt, an observer).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// The request failed and is sent again after `delay_ms`.
+    Retry {
+        /// Attempts failed so far.
+        attempt: u32,
+        /// The wait before the next attempt.
+        delay_ms: u64,
+        /// Why the attempt failed.
+        error: Error,
+    },
+    /// A kept-alive connection was closed before any answer: a new one
+    /// carries the request again.
+    Reconnect,
+    /// The session ended (122): logging in again.
+    Relogin,
+    /// The answer was a redirect, followed.
+    Redirect {
+        /// Its status.
+        status: u16,
+        /// Whether it leads to another origin (sent without credentials).
+        other_origin: bool,
+    },
+}
+
+/// How an exchange failed, with everything known about it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Failure {
+    /// What went wrong (the API's code, an HTTP status, the transport...).
+    pub error: Error,
+    /// Attempts made, the last one included.
+    pub attempts: u32,
+    /// The HTTP status of the last answer, if one came.
+    pub status: Option<u16>,
+    /// The message of a failure envelope, for people.
+    pub message: Option<ApiMessage>,
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.error.fmt(f)?;
+        if let Some(m) = &self.message {
+            if !m.text.is_empty() {
+                write!(f, ": {}", m.text)?;
+            }
+        }
+        if self.attempts > 1 {
+            write!(f, " (after {} attempts)", self.attempts)?;
+        }
+        Ok(())
+    }
+}
+
+impl core::error::Error for Failure {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        Some(&self.error)
+    }
+}
+
+#[cfg(feature = "defmt")]
+impl defmt::Format for Failure {
+    fn format(&self, f: defmt::Formatter<'_>) {
+        defmt::write!(f, "{} (attempts: {=u32})", self.error, self.attempts)
+    }
+}
+
+/// What the driver does next. Polling again after a step means it was
+/// done: the bytes were written, the sample sent, the sleep slept.
+#[derive(Debug)]
+pub enum Step<'a, I, O> {
+    /// Open a new connection to this origin (closing any other first).
+    /// Then [`Exchange::failed`] if it could not be opened.
+    Connect(Origin<'a>),
+    /// Write all these bytes (or [`Exchange::failed`]).
+    Write(&'a [u8]),
+    /// Write the whole sample, `len` bytes, from its first byte (or
+    /// [`Exchange::failed`]).
+    SendSample {
+        /// Its length.
+        len: u64,
+    },
+    /// Read into this space, then [`Exchange::received`] with the count (0:
+    /// the peer closed), or [`Exchange::failed`].
+    Read(&'a mut [u8]),
+    /// Sleep until this time (milliseconds on the clock given to
+    /// [`Exchange::poll`]).
+    Sleep {
+        /// When to poll again.
+        until_ms: u64,
+    },
+    /// A list entry of the answer.
+    Item(I),
+    /// The next bytes of a download.
+    Data(&'a [u8]),
+    /// The download starts again: forget the bytes given so far, or call
+    /// [`Exchange::cannot_restart`] before polling again.
+    RestartSink,
+    /// Something the exchange did on its own, for the record.
+    Event(Event),
+    /// The exchange is over. Then [`Exchange::keeps_connection`] says
+    /// whether the connection may carry the next one.
+    Done(Result<O, Failure>),
+}
+
+/// The answer's reader.
+enum Reader<D: DataDecoder, const N: usize> {
+    Call(EnvelopeResponse<D, N>),
+    Download(RawResponse),
+    Login(EnvelopeResponse<StringData, 64>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    /// Start an attempt: connect, log in, or send.
+    Begin,
+    /// `Connect` was asked for.
+    Connecting,
+    /// Writing the request.
+    Sending,
+    /// `SendSample` was asked for.
+    Sample,
+    /// Reading the answer.
+    Receiving,
+    /// Before the next attempt.
+    Waiting(u64),
+    /// `RestartSink` was asked for; then wait until this time.
+    Restarting(u64),
+    /// Over.
+    Over,
+}
+
+/// Where the connection stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Conn {
+    None,
+    /// To the server; `used`: it carried a request before this one.
+    Server {
+        used: bool,
+    },
+    /// To another origin (a redirect's).
+    Other,
+}
+
+/// A redirect being followed: spans of the absolute URL in `location`.
+#[derive(Clone, Copy, Debug)]
+struct Redirected {
+    https: bool,
+    host: (usize, usize),
+    port: u16,
+    target: (usize, usize),
+    as_get: bool,
+    other_origin: bool,
+}
+
+/// One exchange: the request `R`, its answer decoded by `D` with units of
+/// `N` bytes (a download: `D` = [`NoData`], `N` = 0).
+pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize> {
+    req: &'x R,
+    settings: &'x Settings<'x>,
+    link: &'x mut Link,
+    buf: &'x mut [u8],
+    filled: usize,
+    /// Bytes of `buf` to drop at the next poll (handed out as `Data`).
+    consume: usize,
+    download: bool,
+    reader: Reader<D, N>,
+    login: bool,
+    phase: Phase,
+    conn: Conn,
+    retry: RetryState,
+    attempts: u32,
+    reconnected: bool,
+    /// The request went out on a connection that carried one before.
+    on_reused: bool,
+    /// Some byte of the answer arrived.
+    answered: bool,
+    /// Some download byte reached the sink in this attempt.
+    delivered: bool,
+    sink_stuck: bool,
+    hops: u8,
+    redirect: Option<Redirected>,
+    location: heapless::String<LOCATION_CAPACITY>,
+    host: heapless::String<HOST_CAPACITY>,
+    status: Option<u16>,
+    entropy: [u8; 16],
+    pos: EncodePosition,
+    pending: Option<Event>,
+    /// A failure the driver reported, handled at the next poll.
+    pending_error: Option<Error>,
+    /// The peer closed after part of the answer arrived.
+    eof: bool,
+    /// Writing failed: the server may still have answered (a 413 before
+    /// the whole upload arrived), so the answer is read before giving up.
+    send_broken: Option<Transport>,
+}
+
+/// A step before it borrows the exchange.
+enum Out<I, O> {
+    Connect,
+    Write(usize),
+    SendSample(u64),
+    Read,
+    Sleep(u64),
+    Item(I),
+    Data { at: Option<usize>, len: usize },
+    RestartSink,
+    Event(Event),
+    Done(Result<O, Failure>),
+}
+
+/// What the reader found, without borrowing it.
+enum Found<I, O> {
+    NeedMore,
+    Head,
+    Item(I),
+    /// A call's or login's end: its result, keep-alive, message, cookie.
+    End(Result<O, Error>, bool, Option<ApiMessage>),
+    LoginEnd(Result<(), Error>, bool, Option<crate::auth::SessionCookie>),
+    /// A download ended (keep-alive).
+    DownloadEnd(bool),
+    /// Download bytes at `buf[at..at + len]`, or (`at` = None) held by the
+    /// reader.
+    Data {
+        at: Option<usize>,
+        len: usize,
+    },
+    Failed(Error),
+}
+
+impl<R: Request, D: DataDecoder, const N: usize> fmt::Debug for Exchange<'_, R, D, N> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exchange")
+            .field("method", &R::NAME)
+            .field("phase", &self.phase)
+            .field("attempts", &self.attempts)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D, N> {
+    /// An exchange whose answer is an envelope decoded by `D`; `buf` is the
+    /// send and receive buffer (a response head must fit in it).
+    pub fn call(
+        req: &'x R,
+        settings: &'x Settings<'x>,
+        link: &'x mut Link,
+        buf: &'x mut [u8],
+    ) -> Self {
+        Self::start(req, settings, link, buf, false)
+    }
+}
+
+impl<'x, R: Request> Exchange<'x, R, NoData, 0> {
+    /// An exchange whose answer is a download, handed out as
+    /// [`Step::Data`].
+    pub fn download(
+        req: &'x R,
+        settings: &'x Settings<'x>,
+        link: &'x mut Link,
+        buf: &'x mut [u8],
+    ) -> Self {
+        Self::start(req, settings, link, buf, true)
+    }
+}
+
+impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D, N> {
+    fn start(
+        req: &'x R,
+        settings: &'x Settings<'x>,
+        link: &'x mut Link,
+        buf: &'x mut [u8],
+        download: bool,
+    ) -> Self {
+        let conn = if link.idle_connection {
+            Conn::Server { used: true }
+        } else {
+            Conn::None
+        };
+        link.idle_connection = false;
+        Self {
+            req,
+            settings,
+            link,
+            buf,
+            filled: 0,
+            consume: 0,
+            download,
+            reader: Reader::Download(RawResponse::new()),
+            login: false,
+            phase: Phase::Begin,
+            conn,
+            retry: RetryState::new(settings.retry),
+            attempts: 0,
+            reconnected: false,
+            on_reused: false,
+            answered: false,
+            delivered: false,
+            sink_stuck: false,
+            hops: 0,
+            redirect: None,
+            location: heapless::String::new(),
+            host: heapless::String::new(),
+            status: None,
+            entropy: [0; 16],
+            pos: EncodePosition::START,
+            pending: None,
+            pending_error: None,
+            eof: false,
+            send_broken: None,
+        }
+    }
+
+    /// The download's file name (`Content-Disposition`), once its head
+    /// arrived.
+    pub fn filename(&self) -> Option<&str> {
+        match &self.reader {
+            Reader::Download(r) => r.head().and_then(|h| h.filename()),
+            _ => None,
+        }
+    }
+
+    /// Whether the connection may carry the next exchange (after
+    /// [`Step::Done`]); the [`Link`] knows it too.
+    pub fn keeps_connection(&self) -> bool {
+        self.link.idle_connection
+    }
+
+    /// The connection could not be opened, written or read.
+    pub fn failed(&mut self, how: Transport) {
+        match self.phase {
+            Phase::Connecting => {
+                self.conn = Conn::None;
+                self.pending_error = Some(Error::Transport(how));
+            }
+            Phase::Sending | Phase::Sample
+                if self.send_broken.is_none() && how != Transport::Refused =>
+            {
+                // The server may have answered before reading it all.
+                self.send_broken = Some(how);
+                self.phase = Phase::Receiving;
+                self.filled = 0;
+            }
+            Phase::Sending | Phase::Sample | Phase::Receiving => {
+                self.lost(self.send_broken.unwrap_or(how))
+            }
+            _ => {}
+        }
+    }
+
+    /// `n` bytes were read into the space of [`Step::Read`]; 0: the peer
+    /// closed the connection.
+    pub fn received(&mut self, n: usize) {
+        if self.phase != Phase::Receiving {
+            return;
+        }
+        if n == 0 {
+            if self.answered {
+                self.eof = true;
+            } else {
+                self.lost(self.send_broken.unwrap_or(Transport::Closed));
+            }
+            return;
+        }
+        self.answered = true;
+        self.filled = self.filled.saturating_add(n).min(self.buf.len());
+    }
+
+    /// The sink cannot start the download over (after [`Step::RestartSink`]).
+    pub fn cannot_restart(&mut self) {
+        self.sink_stuck = true;
+    }
+
+    /// The next step. `now_ms` is any monotonic clock in milliseconds (the
+    /// one `Sleep` refers to); `random` any 32 random bits (jitter, the
+    /// multipart boundary).
+    pub fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, D::Item, D::Output> {
+        let out = self.next(now_ms, random);
+        match out {
+            Out::Connect => Step::Connect(self.target_origin()),
+            Out::Write(n) => Step::Write(self.buf.get(..n).unwrap_or(&[])),
+            Out::SendSample(len) => Step::SendSample { len },
+            Out::Read => Step::Read(self.buf.get_mut(self.filled..).unwrap_or(&mut [])),
+            Out::Sleep(until_ms) => Step::Sleep { until_ms },
+            Out::Item(i) => Step::Item(i),
+            Out::Data { at: Some(at), len } => {
+                Step::Data(self.buf.get(at..at.saturating_add(len)).unwrap_or(&[]))
+            }
+            Out::Data { at: None, .. } => match &self.reader {
+                Reader::Download(r) => Step::Data(r.held()),
+                _ => Step::Data(&[]),
+            },
+            Out::RestartSink => Step::RestartSink,
+            Out::Event(e) => Step::Event(e),
+            Out::Done(r) => Step::Done(r),
+        }
+    }
+
+    /// The next step, as a value that borrows nothing.
+    fn next(&mut self, now_ms: u64, random: u32) -> Out<D::Item, D::Output> {
+        if self.consume > 0 {
+            let n = core::mem::take(&mut self.consume);
+            self.filled = crate::envelope::move_to_front(self.buf, n.min(self.filled), self.filled);
+        }
+        loop {
+            if let Some(e) = self.pending.take() {
+                return Out::Event(e);
+            }
+            if let Some(e) = self.pending_error.take() {
+                if let Some(out) = self.retry_or_fail(e, None, now_ms, random) {
+                    return out;
+                }
+                continue;
+            }
+            match self.phase {
+                Phase::Over => {
+                    return Out::Done(Err(
+                        self.failure(Error::WorkflowMisuse(text!("polled after Done")))
+                    ))
+                }
+                Phase::Waiting(until) if now_ms < until => return Out::Sleep(until),
+                Phase::Waiting(_) => self.phase = Phase::Begin,
+                Phase::Restarting(until) => {
+                    if self.sink_stuck {
+                        return self.done(Err(Error::SinkCannotRestart));
+                    }
+                    self.phase = Phase::Waiting(until);
+                }
+                Phase::Begin => {
+                    if let Some(out) = self.begin(random) {
+                        return out;
+                    }
+                }
+                Phase::Connecting => {
+                    // Connected: the driver polled again.
+                    self.conn = if self.redirect.is_some_and(|r| r.other_origin) {
+                        Conn::Other
+                    } else {
+                        Conn::Server { used: false }
+                    };
+                    self.phase = Phase::Begin;
+                }
+                // The driver polled again: the sample went out.
+                Phase::Sample => self.phase = Phase::Sending,
+                Phase::Sending => match self.encode() {
+                    Ok(EncodeStep::Write(n)) => return Out::Write(n),
+                    Ok(EncodeStep::SendFile { len }) => {
+                        self.phase = Phase::Sample;
+                        return Out::SendSample(len);
+                    }
+                    Ok(EncodeStep::Done) => {
+                        self.phase = Phase::Receiving;
+                        self.filled = 0;
+                        self.eof = false;
+                    }
+                    // A request that cannot be written is not sent at all.
+                    Err(e) => return self.done(Err(e)),
+                },
+                Phase::Receiving => {
+                    if let Some(out) = self.receive(now_ms, random) {
+                        return out;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Starts an attempt; `None` when the phase moved on without a step.
+    fn begin(&mut self, random: u32) -> Option<Out<D::Item, D::Output>> {
+        let to_server = !self.redirect.is_some_and(|r| r.other_origin);
+        let wanted = if to_server {
+            Conn::Server { used: false }
+        } else {
+            Conn::Other
+        };
+        // A redirect drops its connection, so `Other` here is the one
+        // opened for the current hop.
+        let connected = matches!(
+            (self.conn, wanted),
+            (Conn::Server { .. }, Conn::Server { .. }) | (Conn::Other, Conn::Other)
+        );
+        if !connected {
+            self.phase = Phase::Connecting;
+            self.conn = Conn::None;
+            return Some(Out::Connect);
+        }
+        self.login = to_server
+            && self.settings.auth == AuthMode::Session
+            && self.link.session.cookie().is_none()
+            && self.redirect.is_none();
+        self.on_reused = matches!(self.conn, Conn::Server { used: true });
+        if let Conn::Server { used } = &mut self.conn {
+            *used = true;
+        }
+        self.host.clear();
+        let origin = self.target_origin();
+        let mut host = heapless::String::<HOST_CAPACITY>::new();
+        if origin.authority(&mut host).is_err() {
+            return Some(self.done(Err(Error::InvalidParam {
+                param: "host",
+                reason: text!("longer than a DNS name"),
+            })));
+        }
+        self.host = host;
+        self.link.nonce = self.link.nonce.wrapping_add(1);
+        self.entropy = entropy(random, self.link.nonce);
+        self.pos = EncodePosition::START;
+        self.answered = false;
+        self.delivered = false;
+        self.status = None;
+        self.reader = if self.login {
+            Reader::Login(EnvelopeResponse::new(StringData::default()))
+        } else if self.download {
+            Reader::Download(RawResponse::new())
+        } else {
+            Reader::Call(EnvelopeResponse::new(D::default()))
+        };
+        self.phase = Phase::Sending;
+        None
+    }
+
+    fn target_origin(&self) -> Origin<'_> {
+        match self.redirect {
+            Some(r) if r.other_origin => Origin {
+                https: r.https,
+                host: self.location.get(r.host.0..r.host.1).unwrap_or(""),
+                port: r.port,
+            },
+            _ => self.settings.server,
+        }
+    }
+
+    /// The next piece of the request, written into `buf`.
+    fn encode(&mut self) -> Result<EncodeStep, Error> {
+        let s = self.settings;
+        let to_server = !self.redirect.is_some_and(|r| r.other_origin);
+        let auth = match (to_server, s.auth, self.link.session.cookie()) {
+            (false, _, _) => Auth::None,
+            (true, AuthMode::Session, Some(c)) if !self.login => Auth::Session(c),
+            (true, AuthMode::BodyFields, _) => Auth::BodyFields(s.credentials),
+            _ => Auth::Basic(s.credentials),
+        };
+        let redirect = self.redirect.map(|r| RedirectTarget {
+            target: self.location.get(r.target.0..r.target.1).unwrap_or("/"),
+            as_get: r.as_get,
+        });
+        let cfg = ClientConfig {
+            host: &self.host,
+            base_path: s.base_path,
+            user_agent: s.user_agent,
+            auth,
+            no_session: s.auth != AuthMode::Session,
+            keep_alive: true,
+            redirect,
+        };
+        let out = &mut *self.buf;
+        // Past the sample as soon as it is asked for: the next poll comes
+        // once the driver sent it.
+        let next = |mut enc: RequestEncoder<'_>, out: &mut [u8]| {
+            let step = enc.poll(out);
+            if matches!(step, EncodeStep::SendFile { .. }) {
+                enc.file_sent();
+            }
+            (step, enc.position())
+        };
+        let (step, pos) = if self.login {
+            next(
+                RequestEncoder::resume(&Login, &cfg, self.entropy, self.pos)?,
+                out,
+            )
+        } else {
+            next(
+                RequestEncoder::resume(self.req, &cfg, self.entropy, self.pos)?,
+                out,
+            )
+        };
+        self.pos = pos;
+        Ok(step)
+    }
+
+    /// Feeds what was read to the reader, without keeping it borrowed.
+    fn feed(&mut self) -> Found<D::Item, D::Output> {
+        let input = self.buf.get(..self.filled).unwrap_or(&[]);
+        let base = input.as_ptr() as usize;
+        let (used, found) = match &mut self.reader {
+            Reader::Call(r) => match r.feed(input) {
+                Err(e) => (0, Found::Failed(e)),
+                Ok((n, Progress::NeedMore)) => (n, Found::NeedMore),
+                Ok((n, Progress::Head)) => (n, Found::Head),
+                Ok((n, Progress::Item(i))) => (n, Found::Item(i)),
+                Ok((n, Progress::Done)) => {
+                    (n, Found::End(r.finish(), r.keep_alive(), r.api_message()))
+                }
+            },
+            Reader::Login(r) => match r.feed(input) {
+                Err(e) => (0, Found::Failed(e)),
+                Ok((n, Progress::NeedMore | Progress::Item(_))) => (n, Found::NeedMore),
+                Ok((n, Progress::Head)) => (n, Found::Head),
+                Ok((n, Progress::Done)) => {
+                    let cookie = r.head().and_then(|h| h.session_cookie());
+                    (
+                        n,
+                        Found::LoginEnd(r.finish().map(|_| ()), r.keep_alive(), cookie),
+                    )
+                }
+            },
+            Reader::Download(r) => match r.feed(input) {
+                Err(e) => (0, Found::Failed(e)),
+                Ok((n, RawEvent::NeedMore)) => (n, Found::NeedMore),
+                Ok((n, RawEvent::Head)) => (n, Found::Head),
+                Ok((n, RawEvent::Done)) => (n, Found::DownloadEnd(r.keep_alive())),
+                Ok((n, RawEvent::Data(d))) => {
+                    // A piece of `buf`, or bytes the reader held back.
+                    let at = (d.as_ptr() as usize).wrapping_sub(base);
+                    let inside = at <= input.len() && d.len() <= input.len().saturating_sub(at);
+                    let at = (inside && !d.is_empty()).then_some(at);
+                    return {
+                        let len = d.len();
+                        // The piece stays in `buf` until the next poll.
+                        self.consume = n;
+                        self.delivered = true;
+                        Found::Data { at, len }
+                    };
+                }
+            },
+        };
+        self.filled = crate::envelope::move_to_front(self.buf, used.min(self.filled), self.filled);
+        found
+    }
+
+    /// Reads the answer; `None` when more polling is needed.
+    fn receive(&mut self, now: u64, random: u32) -> Option<Out<D::Item, D::Output>> {
+        match self.feed() {
+            Found::Failed(e) => self.answer_failed(e, now, random),
+            Found::NeedMore if self.eof => self.at_eof(now, random),
+            Found::NeedMore => self.read_more(),
+            Found::Head => self.on_head(),
+            Found::Item(i) => Some(Out::Item(i)),
+            Found::End(out, keep, message) => self.call_done(out, keep, message, now, random),
+            Found::LoginEnd(answer, keep, cookie) => {
+                self.login_done(answer, cookie, keep, now, random)
+            }
+            Found::DownloadEnd(keep) => {
+                self.finished(keep);
+                let mut none = D::default();
+                let out = none.finish();
+                Some(self.done(out))
+            }
+            Found::Data { at, len } => Some(Out::Data { at, len }),
+        }
+    }
+
+    /// The peer closed inside the answer: a close-delimited body ends,
+    /// anything else was cut short.
+    fn at_eof(&mut self, now: u64, random: u32) -> Option<Out<D::Item, D::Output>> {
+        self.eof = false;
+        self.conn = Conn::None;
+        let ended = match &mut self.reader {
+            Reader::Call(r) => match r.close() {
+                Ok(Progress::Done) => {
+                    let (out, message) = (r.finish(), r.api_message());
+                    return self.call_done(out, false, message, now, random);
+                }
+                Ok(_) => Err(Error::Transport(Transport::Closed)),
+                Err(e) => Err(e),
+            },
+            Reader::Login(r) => match r.close() {
+                Ok(Progress::Done) => {
+                    let cookie = r.head().and_then(|h| h.session_cookie());
+                    let answer = r.finish().map(|_| ());
+                    return self.login_done(answer, cookie, false, now, random);
+                }
+                Ok(_) => Err(Error::Transport(Transport::Closed)),
+                Err(e) => Err(e),
+            },
+            // The end shows at the next feed.
+            Reader::Download(r) => r.close(),
+        };
+        match ended {
+            Ok(()) => None,
+            Err(e) => self.answer_failed(e, now, random),
+        }
+    }
+
+    fn read_more(&mut self) -> Option<Out<D::Item, D::Output>> {
+        if self.filled >= self.buf.len() {
+            return Some(self.done(Err(Error::BufferTooSmall {
+                capacity: self.buf.len(),
+            })));
+        }
+        Some(Out::Read)
+    }
+
+    fn head_status(&self) -> Option<u16> {
+        match &self.reader {
+            Reader::Call(r) => r.head().map(|h| h.status),
+            Reader::Login(r) => r.head().map(|h| h.status),
+            Reader::Download(r) => r.head().map(|h| h.status),
+        }
+    }
+
+    fn head(&self) -> Option<&crate::http::ResponseHead> {
+        match &self.reader {
+            Reader::Call(r) => r.head(),
+            Reader::Login(r) => r.head(),
+            Reader::Download(r) => r.head(),
+        }
+    }
+
+    /// A head arrived: a redirect is followed here.
+    fn on_head(&mut self) -> Option<Out<D::Item, D::Output>> {
+        self.status = self.head_status();
+        let head = self.head()?;
+        if !head.is_redirect() {
+            return None;
+        }
+        let status = head.status;
+        let mut next = heapless::String::<LOCATION_CAPACITY>::new();
+        let built = match head.location() {
+            Some(loc) => absolute(loc, self.target_origin(), self.redirect_target(), &mut next),
+            None => Err(Error::BadRedirect(text!("no Location"))),
+        };
+        // The 3xx's body is not read: this connection is done.
+        self.conn = Conn::None;
+        if let Err(e) = built {
+            return Some(self.done(Err(e)));
+        }
+        self.hops = self.hops.saturating_add(1);
+        if self.hops > MAX_REDIRECTS {
+            return Some(self.done(Err(Error::TooManyRedirects {
+                limit: MAX_REDIRECTS,
+            })));
+        }
+        let was_https = self.target_origin().https;
+        let parsed = match parse_url(&next) {
+            Some(p) => p,
+            None => return Some(self.done(Err(Error::BadRedirect(text!("not an http(s) URL"))))),
+        };
+        if was_https && !parsed.https {
+            return Some(self.done(Err(Error::BadRedirect(text!("from HTTPS to plain HTTP")))));
+        }
+        let other_origin = !Origin {
+            https: parsed.https,
+            host: next.get(parsed.host.0..parsed.host.1).unwrap_or(""),
+            port: parsed.port,
+        }
+        .same_as(&self.settings.server);
+        let as_get = status == 303 || self.redirect.is_some_and(|r| r.as_get);
+        self.location = next;
+        self.redirect = Some(Redirected {
+            as_get,
+            other_origin,
+            ..parsed
+        });
+        self.phase = Phase::Begin;
+        Some(Out::Event(Event::Redirect {
+            status,
+            other_origin,
+        }))
+    }
+
+    fn redirect_target(&self) -> &str {
+        match self.redirect {
+            Some(r) => self.location.get(r.target.0..r.target.1).unwrap_or("/"),
+            None => "/",
+        }
+    }
+
+    /// An answer was read whole; how the connection is left.
+    fn finished(&mut self, keep_alive: bool) {
+        if !keep_alive || self.send_broken.is_some() {
+            self.conn = Conn::None;
+        }
+    }
+
+    fn login_done(
+        &mut self,
+        answer: Result<(), Error>,
+        cookie: Option<crate::auth::SessionCookie>,
+        keep: bool,
+        now: u64,
+        random: u32,
+    ) -> Option<Out<D::Item, D::Output>> {
+        self.finished(keep);
+        match self.link.session.on_login(answer, cookie) {
+            Ok(()) => {
+                self.phase = Phase::Begin;
+                None
+            }
+            Err(e) => self.answer_failed(e, now, random),
+        }
+    }
+
+    fn call_done(
+        &mut self,
+        out: Result<D::Output, Error>,
+        keep: bool,
+        message: Option<ApiMessage>,
+        now: u64,
+        random: u32,
+    ) -> Option<Out<D::Item, D::Output>> {
+        self.finished(keep);
+        match out {
+            Ok(v) => {
+                if self.settings.auth == AuthMode::Session {
+                    let _ = self.link.session.on_error_code(None);
+                }
+                Some(self.done(Ok(v)))
+            }
+            Err(e) => {
+                if let Some(step) = self.relogin(&e) {
+                    return step;
+                }
+                self.retry_or_fail(e, message, now, random)
+            }
+        }
+    }
+
+    /// A 122 (or a raw 401) in session mode: log in again, once.
+    fn relogin(&mut self, e: &Error) -> Option<Option<Out<D::Item, D::Output>>> {
+        let to_server = !self.redirect.is_some_and(|r| r.other_origin);
+        let gone = e.api_code() == Some(ErrorCode::AuthenticationRequired)
+            || (self.download && matches!(e, Error::HttpStatus { status: 401 }));
+        if !(gone && to_server && self.settings.auth == AuthMode::Session && !self.login) {
+            return None;
+        }
+        match self
+            .link
+            .session
+            .on_error_code(Some(ErrorCode::AuthenticationRequired))
+        {
+            Ok(SessionAction::ReloginAndRetry) => {
+                self.redirect = None;
+                self.hops = 0;
+                self.phase = if self.delivered {
+                    Phase::Restarting(0)
+                } else {
+                    Phase::Begin
+                };
+                Some(Some(if self.delivered {
+                    self.pending = Some(Event::Relogin);
+                    Out::RestartSink
+                } else {
+                    Out::Event(Event::Relogin)
+                }))
+            }
+            Ok(SessionAction::Continue) => None,
+            Err(e) => Some(Some(self.done(Err(e)))),
+        }
+    }
+
+    /// The answer could not be read (or said failure at its head).
+    fn answer_failed(
+        &mut self,
+        e: Error,
+        now: u64,
+        random: u32,
+    ) -> Option<Out<D::Item, D::Output>> {
+        if self.status.is_none() {
+            self.status = self.head_status();
+        }
+        // A reader refuses a 3xx as it refuses any status it does not
+        // expect: it is a redirect to follow.
+        if self.head().is_some_and(|h| h.is_redirect()) {
+            return self.on_head();
+        }
+        // A broken or refused answer leaves the connection unusable.
+        self.conn = Conn::None;
+        if let Some(step) = self.relogin(&e) {
+            return step;
+        }
+        let message = match &self.reader {
+            Reader::Call(r) => r.api_message(),
+            Reader::Login(r) => r.api_message(),
+            Reader::Download(r) => r.api_message(),
+        };
+        self.retry_or_fail(e, message, now, random)
+    }
+
+    fn retry_or_fail(
+        &mut self,
+        e: Error,
+        message: Option<ApiMessage>,
+        now: u64,
+        random: u32,
+    ) -> Option<Out<D::Item, D::Output>> {
+        self.attempts = self.attempts.saturating_add(1);
+        let hint = self.head().and_then(|h| h.retry_after).map(|s| {
+            u64::from(s)
+                .saturating_mul(1000)
+                .min(self.settings.retry_after_cap_ms)
+        });
+        match self.retry.on_failure(now, e.is_retryable(), random, hint) {
+            RetryDecision::RetryAt(at) => {
+                self.redirect = None;
+                self.hops = 0;
+                let event = Event::Retry {
+                    attempt: self.attempts,
+                    delay_ms: at.saturating_sub(now),
+                    error: e,
+                };
+                if self.delivered {
+                    self.pending = Some(event);
+                    self.phase = Phase::Restarting(at);
+                    Some(Out::RestartSink)
+                } else {
+                    self.phase = Phase::Waiting(at);
+                    Some(Out::Event(event))
+                }
+            }
+            RetryDecision::GiveUp => {
+                self.phase = Phase::Over;
+                self.link.idle_connection = false;
+                Some(Out::Done(Err(Failure {
+                    error: e,
+                    attempts: self.attempts,
+                    status: self.status,
+                    message,
+                })))
+            }
+        }
+    }
+
+    /// The connection broke while sending or receiving.
+    fn lost(&mut self, how: Transport) {
+        self.conn = Conn::None;
+        if self.on_reused && !self.answered && !self.reconnected {
+            self.reconnected = true;
+            self.pending = Some(Event::Reconnect);
+            self.phase = Phase::Begin;
+            return;
+        }
+        self.pending_error = Some(Error::Transport(how));
+    }
+
+    fn failure(&self, error: Error) -> Failure {
+        Failure {
+            error,
+            attempts: self.attempts.max(1),
+            status: self.status,
+            message: None,
+        }
+    }
+
+    fn done(&mut self, out: Result<D::Output, Error>) -> Out<D::Item, D::Output> {
+        self.phase = Phase::Over;
+        self.link.idle_connection = matches!(self.conn, Conn::Server { .. });
+        Out::Done(out.map_err(|e| Failure {
+            error: e,
+            attempts: self.attempts.saturating_add(1),
+            status: self.status,
+            message: None,
+        }))
+    }
+}
+
+/// Boundary entropy: the caller's random bits mixed with a counter, so
+/// two requests never share a boundary even with a poor random source.
+fn entropy(random: u32, nonce: u32) -> [u8; 16] {
+    let mut e = [0u8; 16];
+    for (i, b) in e.iter_mut().enumerate() {
+        let word = if i < 8 { random } else { nonce };
+        let shift = u32::try_from(i & 3).unwrap_or(0).wrapping_mul(8);
+        *b = (word >> shift) as u8 ^ (i as u8).wrapping_mul(0x9d);
+    }
+    e
+}
+
+/// Spans of an absolute `http(s)://host[:port]/target` URL.
+fn parse_url(url: &str) -> Option<Redirected> {
+    let b = url.as_bytes();
+    let starts = |p: &[u8]| {
+        b.len() >= p.len() && b.get(..p.len()).is_some_and(|x| x.eq_ignore_ascii_case(p))
+    };
+    let (https, rest_at) = if starts(b"https://") {
+        (true, 8)
+    } else if starts(b"http://") {
+        (false, 7)
+    } else {
+        return None;
+    };
+    let rest = b.get(rest_at..)?;
+    let auth_len = rest
+        .iter()
+        .position(|&c| c == b'/' || c == b'?' || c == b'#')
+        .unwrap_or(rest.len());
+    let authority = rest.get(..auth_len)?;
+    if authority.is_empty() || authority.contains(&b'@') {
+        return None;
+    }
+    // host, then an optional :port (after an IPv6 literal's `]`).
+    let colon = match authority.iter().rposition(|&c| c == b':') {
+        Some(i) if !authority.get(i..)?.contains(&b']') => Some(i),
+        _ => None,
+    };
+    let (host_len, port) = match colon {
+        Some(i) => {
+            let digits = authority.get(i.saturating_add(1)..)?;
+            (i, parse_port(digits)?)
+        }
+        None => (auth_len, if https { 443 } else { 80 }),
+    };
+    if host_len == 0 {
+        return None;
+    }
+    let target_at = rest_at.saturating_add(auth_len);
+    let mut target_end = b.len();
+    if let Some(h) = b.get(target_at..)?.iter().position(|&c| c == b'#') {
+        target_end = target_at.saturating_add(h);
+    }
+    Some(Redirected {
+        https,
+        host: (rest_at, rest_at.saturating_add(host_len)),
+        port,
+        target: (target_at, target_end),
+        as_get: false,
+        other_origin: false,
+    })
+}
+
+fn parse_port(digits: &[u8]) -> Option<u16> {
+    if digits.is_empty() || digits.len() > 5 {
+        return None;
+    }
+    let mut v: u32 = 0;
+    for &d in digits {
+        if !d.is_ascii_digit() {
+            return None;
+        }
+        v = v
+            .saturating_mul(10)
+            .saturating_add(u32::from(d.saturating_sub(b'0')));
+    }
+    u16::try_from(v).ok().filter(|&p| p > 0)
+}
+
+/// `loc` as an absolute URL in `out`: as it is, or joined to the origin
+/// (and, for a path-relative one, the directory of `current_target`).
+fn absolute<const N: usize>(
+    loc: &str,
+    origin: Origin<'_>,
+    current_target: &str,
+    out: &mut heapless::String<N>,
+) -> Result<(), Error> {
+    let too_long = || Error::BadRedirect(text!("Location too long"));
+    let l = loc.trim_ascii();
+    if parse_url(l).is_some() {
+        return out.push_str(l).map_err(|_| too_long());
+    }
+    if l.contains("://") || l.starts_with("//") {
+        return Err(Error::BadRedirect(text!("not an http(s) URL")));
+    }
+    out.push_str(if origin.https { "https://" } else { "http://" })
+        .map_err(|_| too_long())?;
+    origin.authority(out).map_err(|_| too_long())?;
+    if !l.starts_with('/') {
+        // Relative to the current target's directory.
+        let path = current_target.split(['?', '#']).next().unwrap_or("/");
+        let dir = path
+            .rfind('/')
+            .map_or("/", |i| path.get(..=i).unwrap_or("/"));
+        out.push_str(dir).map_err(|_| too_long())?;
+    }
+    out.push_str(l).map_err(|_| too_long())
+}

@@ -1,0 +1,990 @@
+//! The exchange machine against a scripted in-memory server with simulated
+//! time: each rule of the policy (session, retries, Retry-After,
+//! reconnect, redirects, downloads restarted) for calls and downloads, and
+//! a property test of random fault scripts.
+#![allow(clippy::result_large_err)]
+
+use std::collections::VecDeque;
+
+use lastline_core::exchange::{AuthMode, Event, Exchange, Failure, Link, Origin, Settings, Step};
+use lastline_core::request::{GetExportedReport, Ping, Request, SubmitFile};
+use lastline_core::responses::{StringData, Submission, SubmitDecoder};
+use lastline_core::types::Uuid;
+use lastline_core::workflow::RetryPolicy;
+use lastline_core::{Credentials, Error, ErrorCode, Transport};
+use proptest::prelude::*;
+
+const SERVER: u16 = 8642;
+const CDN: u16 = 9000;
+
+/// What the scripted server does with one request.
+#[derive(Clone, Debug)]
+enum Answer {
+    /// These bytes, then it waits for the next request.
+    Bytes(Vec<u8>),
+    /// These bytes, then it closes.
+    ThenClose(Vec<u8>),
+    /// These bytes, then the connection breaks (a reset).
+    ThenReset(Vec<u8>),
+    /// No answer: the read times out.
+    Silence,
+}
+
+/// One connection's script; `None` for a connection that cannot be opened.
+type ConnScript = Option<(u16, Vec<Answer>)>;
+
+struct Conn {
+    port: u16,
+    answers: VecDeque<Answer>,
+    out: VecDeque<u8>,
+    ending: Option<Answer>,
+    request: Vec<u8>,
+}
+
+/// The scripted server and the record of what it saw.
+struct Server {
+    scripts: VecDeque<ConnScript>,
+    conn: Option<Conn>,
+    /// Every request: the port it reached and its bytes.
+    requests: Vec<(u16, Vec<u8>)>,
+    connections: u32,
+    /// Instead of per-connection scripts: answers for whatever request
+    /// comes next, on any origin (logins answered in place), then `last`.
+    queue: Option<(VecDeque<Answer>, Answer)>,
+}
+
+impl Server {
+    fn new(scripts: Vec<ConnScript>) -> Self {
+        Self {
+            scripts: scripts.into(),
+            conn: None,
+            requests: Vec::new(),
+            connections: 0,
+            queue: None,
+        }
+    }
+
+    fn queued(answers: Vec<Answer>, last: Answer) -> Self {
+        let mut s = Self::new(vec![]);
+        s.queue = Some((answers.into(), last));
+        s
+    }
+
+    fn requests_to(&self, port: u16) -> Vec<String> {
+        self.requests
+            .iter()
+            .filter(|(p, _)| *p == port)
+            .map(|(_, b)| String::from_utf8_lossy(b).into_owned())
+            .collect()
+    }
+}
+
+/// What a driver run saw.
+#[derive(Debug, Default)]
+struct Run {
+    events: Vec<Event>,
+    sleeps: Vec<u64>,
+    sink: Vec<u8>,
+    restarts: u32,
+    samples_sent: u32,
+    now: u64,
+}
+
+struct Options<'s> {
+    read_chunk: usize,
+    sample: &'s [u8],
+    restartable: bool,
+}
+
+const DEFAULT: Options<'static> = Options {
+    read_chunk: 4096,
+    sample: b"",
+    restartable: true,
+};
+
+/// Drives one exchange against the server, with simulated time.
+fn drive<R: Request, D: lastline_core::envelope::DataDecoder + Default, const N: usize>(
+    mut ex: Exchange<'_, R, D, N>,
+    server: &mut Server,
+    run: &mut Run,
+    o: &Options<'_>,
+) -> (Result<D::Output, Failure>, bool) {
+    let mut random = 0x1234_5678u32;
+    for _ in 0..100_000 {
+        random = random.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        match ex.poll(run.now, random) {
+            Step::Connect(origin) => {
+                if std::env::var("TRACE").is_ok() {
+                    eprintln!("connect {origin:?}");
+                }
+                server.connections += 1;
+                server.conn = None;
+                let next = match &server.queue {
+                    Some(_) => Some(Some((origin.port, vec![]))),
+                    None => server.scripts.pop_front(),
+                };
+                match next {
+                    Some(Some((port, answers))) => {
+                        assert_eq!(origin.port, port, "connected to the wrong origin");
+                        server.conn = Some(Conn {
+                            port,
+                            answers: answers.into(),
+                            out: VecDeque::new(),
+                            ending: None,
+                            request: Vec::new(),
+                        });
+                    }
+                    _ => ex.failed(Transport::Connect),
+                }
+            }
+            Step::Write(bytes) => match &mut server.conn {
+                Some(c) if c.ending.is_none() || !c.out.is_empty() => {
+                    c.request.extend_from_slice(bytes)
+                }
+                _ => ex.failed(Transport::Closed),
+            },
+            Step::SendSample { len } => {
+                assert_eq!(len, o.sample.len() as u64);
+                run.samples_sent += 1;
+                match &mut server.conn {
+                    Some(c) => c.request.extend_from_slice(o.sample),
+                    None => ex.failed(Transport::Closed),
+                }
+            }
+            Step::Read(space) => {
+                let Some(c) = &mut server.conn else {
+                    ex.failed(Transport::Closed);
+                    continue;
+                };
+                if !c.request.is_empty() {
+                    // The request is complete: it gets the next answer.
+                    let request = std::mem::take(&mut c.request);
+                    let queued = server.queue.as_mut().map(|(q, last)| {
+                        if request.starts_with(b"POST /authentication/login") {
+                            login_ok("c")
+                        } else {
+                            q.pop_front().unwrap_or_else(|| last.clone())
+                        }
+                    });
+                    server.requests.push((c.port, request));
+                    match queued.or_else(|| c.answers.pop_front()) {
+                        Some(Answer::Bytes(b)) => c.out.extend(b),
+                        Some(a @ (Answer::ThenClose(_) | Answer::ThenReset(_))) => {
+                            if let Answer::ThenClose(b) | Answer::ThenReset(b) = &a {
+                                c.out.extend(b.iter().copied());
+                            }
+                            c.ending = Some(a);
+                        }
+                        Some(Answer::Silence) => c.ending = Some(Answer::Silence),
+                        // Nothing more scripted: the server closed it.
+                        None => c.ending = Some(Answer::ThenClose(vec![])),
+                    }
+                }
+                if c.out.is_empty() {
+                    match c.ending.take() {
+                        Some(Answer::ThenReset(_)) => ex.failed(Transport::Closed),
+                        Some(Answer::Silence) => ex.failed(Transport::TimedOut),
+                        _ => ex.received(0),
+                    }
+                    server.conn = None;
+                    continue;
+                }
+                let n = space.len().min(o.read_chunk).min(c.out.len());
+                for (i, b) in c.out.drain(..n).enumerate() {
+                    space[i] = b;
+                }
+                ex.received(n);
+            }
+            Step::Sleep { until_ms } => {
+                assert!(until_ms > run.now, "a sleep into the past");
+                run.sleeps.push(until_ms - run.now);
+                run.now = until_ms;
+            }
+            Step::Item(_) => {}
+            Step::Data(d) => run.sink.extend_from_slice(d),
+            Step::RestartSink => {
+                run.restarts += 1;
+                if o.restartable {
+                    run.sink.clear();
+                } else {
+                    ex.cannot_restart();
+                }
+            }
+            Step::Event(e) => {
+                if std::env::var("TRACE").is_ok() {
+                    eprintln!("event {e:?}");
+                }
+                run.events.push(e)
+            }
+            Step::Done(r) => {
+                let keep = ex.keeps_connection();
+                if !keep {
+                    server.conn = None;
+                }
+                return (r, keep);
+            }
+        }
+    }
+    panic!("the exchange did not end");
+}
+
+fn http(status: &str, headers: &[&str], body: &[u8]) -> Vec<u8> {
+    let mut h = format!("HTTP/1.1 {status}\r\nContent-Length: {}\r\n", body.len());
+    for x in headers {
+        h.push_str(x);
+        h.push_str("\r\n");
+    }
+    h.push_str("\r\n");
+    [h.as_bytes(), body].concat()
+}
+
+fn json(body: &str) -> Vec<u8> {
+    http(
+        "200 OK",
+        &["Content-Type: application/json"],
+        body.as_bytes(),
+    )
+}
+
+fn pong() -> Answer {
+    Answer::Bytes(json(r#"{"success": 1, "data": "pong"}"#))
+}
+
+fn api_error(code: u32, msg: &str) -> Answer {
+    Answer::Bytes(json(&format!(
+        r#"{{"success": 0, "error_code": {code}, "error": "{msg}"}}"#
+    )))
+}
+
+fn login_ok(cookie: &str) -> Answer {
+    Answer::Bytes(http(
+        "200 OK",
+        &[
+            "Content-Type: application/json",
+            &format!("Set-Cookie: ll_session={cookie}; Path=/"),
+        ],
+        br#"{"success": 1, "data": "success"}"#,
+    ))
+}
+
+fn redirect(status: &str, location: &str) -> Answer {
+    Answer::Bytes(http(status, &[&format!("Location: {location}")], b""))
+}
+
+fn settings(auth: AuthMode) -> Settings<'static> {
+    let mut s = Settings::new(
+        Origin {
+            https: false,
+            host: "127.0.0.1",
+            port: SERVER,
+        },
+        Credentials::new("the-key", Some("the-token")).unwrap(),
+    );
+    s.auth = auth;
+    s.retry = RetryPolicy::default();
+    s
+}
+
+fn ping(
+    s: &Settings<'_>,
+    link: &mut Link,
+    server: &mut Server,
+    run: &mut Run,
+) -> Result<String, Failure> {
+    let mut buf = [0u8; 2048];
+    let ex = Exchange::<_, StringData, 64>::call(&Ping, s, link, &mut buf);
+    drive(ex, server, run, &DEFAULT).0.map(|s| s.to_string())
+}
+
+fn exported() -> GetExportedReport {
+    GetExportedReport {
+        exported_report_uuid: Uuid::parse("0123456789abcdef0123456789abcdef").unwrap(),
+        cdn: None,
+    }
+}
+
+fn download(
+    s: &Settings<'_>,
+    link: &mut Link,
+    server: &mut Server,
+    run: &mut Run,
+    o: &Options<'_>,
+) -> Result<(), Failure> {
+    let mut buf = [0u8; 1024];
+    let req = exported();
+    let ex = Exchange::download(&req, s, link, &mut buf);
+    drive(ex, server, run, o).0
+}
+
+fn pdf(n: usize) -> Vec<u8> {
+    (0..n).map(|i| b"%PDF-report "[i % 12]).collect()
+}
+
+fn carries_credentials(request: &str) -> bool {
+    let lower = request.to_ascii_lowercase();
+    lower.contains("authorization:")
+        || lower.contains("cookie:")
+        || lower.contains("the-key")
+        || lower.contains("the-token")
+}
+
+#[test]
+fn session_logs_in_first_and_again_once_on_122() {
+    let s = settings(AuthMode::Session);
+    let mut link = Link::new();
+    let mut run = Run::default();
+    let mut server = Server::new(vec![Some((
+        SERVER,
+        vec![
+            login_ok("one"),
+            api_error(122, "session expired"),
+            login_ok("two"),
+            pong(),
+        ],
+    ))]);
+    assert_eq!(ping(&s, &mut link, &mut server, &mut run).unwrap(), "pong");
+    assert_eq!(run.events, [Event::Relogin]);
+    let r = server.requests_to(SERVER);
+    assert_eq!(r.len(), 4);
+    assert!(r[0].starts_with("POST /authentication/login.json") && r[0].contains("key=the-key"));
+    assert!(r[1].contains("Cookie: ll_session=one") && !r[1].contains("Authorization"));
+    assert!(r[2].starts_with("POST /authentication/login.json"));
+    assert!(r[3].contains("Cookie: ll_session=two"));
+    // The next exchange reuses the cookie and the connection.
+    server.scripts.push_back(None);
+    server.conn = Some(Conn {
+        port: SERVER,
+        answers: vec![pong()].into(),
+        out: VecDeque::new(),
+        ending: None,
+        request: vec![],
+    });
+    assert!(link.connection_open());
+    assert_eq!(ping(&s, &mut link, &mut server, &mut run).unwrap(), "pong");
+    assert!(server.requests_to(SERVER)[4].contains("Cookie: ll_session=two"));
+    // 122 right after a fresh login: the session cannot be kept.
+    let mut link = Link::new();
+    let mut server = Server::new(vec![Some((
+        SERVER,
+        vec![
+            login_ok("a"),
+            api_error(122, "no"),
+            login_ok("b"),
+            api_error(122, "no again"),
+        ],
+    ))]);
+    let e = ping(&s, &mut link, &mut server, &mut Run::default()).unwrap_err();
+    assert_eq!(e.error, Error::SessionExpired);
+}
+
+#[test]
+fn a_download_in_session_mode_logs_in_and_a_401_logs_in_again() {
+    let s = settings(AuthMode::Session);
+    let mut link = Link::new();
+    let mut run = Run::default();
+    let body = pdf(3000);
+    // A refused download's body is not read: its connection is dropped.
+    let mut server = Server::new(vec![
+        Some((
+            SERVER,
+            vec![
+                login_ok("s1"),
+                Answer::Bytes(http(
+                    "401 Unauthorized",
+                    &["Content-Type: text/plain"],
+                    b"denied",
+                )),
+            ],
+        )),
+        Some((
+            SERVER,
+            vec![
+                login_ok("s2"),
+                Answer::Bytes(http("200 OK", &["Content-Type: application/pdf"], &body)),
+            ],
+        )),
+    ]);
+    download(&s, &mut link, &mut server, &mut run, &DEFAULT).unwrap();
+    assert_eq!(run.sink, body);
+    assert_eq!(run.events, [Event::Relogin]);
+    let r = server.requests_to(SERVER);
+    assert!(
+        r[1].starts_with("GET /analysis/get_exported_report?")
+            && r[1].contains("Cookie: ll_session=s1")
+    );
+    assert!(!r[1].contains("Authorization"));
+    assert!(r[3].contains("Cookie: ll_session=s2"));
+}
+
+#[test]
+fn unavailable_is_retried_on_the_schedule_and_the_error_says_everything() {
+    let s = settings(AuthMode::Basic);
+    let mut run = Run::default();
+    let mut server = Server::new(vec![Some((
+        SERVER,
+        vec![api_error(107, "busy"), api_error(107, "busy"), pong()],
+    ))]);
+    assert_eq!(
+        ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+        "pong"
+    );
+    let retries: Vec<u32> = run
+        .events
+        .iter()
+        .map(|e| match e {
+            Event::Retry { attempt, .. } => *attempt,
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(retries, [1, 2]);
+    // Full jitter in [cap/2, cap]: 250..=500, then 500..=1000 ms.
+    assert!(
+        (250..=500).contains(&run.sleeps[0]) && (500..=1000).contains(&run.sleeps[1]),
+        "{:?}",
+        run.sleeps
+    );
+    assert_eq!(
+        server.connections, 1,
+        "a failure envelope keeps the connection"
+    );
+    // Always 107: the schedule gives up with the server's message.
+    let answers = vec![api_error(107, "the sandbox is busy"); 10];
+    let mut server = Server::new(vec![Some((SERVER, answers))]);
+    let e = ping(&s, &mut Link::new(), &mut server, &mut Run::default()).unwrap_err();
+    assert_eq!(e.error.api_code(), Some(ErrorCode::TemporarilyUnavailable));
+    assert_eq!(e.attempts, RetryPolicy::default().max_attempts);
+    assert_eq!(e.status, Some(200));
+    assert_eq!(
+        e.message.as_ref().unwrap().text.as_str(),
+        "the sandbox is busy"
+    );
+    let shown = e.to_string();
+    assert!(
+        shown.contains("the sandbox is busy") && shown.contains("after 6 attempts"),
+        "{shown}"
+    );
+    // A non-retryable API error ends at once, with its message.
+    let mut server = Server::new(vec![Some((SERVER, vec![api_error(104, "Invalid pair")]))]);
+    let e = ping(&s, &mut Link::new(), &mut server, &mut Run::default()).unwrap_err();
+    assert_eq!(
+        (e.attempts, e.message.unwrap().text.as_str()),
+        (1, "Invalid pair")
+    );
+}
+
+#[test]
+fn retry_after_is_honoured_in_seconds_and_capped() {
+    let s = settings(AuthMode::Basic);
+    let page = |status: &str, ra: &str| {
+        Answer::ThenClose(http(
+            status,
+            &["Content-Type: text/html", &format!("Retry-After: {ra}")],
+            b"<html>busy</html>",
+        ))
+    };
+    for (status, ra, least) in [
+        ("503 Service Unavailable", "5", 5000),
+        ("429 Too Many Requests", "2", 2000),
+        ("503 Service Unavailable", "3600", 60_000),
+    ] {
+        let mut run = Run::default();
+        let mut server = Server::new(vec![
+            Some((SERVER, vec![page(status, ra)])),
+            Some((SERVER, vec![pong()])),
+        ]);
+        assert_eq!(
+            ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+            "pong"
+        );
+        assert_eq!(run.sleeps.len(), 1);
+        let slept = run.sleeps[0];
+        assert!(slept >= least, "{status} Retry-After {ra}: slept {slept}");
+        assert!(slept <= least.max(500), "capped: {slept}");
+    }
+    // 5xx without Retry-After: the schedule alone.
+    let mut run = Run::default();
+    let mut server = Server::new(vec![
+        Some((
+            SERVER,
+            vec![Answer::ThenClose(http(
+                "502 Bad Gateway",
+                &["Content-Type: text/html"],
+                b"<html/>",
+            ))],
+        )),
+        Some((SERVER, vec![pong()])),
+    ]);
+    ping(&s, &mut Link::new(), &mut server, &mut run).unwrap();
+    assert!(run.sleeps[0] <= 500);
+}
+
+#[test]
+fn resets_before_and_inside_the_head_and_body_are_retried() {
+    let s = settings(AuthMode::Basic);
+    let whole = json(r#"{"success": 1, "data": "pong"}"#);
+    for cut in [0, 10, whole.len() - 5] {
+        let mut run = Run::default();
+        let mut server = Server::new(vec![
+            Some((SERVER, vec![Answer::ThenReset(whole[..cut].to_vec())])),
+            Some((SERVER, vec![pong()])),
+        ]);
+        assert_eq!(
+            ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+            "pong",
+            "cut at {cut}"
+        );
+        assert!(
+            matches!(run.events[..], [Event::Retry { .. }]),
+            "cut at {cut}: {:?}",
+            run.events
+        );
+        assert_eq!(server.connections, 2);
+    }
+    // A read that times out: retried too.
+    let mut run = Run::default();
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![Answer::Silence])),
+        Some((SERVER, vec![pong()])),
+    ]);
+    ping(&s, &mut Link::new(), &mut server, &mut run).unwrap();
+    assert!(matches!(
+        &run.events[..],
+        [Event::Retry {
+            error: Error::Transport(Transport::TimedOut),
+            ..
+        }]
+    ));
+    // No server at all: the schedule gives up with the transport error.
+    let mut server = Server::new(vec![None; 10]);
+    let e = ping(&s, &mut Link::new(), &mut server, &mut Run::default()).unwrap_err();
+    assert_eq!(
+        (e.error, e.attempts, e.status),
+        (Error::Transport(Transport::Connect), 6, None)
+    );
+}
+
+#[test]
+fn a_download_cut_mid_body_restarts_its_sink() {
+    let s = settings(AuthMode::Basic);
+    let body = pdf(5000);
+    let full = http(
+        "200 OK",
+        &[
+            "Content-Type: application/pdf",
+            "Content-Disposition: attachment; filename=\"r.pdf\"",
+        ],
+        &body,
+    );
+    let o = Options {
+        read_chunk: 700,
+        ..DEFAULT
+    };
+    let mut run = Run::default();
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![Answer::ThenReset(full[..3000].to_vec())])),
+        Some((SERVER, vec![Answer::Bytes(full.clone())])),
+    ]);
+    download(&s, &mut Link::new(), &mut server, &mut run, &o).unwrap();
+    assert_eq!(run.sink, body, "restarted, then whole");
+    assert_eq!(run.restarts, 1);
+    assert!(matches!(run.events[..], [Event::Retry { .. }]));
+    // A sink that cannot start over: a typed error says so.
+    let o = Options {
+        read_chunk: 700,
+        restartable: false,
+        ..DEFAULT
+    };
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![Answer::ThenReset(full[..3000].to_vec())])),
+        Some((SERVER, vec![Answer::Bytes(full.clone())])),
+    ]);
+    let e = download(&s, &mut Link::new(), &mut server, &mut Run::default(), &o).unwrap_err();
+    assert_eq!(e.error, Error::SinkCannotRestart);
+    // 107 and 503 on a download are retried like calls.
+    let mut run = Run::default();
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![api_error(107, "busy")])),
+        Some((
+            SERVER,
+            vec![Answer::ThenClose(http(
+                "503 Service Unavailable",
+                &["Content-Type: text/html"],
+                b"<html/>",
+            ))],
+        )),
+        Some((SERVER, vec![Answer::Bytes(full)])),
+    ]);
+    download(&s, &mut Link::new(), &mut server, &mut run, &DEFAULT).unwrap();
+    assert_eq!(run.sink, body);
+    assert_eq!(run.events.len(), 2);
+    assert_eq!(run.restarts, 0, "nothing had reached the sink");
+}
+
+#[test]
+fn an_api_error_answered_to_a_download_keeps_its_message() {
+    let s = settings(AuthMode::Basic);
+    let mut server = Server::new(vec![Some((
+        SERVER,
+        vec![api_error(106, "no result found (analysis not complete)")],
+    ))]);
+    let e = download(
+        &s,
+        &mut Link::new(),
+        &mut server,
+        &mut Run::default(),
+        &DEFAULT,
+    )
+    .unwrap_err();
+    assert_eq!(e.error.api_code(), Some(ErrorCode::NoResultFound));
+    assert!(
+        e.to_string()
+            .contains("no result found (analysis not complete)"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_kept_alive_connection_closed_before_the_answer_reconnects_once() {
+    let s = settings(AuthMode::Basic);
+    let mut link = Link::new();
+    let mut run = Run::default();
+    // The first exchange leaves the connection open; the server then
+    // closes it idle (its script has nothing more).
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![pong()])),
+        Some((SERVER, vec![pong()])),
+    ]);
+    ping(&s, &mut link, &mut server, &mut run).unwrap();
+    assert!(link.connection_open());
+    ping(&s, &mut link, &mut server, &mut run).unwrap();
+    assert_eq!(run.events, [Event::Reconnect]);
+    assert_eq!(server.connections, 2);
+    // The new connection fails too: that is a failure (retried on the
+    // schedule), not a second reconnect.
+    let mut run = Run::default();
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![pong()])),
+        Some((SERVER, vec![])),
+        Some((SERVER, vec![pong()])),
+    ]);
+    let mut link = Link::new();
+    ping(&s, &mut link, &mut server, &mut run).unwrap();
+    ping(&s, &mut link, &mut server, &mut run).unwrap();
+    assert!(
+        matches!(&run.events[..], [Event::Reconnect, Event::Retry { .. }]),
+        "{:?}",
+        run.events
+    );
+    // Connection: close from the server: the next exchange connects anew
+    // without any event.
+    let mut run = Run::default();
+    let closing = Answer::Bytes(http(
+        "200 OK",
+        &["Content-Type: application/json", "Connection: close"],
+        br#"{"success": 1, "data": "pong"}"#,
+    ));
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![closing])),
+        Some((SERVER, vec![pong()])),
+    ]);
+    let mut link = Link::new();
+    ping(&s, &mut link, &mut server, &mut run).unwrap();
+    assert!(!link.connection_open());
+    ping(&s, &mut link, &mut server, &mut run).unwrap();
+    assert!(run.events.is_empty(), "{:?}", run.events);
+}
+
+#[test]
+fn redirects_keep_credentials_on_the_origin_only() {
+    // Relative, same origin: credentials kept, the Location's target used.
+    let s = settings(AuthMode::Basic);
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![redirect("302 Found", "/moved/ping.json?x=1")])),
+        Some((SERVER, vec![pong()])),
+    ]);
+    let mut run = Run::default();
+    ping(&s, &mut Link::new(), &mut server, &mut run).unwrap();
+    let r = server.requests_to(SERVER);
+    assert!(
+        r[1].starts_with("GET /moved/ping.json?x=1 HTTP/1.1")
+            && r[1].contains("Authorization: Basic"),
+        "{}",
+        r[1]
+    );
+    assert_eq!(
+        run.events,
+        [Event::Redirect {
+            status: 302,
+            other_origin: false
+        }]
+    );
+    // Another origin (the CDN): the bytes carry no credential at all.
+    let body = pdf(800);
+    for auth in [AuthMode::Basic, AuthMode::BodyFields, AuthMode::Session] {
+        let s = settings(auth);
+        let mut first = vec![];
+        if auth == AuthMode::Session {
+            first.push(login_ok("c"));
+        }
+        first.push(redirect(
+            "302 Found",
+            &format!("http://127.0.0.1:{CDN}/exports/t/r.pdf"),
+        ));
+        let mut server = Server::new(vec![
+            Some((SERVER, first)),
+            Some((
+                CDN,
+                vec![Answer::Bytes(http(
+                    "200 OK",
+                    &["Content-Type: application/pdf"],
+                    &body,
+                ))],
+            )),
+        ]);
+        let mut run = Run::default();
+        download(&s, &mut Link::new(), &mut server, &mut run, &DEFAULT).unwrap();
+        assert_eq!(run.sink, body);
+        let cdn = server.requests_to(CDN);
+        assert_eq!(cdn.len(), 1);
+        assert!(
+            cdn[0].starts_with("GET /exports/t/r.pdf HTTP/1.1\r\nHost: 127.0.0.1:9000\r\n"),
+            "{}",
+            cdn[0]
+        );
+        assert!(!carries_credentials(&cdn[0]), "{auth:?}: {}", cdn[0]);
+        assert!(carries_credentials(
+            server.requests_to(SERVER).last().unwrap()
+        ));
+    }
+}
+
+#[test]
+fn redirect_limits_schemes_and_methods() {
+    let s = settings(AuthMode::Basic);
+    // Six hops: an error.
+    let hops: Vec<ConnScript> = (0..6)
+        .map(|i| {
+            Some((
+                SERVER,
+                vec![redirect("307 Temporary Redirect", &format!("/hop{i}"))],
+            ))
+        })
+        .collect();
+    let mut server = Server::new(hops);
+    let e = ping(&s, &mut Link::new(), &mut server, &mut Run::default()).unwrap_err();
+    assert_eq!(e.error, Error::TooManyRedirects { limit: 5 });
+    // Five are followed.
+    let mut hops: Vec<ConnScript> = (0..5)
+        .map(|i| {
+            Some((
+                SERVER,
+                vec![redirect("307 Temporary Redirect", &format!("/hop{i}"))],
+            ))
+        })
+        .collect();
+    hops.push(Some((SERVER, vec![pong()])));
+    ping(
+        &s,
+        &mut Link::new(),
+        &mut Server::new(hops),
+        &mut Run::default(),
+    )
+    .unwrap();
+    // HTTPS to HTTP is refused.
+    let mut tls = settings(AuthMode::Basic);
+    tls.server.https = true;
+    tls.server.port = 443;
+    let mut server = Server::new(vec![Some((
+        443,
+        vec![redirect("302 Found", "http://127.0.0.1/x")],
+    ))]);
+    let e = ping(&tls, &mut Link::new(), &mut server, &mut Run::default()).unwrap_err();
+    assert!(matches!(e.error, Error::BadRedirect(_)), "{e:?}");
+    // 303 turns a POST (an upload) into a GET without a body; 307 keeps
+    // the method, the body and the sample, without credentials elsewhere.
+    let sample = b"MZ sample bytes";
+    let o = Options { sample, ..DEFAULT };
+    let req = SubmitFile {
+        upload: Some(sample.len() as u64),
+        ..SubmitFile::default()
+    };
+    let done = r#"{"success": 1, "data": {"task_uuid": "0123456789abcdef0123456789abcdef"}}"#;
+    for (status, get) in [("303 See Other", true), ("307 Temporary Redirect", false)] {
+        let mut server = Server::new(vec![
+            Some((
+                SERVER,
+                vec![redirect(
+                    status,
+                    &format!("http://127.0.0.1:{CDN}/dc/submit/file.json"),
+                )],
+            )),
+            Some((CDN, vec![Answer::Bytes(json(done))])),
+        ]);
+        let mut run = Run::default();
+        let mut buf = [0u8; 2048];
+        let mut link = Link::new();
+        let bf = settings(AuthMode::BodyFields);
+        let ex = Exchange::<_, SubmitDecoder, 128>::call(&req, &bf, &mut link, &mut buf);
+        let (r, _) = drive(ex, &mut server, &mut run, &o);
+        let sub: Submission = r.unwrap();
+        assert_eq!(
+            sub.task_uuid.to_string(),
+            "0123456789abcdef0123456789abcdef"
+        );
+        let there = &server.requests_to(CDN)[0];
+        assert_eq!(
+            there.starts_with("GET /dc/submit/file.json HTTP/1.1"),
+            get,
+            "{status}: {there}"
+        );
+        assert_eq!(there.contains("MZ sample bytes"), !get, "{status}");
+        assert_eq!(run.samples_sent, if get { 1 } else { 2 });
+        assert!(!carries_credentials(there), "{status}: {there}");
+    }
+}
+
+#[test]
+fn an_early_answer_to_a_broken_upload_is_the_outcome() {
+    // A proxy answers 413 and closes before reading the whole upload.
+    let s = settings(AuthMode::Basic);
+    let sample = vec![7u8; 10_000];
+    let req = SubmitFile {
+        upload: Some(sample.len() as u64),
+        ..SubmitFile::default()
+    };
+    let mut server = Server::new(vec![Some((
+        SERVER,
+        vec![Answer::ThenClose(http(
+            "413 Request Entity Too Large",
+            &["Content-Type: text/html"],
+            b"<html>too large</html>",
+        ))],
+    ))]);
+    let mut buf = [0u8; 2048];
+    let mut link = Link::new();
+    let mut ex = Exchange::<_, SubmitDecoder, 128>::call(&req, &s, &mut link, &mut buf);
+    // The write fails half-way: the driver says so, the answer is read.
+    let run = Run::default();
+    let mut wrote = 0;
+    let result = loop {
+        match ex.poll(run.now, 1) {
+            Step::Connect(_) => {
+                server.conn = Some(Conn {
+                    port: SERVER,
+                    answers: server.scripts.pop_front().unwrap().unwrap().1.into(),
+                    out: VecDeque::new(),
+                    ending: None,
+                    request: vec![],
+                });
+            }
+            Step::Write(b) => {
+                wrote += 1;
+                server.conn.as_mut().unwrap().request.extend_from_slice(b);
+            }
+            Step::SendSample { .. } => ex.failed(Transport::Closed),
+            Step::Read(space) => {
+                let c = server.conn.as_mut().unwrap();
+                if c.out.is_empty() && c.ending.is_none() {
+                    if let Some(Answer::ThenClose(b)) = c.answers.pop_front() {
+                        c.out.extend(b);
+                        c.ending = Some(Answer::ThenClose(vec![]));
+                    }
+                }
+                let n = space.len().min(c.out.len());
+                for (i, b) in c.out.drain(..n).enumerate() {
+                    space[i] = b;
+                }
+                ex.received(n);
+            }
+            Step::Done(r) => break r,
+            Step::Event(e) => panic!("{e:?}"),
+            other => panic!("{other:?}"),
+        }
+    };
+    assert!(wrote >= 1);
+    assert_eq!(result.unwrap_err().error, Error::PayloadTooLarge);
+}
+
+/// A fault the property test may put in front of a request.
+#[derive(Clone, Copy, Debug)]
+enum Fault {
+    Answer,
+    Reset,
+    Close,
+    Unavailable,
+    SessionGone,
+    TooMany,
+    RedirectSame,
+    RedirectOther,
+    Slow,
+}
+
+fn fault() -> impl Strategy<Value = Fault> {
+    prop_oneof![
+        Just(Fault::Answer),
+        Just(Fault::Reset),
+        Just(Fault::Close),
+        Just(Fault::Unavailable),
+        Just(Fault::SessionGone),
+        Just(Fault::TooMany),
+        Just(Fault::RedirectSame),
+        Just(Fault::RedirectOther),
+        Just(Fault::Slow),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// Random fault scripts: every run ends (success or a typed error)
+    /// within the retry budget, no credential leaves the origin, and an
+    /// upload is sent again only after an event that says why.
+    #[test]
+    fn random_fault_scripts_end_well(
+        faults in proptest::collection::vec(fault(), 0..14),
+        session in any::<bool>(),
+        read_chunk in 1usize..300,
+    ) {
+        let auth = if session { AuthMode::Session } else { AuthMode::Basic };
+        let s = settings(auth);
+        let done = r#"{"success": 1, "data": {"task_uuid": "0123456789abcdef0123456789abcdef"}}"#;
+        let answers: Vec<Answer> = faults
+            .iter()
+            .map(|f| match f {
+                Fault::Answer => Answer::ThenClose(json(done)),
+                Fault::Reset => Answer::ThenReset(b"HTTP/1.1 200".to_vec()),
+                Fault::Close => Answer::ThenClose(vec![]),
+                Fault::Unavailable => api_error(107, "busy"),
+                Fault::SessionGone => api_error(122, "gone"),
+                Fault::TooMany => Answer::ThenClose(http("429 Too Many Requests", &["Retry-After: 1"], b"")),
+                Fault::RedirectSame => redirect("307 Temporary Redirect", "/again"),
+                Fault::RedirectOther => redirect("307 Temporary Redirect", &format!("http://127.0.0.1:{CDN}/there")),
+                Fault::Slow => Answer::Silence,
+            })
+            .collect();
+        let mut server = Server::queued(answers, Answer::Bytes(json(done)));
+
+        let sample = b"the sample";
+        let o = Options { sample, read_chunk, ..DEFAULT };
+        let req = SubmitFile { upload: Some(sample.len() as u64), ..SubmitFile::default() };
+        let mut buf = [0u8; 1024];
+        let mut link = Link::new();
+        let mut run = Run::default();
+        let ex = Exchange::<_, SubmitDecoder, 128>::call(&req, &s, &mut link, &mut buf);
+        let (result, _) = drive(ex, &mut server, &mut run, &o);
+        if let Err(f) = &result {
+            prop_assert!(f.attempts <= RetryPolicy::default().max_attempts.max(1) + 1, "{f:?}");
+        }
+        let retries = run.events.iter().filter(|e| matches!(e, Event::Retry { .. })).count() as u32;
+        prop_assert!(retries < RetryPolicy::default().max_attempts);
+        for (port, bytes) in &server.requests {
+            let text = String::from_utf8_lossy(bytes);
+            if *port == CDN {
+                prop_assert!(!carries_credentials(&text), "{text}");
+            }
+        }
+        let uploads = server.requests.iter().filter(|(_, b)| b.windows(sample.len()).any(|w| w == sample)).count() as u32;
+        let reasons = run.events.len() as u32;
+        prop_assert!(uploads <= 1 + reasons, "{uploads} uploads, {:?}", run.events);
+    }
+}
