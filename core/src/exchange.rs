@@ -118,6 +118,28 @@ pub struct Origin<'a> {
     pub port: u16,
 }
 
+impl<'a> Origin<'a> {
+    /// The origin of `authority` (`host` or `host:port`, an IPv6 address in
+    /// brackets), with the scheme's default port when none is given;
+    /// `None` when the port is not a port number.
+    pub fn from_authority(authority: &'a str, https: bool) -> Option<Self> {
+        let b = authority.as_bytes();
+        let colon = b.iter().rposition(|&c| c == b':').filter(|&i| {
+            // Not one inside an IPv6 literal.
+            !b.get(i..).is_some_and(|rest| rest.contains(&b']'))
+                && (b.first().is_none_or(|&c| c != b'[') || b.get(i.wrapping_sub(1)) == Some(&b']'))
+        });
+        let (host, port) = match colon {
+            Some(i) => (
+                authority.get(..i)?,
+                parse_port(b.get(i.saturating_add(1)..)?)?,
+            ),
+            None => (authority, if https { 443 } else { 80 }),
+        };
+        (!host.is_empty()).then_some(Self { https, host, port })
+    }
+}
+
 impl Origin<'_> {
     fn default_port(&self) -> u16 {
         if self.https {
@@ -216,6 +238,12 @@ impl Link {
     pub fn disconnected(&mut self) {
         self.idle_connection = false;
     }
+
+    /// The driver holds a connection to the server it opened itself (a
+    /// TLS session set up before the client): the next exchange uses it.
+    pub fn adopt_connection(&mut self) {
+        self.idle_connection = true;
+    }
 }
 
 /// Something the exchange did on its own, for the driver to show (log,
@@ -297,10 +325,13 @@ pub enum Step<'a, I, O> {
     /// Write all these bytes (or [`Exchange::failed`]).
     Write(&'a [u8]),
     /// Write the whole sample, `len` bytes, from its first byte (or
-    /// [`Exchange::failed`]).
+    /// [`Exchange::failed`]); `scratch` is free to read it into, piece by
+    /// piece.
     SendSample {
         /// Its length.
         len: u64,
+        /// The exchange's buffer, unused while the sample goes out.
+        scratch: &'a mut [u8],
     },
     /// Read into this space, then [`Exchange::received`] with the count (0:
     /// the peer closed), or [`Exchange::failed`].
@@ -601,7 +632,10 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         match out {
             Out::Connect => Step::Connect(self.target_origin()),
             Out::Write(n) => Step::Write(self.buf.get(..n).unwrap_or(&[])),
-            Out::SendSample(len) => Step::SendSample { len },
+            Out::SendSample(len) => Step::SendSample {
+                len,
+                scratch: &mut *self.buf,
+            },
             Out::Read => Step::Read(self.buf.get_mut(self.filled..).unwrap_or(&mut [])),
             Out::Sleep(until_ms) => Step::Sleep { until_ms },
             Out::Item(i) => Step::Item(i),
@@ -877,6 +911,10 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
     fn at_eof(&mut self, now: u64, random: u32) -> Option<Out<D::Item, D::Output>> {
         self.eof = false;
         self.conn = Conn::None;
+        if self.head().is_none() {
+            // Cut inside the head: the connection failed, not the answer.
+            return self.answer_failed(Error::Transport(Transport::Closed), now, random);
+        }
         let ended = match &mut self.reader {
             Reader::Call(r) => match r.close() {
                 Ok(Progress::Done) => {
@@ -1132,7 +1170,8 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
             }
             RetryDecision::GiveUp => {
                 self.phase = Phase::Over;
-                self.link.idle_connection = false;
+                // A failure envelope read whole leaves the connection usable.
+                self.link.idle_connection = matches!(self.conn, Conn::Server { .. });
                 Some(Out::Done(Err(Failure {
                     error: e,
                     attempts: self.attempts,
@@ -1284,4 +1323,49 @@ fn absolute<const N: usize>(
         out.push_str(dir).map_err(|_| too_long())?;
     }
     out.push_str(l).map_err(|_| too_long())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities_and_urls() {
+        let o = |a, https| Origin::from_authority(a, https).map(|o| (o.host, o.port));
+        assert_eq!(
+            o("analysis.lastline.com", true),
+            Some(("analysis.lastline.com", 443))
+        );
+        assert_eq!(o("127.0.0.1:8642", false), Some(("127.0.0.1", 8642)));
+        assert_eq!(o("[::1]:8642", false), Some(("[::1]", 8642)));
+        assert_eq!(o("[::1]", true), Some(("[::1]", 443)));
+        assert_eq!(o("h:99999", true), None);
+        assert_eq!(o(":80", true), None);
+        let u = parse_url("HTTPS://cdn.example:8443/a/b?x=1#frag").unwrap();
+        let url = "HTTPS://cdn.example:8443/a/b?x=1#frag";
+        assert!(u.https && u.port == 8443);
+        assert_eq!(&url[u.host.0..u.host.1], "cdn.example");
+        assert_eq!(&url[u.target.0..u.target.1], "/a/b?x=1");
+        for bad in ["ftp://x/", "http://user@x/", "http:///p", "http://x:0/"] {
+            assert!(parse_url(bad).is_none(), "{bad}");
+        }
+        let mut out = heapless::String::<128>::new();
+        let here = Origin {
+            https: false,
+            host: "h",
+            port: 81,
+        };
+        absolute("next?y=2", here, "/dir/file?q", &mut out).unwrap();
+        assert_eq!(out.as_str(), "http://h:81/dir/next?y=2");
+        out.clear();
+        absolute("/root", here, "/dir/file", &mut out).unwrap();
+        assert_eq!(out.as_str(), "http://h:81/root");
+        assert!(absolute(
+            "//evil.example/x",
+            here,
+            "/",
+            &mut heapless::String::<128>::new()
+        )
+        .is_err());
+    }
 }

@@ -143,7 +143,7 @@ fn drive<R: Request, D: lastline_core::envelope::DataDecoder + Default, const N:
                 }
                 _ => ex.failed(Transport::Closed),
             },
-            Step::SendSample { len } => {
+            Step::SendSample { len, .. } => {
                 assert_eq!(len, o.sample.len() as u64);
                 run.samples_sent += 1;
                 match &mut server.conn {
@@ -539,6 +539,24 @@ fn resets_before_and_inside_the_head_and_body_are_retried() {
             run.events
         );
         assert_eq!(server.connections, 2);
+    }
+    // Closed (not reset) inside the head or the body: retried as well.
+    for cut in [10, whole.len() - 5] {
+        let mut run = Run::default();
+        let mut server = Server::new(vec![
+            Some((SERVER, vec![Answer::ThenClose(whole[..cut].to_vec())])),
+            Some((SERVER, vec![pong()])),
+        ]);
+        assert_eq!(
+            ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+            "pong",
+            "closed at {cut}"
+        );
+        assert!(
+            matches!(run.events[..], [Event::Retry { .. }]),
+            "closed at {cut}: {:?}",
+            run.events
+        );
     }
     // A read that times out: retried too.
     let mut run = Run::default();

@@ -1,144 +1,188 @@
-//! Recipe for integrators: `lastline-core` driven from tokio's `TcpStream`
-//! with no transport crate. The core writes request bytes into our buffer
-//! and asks for the sample where it belongs; we read whatever the socket
-//! gives and feed it to the response reader. Any runtime, event loop or FFI
-//! works the same way.
+//! Recipe for integrators: `lastline-core`'s exchange machine driven from
+//! tokio with no transport crate. The machine says what to do next —
+//! connect, write, read, sleep — and we do it with tokio's `TcpStream`;
+//! sessions, retries, reconnects and redirects are the machine's, so this
+//! file has none of them. Any runtime, event loop or FFI works the same way.
+
+use std::time::Instant;
 
 use lastline_core::envelope::DataDecoder;
+use lastline_core::exchange::{Event, Exchange, Failure, Link, Settings, Step};
 use lastline_core::hashing::{digest, Algorithms};
-use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
 use lastline_core::request::{Request, SubmitFile};
-use lastline_core::response::{EnvelopeResponse, Progress};
 use lastline_core::responses::{CompletedDecoder, SubmitDecoder};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst, NextPoll};
-use lastline_core::Error;
+use lastline_core::{ErrorCode, Transport};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-/// The receive buffer grows to this much for an oversized response head.
-const MAX_BUFFER: usize = 64 * 1024;
-
-/// A connection and the bytes read but not yet consumed.
-pub struct Conn {
-    stream: TcpStream,
+/// A client: the settings, what outlives one exchange (session,
+/// connection), and a buffer.
+pub struct Client<'s> {
+    settings: Settings<'s>,
+    link: Link,
+    conn: Option<TcpStream>,
     buf: Vec<u8>,
-    filled: usize,
+    clock: Instant,
+    /// What the machine did on its own (retries, redirects...), for logs.
+    pub events: Vec<Event>,
 }
 
-/// Why an exchange failed: the socket or the API.
-#[derive(Debug)]
-pub enum Failure {
-    /// Socket error.
-    Io(std::io::Error),
-    /// Protocol or API error, from the core.
-    Api(Error),
-}
-
-impl From<std::io::Error> for Failure {
-    fn from(e: std::io::Error) -> Self {
-        Self::Io(e)
+/// An I/O error as the machine counts it.
+fn failed(e: std::io::Error) -> Transport {
+    match e.kind() {
+        std::io::ErrorKind::TimedOut => Transport::TimedOut,
+        _ => Transport::Closed,
     }
 }
 
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Self::Api(e)
-    }
-}
-
-impl Conn {
-    /// Connects to `addr` (plain TCP; put TLS here in real use).
-    pub async fn connect(addr: &str) -> std::io::Result<Self> {
-        Ok(Self {
-            stream: TcpStream::connect(addr).await?,
-            buf: vec![0; 4096],
-            filled: 0,
-        })
+impl<'s> Client<'s> {
+    /// A client for `settings` (nothing is connected yet).
+    pub fn new(settings: Settings<'s>) -> Self {
+        Self {
+            settings,
+            link: Link::new(),
+            conn: None,
+            buf: vec![0; 16 * 1024],
+            clock: Instant::now(),
+            events: Vec::new(),
+        }
     }
 
-    /// Sends `req` and decodes the answer with `D`, handing list entries to
-    /// `each`.
-    pub async fn exchange<R: Request, D: DataDecoder + Default>(
+    /// Calls a method and decodes its answer with `D`; an upload's sample
+    /// is `sample`.
+    pub async fn call<R: Request, D: DataDecoder + Default>(
         &mut self,
         req: &R,
-        cfg: &ClientConfig<'_>,
         sample: &[u8],
         mut each: impl FnMut(D::Item),
     ) -> Result<D::Output, Failure> {
-        // 1. Write: the encoder fills our buffer; the sample goes as is.
-        let mut enc = RequestEncoder::new(req, cfg, rand_bytes())?;
-        let mut out = [0u8; 1024];
-        loop {
-            match enc.poll(&mut out) {
-                EncodeStep::Write(n) => self.stream.write_all(&out[..n]).await?,
-                EncodeStep::SendFile { .. } => {
-                    self.stream.write_all(sample).await?;
-                    enc.file_sent();
+        let Self {
+            settings,
+            link,
+            conn,
+            buf,
+            clock,
+            events,
+        } = self;
+        let ex = Exchange::<R, D, 1024>::call(req, settings, link, buf);
+        run(ex, conn, sample, &mut each, &mut Vec::new(), clock, events).await
+    }
+
+    /// Downloads a raw answer (a report, an artifact) into memory.
+    pub async fn download<R: Request>(&mut self, req: &R) -> Result<Vec<u8>, Failure> {
+        let Self {
+            settings,
+            link,
+            conn,
+            buf,
+            clock,
+            events,
+        } = self;
+        let ex = Exchange::download(req, settings, link, buf);
+        let mut sink = Vec::new();
+        run(ex, conn, &[], &mut |_| {}, &mut sink, clock, events).await?;
+        Ok(sink)
+    }
+}
+
+/// The whole driver: poll, do what the step says, tell, until done.
+async fn run<R: Request, D: DataDecoder + Default, const N: usize>(
+    mut ex: Exchange<'_, R, D, N>,
+    conn: &mut Option<TcpStream>,
+    sample: &[u8],
+    each: &mut impl FnMut(D::Item),
+    sink: &mut Vec<u8>,
+    clock: &Instant,
+    events: &mut Vec<Event>,
+) -> Result<D::Output, Failure> {
+    loop {
+        let now = clock.elapsed().as_millis() as u64;
+        // What went wrong, if anything, to tell the machine.
+        let failure = match ex.poll(now, rand()) {
+            // Plain TCP here; wrap it in TLS for `o.https` in real use.
+            Step::Connect(o) => match TcpStream::connect((o.host, o.port)).await {
+                Ok(s) => {
+                    *conn = Some(s);
+                    None
                 }
-                EncodeStep::Done => break,
-            }
-        }
-        // 2. Read: feed what arrives; keep what the reader did not consume.
-        let mut resp = EnvelopeResponse::<D, 1024>::default();
-        loop {
-            let (n, p) = resp.feed(&self.buf[..self.filled])?;
-            self.buf.copy_within(n..self.filled, 0);
-            self.filled -= n;
-            match p {
-                Progress::Item(item) => each(item),
-                Progress::Done => return Ok(resp.finish()?),
-                Progress::Head => {}
-                Progress::NeedMore => {
-                    if self.filled == self.buf.len() {
-                        // A head larger than the buffer: grow, within reason.
-                        if self.buf.len() >= MAX_BUFFER {
-                            return Err(Error::Http(lastline_core::HttpError::HeadTooLarge).into());
-                        }
-                        self.buf.resize(self.buf.len() * 2, 0);
-                    }
-                    let got = self.stream.read(&mut self.buf[self.filled..]).await?;
-                    if got == 0 {
-                        resp.close()?;
-                        return Ok(resp.finish()?);
-                    }
-                    self.filled += got;
+                Err(_) => Some(Transport::Connect),
+            },
+            Step::Write(b) => stream(conn).write_all(b).await.err().map(failed),
+            Step::SendSample { .. } => stream(conn).write_all(sample).await.err().map(failed),
+            Step::Read(space) => match stream(conn).read(space).await {
+                Ok(n) => {
+                    ex.received(n);
+                    None
                 }
+                Err(e) => Some(failed(e)),
+            },
+            Step::Sleep { until_ms } => {
+                let wait = std::time::Duration::from_millis(until_ms.saturating_sub(now));
+                tokio::time::sleep(wait).await;
+                None
             }
+            Step::Item(i) => {
+                each(i);
+                None
+            }
+            Step::Data(d) => {
+                sink.extend_from_slice(d);
+                None
+            }
+            Step::RestartSink => {
+                sink.clear();
+                None
+            }
+            Step::Event(e) => {
+                events.push(e);
+                None
+            }
+            Step::Done(result) => {
+                if !ex.keeps_connection() {
+                    *conn = None;
+                }
+                return result;
+            }
+        };
+        if let Some(t) = failure {
+            ex.failed(t);
         }
     }
 }
 
-/// Boundary entropy; use a real RNG in production.
-fn rand_bytes() -> [u8; 16] {
+fn stream(conn: &mut Option<TcpStream>) -> &mut TcpStream {
+    conn.as_mut()
+        .expect("the machine connects before it writes or reads")
+}
+
+/// Jitter and boundary entropy; use a real RNG in production.
+fn rand() -> u32 {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap_or_default();
-    t.as_nanos().to_le_bytes()
+    t.subsec_nanos()
 }
 
 /// Submits `sample` hash-first (uploading only on 101), then follows one
 /// completion cursor until the task completes. Returns the task, whether
 /// it was uploaded, and its score.
 pub async fn submit_and_wait(
-    conn: &mut Conn,
-    cfg: &ClientConfig<'_>,
+    client: &mut Client<'_>,
     sample: &[u8],
     since: Timestamp,
 ) -> Result<(Uuid, bool, i32), Failure> {
     let mut flow = HashFirst::new(digest(Algorithms::ALL, sample), SubmitFile::default());
     let done = loop {
-        let req = flow.request().ok_or(Error::WorkflowMisuse("finished"))?;
-        // Socket failures end here; API answers (101 included) go to the flow.
-        let answer = match conn
-            .exchange::<_, SubmitDecoder>(&req, cfg, sample, |_| {})
-            .await
-        {
-            Err(Failure::Io(e)) => return Err(Failure::Io(e)),
-            Err(Failure::Api(e)) => Err(e),
-            Ok(submission) => Ok(submission),
+        let req = flow.request().expect("not finished");
+        let answer = match client.call::<_, SubmitDecoder>(&req, sample, |_| {}).await {
+            Ok(s) => Ok(s),
+            // The 101 is the flow's to read; other failures end here whole.
+            Err(f) if f.error.api_code() == Some(ErrorCode::FileUploadRequired) => Err(f.error),
+            Err(f) => return Err(f),
         };
-        if let Some(done) = flow.on_response(answer)? {
+        if let Some(done) = flow.on_response(answer).expect("a 101 or a submission") {
             break done;
         }
     };
@@ -146,8 +190,8 @@ pub async fn submit_and_wait(
     let mut cursor = CompletionCursor::<64>::new(since);
     loop {
         let mut score = None;
-        let page = conn
-            .exchange::<_, CompletedDecoder>(&cursor.request(), cfg, &[], |t| {
+        let page = client
+            .call::<_, CompletedDecoder>(&cursor.request(), &[], |t| {
                 if cursor.accept(t.task_uuid) && t.task_uuid == task {
                     score = t.score;
                 }

@@ -108,12 +108,13 @@ impl CryptoProvider for PinnedCa {
 }
 
 /// The client's connector: the connection is set up by `main`, so when
-/// the server closes it the session ends and `main` opens a new one.
+/// the server closes it the session ends (a refusal, not retried) and
+/// `main` opens a new one.
 struct ThisSession<S>(core::marker::PhantomData<S>);
 
 impl<S: embedded_io::Read + embedded_io::Write> Connector for ThisSession<S> {
     type Connection = S;
-    fn connect(&mut self) -> Result<S, Error> {
+    fn connect(&mut self, _: &lastline_embedded::Origin<'_>) -> Result<S, Error> {
         Err(Error::Closed)
     }
 }

@@ -19,9 +19,12 @@ pub enum Error {
     SampleChanged,
     /// The caller's download sink refused a piece (its error kind).
     Sink(ErrorKind),
-    /// The protocol core refused a request or a response, or the API
-    /// answered with an error.
+    /// The protocol core refused something outside an exchange (a
+    /// workflow driven out of order, a cursor that cannot be restored).
     Core(lastline_core::Error),
+    /// An exchange with the server failed: the error (API code, HTTP
+    /// status, transport failure), the server's message, the attempts.
+    Exchange(lastline_core::exchange::Failure),
 }
 
 impl Error {
@@ -31,6 +34,7 @@ impl Error {
         match self {
             Self::Io(_) | Self::Closed => true,
             Self::Core(e) => e.is_retryable(),
+            Self::Exchange(f) => f.error.is_retryable(),
             Self::Sample(_) | Self::SampleChanged | Self::Sink(_) => false,
         }
     }
@@ -39,8 +43,24 @@ impl Error {
     pub fn api_code(&self) -> Option<lastline_core::ErrorCode> {
         match self {
             Self::Core(e) => e.api_code(),
+            Self::Exchange(f) => f.error.api_code(),
             _ => None,
         }
+    }
+
+    /// The core's error, wherever it is held.
+    pub fn core(&self) -> Option<&lastline_core::Error> {
+        match self {
+            Self::Core(e) => Some(e),
+            Self::Exchange(f) => Some(&f.error),
+            _ => None,
+        }
+    }
+}
+
+impl From<lastline_core::exchange::Failure> for Error {
+    fn from(f: lastline_core::exchange::Failure) -> Self {
+        Self::Exchange(f)
     }
 }
 
@@ -59,11 +79,20 @@ impl fmt::Display for Error {
             Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
             Self::Sink(k) => write!(f, "storing the download failed: {k:?}"),
             Self::Core(e) => e.fmt(f),
+            Self::Exchange(x) => x.fmt(f),
         }
     }
 }
 
-impl core::error::Error for Error {}
+impl core::error::Error for Error {
+    fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
+        match self {
+            Self::Core(e) => Some(e),
+            Self::Exchange(f) => Some(f),
+            _ => None,
+        }
+    }
+}
 
 #[cfg(feature = "defmt")]
 impl defmt::Format for Error {
@@ -75,6 +104,7 @@ impl defmt::Format for Error {
             Self::SampleChanged => defmt::write!(f, "sample changed"),
             Self::Sink(k) => defmt::write!(f, "sink: {}", k),
             Self::Core(e) => defmt::write!(f, "{}", e),
+            Self::Exchange(x) => defmt::write!(f, "{}", x),
         }
     }
 }

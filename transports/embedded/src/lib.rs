@@ -10,14 +10,21 @@
 //! - [`blocking::Client`] / [`asynch::Client`]: every method (`call`,
 //!   `call_with`, `download`), [`submit_hash_first`](blocking::Client::submit_hash_first)
 //!   from a [`SampleSource`] read twice, [`completions`](blocking::Client::completions)
-//!   on a [`CompletionCursor`](lastline_core::workflow::CompletionCursor),
-//!   retries on the core's schedule through the caller's [`blocking::Timer`],
-//!   and session re-login.
-//! - A [`blocking::Connector`] opens the stream (typically TLS over your TCP
-//!   stack); the client reconnects when the server closes.
+//!   on a [`CompletionCursor`](lastline_core::workflow::CompletionCursor).
+//! - Each client is a short loop over `lastline-core`'s
+//!   [exchange machine](lastline_core::exchange): sessions (login, one
+//!   re-login on 122), retries on the core's schedule with `Retry-After`
+//!   through the caller's [`blocking::Timer`], one reconnect when a
+//!   kept-alive connection was closed, redirects (credentials only to the
+//!   configured server), and downloads restarted through a
+//!   [`DownloadSink`] — the same policy for calls and downloads. What it
+//!   does on its own is logged with `defmt` (feature `defmt`).
+//! - A [`blocking::Connector`] opens a stream to an origin (typically TLS
+//!   over your TCP stack): the server, or where a redirect points. The
+//!   client connects again when the server closes.
 //! - A write that writes nothing is a closed connection, never a panic.
-//! - A failure envelope's code comes in the error; its message stays in the
-//!   client ([`blocking::Client::api_message`]).
+//! - Errors carry everything: [`Error::Exchange`] holds the API's code and
+//!   message, the HTTP status and the attempts made.
 //!
 //! Sized for firmware: the receive buffer doubles as the send buffer,
 //! [`NoSessions`] options leave the session code out of the image when the
@@ -27,7 +34,7 @@
 //! example's figures are in BENCHMARKS.md.
 //!
 //! ```no_run
-//! use lastline_embedded::{blocking::{Client, Connector, NoRetry}, Error, Options, SliceSample};
+//! use lastline_embedded::{blocking::{Client, Connector, NoRetry}, Error, Options, Origin, SliceSample};
 //! use lastline_core::{request::SubmitFile, types::Timestamp, workflow::CompletionCursor, Credentials};
 //!
 //! struct Tcp; // your TLS stream factory
@@ -37,7 +44,7 @@
 //! # impl embedded_io::Write for Stream { fn write(&mut self, b: &[u8]) -> Result<usize, Self::Error> { Ok(b.len()) } fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) } }
 //! impl Connector for Tcp {
 //!     type Connection = Stream;
-//!     fn connect(&mut self) -> Result<Stream, Error> { Ok(Stream) }
+//!     fn connect(&mut self, origin: &Origin<'_>) -> Result<Stream, Error> { Ok(Stream) }
 //! }
 //! static CAPTURE: [u8; 4] = *b"MZ\0\0";
 //! let creds = Credentials::new("key", Some("token")).unwrap();
@@ -66,33 +73,25 @@ macro_rules! log {
 }
 pub(crate) use log;
 
-mod client;
+mod drive;
 mod error;
 mod sample;
 
 pub use error::Error;
+pub use lastline_core::exchange::{AuthMode, Event, Failure, Origin};
 pub use sample::{SampleSource, SliceSample};
 
 use lastline_core::workflow::RetryPolicy;
 use lastline_core::Credentials;
 
-/// How requests authenticate.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum AuthMode {
-    /// HTTP Basic on every request (the default).
-    Basic,
-    /// Credentials in POST bodies (GET-only methods fall back to Basic).
-    BodyFields,
-    /// Log in once; replay the session cookie; log in again on 122.
-    Session,
-}
-
 /// Where and how to talk to the server.
 #[derive(Clone, Copy, Debug)]
 pub struct Options<'a> {
-    /// `Host` header (name, with `:port` if not the default).
+    /// The server: `host` or `host:port` (the `Host` header's form).
     pub host: &'a str,
+    /// Whether the server speaks HTTPS (the default): redirects from it to
+    /// plain HTTP are refused, and its default port is 443.
+    pub https: bool,
     /// Path prefix (usually empty).
     pub base_path: &'a str,
     /// `User-Agent`.
@@ -106,16 +105,36 @@ pub struct Options<'a> {
 }
 
 impl<'a> Options<'a> {
-    /// HTTP Basic to `host` with the default retry policy.
+    /// HTTP Basic to `host` over HTTPS with the default retry policy.
     pub fn new(host: &'a str, credentials: Credentials<'a>) -> Self {
         Self {
             host,
+            https: true,
             base_path: "",
             user_agent: concat!("lastline-embedded/", env!("CARGO_PKG_VERSION")),
             credentials,
             auth: AuthMode::Basic,
             retry: RetryPolicy::default(),
         }
+    }
+}
+
+/// Where a download's bytes go. Any `FnMut(&[u8]) -> Result<(), Error>`
+/// is one that cannot start over; a sink that can (a file it may
+/// truncate, a buffer it may clear) says so in [`DownloadSink::restart`],
+/// and a download cut off half-way is then retried.
+pub trait DownloadSink {
+    /// Stores the next bytes.
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error>;
+    /// Forgets everything stored so far; `false` if it cannot.
+    fn restart(&mut self) -> bool {
+        false
+    }
+}
+
+impl<F: FnMut(&[u8]) -> Result<(), Error>> DownloadSink for F {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self(bytes)
     }
 }
 
@@ -158,14 +177,10 @@ impl OptionsSource for NoSessions<'_> {
 }
 
 /// The blocking client, over `embedded_io::{Read, Write}`.
-pub mod blocking {
-    crate::client::flavor!(embedded_io, [], []);
-}
+pub mod blocking;
 
 /// The async client, over `embedded_io_async::{Read, Write}`.
 // Embedded executors are single-threaded: the traits' futures need not be
 // `Send`, which is what this lint is about.
 #[allow(async_fn_in_trait)]
-pub mod asynch {
-    crate::client::flavor!(embedded_io_async, [async], [.await]);
-}
+pub mod asynch;

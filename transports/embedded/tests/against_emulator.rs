@@ -19,10 +19,18 @@ mod scenarios;
 
 struct Std(SocketAddr);
 
+/// Connects to the origin asked for: the emulator's API (at `self.0`) or
+/// the other origins its redirects point at.
 impl blocking::Connector for Std {
     type Connection = FromStd<TcpStream>;
-    fn connect(&mut self) -> Result<Self::Connection, Error> {
-        let s = TcpStream::connect(self.0).map_err(|e| Error::Io(embedded_io::Error::kind(&e)))?;
+    fn connect(
+        &mut self,
+        origin: &lastline_embedded::Origin<'_>,
+    ) -> Result<Self::Connection, Error> {
+        let addr: SocketAddr = format!("{}:{}", origin.host, origin.port)
+            .parse()
+            .unwrap_or(self.0);
+        let s = TcpStream::connect(addr).map_err(|e| Error::Io(embedded_io::Error::kind(&e)))?;
         s.set_read_timeout(Some(Duration::from_secs(10))).ok();
         Ok(FromStd::new(s))
     }
@@ -54,6 +62,7 @@ fn eicar_sample() -> Vec<u8> {
 macro_rules! client {
     ($emu:expr, $host:ident, $key:ident, $token:ident, $auth:expr) => {{
         let mut opts = Options::new(&$host, Credentials::new(&$key, Some(&$token)).unwrap());
+        opts.https = false;
         opts.auth = $auth;
         opts.retry = fast_retry();
         blocking::Client::<_, _, 2048, 1024>::new(Std($emu.addr()), Clock(Instant::now(), 7), opts)
@@ -62,13 +71,7 @@ macro_rules! client {
 
 #[test]
 fn hash_first_cursor_and_every_method() {
-    let emu = Emulator::start(Config {
-        // The client does not follow redirects yet (the exchange machine of
-        // issue 12 will): exported reports are served directly.
-        cdn_redirect: false,
-        ..Config::default()
-    })
-    .unwrap();
+    let emu = Emulator::start(Config::default()).unwrap();
     let (key, token) = emu.credentials();
     let host = emu.addr().to_string();
     let mut c = client!(emu, host, key, token, AuthMode::Basic);
@@ -129,7 +132,7 @@ fn faults_end_in_success_or_the_right_error() {
         |c: &mut blocking::Client<'_, Std, Clock, 2048, 1024>, bytes: Vec<u8>| {
             c.submit_hash_first(&mut SliceSample(&bytes), SubmitFile::default())
         },
-        |e: &Error| *e == Error::Core(lastline_core::Error::PayloadTooLarge)
+        |e: &Error| e.core() == Some(&lastline_core::Error::PayloadTooLarge)
     );
 }
 
@@ -179,7 +182,7 @@ impl embedded_io::Write for Stuck {
 struct StuckConnector;
 impl blocking::Connector for StuckConnector {
     type Connection = Stuck;
-    fn connect(&mut self) -> Result<Stuck, Error> {
+    fn connect(&mut self, _: &lastline_embedded::Origin<'_>) -> Result<Stuck, Error> {
         Ok(Stuck)
     }
 }
@@ -189,7 +192,14 @@ fn a_zero_write_is_a_closed_connection_not_a_panic() {
     let creds = Credentials::new("k", Some("t")).unwrap();
     let mut c: blocking::Client<'_, _, _> =
         blocking::Client::new(StuckConnector, blocking::NoRetry, Options::new("h", creds));
-    assert_eq!(c.call(&Ping, |_| {}).unwrap_err(), Error::Closed);
+    let e = c.call(&Ping, |_| {}).unwrap_err();
+    assert_eq!(
+        e.core(),
+        Some(&lastline_core::Error::Transport(
+            lastline_core::Transport::Closed
+        )),
+        "{e:?}"
+    );
     let s = SliceSample(b"abc");
     assert_eq!(s.len(), 3);
 }
@@ -204,8 +214,14 @@ mod asynchronous {
 
     impl asynch::Connector for Tokio {
         type Connection = FromTokio<tokio::net::TcpStream>;
-        async fn connect(&mut self) -> Result<Self::Connection, Error> {
-            let s = tokio::net::TcpStream::connect(self.0)
+        async fn connect(
+            &mut self,
+            origin: &lastline_embedded::Origin<'_>,
+        ) -> Result<Self::Connection, Error> {
+            let addr: SocketAddr = format!("{}:{}", origin.host, origin.port)
+                .parse()
+                .unwrap_or(self.0);
+            let s = tokio::net::TcpStream::connect(addr)
                 .await
                 .map_err(|e| Error::Io(embedded_io::Error::kind(&e)))?;
             Ok(FromTokio::new(s))
@@ -228,16 +244,11 @@ mod asynchronous {
 
     #[tokio::test(flavor = "current_thread")]
     async fn async_client_same_results() {
-        let emu = Emulator::start(Config {
-            // The client does not follow redirects yet (the exchange machine of
-            // issue 12 will): exported reports are served directly.
-            cdn_redirect: false,
-            ..Config::default()
-        })
-        .unwrap();
+        let emu = Emulator::start(Config::default()).unwrap();
         let (key, token) = emu.credentials();
         let host = emu.addr().to_string();
         let mut opts = Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
+        opts.https = false;
         opts.retry = fast_retry();
         let mut c = asynch::Client::<_, _, 2048, 1024>::new(
             Tokio(emu.addr()),
@@ -286,7 +297,7 @@ mod asynchronous {
                 exported_report_uuid: export.exported_report_uuid,
                 cdn: None,
             },
-            &mut |d| {
+            &mut |d: &[u8]| {
                 pdf.extend_from_slice(d);
                 Ok(())
             },
@@ -395,7 +406,7 @@ fn a_silently_closed_keep_alive_connection_is_reopened_once() {
             exported_report_uuid: id,
             cdn: None,
         },
-        &mut |d| {
+        &mut |d: &[u8]| {
             got.extend_from_slice(d);
             Ok(())
         },
@@ -411,7 +422,7 @@ struct NoReconnect;
 
 impl blocking::Connector for NoReconnect {
     type Connection = FromStd<TcpStream>;
-    fn connect(&mut self) -> Result<Self::Connection, Error> {
+    fn connect(&mut self, _: &lastline_embedded::Origin<'_>) -> Result<Self::Connection, Error> {
         Err(Error::Closed)
     }
 }
@@ -430,8 +441,16 @@ fn a_client_given_an_open_connection_uses_it_and_asks_the_connector_only_after()
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
     // Kept alive: the same connection carries the second request.
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
-    // The server then closed it; a new one must come from the connector.
-    assert!(matches!(c.call(&Ping, |_| {}), Err(Error::Closed)));
+    // The server then closed it; a new one must come from the connector,
+    // which has none: the call ends at once (no retry of a refusal).
+    let e = c.call(&Ping, |_| {}).unwrap_err();
+    assert_eq!(
+        e.core(),
+        Some(&lastline_core::Error::Transport(
+            lastline_core::Transport::Refused
+        )),
+        "{e:?}"
+    );
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
@@ -449,17 +468,20 @@ fn failure(code: u32, message: &str) -> Vec<u8> {
 }
 
 #[test]
-fn a_failure_envelope_gives_its_code_and_the_client_keeps_its_message() {
+fn a_failure_envelope_gives_its_code_and_its_message_in_the_error() {
     // One connection: a failure envelope read whole leaves it usable.
     let (addr, seen) = scripted(vec![vec![failure(106, r#"no \"result\" yet"#), pong()]]);
     let mut c = no_retry_client(addr);
     let e = c.call(&Ping, |_| {}).unwrap_err();
     assert_eq!(e.api_code(), Some(ErrorCode::NoResultFound), "{e:?}");
-    let m = c.api_message().unwrap();
+    let Error::Exchange(f) = &e else {
+        panic!("{e:?}")
+    };
+    let m = f.message.as_ref().unwrap();
     assert_eq!((m.text.as_str(), m.truncated), ("no \"result\" yet", false));
-    // The next call's answer replaces it.
+    assert_eq!((f.status, f.attempts), (Some(200), 1));
+    assert!(e.to_string().contains("no \"result\" yet"), "{e}");
     c.call(&Ping, |_| {}).unwrap();
-    assert!(c.api_message().is_none());
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
 }
 
@@ -529,7 +551,7 @@ fn an_upload_far_over_the_limit_ends_in_413_not_a_broken_pipe() {
     let e = c
         .submit_hash_first(&mut SliceSample(&big), SubmitFile::default())
         .unwrap_err();
-    assert_eq!(e, Error::Core(lastline_core::Error::PayloadTooLarge));
+    assert_eq!(e.core(), Some(&lastline_core::Error::PayloadTooLarge));
     let refused = emu
         .log()
         .entries()
@@ -557,7 +579,7 @@ fn a_sink_that_fails_ends_the_download_with_its_error() {
                 format: ResultsFormat::Pdf,
                 ..GetResults::new(task)
             },
-            &mut |_| Err(Error::Sink(embedded_io::ErrorKind::OutOfMemory)),
+            &mut |_: &[u8]| Err(Error::Sink(embedded_io::ErrorKind::OutOfMemory)),
         )
         .unwrap_err();
     assert_eq!(e, Error::Sink(embedded_io::ErrorKind::OutOfMemory));

@@ -130,7 +130,7 @@ impl Client {
 
     fn error(&self, e: lastline_embedded::Error) -> Error {
         let detail = self.last_failure.lock().ok().and_then(|mut s| s.take());
-        Error::from_embedded(e, detail, self.inner.api_message())
+        Error::from_embedded(e, detail)
     }
 
     /// Calls any of the 29 methods with its own decoder; list entries go to
@@ -164,7 +164,7 @@ impl Client {
         self.begin();
         let mut written = 0u64;
         let mut failed: Option<io::Error> = None;
-        let result = self.inner.download(req, &mut |chunk| {
+        let result = self.inner.download(req, &mut |chunk: &[u8]| {
             out.write_all(chunk).map_err(|e| {
                 let kind = e.kind().into();
                 failed = Some(e);

@@ -158,6 +158,7 @@ impl Config {
             host: host_header,
             base_path: uri.path().trim_end_matches('/').to_owned(),
             user_agent: self.user_agent.clone(),
+            https,
             key: self.key.clone(),
             token: self.token.clone(),
             auth: self.auth,
@@ -179,6 +180,7 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 /// The owned strings the embedded client's options borrow.
 pub(crate) struct Settings {
     host: String,
+    https: bool,
     base_path: String,
     user_agent: String,
     key: String,
@@ -194,6 +196,7 @@ impl OptionsSource for Settings {
             .expect("credentials were checked by Config::settle");
         Options {
             host: &self.host,
+            https: self.https,
             base_path: &self.base_path,
             user_agent: &self.user_agent,
             credentials,

@@ -64,7 +64,29 @@ impl UreqConnector {
         }
     }
 
-    fn open(&self) -> Result<Box<dyn Transport>, ureq::Error> {
+    /// The URI of `origin`: the configured server's own, or one made for
+    /// a redirect's origin.
+    fn uri_of(&self, origin: &lastline_embedded::Origin<'_>) -> Result<Uri, ureq::Error> {
+        let same = self
+            .uri
+            .host()
+            .is_some_and(|h| h.eq_ignore_ascii_case(origin.host))
+            && self
+                .uri
+                .port_u16()
+                .unwrap_or(if origin.https { 443 } else { 80 })
+                == origin.port
+            && (self.uri.scheme_str() == Some("https")) == origin.https;
+        if same {
+            return Ok(self.uri.clone());
+        }
+        let scheme = if origin.https { "https" } else { "http" };
+        format!("{scheme}://{}:{}/", origin.host, origin.port)
+            .parse::<Uri>()
+            .map_err(|_| ureq::Error::BadUri(format!("{}:{}", origin.host, origin.port)))
+    }
+
+    fn open(&self, uri: &Uri) -> Result<Box<dyn Transport>, ureq::Error> {
         let timeout = NextTimeout {
             after: self.connect_timeout.into(),
             reason: Timeout::Connect,
@@ -74,15 +96,15 @@ impl UreqConnector {
         let through_proxy = self
             .config
             .proxy()
-            .is_some_and(|p| !p.is_no_proxy(&self.uri) && !p.resolve_target());
+            .is_some_and(|p| !p.is_no_proxy(uri) && !p.resolve_target());
         let addrs = if through_proxy {
             self.resolver.empty()
         } else {
-            self.resolver.resolve(&self.uri, &self.config, timeout)?
+            self.resolver.resolve(uri, &self.config, timeout)?
         };
         let inner = self.connector.clone();
         let details = ConnectionDetails {
-            uri: &self.uri,
+            uri,
             addrs,
             config: &self.config,
             request_level: false,
@@ -110,8 +132,23 @@ impl UreqConnector {
 impl blocking::Connector for UreqConnector {
     type Connection = Connection;
 
-    fn connect(&mut self) -> Result<Connection, lastline_embedded::Error> {
-        match self.open() {
+    fn connect(
+        &mut self,
+        origin: &lastline_embedded::Origin<'_>,
+    ) -> Result<Connection, lastline_embedded::Error> {
+        let uri = match self.uri_of(origin) {
+            Ok(u) => u,
+            Err(e) => {
+                remember(
+                    &self.last_failure,
+                    format!("connecting to {}: {e}", origin.host),
+                );
+                return Err(lastline_embedded::Error::Core(
+                    lastline_core::Error::BadRedirect("not a URI ureq can reach"),
+                ));
+            }
+        };
+        match self.open(&uri) {
             Ok(transport) => Ok(Connection {
                 transport,
                 staged: 0,
@@ -120,10 +157,7 @@ impl blocking::Connector for UreqConnector {
             }),
             Err(e) => {
                 let kind = kind_of(&e);
-                remember(
-                    &self.last_failure,
-                    format!("connecting to {}: {e}", self.uri),
-                );
+                remember(&self.last_failure, format!("connecting to {uri}: {e}"));
                 Err(lastline_embedded::Error::Io(kind))
             }
         }

@@ -83,14 +83,28 @@ impl Error {
     /// Maps the embedded client's error; `detail` is what the connection
     /// layer said about the last failure, if anything, and `message` the
     /// failure envelope's text.
-    pub(crate) fn from_embedded(
-        e: lastline_embedded::Error,
-        detail: Option<String>,
-        message: Option<&ApiMessage>,
-    ) -> Self {
+    pub(crate) fn from_embedded(e: lastline_embedded::Error, detail: Option<String>) -> Self {
         use lastline_core::Error as Core;
+        use lastline_core::Transport as T;
         use lastline_embedded::Error as E;
+        // An exchange's failure: its error, with the server's message.
+        let (e, message) = match e {
+            E::Exchange(f) => (E::Core(f.error), f.message),
+            other => (other, None),
+        };
+        let message = message.as_ref();
         match e {
+            E::Core(Core::Transport(T::TimedOut)) => {
+                Self::Timeout(detail.unwrap_or_else(|| "no answer in time".into()))
+            }
+            E::Core(Core::Transport(t)) => Self::Transport {
+                kind: match t {
+                    T::Closed => io::ErrorKind::UnexpectedEof,
+                    T::Connect => io::ErrorKind::ConnectionRefused,
+                    _ => io::ErrorKind::Other,
+                },
+                detail: detail.unwrap_or_else(|| Core::Transport(t).to_string()),
+            },
             E::Core(Core::Api(a)) => Self::api(a, message),
             E::Core(Core::HttpStatus { status }) => Self::Http {
                 status,
@@ -134,7 +148,7 @@ impl Error {
 
 impl From<lastline_core::Error> for Error {
     fn from(e: lastline_core::Error) -> Self {
-        Self::from_embedded(lastline_embedded::Error::Core(e), None, None)
+        Self::from_embedded(lastline_embedded::Error::Core(e), None)
     }
 }
 

@@ -55,11 +55,7 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
 
     // The client does not follow redirects yet (the exchange machine of
     // issue 12 will): exported reports are served directly.
-    let emu = Emulator::start(EmuConfig {
-        cdn_redirect: false,
-        ..EmuConfig::default()
-    })
-    .unwrap();
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
     let mut c = client(&emu);
     let ours = every_method!(
         c,
@@ -83,20 +79,23 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
     struct Std(SocketAddr);
     impl lastline_embedded::blocking::Connector for Std {
         type Connection = FromStd<TcpStream>;
-        fn connect(&mut self) -> Result<Self::Connection, lastline_embedded::Error> {
-            let s = TcpStream::connect(self.0)
+        fn connect(
+            &mut self,
+            origin: &lastline_embedded::Origin<'_>,
+        ) -> Result<Self::Connection, lastline_embedded::Error> {
+            let addr: SocketAddr = format!("{}:{}", origin.host, origin.port)
+                .parse()
+                .unwrap_or(self.0);
+            let s = TcpStream::connect(addr)
                 .map_err(|e| lastline_embedded::Error::Io(embedded_io::Error::kind(&e)))?;
             Ok(FromStd::new(s))
         }
     }
-    let twin = Emulator::start(EmuConfig {
-        cdn_redirect: false,
-        ..EmuConfig::default()
-    })
-    .unwrap();
+    let twin = Emulator::start(EmuConfig::default()).unwrap();
     let host = twin.addr().to_string();
-    let opts =
+    let mut opts =
         lastline_embedded::Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
+    opts.https = false;
     let mut e = lastline_embedded::blocking::Client::<_, _, 4096, 4096>::new(
         Std(twin.addr()),
         lastline_embedded::blocking::NoRetry,
