@@ -90,8 +90,6 @@ use crate::workflow::{RetryDecision, RetryPolicy, RetryState, Session, SessionAc
 pub const MAX_REDIRECTS: u8 = 5;
 /// Longest `Location` (or absolute URL made of a relative one) followed.
 pub const LOCATION_CAPACITY: usize = 512;
-/// Longest `Host` header (a DNS name, with `:port`).
-const HOST_CAPACITY: usize = 262;
 
 /// How requests authenticate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -149,6 +147,11 @@ impl Origin<'_> {
         }
     }
 
+    /// The port the `Host` header names (none for the scheme's default).
+    fn host_port(&self) -> Option<u16> {
+        (self.port != self.default_port()).then_some(self.port)
+    }
+
     /// Whether `other` is the same origin (host names compare without
     /// case).
     pub fn same_as(&self, other: &Origin<'_>) -> bool {
@@ -158,14 +161,16 @@ impl Origin<'_> {
     }
 
     /// Writes `host` or `host:port` (the `Host` header's form).
-    fn authority<const N: usize>(&self, out: &mut heapless::String<N>) -> Result<(), ()> {
-        out.push_str(self.host).map_err(|_| ())?;
-        if self.port != self.default_port() {
-            out.push(':').map_err(|_| ())?;
+    fn authority<const N: usize>(
+        &self,
+        out: &mut heapless::String<N>,
+    ) -> Result<(), heapless::CapacityError> {
+        out.push_str(self.host)?;
+        if let Some(p) = self.host_port() {
             let mut digits = [0u8; 20];
-            let d = crate::emit::decimal(u64::from(self.port), &mut digits);
-            for &b in d {
-                out.push(char::from(b)).map_err(|_| ())?;
+            out.push(':')?;
+            for &c in crate::emit::decimal(u64::from(p), &mut digits) {
+                out.push(char::from(c))?;
             }
         }
         Ok(())
@@ -434,11 +439,12 @@ pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize> {
     hops: u8,
     redirect: Option<Redirected>,
     location: heapless::String<LOCATION_CAPACITY>,
-    host: heapless::String<HOST_CAPACITY>,
     status: Option<u16>,
     entropy: [u8; 16],
     pos: EncodePosition,
     pending: Option<Event>,
+    /// The outcome, once over (handed out by `Step::Done`).
+    result: Option<Result<D::Output, Failure>>,
     /// A failure the driver reported, handled at the next poll.
     pending_error: Option<Error>,
     /// The peer closed after part of the answer arrived.
@@ -456,10 +462,14 @@ enum Out<I, O> {
     Read,
     Sleep(u64),
     Item(I),
-    Data { at: Option<usize>, len: usize },
+    Data {
+        at: Option<usize>,
+        len: usize,
+    },
     RestartSink,
     Event(Event),
-    Done(Result<O, Failure>),
+    /// Over: the result is in `Exchange::result`.
+    Done(core::marker::PhantomData<O>),
 }
 
 /// What the reader found, without borrowing it.
@@ -553,11 +563,11 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
             hops: 0,
             redirect: None,
             location: heapless::String::new(),
-            host: heapless::String::new(),
             status: None,
             entropy: [0; 16],
             pos: EncodePosition::START,
             pending: None,
+            result: None,
             pending_error: None,
             eof: false,
             send_broken: None,
@@ -648,7 +658,9 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
             },
             Out::RestartSink => Step::RestartSink,
             Out::Event(e) => Step::Event(e),
-            Out::Done(r) => Step::Done(r),
+            Out::Done(_) => Step::Done(self.result.take().unwrap_or_else(|| {
+                Err(self.failure(Error::WorkflowMisuse(text!("polled after Done"))))
+            })),
         }
     }
 
@@ -669,11 +681,7 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
                 continue;
             }
             match self.phase {
-                Phase::Over => {
-                    return Out::Done(Err(
-                        self.failure(Error::WorkflowMisuse(text!("polled after Done")))
-                    ))
-                }
+                Phase::Over => return Out::Done(core::marker::PhantomData),
                 Phase::Waiting(until) if now_ms < until => return Out::Sleep(until),
                 Phase::Waiting(_) => self.phase = Phase::Begin,
                 Phase::Restarting(until) => {
@@ -748,16 +756,6 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         if let Conn::Server { used } = &mut self.conn {
             *used = true;
         }
-        self.host.clear();
-        let origin = self.target_origin();
-        let mut host = heapless::String::<HOST_CAPACITY>::new();
-        if origin.authority(&mut host).is_err() {
-            return Some(self.done(Err(Error::InvalidParam {
-                param: "host",
-                reason: text!("longer than a DNS name"),
-            })));
-        }
-        self.host = host;
         self.link.nonce = self.link.nonce.wrapping_add(1);
         self.entropy = entropy(random, self.link.nonce);
         self.pos = EncodePosition::START;
@@ -800,8 +798,18 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
             target: self.location.get(r.target.0..r.target.1).unwrap_or("/"),
             as_get: r.as_get,
         });
+        // As `target_origin`, from the fields alone (`buf` is borrowed).
+        let origin = match self.redirect {
+            Some(r) if r.other_origin => Origin {
+                https: r.https,
+                host: self.location.get(r.host.0..r.host.1).unwrap_or(""),
+                port: r.port,
+            },
+            _ => s.server,
+        };
         let cfg = ClientConfig {
-            host: &self.host,
+            host: origin.host,
+            port: origin.host_port(),
             base_path: s.base_path,
             user_agent: s.user_agent,
             auth,
@@ -1172,12 +1180,13 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
                 self.phase = Phase::Over;
                 // A failure envelope read whole leaves the connection usable.
                 self.link.idle_connection = matches!(self.conn, Conn::Server { .. });
-                Some(Out::Done(Err(Failure {
+                self.result = Some(Err(Failure {
                     error: e,
                     attempts: self.attempts,
                     status: self.status,
                     message,
-                })))
+                }));
+                Some(Out::Done(core::marker::PhantomData))
             }
         }
     }
@@ -1206,12 +1215,15 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
     fn done(&mut self, out: Result<D::Output, Error>) -> Out<D::Item, D::Output> {
         self.phase = Phase::Over;
         self.link.idle_connection = matches!(self.conn, Conn::Server { .. });
-        Out::Done(out.map_err(|e| Failure {
-            error: e,
-            attempts: self.attempts.saturating_add(1),
-            status: self.status,
+        let attempts = self.attempts.saturating_add(1);
+        let status = self.status;
+        self.result = Some(out.map_err(|error| Failure {
+            error,
+            attempts,
+            status,
             message: None,
-        }))
+        }));
+        Out::Done(core::marker::PhantomData)
     }
 }
 
@@ -1295,34 +1307,62 @@ fn parse_port(digits: &[u8]) -> Option<u16> {
     u16::try_from(v).ok().filter(|&p| p > 0)
 }
 
+/// Whether `b` starts with a URI scheme (`name:` before any `/?#`).
+fn has_scheme(b: &[u8]) -> bool {
+    for (i, &c) in b.iter().enumerate() {
+        match c {
+            b':' => return i > 0,
+            b'/' | b'?' | b'#' => return false,
+            c if c.is_ascii_alphanumeric() || matches!(c, b'+' | b'-' | b'.') => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
 /// `loc` as an absolute URL in `out`: as it is, or joined to the origin
 /// (and, for a path-relative one, the directory of `current_target`).
+/// Scanned byte by byte: string searching would bring its search
+/// routines into firmware.
 fn absolute<const N: usize>(
     loc: &str,
     origin: Origin<'_>,
     current_target: &str,
     out: &mut heapless::String<N>,
 ) -> Result<(), Error> {
-    let too_long = || Error::BadRedirect(text!("Location too long"));
+    let too_long = |_| Error::BadRedirect(text!("Location too long"));
     let l = loc.trim_ascii();
+    let b = l.as_bytes();
     if parse_url(l).is_some() {
-        return out.push_str(l).map_err(|_| too_long());
+        return out.push_str(l).map_err(too_long);
     }
-    if l.contains("://") || l.starts_with("//") {
+    if b.starts_with(b"//") || has_scheme(b) {
         return Err(Error::BadRedirect(text!("not an http(s) URL")));
     }
     out.push_str(if origin.https { "https://" } else { "http://" })
-        .map_err(|_| too_long())?;
-    origin.authority(out).map_err(|_| too_long())?;
-    if !l.starts_with('/') {
-        // Relative to the current target's directory.
-        let path = current_target.split(['?', '#']).next().unwrap_or("/");
-        let dir = path
-            .rfind('/')
-            .map_or("/", |i| path.get(..=i).unwrap_or("/"));
-        out.push_str(dir).map_err(|_| too_long())?;
+        .map_err(too_long)?;
+    origin.authority(out).map_err(too_long)?;
+    if !b.starts_with(b"/") {
+        // The current target's directory: up to its last `/` before any
+        // query (positions of ASCII bytes, so the slice is a `str`).
+        let t = current_target.as_bytes();
+        let path_end = t
+            .iter()
+            .position(|&c| c == b'?' || c == b'#')
+            .unwrap_or(t.len());
+        let dir_end = t
+            .get(..path_end)
+            .and_then(|p| p.iter().rposition(|&c| c == b'/'))
+            .map_or(0, |i| i.saturating_add(1));
+        out.push_str(
+            current_target
+                .get(..dir_end)
+                .filter(|d| !d.is_empty())
+                .unwrap_or("/"),
+        )
+        .map_err(too_long)?;
     }
-    out.push_str(l).map_err(|_| too_long())
+    out.push_str(l).map_err(too_long)
 }
 
 #[cfg(test)]

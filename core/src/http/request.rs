@@ -10,8 +10,11 @@ use crate::request::{Allowed, BodyKind, HttpMethod, Params, Request, Value};
 /// Where and how requests are sent.
 #[derive(Clone, Copy, Debug)]
 pub struct ClientConfig<'a> {
-    /// `Host` header: the server's name, with `:port` if not the default.
+    /// `Host` header: the server's name, with `:port` if not the default
+    /// (or give the port in [`Self::port`]).
     pub host: &'a str,
+    /// A port written after `host` in the `Host` header (`host:port`).
+    pub port: Option<u16>,
     /// A path prefix before every method's path (usually empty).
     pub base_path: &'a str,
     /// `User-Agent` header.
@@ -44,6 +47,7 @@ impl<'a> ClientConfig<'a> {
             host,
             base_path: "",
             user_agent: concat!("lastline-core/", env!("CARGO_PKG_VERSION")),
+            port: None,
             auth: Auth::Basic(credentials),
             no_session: true,
             keep_alive: true,
@@ -432,6 +436,11 @@ impl<'r> Encoder<'r> {
         }
         s.put(b" HTTP/1.1\r\nHost: ");
         s.put(self.cfg.host.as_bytes());
+        if let Some(p) = self.cfg.port {
+            let mut digits = [0u8; 20];
+            s.put(b":");
+            s.put(crate::emit::decimal(u64::from(p), &mut digits));
+        }
         s.put(b"\r\nUser-Agent: ");
         s.put(self.cfg.user_agent.as_bytes());
         s.put(b"\r\nAccept: application/json, */*\r\n");

@@ -206,6 +206,9 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
         self.link.disconnected();
     }
 
+    // Not inlined: each exchange's machine then lives in a frame of its own,
+    // and the frames of a caller's several exchanges share the stack.
+    #[inline(never)]
     fn exchange<R: Request, D: DataDecoder + Default, const N: usize>(
         &mut self,
         req: &R,
