@@ -80,7 +80,9 @@ use crate::api_error::{ApiMessage, ErrorCode};
 use crate::auth::{Auth, Credentials};
 use crate::envelope::DataDecoder;
 use crate::error::{Error, Transport};
-use crate::http::{ClientConfig, EncodePosition, EncodeStep, RedirectTarget, RequestEncoder};
+use crate::http::{
+    ClientConfig, EncodePosition, EncodeStep, RedirectTarget, RequestEncoder, ResponseHead,
+};
 use crate::request::{Login, Request};
 use crate::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
 use crate::responses::{NoData, StringData};
@@ -363,6 +365,8 @@ pub enum Step<'a, I, O> {
 
 /// The answer's reader.
 enum Reader<D: DataDecoder, const N: usize> {
+    /// Before the first attempt.
+    Idle,
     Call(EnvelopeResponse<D, N>),
     Download(RawResponse),
     Login(EnvelopeResponse<StringData, 64>),
@@ -411,10 +415,64 @@ struct Redirected {
     other_origin: bool,
 }
 
-/// One exchange: the request `R`, its answer decoded by `D` with units of
-/// `N` bytes (a download: `D` = [`NoData`], `N` = 0).
-pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize> {
-    req: &'x R,
+/// A step before it borrows the exchange (list entries aside).
+#[derive(Debug)]
+enum Out {
+    Connect,
+    Write(usize),
+    SendSample(u64),
+    Read,
+    Sleep(u64),
+    Data {
+        at: Option<usize>,
+        len: usize,
+    },
+    RestartSink,
+    Event(Event),
+    /// Over: the outcome is in `Machine::outcome`.
+    Done,
+}
+
+/// What the policy needs from the typed part next.
+enum Ask {
+    Out(Out),
+    /// A new reader for the answer (the login's when `Machine::login`).
+    NewReader,
+    /// The next piece of the request (the login when `Machine::login`).
+    Encode,
+    /// What the reader makes of the bytes in `buf`.
+    Feed,
+    /// The peer closed inside the answer: close the reader.
+    Eof,
+}
+
+/// What the reader found, without its types: a call's output stays with
+/// the typed part.
+enum Seen {
+    NeedMore,
+    Head,
+    /// A call's end: its outcome (its output kept aside), keep-alive, a
+    /// failure envelope's message.
+    End(Result<(), Error>, bool, Option<ApiMessage>),
+    LoginEnd(Result<(), Error>, bool, Option<crate::auth::SessionCookie>),
+    /// A download ended (keep-alive).
+    DownloadEnd(bool),
+    /// Download bytes at `buf[at..at + len]`, or (`at` = None) held by the
+    /// reader.
+    Data {
+        at: Option<usize>,
+        len: usize,
+    },
+    /// A close-delimited download ended with the connection: feed again.
+    Closed,
+    /// The answer was refused, with a failure envelope's message if any.
+    Failed(Error, Option<ApiMessage>),
+}
+
+/// Everything of an exchange but the types of its request and answer: the
+/// policy, whose code then exists once in a binary whatever the methods
+/// called.
+struct Machine<'x> {
     settings: &'x Settings<'x>,
     link: &'x mut Link,
     buf: &'x mut [u8],
@@ -422,7 +480,7 @@ pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize> {
     /// Bytes of `buf` to drop at the next poll (handed out as `Data`).
     consume: usize,
     download: bool,
-    reader: Reader<D, N>,
+    sessions: bool,
     login: bool,
     phase: Phase,
     conn: Conn,
@@ -443,65 +501,45 @@ pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize> {
     entropy: [u8; 16],
     pos: EncodePosition,
     pending: Option<Event>,
-    /// The outcome, once over (handed out by `Step::Done`).
-    result: Option<Result<D::Output, Failure>>,
     /// A failure the driver reported, handled at the next poll.
     pending_error: Option<Error>,
     /// The peer closed after part of the answer arrived.
     eof: bool,
+    /// The reader was closed at the connection's end.
+    eof_closed: bool,
     /// Writing failed: the server may still have answered (a 413 before
     /// the whole upload arrived), so the answer is read before giving up.
     send_broken: Option<Transport>,
+    /// Once over: success (the output is the typed part's), or the failure.
+    outcome: Option<Result<(), Failure>>,
 }
 
-/// A step before it borrows the exchange.
-enum Out<I, O> {
-    Connect,
-    Write(usize),
-    SendSample(u64),
-    Read,
-    Sleep(u64),
-    Item(I),
-    Data {
-        at: Option<usize>,
-        len: usize,
-    },
-    RestartSink,
-    Event(Event),
-    /// Over: the result is in `Exchange::result`.
-    Done(core::marker::PhantomData<O>),
+/// One exchange: the request `R`, its answer decoded by `D` with units of
+/// `N` bytes (a download: `D` = [`NoData`], `N` = 0). `SESSIONS` false
+/// leaves the login out of the code (a client that never logs in); a
+/// session mode is then sent as Basic.
+pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize, const SESSIONS: bool = true> {
+    m: Machine<'x>,
+    req: &'x R,
+    reader: Reader<D, N>,
+    output: Option<D::Output>,
 }
 
-/// What the reader found, without borrowing it.
-enum Found<I, O> {
-    NeedMore,
-    Head,
-    Item(I),
-    /// A call's or login's end: its result, keep-alive, message, cookie.
-    End(Result<O, Error>, bool, Option<ApiMessage>),
-    LoginEnd(Result<(), Error>, bool, Option<crate::auth::SessionCookie>),
-    /// A download ended (keep-alive).
-    DownloadEnd(bool),
-    /// Download bytes at `buf[at..at + len]`, or (`at` = None) held by the
-    /// reader.
-    Data {
-        at: Option<usize>,
-        len: usize,
-    },
-    Failed(Error),
-}
-
-impl<R: Request, D: DataDecoder, const N: usize> fmt::Debug for Exchange<'_, R, D, N> {
+impl<R: Request, D: DataDecoder, const N: usize, const S: bool> fmt::Debug
+    for Exchange<'_, R, D, N, S>
+{
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Exchange")
             .field("method", &R::NAME)
-            .field("phase", &self.phase)
-            .field("attempts", &self.attempts)
+            .field("phase", &self.m.phase)
+            .field("attempts", &self.m.attempts)
             .finish_non_exhaustive()
     }
 }
 
-impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D, N> {
+impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
+    Exchange<'x, R, D, N, S>
+{
     /// An exchange whose answer is an envelope decoded by `D`; `buf` is the
     /// send and receive buffer (a response head must fit in it).
     pub fn call(
@@ -514,7 +552,7 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
     }
 }
 
-impl<'x, R: Request> Exchange<'x, R, NoData, 0> {
+impl<'x, R: Request, const S: bool> Exchange<'x, R, NoData, 0, S> {
     /// An exchange whose answer is a download, handed out as
     /// [`Step::Data`].
     pub fn download(
@@ -527,13 +565,492 @@ impl<'x, R: Request> Exchange<'x, R, NoData, 0> {
     }
 }
 
-impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D, N> {
+impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
+    Exchange<'x, R, D, N, S>
+{
     fn start(
         req: &'x R,
         settings: &'x Settings<'x>,
         link: &'x mut Link,
         buf: &'x mut [u8],
         download: bool,
+    ) -> Self {
+        Self {
+            m: Machine::new(settings, link, buf, download, S),
+            req,
+            reader: Reader::Idle,
+            output: None,
+        }
+    }
+
+    /// The download's file name (`Content-Disposition`), once its head
+    /// arrived.
+    pub fn filename(&self) -> Option<&str> {
+        match &self.reader {
+            Reader::Download(r) => r.head().and_then(|h| h.filename()),
+            _ => None,
+        }
+    }
+
+    /// Whether the connection may carry the next exchange (after
+    /// [`Step::Done`]); the [`Link`] knows it too.
+    pub fn keeps_connection(&self) -> bool {
+        self.m.link.idle_connection
+    }
+
+    /// The connection could not be opened, written or read.
+    pub fn failed(&mut self, how: Transport) {
+        self.m.failed(how);
+    }
+
+    /// `n` bytes were read into the space of [`Step::Read`]; 0: the peer
+    /// closed the connection.
+    pub fn received(&mut self, n: usize) {
+        self.m.received(n);
+    }
+
+    /// The sink cannot start the download over (after [`Step::RestartSink`]).
+    pub fn cannot_restart(&mut self) {
+        self.m.sink_stuck = true;
+    }
+
+    /// The next step. `now_ms` is any monotonic clock in milliseconds (the
+    /// one `Sleep` refers to); `random` any 32 random bits (jitter, the
+    /// multipart boundary).
+    pub fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, D::Item, D::Output> {
+        match self.advance(now_ms, random, None) {
+            Ok(out) => self.typed(out),
+            Err(item) => Step::Item(item),
+        }
+    }
+
+    /// Runs the policy to the next step, as an owned value; a list entry
+    /// goes to `each` when given, else comes back as `Err`.
+    fn advance(
+        &mut self,
+        now_ms: u64,
+        random: u32,
+        mut each: Option<&mut dyn FnMut(D::Item)>,
+    ) -> Result<Out, D::Item> {
+        Ok(loop {
+            match self.m.next(now_ms, random) {
+                Ask::Out(o) => break o,
+                Ask::NewReader => self.new_reader(),
+                Ask::Encode => {
+                    let step = self.encode();
+                    if let Some(o) = self.m.encoded(step) {
+                        break o;
+                    }
+                }
+                Ask::Feed => {
+                    let seen = match (self.feed(), each.as_deref_mut()) {
+                        (Ok(item), Some(each)) => {
+                            each(item);
+                            continue;
+                        }
+                        (Ok(item), None) => return Err(item),
+                        (Err(seen), _) => seen,
+                    };
+                    if let Some(o) = self.m.seen(seen, head_of(&self.reader), now_ms, random) {
+                        break o;
+                    }
+                }
+                Ask::Eof => {
+                    let seen = self.close();
+                    if let Some(o) = self.m.seen(seen, head_of(&self.reader), now_ms, random) {
+                        break o;
+                    }
+                }
+            }
+        })
+    }
+
+    /// The typed step for `out`.
+    fn typed(&mut self, out: Out) -> Step<'_, D::Item, D::Output> {
+        if let Out::Done = out {
+            return Step::Done(match self.m.outcome.take() {
+                Some(Ok(())) => match self.output.take() {
+                    Some(out) => Ok(out),
+                    // A download's output is the empty one of its decoder.
+                    None => D::default().finish().map_err(|e| self.m.failure(e)),
+                },
+                Some(Err(f)) => Err(f),
+                None => Err(self
+                    .m
+                    .failure(Error::WorkflowMisuse(text!("polled after Done")))),
+            });
+        }
+        match render(&mut self.m, held_of(&self.reader), out) {
+            Step::Connect(o) => Step::Connect(o),
+            Step::Write(b) => Step::Write(b),
+            Step::SendSample { len, scratch } => Step::SendSample { len, scratch },
+            Step::Read(space) => Step::Read(space),
+            Step::Sleep { until_ms } => Step::Sleep { until_ms },
+            Step::Data(d) => Step::Data(d),
+            Step::RestartSink => Step::RestartSink,
+            Step::Event(e) => Step::Event(e),
+            Step::Item(never) => match never {},
+            // `Done` was answered above; `render` has no typed output.
+            Step::Done(Err(f)) => Step::Done(Err(f)),
+            Step::Done(Ok(())) => Step::Done(Err(Failure {
+                error: Error::WorkflowMisuse(text!("a success without its output")),
+                attempts: 1,
+                status: None,
+                message: None,
+            })),
+        }
+    }
+
+    // `S` and `N == 0` (only downloads have no units) are constants of the
+    // instantiation: a client that never logs in or never downloads carries
+    // none of those readers' code.
+    fn new_reader(&mut self) {
+        self.reader = if S && self.m.login {
+            Reader::Login(EnvelopeResponse::new(StringData::default()))
+        } else if N == 0 && self.m.download {
+            Reader::Download(RawResponse::new())
+        } else {
+            Reader::Call(EnvelopeResponse::new(D::default()))
+        };
+    }
+
+    /// The next piece of the request, written into `buf`.
+    fn encode(&mut self) -> Result<EncodeStep, Error> {
+        let m = &mut self.m;
+        let cfg = config(
+            m.settings,
+            &m.link.session,
+            &m.location,
+            m.redirect,
+            m.login,
+            S,
+        );
+        let out = &mut *m.buf;
+        // Past the sample as soon as it is asked for: the next poll comes
+        // once the driver sent it.
+        let next = |mut enc: RequestEncoder<'_>, out: &mut [u8]| {
+            let step = enc.poll(out);
+            if matches!(step, EncodeStep::SendFile { .. }) {
+                enc.file_sent();
+            }
+            (step, enc.position())
+        };
+        let (step, pos) = if S && m.login {
+            next(RequestEncoder::resume(&Login, &cfg, m.entropy, m.pos)?, out)
+        } else {
+            next(
+                RequestEncoder::resume(self.req, &cfg, m.entropy, m.pos)?,
+                out,
+            )
+        };
+        m.pos = pos;
+        Ok(step)
+    }
+
+    /// Feeds what was read to the reader: a list entry, or what it found
+    /// (a call's output kept in `output`).
+    fn feed(&mut self) -> Result<D::Item, Seen> {
+        let m = &mut self.m;
+        let input = m.buf.get(..m.filled).unwrap_or(&[]);
+        let (used, seen) = match &mut self.reader {
+            Reader::Call(r) => match r.feed(input) {
+                Err(e) => (0, Seen::Failed(e, r.api_message())),
+                Ok((n, Progress::NeedMore)) => (n, Seen::NeedMore),
+                Ok((n, Progress::Head)) => (n, Seen::Head),
+                Ok((n, Progress::Item(i))) => {
+                    m.filled = crate::envelope::move_to_front(m.buf, n.min(m.filled), m.filled);
+                    return Ok(i);
+                }
+                Ok((n, Progress::Done)) => {
+                    let (keep, message) = (r.keep_alive(), r.api_message());
+                    let outcome = r.finish().map(|out| self.output = Some(out));
+                    (n, Seen::End(outcome, keep, message))
+                }
+            },
+            Reader::Login(r) if S => return Err(feed_login(m, r)),
+            Reader::Download(r) if N == 0 => return Err(feed_raw(m, r)),
+            _ => {
+                return Err(Seen::Failed(
+                    Error::WorkflowMisuse(text!("no reader")),
+                    None,
+                ))
+            }
+        };
+        m.filled = crate::envelope::move_to_front(m.buf, used.min(m.filled), m.filled);
+        Err(seen)
+    }
+
+    /// The peer closed inside the answer: a close-delimited body ends,
+    /// anything else was cut short.
+    fn close(&mut self) -> Seen {
+        if head_of(&self.reader).is_none() {
+            // Cut inside the head: the connection failed, not the answer.
+            return Seen::Failed(Error::Transport(Transport::Closed), None);
+        }
+        match &mut self.reader {
+            Reader::Call(r) => match r.close() {
+                Ok(Progress::Done) => {
+                    let message = r.api_message();
+                    let outcome = r.finish().map(|out| self.output = Some(out));
+                    Seen::End(outcome, false, message)
+                }
+                Ok(_) => Seen::Failed(Error::Transport(Transport::Closed), None),
+                Err(e) => Seen::Failed(e, None),
+            },
+            Reader::Login(r) if S => close_login(r),
+            Reader::Download(r) if N == 0 => close_raw(r),
+            _ => Seen::Failed(Error::Transport(Transport::Closed), None),
+        }
+    }
+}
+
+/// An exchange as a driver sees it when the types of its answer do not
+/// matter to it: list entries go to a callback and the output is kept
+/// aside ([`Driven`]). A driver written over `&mut dyn Drive` has one copy
+/// of its I/O loop in a binary, whatever the methods it calls.
+pub trait Drive {
+    /// As [`Exchange::poll`]; `Done` carries `Ok(())` for a success (the
+    /// output is [`Driven::output`]'s).
+    fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, core::convert::Infallible, ()>;
+    /// As [`Exchange::failed`].
+    fn failed(&mut self, how: Transport);
+    /// As [`Exchange::received`].
+    fn received(&mut self, n: usize);
+    /// As [`Exchange::cannot_restart`].
+    fn cannot_restart(&mut self);
+    /// As [`Exchange::keeps_connection`].
+    fn keeps_connection(&self) -> bool;
+}
+
+/// An [`Exchange`] whose list entries go to `each` and whose output is
+/// kept, driven through [`Drive`].
+pub struct Driven<'x, 'e, R: Request, D: DataDecoder, const N: usize, const S: bool = true> {
+    ex: Exchange<'x, R, D, N, S>,
+    each: &'e mut dyn FnMut(D::Item),
+    output: Option<D::Output>,
+}
+
+impl<'x, 'e, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
+    Driven<'x, 'e, R, D, N, S>
+{
+    /// `ex`, with its list entries handed to `each`.
+    pub fn new(ex: Exchange<'x, R, D, N, S>, each: &'e mut dyn FnMut(D::Item)) -> Self {
+        Self {
+            ex,
+            each,
+            output: None,
+        }
+    }
+
+    /// The output of a success, once `Done` said `Ok`.
+    pub fn output(&mut self) -> Option<D::Output> {
+        self.output.take()
+    }
+
+    /// The download's file name, once its head arrived.
+    pub fn filename(&self) -> Option<&str> {
+        self.ex.filename()
+    }
+}
+
+impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Drive
+    for Driven<'_, '_, R, D, N, S>
+{
+    fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, core::convert::Infallible, ()> {
+        let out = match self.ex.advance(now_ms, random, Some(&mut *self.each)) {
+            Ok(out) => out,
+            // Entries went to `each`.
+            Err(_) => Out::Done,
+        };
+        if let (Out::Done, Some(Ok(()))) = (&out, &self.ex.m.outcome) {
+            self.output = match self.ex.output.take() {
+                Some(o) => Some(o),
+                None => D::default().finish().ok(),
+            };
+        }
+        render(&mut self.ex.m, held_of(&self.ex.reader), out)
+    }
+
+    fn failed(&mut self, how: Transport) {
+        self.ex.failed(how);
+    }
+
+    fn received(&mut self, n: usize) {
+        self.ex.received(n);
+    }
+
+    fn cannot_restart(&mut self) {
+        self.ex.cannot_restart();
+    }
+
+    fn keeps_connection(&self) -> bool {
+        self.ex.keeps_connection()
+    }
+}
+
+/// The step for `out`, without the answer's types (a success's output
+/// stays with the typed part).
+#[inline(never)]
+fn render<'a>(
+    m: &'a mut Machine<'_>,
+    held: &'a [u8],
+    out: Out,
+) -> Step<'a, core::convert::Infallible, ()> {
+    match out {
+        Out::Connect => Step::Connect(m.target_origin()),
+        Out::Write(n) => Step::Write(m.buf.get(..n).unwrap_or(&[])),
+        Out::SendSample(len) => Step::SendSample {
+            len,
+            scratch: &mut *m.buf,
+        },
+        Out::Read => Step::Read(m.buf.get_mut(m.filled..).unwrap_or(&mut [])),
+        Out::Sleep(until_ms) => Step::Sleep { until_ms },
+        Out::Data { at: Some(at), len } => {
+            Step::Data(m.buf.get(at..at.saturating_add(len)).unwrap_or(&[]))
+        }
+        Out::Data { at: None, .. } => Step::Data(held),
+        Out::RestartSink => Step::RestartSink,
+        Out::Event(e) => Step::Event(e),
+        Out::Done => Step::Done(match m.outcome.take() {
+            Some(r) => r,
+            None => Err(m.failure(Error::WorkflowMisuse(text!("polled after Done")))),
+        }),
+    }
+}
+
+/// Bytes a download's reader held back and handed out last.
+fn held_of<D: DataDecoder, const N: usize>(r: &Reader<D, N>) -> &[u8] {
+    match r {
+        Reader::Download(r) => r.held(),
+        _ => &[],
+    }
+}
+
+/// The encoder's configuration for the current target: credentials only
+/// to the configured server.
+#[inline(never)]
+fn config<'c>(
+    s: &'c Settings<'c>,
+    session: &'c Session,
+    location: &'c str,
+    redirect: Option<Redirected>,
+    login: bool,
+    sessions: bool,
+) -> ClientConfig<'c> {
+    let to_server = !redirect.is_some_and(|r| r.other_origin);
+    let auth = match (to_server, s.auth, session.cookie()) {
+        (false, _, _) => Auth::None,
+        (true, AuthMode::Session, Some(c)) if sessions && !login => Auth::Session(c),
+        (true, AuthMode::BodyFields, _) => Auth::BodyFields(s.credentials),
+        _ => Auth::Basic(s.credentials),
+    };
+    let origin = match redirect {
+        Some(r) if r.other_origin => Origin {
+            https: r.https,
+            host: location.get(r.host.0..r.host.1).unwrap_or(""),
+            port: r.port,
+        },
+        _ => s.server,
+    };
+    ClientConfig {
+        host: origin.host,
+        port: origin.host_port(),
+        base_path: s.base_path,
+        user_agent: s.user_agent,
+        auth,
+        no_session: !(sessions && s.auth == AuthMode::Session),
+        keep_alive: true,
+        redirect: redirect.map(|r| RedirectTarget {
+            target: location.get(r.target.0..r.target.1).unwrap_or("/"),
+            as_get: r.as_get,
+        }),
+    }
+}
+
+/// Feeds the login's reader (not generic: once in a binary).
+#[inline(never)]
+fn feed_login(m: &mut Machine<'_>, r: &mut EnvelopeResponse<StringData, 64>) -> Seen {
+    let input = m.buf.get(..m.filled).unwrap_or(&[]);
+    let (used, seen) = match r.feed(input) {
+        Err(e) => (0, Seen::Failed(e, r.api_message())),
+        Ok((n, Progress::NeedMore | Progress::Item(_))) => (n, Seen::NeedMore),
+        Ok((n, Progress::Head)) => (n, Seen::Head),
+        Ok((n, Progress::Done)) => {
+            let cookie = r.head().and_then(|h| h.session_cookie());
+            (
+                n,
+                Seen::LoginEnd(r.finish().map(|_| ()), r.keep_alive(), cookie),
+            )
+        }
+    };
+    m.filled = crate::envelope::move_to_front(m.buf, used.min(m.filled), m.filled);
+    seen
+}
+
+/// Feeds a download's reader (not generic: once in a binary).
+#[inline(never)]
+fn feed_raw(m: &mut Machine<'_>, r: &mut RawResponse) -> Seen {
+    let input = m.buf.get(..m.filled).unwrap_or(&[]);
+    let base = input.as_ptr() as usize;
+    let (used, seen) = match r.feed(input) {
+        Err(e) => (0, Seen::Failed(e, r.api_message())),
+        Ok((n, RawEvent::NeedMore)) => (n, Seen::NeedMore),
+        Ok((n, RawEvent::Head)) => (n, Seen::Head),
+        Ok((n, RawEvent::Done)) => (n, Seen::DownloadEnd(r.keep_alive())),
+        Ok((n, RawEvent::Data(d))) => {
+            // A piece of `buf`, or bytes the reader held back; it stays in
+            // `buf` until the next poll.
+            let at = (d.as_ptr() as usize).wrapping_sub(base);
+            let inside = at <= input.len() && d.len() <= input.len().saturating_sub(at);
+            let at = (inside && !d.is_empty()).then_some(at);
+            let len = d.len();
+            m.consume = n;
+            m.delivered = true;
+            return Seen::Data { at, len };
+        }
+    };
+    m.filled = crate::envelope::move_to_front(m.buf, used.min(m.filled), m.filled);
+    seen
+}
+
+/// Closes the login's reader at the connection's end.
+#[inline(never)]
+fn close_login(r: &mut EnvelopeResponse<StringData, 64>) -> Seen {
+    match r.close() {
+        Ok(Progress::Done) => {
+            let cookie = r.head().and_then(|h| h.session_cookie());
+            Seen::LoginEnd(r.finish().map(|_| ()), false, cookie)
+        }
+        Ok(_) => Seen::Failed(Error::Transport(Transport::Closed), None),
+        Err(e) => Seen::Failed(e, None),
+    }
+}
+
+/// Closes a download's reader at the connection's end.
+#[inline(never)]
+fn close_raw(r: &mut RawResponse) -> Seen {
+    match r.close() {
+        Ok(()) => Seen::Closed,
+        Err(e) => Seen::Failed(e, None),
+    }
+}
+
+fn head_of<D: DataDecoder, const N: usize>(r: &Reader<D, N>) -> Option<&ResponseHead> {
+    match r {
+        Reader::Call(r) => r.head(),
+        Reader::Login(r) => r.head(),
+        Reader::Download(r) => r.head(),
+        Reader::Idle => None,
+    }
+}
+
+impl<'x> Machine<'x> {
+    fn new(
+        settings: &'x Settings<'x>,
+        link: &'x mut Link,
+        buf: &'x mut [u8],
+        download: bool,
+        sessions: bool,
     ) -> Self {
         let conn = if link.idle_connection {
             Conn::Server { used: true }
@@ -542,14 +1059,13 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         };
         link.idle_connection = false;
         Self {
-            req,
             settings,
             link,
             buf,
             filled: 0,
             consume: 0,
             download,
-            reader: Reader::Download(RawResponse::new()),
+            sessions,
             login: false,
             phase: Phase::Begin,
             conn,
@@ -567,30 +1083,16 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
             entropy: [0; 16],
             pos: EncodePosition::START,
             pending: None,
-            result: None,
             pending_error: None,
             eof: false,
+            eof_closed: false,
             send_broken: None,
+            outcome: None,
         }
     }
 
-    /// The download's file name (`Content-Disposition`), once its head
-    /// arrived.
-    pub fn filename(&self) -> Option<&str> {
-        match &self.reader {
-            Reader::Download(r) => r.head().and_then(|h| h.filename()),
-            _ => None,
-        }
-    }
-
-    /// Whether the connection may carry the next exchange (after
-    /// [`Step::Done`]); the [`Link`] knows it too.
-    pub fn keeps_connection(&self) -> bool {
-        self.link.idle_connection
-    }
-
-    /// The connection could not be opened, written or read.
-    pub fn failed(&mut self, how: Transport) {
+    #[inline(never)]
+    fn failed(&mut self, how: Transport) {
         match self.phase {
             Phase::Connecting => {
                 self.conn = Conn::None;
@@ -611,9 +1113,8 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         }
     }
 
-    /// `n` bytes were read into the space of [`Step::Read`]; 0: the peer
-    /// closed the connection.
-    pub fn received(&mut self, n: usize) {
+    #[inline(never)]
+    fn received(&mut self, n: usize) {
         if self.phase != Phase::Receiving {
             return;
         }
@@ -629,72 +1130,36 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         self.filled = self.filled.saturating_add(n).min(self.buf.len());
     }
 
-    /// The sink cannot start the download over (after [`Step::RestartSink`]).
-    pub fn cannot_restart(&mut self) {
-        self.sink_stuck = true;
-    }
-
-    /// The next step. `now_ms` is any monotonic clock in milliseconds (the
-    /// one `Sleep` refers to); `random` any 32 random bits (jitter, the
-    /// multipart boundary).
-    pub fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, D::Item, D::Output> {
-        let out = self.next(now_ms, random);
-        match out {
-            Out::Connect => Step::Connect(self.target_origin()),
-            Out::Write(n) => Step::Write(self.buf.get(..n).unwrap_or(&[])),
-            Out::SendSample(len) => Step::SendSample {
-                len,
-                scratch: &mut *self.buf,
-            },
-            Out::Read => Step::Read(self.buf.get_mut(self.filled..).unwrap_or(&mut [])),
-            Out::Sleep(until_ms) => Step::Sleep { until_ms },
-            Out::Item(i) => Step::Item(i),
-            Out::Data { at: Some(at), len } => {
-                Step::Data(self.buf.get(at..at.saturating_add(len)).unwrap_or(&[]))
-            }
-            Out::Data { at: None, .. } => match &self.reader {
-                Reader::Download(r) => Step::Data(r.held()),
-                _ => Step::Data(&[]),
-            },
-            Out::RestartSink => Step::RestartSink,
-            Out::Event(e) => Step::Event(e),
-            Out::Done(_) => Step::Done(self.result.take().unwrap_or_else(|| {
-                Err(self.failure(Error::WorkflowMisuse(text!("polled after Done"))))
-            })),
-        }
-    }
-
-    /// The next step, as a value that borrows nothing.
-    fn next(&mut self, now_ms: u64, random: u32) -> Out<D::Item, D::Output> {
+    /// What comes next, as far as the policy alone can say.
+    // Not inlined (here and in the entry points beside it): the policy
+    // exists once in a binary, not once per method called.
+    #[inline(never)]
+    fn next(&mut self, now_ms: u64, random: u32) -> Ask {
         if self.consume > 0 {
             let n = core::mem::take(&mut self.consume);
             self.filled = crate::envelope::move_to_front(self.buf, n.min(self.filled), self.filled);
         }
         loop {
             if let Some(e) = self.pending.take() {
-                return Out::Event(e);
+                return Ask::Out(Out::Event(e));
             }
             if let Some(e) = self.pending_error.take() {
-                if let Some(out) = self.retry_or_fail(e, None, now_ms, random) {
-                    return out;
+                if let Some(out) = self.retry_or_fail(e, None, None, now_ms, random) {
+                    return Ask::Out(out);
                 }
                 continue;
             }
             match self.phase {
-                Phase::Over => return Out::Done(core::marker::PhantomData),
-                Phase::Waiting(until) if now_ms < until => return Out::Sleep(until),
+                Phase::Over => return Ask::Out(Out::Done),
+                Phase::Waiting(until) if now_ms < until => return Ask::Out(Out::Sleep(until)),
                 Phase::Waiting(_) => self.phase = Phase::Begin,
                 Phase::Restarting(until) => {
                     if self.sink_stuck {
-                        return self.done(Err(Error::SinkCannotRestart));
+                        return Ask::Out(self.done(Err(Error::SinkCannotRestart)));
                     }
                     self.phase = Phase::Waiting(until);
                 }
-                Phase::Begin => {
-                    if let Some(out) = self.begin(random) {
-                        return out;
-                    }
-                }
+                Phase::Begin => return self.begin(random),
                 Phase::Connecting => {
                     // Connected: the driver polled again.
                     self.conn = if self.redirect.is_some_and(|r| r.other_origin) {
@@ -706,49 +1171,33 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
                 }
                 // The driver polled again: the sample went out.
                 Phase::Sample => self.phase = Phase::Sending,
-                Phase::Sending => match self.encode() {
-                    Ok(EncodeStep::Write(n)) => return Out::Write(n),
-                    Ok(EncodeStep::SendFile { len }) => {
-                        self.phase = Phase::Sample;
-                        return Out::SendSample(len);
-                    }
-                    Ok(EncodeStep::Done) => {
-                        self.phase = Phase::Receiving;
-                        self.filled = 0;
-                        self.eof = false;
-                    }
-                    // A request that cannot be written is not sent at all.
-                    Err(e) => return self.done(Err(e)),
-                },
-                Phase::Receiving => {
-                    if let Some(out) = self.receive(now_ms, random) {
-                        return out;
-                    }
+                Phase::Sending => return Ask::Encode,
+                Phase::Receiving if self.eof => {
+                    self.eof = false;
+                    self.conn = Conn::None;
+                    return Ask::Eof;
                 }
+                Phase::Receiving => return Ask::Feed,
             }
         }
     }
 
-    /// Starts an attempt; `None` when the phase moved on without a step.
-    fn begin(&mut self, random: u32) -> Option<Out<D::Item, D::Output>> {
+    /// Starts an attempt: a connection first, then a reader for the answer.
+    fn begin(&mut self, random: u32) -> Ask {
         let to_server = !self.redirect.is_some_and(|r| r.other_origin);
-        let wanted = if to_server {
-            Conn::Server { used: false }
-        } else {
-            Conn::Other
-        };
         // A redirect drops its connection, so `Other` here is the one
         // opened for the current hop.
         let connected = matches!(
-            (self.conn, wanted),
-            (Conn::Server { .. }, Conn::Server { .. }) | (Conn::Other, Conn::Other)
+            (self.conn, to_server),
+            (Conn::Server { .. }, true) | (Conn::Other, false)
         );
         if !connected {
             self.phase = Phase::Connecting;
             self.conn = Conn::None;
-            return Some(Out::Connect);
+            return Ask::Out(Out::Connect);
         }
-        self.login = to_server
+        self.login = self.sessions
+            && to_server
             && self.settings.auth == AuthMode::Session
             && self.link.session.cookie().is_none()
             && self.redirect.is_none();
@@ -761,16 +1210,10 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         self.pos = EncodePosition::START;
         self.answered = false;
         self.delivered = false;
+        self.eof_closed = false;
         self.status = None;
-        self.reader = if self.login {
-            Reader::Login(EnvelopeResponse::new(StringData::default()))
-        } else if self.download {
-            Reader::Download(RawResponse::new())
-        } else {
-            Reader::Call(EnvelopeResponse::new(D::default()))
-        };
         self.phase = Phase::Sending;
-        None
+        Ask::NewReader
     }
 
     fn target_origin(&self) -> Origin<'_> {
@@ -784,173 +1227,61 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         }
     }
 
-    /// The next piece of the request, written into `buf`.
-    fn encode(&mut self) -> Result<EncodeStep, Error> {
-        let s = self.settings;
-        let to_server = !self.redirect.is_some_and(|r| r.other_origin);
-        let auth = match (to_server, s.auth, self.link.session.cookie()) {
-            (false, _, _) => Auth::None,
-            (true, AuthMode::Session, Some(c)) if !self.login => Auth::Session(c),
-            (true, AuthMode::BodyFields, _) => Auth::BodyFields(s.credentials),
-            _ => Auth::Basic(s.credentials),
-        };
-        let redirect = self.redirect.map(|r| RedirectTarget {
-            target: self.location.get(r.target.0..r.target.1).unwrap_or("/"),
-            as_get: r.as_get,
-        });
-        // As `target_origin`, from the fields alone (`buf` is borrowed).
-        let origin = match self.redirect {
-            Some(r) if r.other_origin => Origin {
-                https: r.https,
-                host: self.location.get(r.host.0..r.host.1).unwrap_or(""),
-                port: r.port,
-            },
-            _ => s.server,
-        };
-        let cfg = ClientConfig {
-            host: origin.host,
-            port: origin.host_port(),
-            base_path: s.base_path,
-            user_agent: s.user_agent,
-            auth,
-            no_session: s.auth != AuthMode::Session,
-            keep_alive: true,
-            redirect,
-        };
-        let out = &mut *self.buf;
-        // Past the sample as soon as it is asked for: the next poll comes
-        // once the driver sent it.
-        let next = |mut enc: RequestEncoder<'_>, out: &mut [u8]| {
-            let step = enc.poll(out);
-            if matches!(step, EncodeStep::SendFile { .. }) {
-                enc.file_sent();
+    /// What the encoder produced.
+    #[inline(never)]
+    fn encoded(&mut self, step: Result<EncodeStep, Error>) -> Option<Out> {
+        match step {
+            Ok(EncodeStep::Write(n)) => Some(Out::Write(n)),
+            Ok(EncodeStep::SendFile { len }) => {
+                self.phase = Phase::Sample;
+                Some(Out::SendSample(len))
             }
-            (step, enc.position())
-        };
-        let (step, pos) = if self.login {
-            next(
-                RequestEncoder::resume(&Login, &cfg, self.entropy, self.pos)?,
-                out,
-            )
-        } else {
-            next(
-                RequestEncoder::resume(self.req, &cfg, self.entropy, self.pos)?,
-                out,
-            )
-        };
-        self.pos = pos;
-        Ok(step)
+            Ok(EncodeStep::Done) => {
+                self.phase = Phase::Receiving;
+                self.filled = 0;
+                self.eof = false;
+                None
+            }
+            // A request that cannot be written is not sent at all.
+            Err(e) => Some(self.done(Err(e))),
+        }
     }
 
-    /// Feeds what was read to the reader, without keeping it borrowed.
-    fn feed(&mut self) -> Found<D::Item, D::Output> {
-        let input = self.buf.get(..self.filled).unwrap_or(&[]);
-        let base = input.as_ptr() as usize;
-        let (used, found) = match &mut self.reader {
-            Reader::Call(r) => match r.feed(input) {
-                Err(e) => (0, Found::Failed(e)),
-                Ok((n, Progress::NeedMore)) => (n, Found::NeedMore),
-                Ok((n, Progress::Head)) => (n, Found::Head),
-                Ok((n, Progress::Item(i))) => (n, Found::Item(i)),
-                Ok((n, Progress::Done)) => {
-                    (n, Found::End(r.finish(), r.keep_alive(), r.api_message()))
-                }
-            },
-            Reader::Login(r) => match r.feed(input) {
-                Err(e) => (0, Found::Failed(e)),
-                Ok((n, Progress::NeedMore | Progress::Item(_))) => (n, Found::NeedMore),
-                Ok((n, Progress::Head)) => (n, Found::Head),
-                Ok((n, Progress::Done)) => {
-                    let cookie = r.head().and_then(|h| h.session_cookie());
-                    (
-                        n,
-                        Found::LoginEnd(r.finish().map(|_| ()), r.keep_alive(), cookie),
-                    )
-                }
-            },
-            Reader::Download(r) => match r.feed(input) {
-                Err(e) => (0, Found::Failed(e)),
-                Ok((n, RawEvent::NeedMore)) => (n, Found::NeedMore),
-                Ok((n, RawEvent::Head)) => (n, Found::Head),
-                Ok((n, RawEvent::Done)) => (n, Found::DownloadEnd(r.keep_alive())),
-                Ok((n, RawEvent::Data(d))) => {
-                    // A piece of `buf`, or bytes the reader held back.
-                    let at = (d.as_ptr() as usize).wrapping_sub(base);
-                    let inside = at <= input.len() && d.len() <= input.len().saturating_sub(at);
-                    let at = (inside && !d.is_empty()).then_some(at);
-                    return {
-                        let len = d.len();
-                        // The piece stays in `buf` until the next poll.
-                        self.consume = n;
-                        self.delivered = true;
-                        Found::Data { at, len }
-                    };
-                }
-            },
-        };
-        self.filled = crate::envelope::move_to_front(self.buf, used.min(self.filled), self.filled);
-        found
-    }
-
-    /// Reads the answer; `None` when more polling is needed.
-    fn receive(&mut self, now: u64, random: u32) -> Option<Out<D::Item, D::Output>> {
-        match self.feed() {
-            Found::Failed(e) => self.answer_failed(e, now, random),
-            Found::NeedMore if self.eof => self.at_eof(now, random),
-            Found::NeedMore => self.read_more(),
-            Found::Head => self.on_head(),
-            Found::Item(i) => Some(Out::Item(i)),
-            Found::End(out, keep, message) => self.call_done(out, keep, message, now, random),
-            Found::LoginEnd(answer, keep, cookie) => {
-                self.login_done(answer, cookie, keep, now, random)
+    /// What the reader found; `None` when more polling is needed.
+    #[inline(never)]
+    fn seen(
+        &mut self,
+        seen: Seen,
+        head: Option<&ResponseHead>,
+        now: u64,
+        random: u32,
+    ) -> Option<Out> {
+        match seen {
+            Seen::Failed(e, message) => self.answer_failed(e, message, head, now, random),
+            Seen::NeedMore if self.eof_closed => {
+                self.answer_failed(Error::Transport(Transport::Closed), None, head, now, random)
             }
-            Found::DownloadEnd(keep) => {
+            Seen::NeedMore => self.read_more(),
+            Seen::Head => self.on_head(head),
+            Seen::End(outcome, keep, message) => {
+                self.call_done(outcome, keep, message, head, now, random)
+            }
+            Seen::LoginEnd(answer, keep, cookie) => {
+                self.login_done(answer, cookie, keep, head, now, random)
+            }
+            Seen::DownloadEnd(keep) => {
                 self.finished(keep);
-                let mut none = D::default();
-                let out = none.finish();
-                Some(self.done(out))
+                Some(self.done(Ok(())))
             }
-            Found::Data { at, len } => Some(Out::Data { at, len }),
+            Seen::Data { at, len } => Some(Out::Data { at, len }),
+            Seen::Closed => {
+                self.eof_closed = true;
+                None
+            }
         }
     }
 
-    /// The peer closed inside the answer: a close-delimited body ends,
-    /// anything else was cut short.
-    fn at_eof(&mut self, now: u64, random: u32) -> Option<Out<D::Item, D::Output>> {
-        self.eof = false;
-        self.conn = Conn::None;
-        if self.head().is_none() {
-            // Cut inside the head: the connection failed, not the answer.
-            return self.answer_failed(Error::Transport(Transport::Closed), now, random);
-        }
-        let ended = match &mut self.reader {
-            Reader::Call(r) => match r.close() {
-                Ok(Progress::Done) => {
-                    let (out, message) = (r.finish(), r.api_message());
-                    return self.call_done(out, false, message, now, random);
-                }
-                Ok(_) => Err(Error::Transport(Transport::Closed)),
-                Err(e) => Err(e),
-            },
-            Reader::Login(r) => match r.close() {
-                Ok(Progress::Done) => {
-                    let cookie = r.head().and_then(|h| h.session_cookie());
-                    let answer = r.finish().map(|_| ());
-                    return self.login_done(answer, cookie, false, now, random);
-                }
-                Ok(_) => Err(Error::Transport(Transport::Closed)),
-                Err(e) => Err(e),
-            },
-            // The end shows at the next feed.
-            Reader::Download(r) => r.close(),
-        };
-        match ended {
-            Ok(()) => None,
-            Err(e) => self.answer_failed(e, now, random),
-        }
-    }
-
-    fn read_more(&mut self) -> Option<Out<D::Item, D::Output>> {
+    fn read_more(&mut self) -> Option<Out> {
         if self.filled >= self.buf.len() {
             return Some(self.done(Err(Error::BufferTooSmall {
                 capacity: self.buf.len(),
@@ -959,26 +1290,10 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         Some(Out::Read)
     }
 
-    fn head_status(&self) -> Option<u16> {
-        match &self.reader {
-            Reader::Call(r) => r.head().map(|h| h.status),
-            Reader::Login(r) => r.head().map(|h| h.status),
-            Reader::Download(r) => r.head().map(|h| h.status),
-        }
-    }
-
-    fn head(&self) -> Option<&crate::http::ResponseHead> {
-        match &self.reader {
-            Reader::Call(r) => r.head(),
-            Reader::Login(r) => r.head(),
-            Reader::Download(r) => r.head(),
-        }
-    }
-
     /// A head arrived: a redirect is followed here.
-    fn on_head(&mut self) -> Option<Out<D::Item, D::Output>> {
-        self.status = self.head_status();
-        let head = self.head()?;
+    fn on_head(&mut self, head: Option<&ResponseHead>) -> Option<Out> {
+        let head = head?;
+        self.status = Some(head.status);
         if !head.is_redirect() {
             return None;
         }
@@ -1000,9 +1315,8 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
             })));
         }
         let was_https = self.target_origin().https;
-        let parsed = match parse_url(&next) {
-            Some(p) => p,
-            None => return Some(self.done(Err(Error::BadRedirect(text!("not an http(s) URL"))))),
+        let Some(parsed) = parse_url(&next) else {
+            return Some(self.done(Err(Error::BadRedirect(text!("not an http(s) URL")))));
         };
         if was_https && !parsed.https {
             return Some(self.done(Err(Error::BadRedirect(text!("from HTTPS to plain HTTP")))));
@@ -1046,50 +1360,57 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         answer: Result<(), Error>,
         cookie: Option<crate::auth::SessionCookie>,
         keep: bool,
+        head: Option<&ResponseHead>,
         now: u64,
         random: u32,
-    ) -> Option<Out<D::Item, D::Output>> {
+    ) -> Option<Out> {
         self.finished(keep);
         match self.link.session.on_login(answer, cookie) {
             Ok(()) => {
                 self.phase = Phase::Begin;
                 None
             }
-            Err(e) => self.answer_failed(e, now, random),
+            Err(e) => self.answer_failed(e, None, head, now, random),
         }
     }
 
     fn call_done(
         &mut self,
-        out: Result<D::Output, Error>,
+        outcome: Result<(), Error>,
         keep: bool,
         message: Option<ApiMessage>,
+        head: Option<&ResponseHead>,
         now: u64,
         random: u32,
-    ) -> Option<Out<D::Item, D::Output>> {
+    ) -> Option<Out> {
         self.finished(keep);
-        match out {
-            Ok(v) => {
-                if self.settings.auth == AuthMode::Session {
+        match outcome {
+            Ok(()) => {
+                if self.sessions && self.settings.auth == AuthMode::Session {
                     let _ = self.link.session.on_error_code(None);
                 }
-                Some(self.done(Ok(v)))
+                Some(self.done(Ok(())))
             }
             Err(e) => {
-                if let Some(step) = self.relogin(&e) {
-                    return step;
+                if let Some(out) = self.relogin(&e) {
+                    return out;
                 }
-                self.retry_or_fail(e, message, now, random)
+                self.retry_or_fail(e, message, head, now, random)
             }
         }
     }
 
     /// A 122 (or a raw 401) in session mode: log in again, once.
-    fn relogin(&mut self, e: &Error) -> Option<Option<Out<D::Item, D::Output>>> {
+    fn relogin(&mut self, e: &Error) -> Option<Option<Out>> {
         let to_server = !self.redirect.is_some_and(|r| r.other_origin);
         let gone = e.api_code() == Some(ErrorCode::AuthenticationRequired)
             || (self.download && matches!(e, Error::HttpStatus { status: 401 }));
-        if !(gone && to_server && self.settings.auth == AuthMode::Session && !self.login) {
+        if !(self.sessions
+            && gone
+            && to_server
+            && self.settings.auth == AuthMode::Session
+            && !self.login)
+        {
             return None;
         }
         match self
@@ -1100,17 +1421,14 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
             Ok(SessionAction::ReloginAndRetry) => {
                 self.redirect = None;
                 self.hops = 0;
-                self.phase = if self.delivered {
-                    Phase::Restarting(0)
-                } else {
-                    Phase::Begin
-                };
-                Some(Some(if self.delivered {
+                if self.delivered {
                     self.pending = Some(Event::Relogin);
-                    Out::RestartSink
+                    self.phase = Phase::Restarting(0);
+                    Some(Some(Out::RestartSink))
                 } else {
-                    Out::Event(Event::Relogin)
-                }))
+                    self.phase = Phase::Begin;
+                    Some(Some(Out::Event(Event::Relogin)))
+                }
             }
             Ok(SessionAction::Continue) => None,
             Err(e) => Some(Some(self.done(Err(e)))),
@@ -1121,39 +1439,37 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
     fn answer_failed(
         &mut self,
         e: Error,
+        message: Option<ApiMessage>,
+        head: Option<&ResponseHead>,
         now: u64,
         random: u32,
-    ) -> Option<Out<D::Item, D::Output>> {
+    ) -> Option<Out> {
         if self.status.is_none() {
-            self.status = self.head_status();
+            self.status = head.map(|h| h.status);
         }
         // A reader refuses a 3xx as it refuses any status it does not
         // expect: it is a redirect to follow.
-        if self.head().is_some_and(|h| h.is_redirect()) {
-            return self.on_head();
+        if head.is_some_and(|h| h.is_redirect()) {
+            return self.on_head(head);
         }
         // A broken or refused answer leaves the connection unusable.
         self.conn = Conn::None;
-        if let Some(step) = self.relogin(&e) {
-            return step;
+        if let Some(out) = self.relogin(&e) {
+            return out;
         }
-        let message = match &self.reader {
-            Reader::Call(r) => r.api_message(),
-            Reader::Login(r) => r.api_message(),
-            Reader::Download(r) => r.api_message(),
-        };
-        self.retry_or_fail(e, message, now, random)
+        self.retry_or_fail(e, message, head, now, random)
     }
 
     fn retry_or_fail(
         &mut self,
         e: Error,
         message: Option<ApiMessage>,
+        head: Option<&ResponseHead>,
         now: u64,
         random: u32,
-    ) -> Option<Out<D::Item, D::Output>> {
+    ) -> Option<Out> {
         self.attempts = self.attempts.saturating_add(1);
-        let hint = self.head().and_then(|h| h.retry_after).map(|s| {
+        let hint = head.and_then(|h| h.retry_after).map(|s| {
             u64::from(s)
                 .saturating_mul(1000)
                 .min(self.settings.retry_after_cap_ms)
@@ -1180,13 +1496,13 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
                 self.phase = Phase::Over;
                 // A failure envelope read whole leaves the connection usable.
                 self.link.idle_connection = matches!(self.conn, Conn::Server { .. });
-                self.result = Some(Err(Failure {
+                self.outcome = Some(Err(Failure {
                     error: e,
                     attempts: self.attempts,
                     status: self.status,
                     message,
                 }));
-                Some(Out::Done(core::marker::PhantomData))
+                Some(Out::Done)
             }
         }
     }
@@ -1212,18 +1528,19 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize> Exchange<'x, R, D
         }
     }
 
-    fn done(&mut self, out: Result<D::Output, Error>) -> Out<D::Item, D::Output> {
+    /// Over, with this outcome (a success's output is the typed part's).
+    fn done(&mut self, out: Result<(), Error>) -> Out {
         self.phase = Phase::Over;
         self.link.idle_connection = matches!(self.conn, Conn::Server { .. });
         let attempts = self.attempts.saturating_add(1);
         let status = self.status;
-        self.result = Some(out.map_err(|error| Failure {
+        self.outcome = Some(out.map_err(|error| Failure {
             error,
             attempts,
             status,
             message: None,
         }));
-        Out::Done(core::marker::PhantomData)
+        Out::Done
     }
 }
 

@@ -5,7 +5,7 @@
 use embedded_io::Error as _;
 use embedded_io_async::{Read, Write};
 use lastline_core::envelope::DataDecoder;
-use lastline_core::exchange::{Exchange, Link, Origin, Step};
+use lastline_core::exchange::{Drive, Driven, Exchange, Link, Origin, Step};
 use lastline_core::request::{Request, SubmitFile};
 use lastline_core::responses::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
 use lastline_core::workflow::{CompletionCursor, HashFirst, HashFirstOutcome, NextPoll};
@@ -114,16 +114,14 @@ async fn send_sample<W: Write>(
 }
 
 /// Drives one exchange to its end: the only I/O loop of this client.
-#[allow(clippy::too_many_arguments)]
-async fn run<C: Connector, T: Timer, R: Request, D: DataDecoder + Default, const N: usize>(
-    ex: &mut Exchange<'_, R, D, N>,
+async fn run<C: Connector, T: Timer>(
+    ex: &mut dyn Drive,
     connector: &mut C,
     conn: &mut Option<C::Connection>,
     timer: &mut T,
     mut sample: Option<&mut (dyn SampleSource + '_)>,
-    each: &mut dyn FnMut(D::Item),
     mut sink: Option<&mut (dyn DownloadSink + '_)>,
-) -> Result<D::Output, Error> {
+) -> Result<(), Error> {
     loop {
         let now = timer.now_ms();
         let random = timer.random();
@@ -159,7 +157,7 @@ async fn run<C: Connector, T: Timer, R: Request, D: DataDecoder + Default, const
                 None => ex.failed(Transport::Closed),
             },
             Step::Sleep { until_ms } => timer.delay_ms(until_ms.saturating_sub(now)).await,
-            Step::Item(i) => each(i),
+            Step::Item(never) => match never {},
             Step::Data(d) => match sink.as_deref_mut() {
                 Some(s) => s.put(d)?,
                 None => return Err(Error::Core(lastline_core::Error::WorkflowMisuse("no sink"))),
@@ -169,7 +167,7 @@ async fn run<C: Connector, T: Timer, R: Request, D: DataDecoder + Default, const
                     ex.cannot_restart();
                 }
             }
-            Step::Event(e) => log_event(R::NAME, &e),
+            Step::Event(e) => log_event(&e),
             Step::Done(result) => {
                 if !ex.keeps_connection() {
                     *conn = None;
@@ -213,10 +211,29 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
         self.link.disconnected();
     }
 
+    /// One exchange, with the login code only in a client whose options
+    /// may ask for sessions (`O::SESSIONS` is constant per client type, so
+    /// the other instantiation is never called and leaves the image).
+    async fn exchange<R: Request, D: DataDecoder + Default, const N: usize>(
+        &mut self,
+        req: &R,
+        download: Option<&mut (dyn DownloadSink + '_)>,
+        sample: Option<&mut (dyn SampleSource + '_)>,
+        each: &mut dyn FnMut(D::Item),
+    ) -> Result<D::Output, Error> {
+        if O::SESSIONS {
+            self.exchange_as::<R, D, N, true>(req, download, sample, each)
+                .await
+        } else {
+            self.exchange_as::<R, D, N, false>(req, download, sample, each)
+                .await
+        }
+    }
+
     // Not inlined: each exchange's machine then lives in a frame of its own,
     // and the frames of a caller's several exchanges share the stack.
     #[inline(never)]
-    async fn exchange<R: Request, D: DataDecoder + Default, const N: usize>(
+    async fn exchange_as<R: Request, D: DataDecoder + Default, const N: usize, const S: bool>(
         &mut self,
         req: &R,
         download: Option<&mut (dyn DownloadSink + '_)>,
@@ -225,33 +242,21 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
     ) -> Result<D::Output, Error> {
         let opts = self.opts.options();
         let s = settings(&opts, self.timer.retries(), O::SESSIONS)?;
-        let result = if download.is_some() {
-            let mut ex = Exchange::<R, NoData, 0>::download(req, &s, &mut self.link, &mut self.rx);
+        let result = if let Some(sink) = download {
+            let ex = Exchange::<R, NoData, 0, S>::download(req, &s, &mut self.link, &mut self.rx);
             let mut none = |_| {};
-            run(
-                &mut ex,
-                &mut self.connector,
-                &mut self.conn,
-                &mut self.timer,
-                sample,
-                &mut none,
-                download,
-            )
-            .await
-            .map(|()| None)
+            let mut d = Driven::new(ex, &mut none);
+            let c = (&mut self.connector, &mut self.conn, &mut self.timer);
+            run(&mut d, c.0, c.1, c.2, sample, Some(sink))
+                .await
+                .map(|()| None)
         } else {
-            let mut ex = Exchange::<R, D, N>::call(req, &s, &mut self.link, &mut self.rx);
-            run(
-                &mut ex,
-                &mut self.connector,
-                &mut self.conn,
-                &mut self.timer,
-                sample,
-                each,
-                None,
-            )
-            .await
-            .map(Some)
+            let ex = Exchange::<R, D, N, S>::call(req, &s, &mut self.link, &mut self.rx);
+            let mut d = Driven::new(ex, each);
+            let c = (&mut self.connector, &mut self.conn, &mut self.timer);
+            run(&mut d, c.0, c.1, c.2, sample, None)
+                .await
+                .map(|()| d.output())
         };
         if result.is_err() && self.conn.is_none() {
             self.link.disconnected();

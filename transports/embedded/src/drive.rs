@@ -58,14 +58,13 @@ pub(crate) fn connect_failure(e: &Error) -> Transport {
 }
 
 /// Logs what the exchange did on its own (defmt; nothing without it).
-pub(crate) fn log_event(_method: &'static str, e: &Event) {
+pub(crate) fn log_event(e: &Event) {
     match e {
         Event::Retry { delay_ms, .. } => {
             let _ = delay_ms;
             crate::log!(
                 warn,
-                "lastline: {=str} failed; retrying in {=u64} ms",
-                _method,
+                "lastline: a call failed; retrying in {=u64} ms",
                 *delay_ms
             );
         }
@@ -80,12 +79,7 @@ pub(crate) fn log_event(_method: &'static str, e: &Event) {
         }
         Event::Redirect { status, .. } => {
             let _ = status;
-            crate::log!(
-                info,
-                "lastline: {=str} redirected ({=u16})",
-                _method,
-                *status
-            );
+            crate::log!(info, "lastline: redirected ({=u16})", *status);
         }
     }
 }
