@@ -737,7 +737,7 @@ pub(crate) fn units_push(buf: &mut [u8], len: &mut usize, bytes: &[u8]) -> usize
 /// Moves `buf[from..to]` to the front of `buf` and returns its length.
 ///
 /// A forward byte loop rather than `copy_within`: the bytes only ever move
-/// down, and `copy_within`'s `memmove` costs firmware 1.5 KiB of flash for
+/// down, and `copy_within` brings `memmove` into firmware (core/FIRMWARE.md) for
 /// these few short copies.
 pub fn move_to_front(buf: &mut [u8], from: usize, to: usize) -> usize {
     let to = to.min(buf.len());

@@ -520,9 +520,72 @@ struct Machine<'x> {
 /// session mode is then sent as Basic.
 pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize, const SESSIONS: bool = true> {
     m: Machine<'x>,
+    part: Part<'x, R, D, N, SESSIONS>,
+}
+
+/// The typed half of an exchange: the request, the answer's reader, what
+/// the reader produced.
+struct Part<'x, R: Request, D: DataDecoder, const N: usize, const S: bool> {
     req: &'x R,
     reader: Reader<D, N>,
     output: Option<D::Output>,
+    /// A list entry the reader produced, for the typed caller to take.
+    item: Option<D::Item>,
+}
+
+/// The typed half as the policy's loop sees it: behind this trait the loop
+/// ([`advance`]) is not generic and exists once in a binary.
+trait Typed {
+    /// A new reader for the answer (the login's, or a download's).
+    fn new_reader(&mut self, login: bool, download: bool);
+    /// The next piece of the request into the machine's buffer.
+    fn encode(&mut self, m: &mut Machine<'_>) -> Result<EncodeStep, Error>;
+    /// Feeds the machine's bytes to the reader; `None`: a list entry is
+    /// waiting in the part.
+    fn feed(&mut self, m: &mut Machine<'_>) -> Option<Seen>;
+    /// The peer closed inside the answer.
+    fn close(&mut self) -> Seen;
+    /// The answer's head, once read.
+    fn head(&self) -> Option<&ResponseHead>;
+}
+
+/// A list entry is waiting in the typed part.
+struct ItemReady;
+
+/// Runs the policy to the next step (not generic: once in a binary).
+#[inline(never)]
+fn advance(
+    m: &mut Machine<'_>,
+    t: &mut dyn Typed,
+    now_ms: u64,
+    random: u32,
+) -> Result<Out, ItemReady> {
+    loop {
+        match m.next(now_ms, random) {
+            Ask::Out(o) => return Ok(o),
+            Ask::NewReader => t.new_reader(m.login, m.download),
+            Ask::Encode => {
+                let step = t.encode(m);
+                if let Some(o) = m.encoded(step) {
+                    return Ok(o);
+                }
+            }
+            Ask::Feed => {
+                let Some(seen) = t.feed(m) else {
+                    return Err(ItemReady);
+                };
+                if let Some(o) = m.seen(seen, t.head(), now_ms, random) {
+                    return Ok(o);
+                }
+            }
+            Ask::Eof => {
+                let seen = t.close();
+                if let Some(o) = m.seen(seen, t.head(), now_ms, random) {
+                    return Ok(o);
+                }
+            }
+        }
+    }
 }
 
 impl<R: Request, D: DataDecoder, const N: usize, const S: bool> fmt::Debug
@@ -577,16 +640,19 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
     ) -> Self {
         Self {
             m: Machine::new(settings, link, buf, download, S),
-            req,
-            reader: Reader::Idle,
-            output: None,
+            part: Part {
+                req,
+                reader: Reader::Idle,
+                output: None,
+                item: None,
+            },
         }
     }
 
     /// The download's file name (`Content-Disposition`), once its head
     /// arrived.
     pub fn filename(&self) -> Option<&str> {
-        match &self.reader {
+        match &self.part.reader {
             Reader::Download(r) => r.head().and_then(|h| h.filename()),
             _ => None,
         }
@@ -618,69 +684,29 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
     /// one `Sleep` refers to); `random` any 32 random bits (jitter, the
     /// multipart boundary).
     pub fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, D::Item, D::Output> {
-        match self.advance(now_ms, random, None) {
+        match advance(&mut self.m, &mut self.part, now_ms, random) {
             Ok(out) => self.typed(out),
-            Err(item) => Step::Item(item),
+            Err(ItemReady) => match self.part.item.take() {
+                Some(item) => Step::Item(item),
+                None => Step::Done(Err(self
+                    .m
+                    .failure(Error::WorkflowMisuse(text!("no entry"))))),
+            },
         }
-    }
-
-    /// Runs the policy to the next step, as an owned value; a list entry
-    /// goes to `each` when given, else comes back as `Err`.
-    fn advance(
-        &mut self,
-        now_ms: u64,
-        random: u32,
-        mut each: Option<&mut dyn FnMut(D::Item)>,
-    ) -> Result<Out, D::Item> {
-        Ok(loop {
-            match self.m.next(now_ms, random) {
-                Ask::Out(o) => break o,
-                Ask::NewReader => self.new_reader(),
-                Ask::Encode => {
-                    let step = self.encode();
-                    if let Some(o) = self.m.encoded(step) {
-                        break o;
-                    }
-                }
-                Ask::Feed => {
-                    let seen = match (self.feed(), each.as_deref_mut()) {
-                        (Ok(item), Some(each)) => {
-                            each(item);
-                            continue;
-                        }
-                        (Ok(item), None) => return Err(item),
-                        (Err(seen), _) => seen,
-                    };
-                    if let Some(o) = self.m.seen(seen, head_of(&self.reader), now_ms, random) {
-                        break o;
-                    }
-                }
-                Ask::Eof => {
-                    let seen = self.close();
-                    if let Some(o) = self.m.seen(seen, head_of(&self.reader), now_ms, random) {
-                        break o;
-                    }
-                }
-            }
-        })
     }
 
     /// The typed step for `out`.
     fn typed(&mut self, out: Out) -> Step<'_, D::Item, D::Output> {
         if let Out::Done = out {
             return Step::Done(match self.m.outcome.take() {
-                Some(Ok(())) => match self.output.take() {
-                    Some(out) => Ok(out),
-                    // A download's output is the empty one of its decoder.
-                    None => D::default().finish().map_err(|e| self.m.failure(e)),
-                },
+                Some(Ok(())) => self.part.take_output().map_err(|e| self.m.failure(e)),
                 Some(Err(f)) => Err(f),
                 None => Err(self
                     .m
                     .failure(Error::WorkflowMisuse(text!("polled after Done")))),
             });
         }
-        match render(&mut self.m, held_of(&self.reader), out) {
+        match render(&mut self.m, held_of(&self.part.reader), out) {
             Step::Connect(o) => Step::Connect(o),
             Step::Write(b) => Step::Write(b),
             Step::SendSample { len, scratch } => Step::SendSample { len, scratch },
@@ -700,23 +726,35 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
             })),
         }
     }
+}
 
+impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Part<'_, R, D, N, S> {
+    /// A success's output (a download's is the empty one of its decoder).
+    fn take_output(&mut self) -> Result<D::Output, Error> {
+        match self.output.take() {
+            Some(out) => Ok(out),
+            None => D::default().finish(),
+        }
+    }
+}
+
+impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Typed
+    for Part<'_, R, D, N, S>
+{
     // `S` and `N == 0` (only downloads have no units) are constants of the
     // instantiation: a client that never logs in or never downloads carries
     // none of those readers' code.
-    fn new_reader(&mut self) {
-        self.reader = if S && self.m.login {
+    fn new_reader(&mut self, login: bool, download: bool) {
+        self.reader = if S && login {
             Reader::Login(EnvelopeResponse::new(StringData::default()))
-        } else if N == 0 && self.m.download {
+        } else if N == 0 && download {
             Reader::Download(RawResponse::new())
         } else {
             Reader::Call(EnvelopeResponse::new(D::default()))
         };
     }
 
-    /// The next piece of the request, written into `buf`.
-    fn encode(&mut self) -> Result<EncodeStep, Error> {
-        let m = &mut self.m;
+    fn encode(&mut self, m: &mut Machine<'_>) -> Result<EncodeStep, Error> {
         let cfg = config(
             m.settings,
             &m.link.session,
@@ -747,10 +785,7 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
         Ok(step)
     }
 
-    /// Feeds what was read to the reader: a list entry, or what it found
-    /// (a call's output kept in `output`).
-    fn feed(&mut self) -> Result<D::Item, Seen> {
-        let m = &mut self.m;
+    fn feed(&mut self, m: &mut Machine<'_>) -> Option<Seen> {
         let input = m.buf.get(..m.filled).unwrap_or(&[]);
         let (used, seen) = match &mut self.reader {
             Reader::Call(r) => match r.feed(input) {
@@ -758,8 +793,9 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
                 Ok((n, Progress::NeedMore)) => (n, Seen::NeedMore),
                 Ok((n, Progress::Head)) => (n, Seen::Head),
                 Ok((n, Progress::Item(i))) => {
+                    self.item = Some(i);
                     m.filled = crate::envelope::move_to_front(m.buf, n.min(m.filled), m.filled);
-                    return Ok(i);
+                    return None;
                 }
                 Ok((n, Progress::Done)) => {
                     let (keep, message) = (r.keep_alive(), r.api_message());
@@ -767,21 +803,19 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
                     (n, Seen::End(outcome, keep, message))
                 }
             },
-            Reader::Login(r) if S => return Err(feed_login(m, r)),
-            Reader::Download(r) if N == 0 => return Err(feed_raw(m, r)),
+            Reader::Login(r) if S => return Some(feed_login(m, r)),
+            Reader::Download(r) if N == 0 => return Some(feed_raw(m, r)),
             _ => {
-                return Err(Seen::Failed(
+                return Some(Seen::Failed(
                     Error::WorkflowMisuse(text!("no reader")),
                     None,
                 ))
             }
         };
         m.filled = crate::envelope::move_to_front(m.buf, used.min(m.filled), m.filled);
-        Err(seen)
+        Some(seen)
     }
 
-    /// The peer closed inside the answer: a close-delimited body ends,
-    /// anything else was cut short.
     fn close(&mut self) -> Seen {
         if head_of(&self.reader).is_none() {
             // Cut inside the head: the connection failed, not the answer.
@@ -801,6 +835,10 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
             Reader::Download(r) if N == 0 => close_raw(r),
             _ => Seen::Failed(Error::Transport(Transport::Closed), None),
         }
+    }
+
+    fn head(&self) -> Option<&ResponseHead> {
+        head_of(&self.reader)
     }
 }
 
@@ -857,18 +895,21 @@ impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Drive
     for Driven<'_, '_, R, D, N, S>
 {
     fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, core::convert::Infallible, ()> {
-        let out = match self.ex.advance(now_ms, random, Some(&mut *self.each)) {
-            Ok(out) => out,
-            // Entries went to `each`.
-            Err(_) => Out::Done,
+        let ex = &mut self.ex;
+        let out = loop {
+            match advance(&mut ex.m, &mut ex.part, now_ms, random) {
+                Ok(out) => break out,
+                Err(ItemReady) => {
+                    if let Some(item) = ex.part.item.take() {
+                        (self.each)(item);
+                    }
+                }
+            }
         };
-        if let (Out::Done, Some(Ok(()))) = (&out, &self.ex.m.outcome) {
-            self.output = match self.ex.output.take() {
-                Some(o) => Some(o),
-                None => D::default().finish().ok(),
-            };
+        if let (Out::Done, Some(Ok(()))) = (&out, &ex.m.outcome) {
+            self.output = ex.part.take_output().ok();
         }
-        render(&mut self.ex.m, held_of(&self.ex.reader), out)
+        render(&mut ex.m, held_of(&ex.part.reader), out)
     }
 
     fn failed(&mut self, how: Transport) {

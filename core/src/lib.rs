@@ -121,7 +121,7 @@
 // them in.
 #![allow(clippy::result_large_err, clippy::large_enum_variant)]
 // Small byte scans are written as loops on purpose: `contains` brings
-// core's memchr (160 bytes) into a firmware image.
+// core's memchr into a firmware image (core/FIRMWARE.md).
 #![allow(clippy::manual_contains)]
 #![cfg_attr(
     test,

@@ -741,7 +741,7 @@ pub(crate) fn decode_message<const N: usize>(
     out: &mut String<N>,
 ) -> Result<bool, JsonError> {
     // Byte loops rather than `contains` here and in other small scans:
-    // `contains` brings core's 160-byte memchr into firmware.
+    // `contains` brings core's memchr into firmware (core/FIRMWARE.md).
     match decode_into(raw, raw.iter().any(|&b| b == b'\\'), out) {
         Ok(()) => Ok(false),
         Err(JsonError::TooLong { .. }) => Ok(true),

@@ -24,7 +24,7 @@ pub struct Skipper {
     state: State,
     /// Bit `i % 32` of word `i / 32` set: level `i` is an object (two
     /// 32-bit words: a variable 64-bit shift is a library call on a
-    /// Cortex-M).
+    /// Cortex-M, core/FIRMWARE.md).
     kinds: [u32; 2],
     depth: usize,
 }

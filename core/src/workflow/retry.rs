@@ -85,10 +85,13 @@ impl RetryState {
             return RetryDecision::GiveUp;
         }
         let exp = self.failures.saturating_sub(1).min(32);
+        // The factor is shifted in 32 bits: a variable 64-bit shift is a
+        // library call on a Cortex-M (core/FIRMWARE.md).
+        let factor = 1u32.checked_shl(exp).map_or(u64::MAX, u64::from);
         let cap = self
             .policy
             .base_delay_ms
-            .saturating_mul(1u64.checked_shl(exp).unwrap_or(u64::MAX))
+            .saturating_mul(factor)
             .min(self.policy.max_delay_ms);
         // Full jitter: uniform in [cap/2, cap], so retries spread out but
         // still back off.
@@ -112,8 +115,8 @@ impl RetryState {
 }
 
 /// `random` mapped onto `0..span` by multiplying and shifting (Lemire's
-/// method) rather than by a remainder: no 64-bit division, whose library
-/// routine costs a Cortex-M about 1 KiB of flash. Spans wider than 32 bits
+/// method) rather than by a remainder: no 64-bit division, a library
+/// routine on a Cortex-M (core/FIRMWARE.md). Spans wider than 32 bits
 /// (delays of 49 days) take `random` as it is.
 fn scale(random: u32, span: u64) -> u64 {
     match u32::try_from(span) {

@@ -1,6 +1,9 @@
 //! Firmware-shaped use of lastline-core, for measuring flash and RAM (not
 //! for running): hash a captured file, submit it by hash, upload it on
-//! 101, follow the completion cursor, fetch the result summary. The
+//! 101, follow the completion cursor, fetch the result summary — through
+//! the core's exchange machine, so the whole policy (retries with
+//! `Retry-After`, reconnect, redirects) is in the image; sessions are left
+//! out (`SESSIONS` false: credentials go with every request). The
 //! "network" is a pair of volatile byte functions the optimiser cannot
 //! see through, so every decoder and encoder path stays in the binary.
 #![no_std]
@@ -9,15 +12,14 @@
 use core::ptr;
 
 use cortex_m_rt::entry;
-use lastline_core::envelope::{move_to_front, DataDecoder};
+use lastline_core::envelope::DataDecoder;
+use lastline_core::exchange::{Drive, Driven, Exchange, Failure, Link, Origin, Settings, Step};
 use lastline_core::hashing::{Algorithms, Digests, MultiHasher};
-use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
-use lastline_core::request::{GetResult, SubmitFile};
-use lastline_core::response::{EnvelopeResponse, Progress};
+use lastline_core::request::{GetResult, Request, SubmitFile};
 use lastline_core::responses::{CompletedDecoder, ResultSummaryDecoder, SubmitDecoder};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
-use lastline_core::{Credentials, Error};
+use lastline_core::{Credentials, Error, ErrorCode};
 use panic_halt as _;
 
 /// The device's interrupt vectors (an STM32F429-class MCU has 91), all
@@ -45,7 +47,7 @@ fn capture(buf: &mut [u8]) {
 /// Where the cursor is persisted.
 static mut CURSOR_FLASH: [u8; 256] = [0; 256];
 
-/// 2 KiB receive buffer, as the target states.
+/// 2 KiB send and receive buffer, as the target states.
 const RX: usize = 2048;
 
 fn tx(bytes: &[u8]) {
@@ -64,70 +66,79 @@ fn rx(buf: &mut [u8]) -> usize {
     n
 }
 
-/// The connection's buffers, shared by every exchange.
-struct Link {
-    rx: [u8; RX],
-    tx: [u8; 256],
+/// A millisecond clock and a random source (register stand-ins).
+fn now_ms() -> u64 {
+    u64::from(unsafe { ptr::read_volatile(0x4000_0030 as *const u32) })
 }
 
-/// Writes a request (the encoder is not generic over the request's type,
-/// so this loop exists once).
+fn random() -> u32 {
+    unsafe { ptr::read_volatile(0x4000_0020 as *const u32) }
+}
+
+/// What every exchange shares: the session and connection state, the
+/// buffer.
+struct Client {
+    link: Link,
+    buf: [u8; RX],
+}
+
+/// The only I/O loop: every exchange is a `Drive`, so this exists once.
+/// The stand-in link is always connected.
 #[inline(never)]
-fn send(link: &mut Link, enc: &mut RequestEncoder<'_>) -> Result<(), Error> {
+fn run(ex: &mut dyn Drive) -> Result<(), Failure> {
     loop {
-        match enc.poll(&mut link.tx) {
-            EncodeStep::Write(n) => tx(&link.tx[..n]),
-            EncodeStep::SendFile { len } => {
+        match ex.poll(now_ms(), random()) {
+            Step::Connect(_) | Step::Data(_) | Step::RestartSink | Step::Event(_) => {}
+            Step::Write(bytes) => tx(bytes),
+            // The sample is read from the capture peripheral again.
+            Step::SendSample { len, scratch } => {
                 let mut left = len as usize;
                 while left > 0 {
-                    let n = left.min(link.tx.len());
-                    capture(&mut link.tx[..n]);
-                    tx(&link.tx[..n]);
+                    let n = left.min(scratch.len());
+                    capture(&mut scratch[..n]);
+                    tx(&scratch[..n]);
                     left -= n;
                 }
-                enc.file_sent();
             }
-            EncodeStep::Done => return Ok(()),
+            Step::Read(space) => {
+                let n = rx(space);
+                ex.received(n);
+            }
+            Step::Sleep { until_ms } => while now_ms() < until_ms {},
+            Step::Item(never) => match never {},
+            Step::Done(r) => return r,
         }
     }
 }
 
-#[inline(never)]
-fn receive<D: DataDecoder + Default>(link: &mut Link, mut each: impl FnMut(D::Item)) -> Result<D::Output, Error> {
-    let mut resp = EnvelopeResponse::<D, 512>::default();
-    let buf = &mut link.rx;
-    let (mut start, mut end) = (0, 0);
-    loop {
-        let (n, p) = resp.feed(&buf[start..end])?;
-        start += n;
-        match p {
-            Progress::Item(i) => each(i),
-            Progress::Done => return resp.finish(),
-            Progress::Head => {}
-            Progress::NeedMore => {
-                end = move_to_front(buf, start, end);
-                start = 0;
-                let got = rx(&mut buf[end..]);
-                if got == 0 {
-                    resp.close()?;
-                } else {
-                    end += got;
-                }
-            }
-        }
-    }
+/// One call, its list entries to `each`.
+fn call<R: Request, D: DataDecoder + Default>(
+    c: &mut Client,
+    s: &Settings<'_>,
+    req: &R,
+    each: &mut dyn FnMut(D::Item),
+) -> Result<D::Output, Failure> {
+    let ex = Exchange::<R, D, 512, false>::call(req, s, &mut c.link, &mut c.buf);
+    let mut driven = Driven::new(ex, each);
+    run(&mut driven)?;
+    driven.output().ok_or(Failure {
+        error: Error::WorkflowMisuse("no output"),
+        attempts: 1,
+        status: None,
+        message: None,
+    })
 }
 
 /// Hashes the captured file in one pass (reading it from the capture
-/// peripheral through the link's transmit buffer).
+/// peripheral through the client's buffer).
 #[inline(never)]
-fn hash_capture(link: &mut Link) -> Digests {
+fn hash_capture(c: &mut Client) -> Digests {
     let mut h = MultiHasher::new(Algorithms::ALL);
     let mut left = SAMPLE_LEN;
     while left > 0 {
-        let n = left.min(link.tx.len());
-        capture(&mut link.tx[..n]);
-        h.update(&link.tx[..n]);
+        let n = left.min(c.buf.len());
+        capture(&mut c.buf[..n]);
+        h.update(&c.buf[..n]);
         left -= n;
     }
     h.finish()
@@ -135,60 +146,72 @@ fn hash_capture(link: &mut Link) -> Digests {
 
 /// Submits by hash, uploads on 101; returns the task.
 #[inline(never)]
-fn submit(link: &mut Link, cfg: &ClientConfig<'_>) -> Result<Uuid, Error> {
-    let digests = hash_capture(link);
+fn submit(c: &mut Client, s: &Settings<'_>) -> Result<Uuid, Failure> {
+    let digests = hash_capture(c);
     let mut flow = HashFirst::new(digests, SubmitFile { filename: Some("capture.bin"), ..SubmitFile::default() });
     loop {
-        let req = flow.request().ok_or(Error::WorkflowMisuse("done"))?;
-        send(link, &mut RequestEncoder::new(&req, cfg, [0x42; 16])?)?;
-        let answer = receive::<SubmitDecoder>(link, |_| {});
-        if let Some(done) = flow.on_response(answer)? {
+        let req = flow.request().ok_or_else(|| misuse("done"))?;
+        let answer = match call::<_, SubmitDecoder>(c, s, &req, &mut |_| {}) {
+            Ok(sub) => Ok(sub),
+            Err(f) if f.error.api_code() == Some(ErrorCode::FileUploadRequired) => Err(f.error),
+            Err(f) => return Err(f),
+        };
+        if let Some(done) = flow.on_response(answer).map_err(fail)? {
             return Ok(done.submission.task_uuid);
         }
     }
 }
 
+fn fail(error: Error) -> Failure {
+    Failure { error, attempts: 1, status: None, message: None }
+}
+
+fn misuse(what: &'static str) -> Failure {
+    fail(Error::WorkflowMisuse(what))
+}
+
 /// Reads one completion page; returns the task's score if it completed.
 #[inline(never)]
-fn poll_completions(link: &mut Link, cfg: &ClientConfig<'_>, task: Uuid) -> Result<Option<i32>, Error> {
+fn poll_completions(c: &mut Client, s: &Settings<'_>, task: Uuid) -> Result<Option<i32>, Failure> {
     let saved = unsafe { &mut *ptr::addr_of_mut!(CURSOR_FLASH) };
     let mut cursor = CompletionCursor::<8>::restore(saved)
-        .or_else(|_| Timestamp::from_unix(1_700_000_000).map(CompletionCursor::new).map_err(|_| Error::CorruptState))?;
+        .or_else(|_| Timestamp::from_unix(1_700_000_000).map(CompletionCursor::new).map_err(|_| Error::CorruptState))
+        .map_err(fail)?;
     let mut score = None;
-    send(link, &mut RequestEncoder::new(&cursor.request(), cfg, [0x42; 16])?)?;
-    let page = receive::<CompletedDecoder>(link, |t| {
+    let req = cursor.request();
+    let page = call::<_, CompletedDecoder>(c, s, &req, &mut |t| {
         if cursor.accept(t.task_uuid) && t.task_uuid == task {
             score = t.score;
         }
     })?;
     cursor.page_done(&page);
-    cursor.save(saved)?;
+    cursor.save(saved).map_err(fail)?;
     Ok(score)
 }
 
 /// The verdict of a completed task.
 #[inline(never)]
-fn verdict(link: &mut Link, cfg: &ClientConfig<'_>, task: Uuid) -> Result<i32, Error> {
+fn verdict(c: &mut Client, s: &Settings<'_>, task: Uuid) -> Result<i32, Failure> {
     let req = GetResult { score_only: Some(true), ..GetResult::new(task) };
-    send(link, &mut RequestEncoder::new(&req, cfg, [0x42; 16])?)?;
-    let result = receive::<ResultSummaryDecoder>(link, |_| {})?;
+    let result = call::<_, ResultSummaryDecoder>(c, s, &req, &mut |_| {})?;
     Ok(result.score.unwrap_or(-1))
 }
 
-fn run(link: &mut Link) -> Result<i32, Error> {
-    let creds = Credentials::new("sensor-key", Some("sensor-token"))?;
-    let cfg = ClientConfig::new("analysis.lastline.com", creds);
-    let task = submit(link, &cfg)?;
-    match poll_completions(link, &cfg, task)? {
-        Some(_) => verdict(link, &cfg, task),
+fn session(c: &mut Client) -> Result<i32, Failure> {
+    let creds = Credentials::new("sensor-key", Some("sensor-token")).map_err(fail)?;
+    let server = Origin { https: true, host: "analysis.lastline.com", port: 443 };
+    let s = Settings::new(server, creds);
+    let task = submit(c, &s)?;
+    match poll_completions(c, &s, task)? {
+        Some(_) => verdict(c, &s, task),
         None => Ok(-1),
     }
 }
 
 #[entry]
 fn main() -> ! {
-    let mut link = Link { rx: [0; RX], tx: [0; 256] };
-    let verdict = run(&mut link).unwrap_or(-1);
+    let mut client = Client { link: Link::new(), buf: [0; RX] };
+    let verdict = session(&mut client).unwrap_or(-1);
     unsafe { ptr::write_volatile(0x4000_000c as *mut i32, verdict) };
     loop {}
 }
