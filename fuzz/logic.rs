@@ -247,3 +247,123 @@ pub fn multipart(data: &[u8]) {
     }
     panic!("encoder did not finish");
 }
+
+/// The exchange machine against arbitrary server bytes in arbitrary read
+/// sizes: byte 0 picks the mode (bit 0 a download, bit 1 a session, bit 2
+/// body-field credentials, bit 3 an upload), byte 1 the read size, byte 2
+/// how often a read fails; the rest is what each connection answers,
+/// connections separated by `FE ED FA CE`. Every run must end within the
+/// retry budget, and no credential may be written to another origin.
+pub fn exchange(data: &[u8]) {
+    use lastline_core::exchange::{
+        AuthMode, Drive, Driven, Exchange, Link, Origin, Settings, Step,
+    };
+    use lastline_core::request::{GetExportedReport, Ping};
+    use lastline_core::types::Uuid;
+    use lastline_core::Transport;
+
+    let (mode, chunk, fail_every) = match data {
+        [m, c, f, ..] => (*m, usize::from(*c).max(1), usize::from(*f)),
+        _ => return,
+    };
+    let body = data.get(3..).unwrap_or(&[]);
+    let mut segments: std::collections::VecDeque<&[u8]> = Default::default();
+    let mut rest = body;
+    while let Some(i) = rest.windows(4).position(|w| w == [0xFE, 0xED, 0xFA, 0xCE]) {
+        segments.push_back(&rest[..i]);
+        rest = &rest[i + 4..];
+    }
+    segments.push_back(rest);
+    let server = Origin {
+        https: false,
+        host: "127.0.0.1",
+        port: 8642,
+    };
+    let mut settings = Settings::new(
+        server,
+        Credentials::new("fuzz-key", Some("fuzz-token")).unwrap(),
+    );
+    settings.auth = match (mode & 2 != 0, mode & 4 != 0) {
+        (true, _) => AuthMode::Session,
+        (false, true) => AuthMode::BodyFields,
+        _ => AuthMode::Basic,
+    };
+    let mut link = Link::new();
+    let mut buf = vec![0u8; 2048];
+    let sample = b"8 bytes!";
+    let upload = SubmitFile {
+        upload: Some(sample.len() as u64),
+        ..SubmitFile::default()
+    };
+    let export = GetExportedReport {
+        exported_report_uuid: Uuid::parse("0123456789abcdef0123456789abcdef").unwrap(),
+        cdn: None,
+    };
+    let mut none = |_| {};
+    let mut drive_it = |ex: &mut dyn Drive| {
+        let (mut now, mut reads) = (0u64, 0usize);
+        let mut conn: Option<(bool, &[u8])> = None;
+        for _ in 0..200_000 {
+            match ex.poll(now, (now as u32).wrapping_mul(2_654_435_761)) {
+                Step::Connect(o) => {
+                    let other = !o.same_as(&server);
+                    conn = segments.pop_front().map(|s| (other, s));
+                    if conn.is_none() {
+                        ex.failed(Transport::Connect);
+                    }
+                }
+                Step::Write(bytes) => {
+                    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+                    if conn.is_some_and(|(other, _)| other) {
+                        assert!(
+                            !text.contains("authorization:")
+                                && !text.contains("cookie:")
+                                && !text.contains("fuzz-key")
+                                && !text.contains("fuzz-token"),
+                            "credentials to another origin: {text}"
+                        );
+                    }
+                }
+                Step::SendSample { len, .. } => assert_eq!(len, sample.len() as u64),
+                Step::Read(space) => {
+                    reads += 1;
+                    if fail_every > 0 && reads % fail_every == 0 {
+                        ex.failed(Transport::Closed);
+                        continue;
+                    }
+                    let Some((_, seg)) = conn.as_mut() else {
+                        ex.failed(Transport::Closed);
+                        continue;
+                    };
+                    let n = space.len().min(chunk).min(seg.len());
+                    space[..n].copy_from_slice(&seg[..n]);
+                    *seg = &seg[n..];
+                    ex.received(n);
+                }
+                Step::Sleep { until_ms } => {
+                    assert!(until_ms > now);
+                    now = until_ms;
+                }
+                Step::Item(never) => match never {},
+                Step::Data(_) | Step::Event(_) => {}
+                Step::RestartSink => {
+                    if mode & 16 != 0 {
+                        ex.cannot_restart();
+                    }
+                }
+                Step::Done(_) => return,
+            }
+        }
+        panic!("the exchange did not end");
+    };
+    if mode & 1 != 0 {
+        let ex = Exchange::<_, NoData, 0>::download(&export, &settings, &mut link, &mut buf);
+        drive_it(&mut Driven::new(ex, &mut none));
+    } else if mode & 8 != 0 {
+        let ex = Exchange::<_, SubmitDecoder, 256>::call(&upload, &settings, &mut link, &mut buf);
+        drive_it(&mut Driven::new(ex, &mut none));
+    } else {
+        let ex = Exchange::<_, StringData, 64>::call(&Ping, &settings, &mut link, &mut buf);
+        drive_it(&mut Driven::new(ex, &mut none));
+    }
+}

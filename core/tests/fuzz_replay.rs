@@ -38,3 +38,8 @@ fn list_stream_corpus() {
 fn multipart_corpus() {
     assert!(replay("multipart", logic::multipart) > 5);
 }
+
+#[test]
+fn exchange_corpus() {
+    assert!(replay("exchange", logic::exchange) > 5);
+}

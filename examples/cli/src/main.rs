@@ -60,6 +60,14 @@ struct Cli {
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
+    /// Show what the client does on its own: retries (with the error and
+    /// the wait), reconnects, re-logins, redirects.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    /// Times a failed call is retried (107, HTTP 5xx and 429, a dropped
+    /// connection) before it gives up [default: 5].
+    #[arg(long, global = true, value_name = "N")]
+    retries: Option<u32>,
     #[command(subcommand)]
     command: Command,
 }
@@ -244,7 +252,14 @@ fn client(cli: &Cli) -> Result<Client, String> {
         Auth::Session => AuthMode::Session,
         Auth::Body => AuthMode::BodyFields,
     };
-    let mut config = Config::new(&base, &key, &token)
+    let mut config = Config::new(&base, &key, &token);
+    if let Some(n) = cli.retries {
+        config = config.retry(lastline_core::workflow::RetryPolicy {
+            max_attempts: n.saturating_add(1),
+            ..lastline_core::workflow::RetryPolicy::default()
+        });
+    }
+    let mut config = config
         .auth(auth)
         .timeouts(Duration::from_secs(10), Duration::from_secs(cli.timeout))
         .allow_insecure_http(cli.insecure_http)
@@ -337,8 +352,29 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, String> {
     Ok(code)
 }
 
+/// `-v`: the client's `log` records, as lines on stderr.
+struct Stderr;
+
+impl log::Log for Stderr {
+    fn enabled(&self, m: &log::Metadata<'_>) -> bool {
+        m.target() == "lastline"
+    }
+    fn log(&self, r: &log::Record<'_>) {
+        if self.enabled(r.metadata()) {
+            eprintln!("lastline: {}", r.args());
+        }
+    }
+    fn flush(&self) {}
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    if cli.verbose {
+        static LOGGER: Stderr = Stderr;
+        if log::set_logger(&LOGGER).is_ok() {
+            log::set_max_level(log::LevelFilter::Info);
+        }
+    }
     let mut ui = Ui {
         json: cli.json,
         progress: !cli.quiet && std::io::stderr().is_terminal(),

@@ -450,3 +450,56 @@ fn bad_options_are_refused_not_dropped() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("kerberos"));
 }
+
+/// `-v` shows what the client did on its own; `--retries` bounds it.
+#[test]
+fn verbose_shows_retries_and_redirects_and_retries_bounds_them() {
+    use lastline_emulator::{Fault, FaultRule, Redirect, RetryAfter};
+    let emu = Emulator::start(Config::default()).unwrap();
+    let base = emu.base_url();
+    emu.faults().add(FaultRule::new(
+        Some("ping"),
+        Fault::ServerError {
+            status: 503,
+            retry_after: Some(RetryAfter::Seconds(1)),
+        },
+        1,
+    ));
+    emu.configure(|c| c.datacenter_redirect = Redirect::Once);
+    let out = against(&emu)
+        .args(["-v", "--base-url", &base, "ping"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("HTTP 503") && err.contains("retrying in"),
+        "{err}"
+    );
+    assert!(
+        err.contains("followed a 307 redirect to another origin, without credentials"),
+        "{err}"
+    );
+    // Without -v: the same calls, nothing said.
+    let out = against(&emu)
+        .args(["--base-url", &base, "ping"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(!String::from_utf8_lossy(&out.stderr).contains("retrying"));
+    // --retries 0: one attempt, the failure reported.
+    emu.log().clear();
+    emu.faults()
+        .add(FaultRule::new(Some("ping"), Fault::Unavailable, 1));
+    let out = against(&emu)
+        .args(["--retries", "0", "--base-url", &base, "ping"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("107"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(emu.log().entries().len(), 1);
+}

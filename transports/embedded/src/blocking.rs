@@ -3,7 +3,7 @@
 
 use embedded_io::{Error as _, Read, Write};
 use lastline_core::envelope::DataDecoder;
-use lastline_core::exchange::{Drive, Driven, Exchange, Link, Origin, Step};
+use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Step};
 use lastline_core::request::{Request, SubmitFile};
 use lastline_core::responses::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
 use lastline_core::workflow::{CompletionCursor, HashFirst, HashFirstOutcome, NextPoll};
@@ -72,6 +72,7 @@ pub struct Client<
     _borrows: core::marker::PhantomData<Options<'a>>,
     link: Link,
     rx: [u8; RX],
+    on_event: Option<fn(&Event)>,
 }
 
 /// Writes all of `buf`; a write of 0 bytes is a closed connection
@@ -119,6 +120,7 @@ fn run<C: Connector, T: Timer>(
     timer: &mut T,
     mut sample: Option<&mut (dyn SampleSource + '_)>,
     mut sink: Option<&mut (dyn DownloadSink + '_)>,
+    on_event: Option<fn(&Event)>,
 ) -> Result<(), Error> {
     loop {
         let now = timer.now_ms();
@@ -160,7 +162,12 @@ fn run<C: Connector, T: Timer>(
                     ex.cannot_restart();
                 }
             }
-            Step::Event(e) => log_event(&e),
+            Step::Event(e) => {
+                log_event(&e);
+                if let Some(f) = on_event {
+                    f(&e);
+                }
+            }
             Step::Done(result) => {
                 if !ex.keeps_connection() {
                     *conn = None;
@@ -185,6 +192,7 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
             _borrows: core::marker::PhantomData,
             link: Link::new(),
             rx: [0; RX],
+            on_event: None,
         }
     }
 
@@ -196,6 +204,13 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
         client.conn = Some(connection);
         client.link.adopt_connection();
         client
+    }
+
+    /// Calls `hook` with every retry, reconnect, re-login and redirect the
+    /// client makes on its own (they are also logged with `defmt` when the
+    /// `defmt` feature is on).
+    pub fn set_event_hook(&mut self, hook: fn(&Event)) {
+        self.on_event = Some(hook);
     }
 
     /// Closes the connection (the next call opens a new one).
@@ -238,12 +253,12 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
             let mut none = |_| {};
             let mut d = Driven::new(ex, &mut none);
             let c = (&mut self.connector, &mut self.conn, &mut self.timer);
-            run(&mut d, c.0, c.1, c.2, sample, Some(sink)).map(|()| None)
+            run(&mut d, c.0, c.1, c.2, sample, Some(sink), self.on_event).map(|()| None)
         } else {
             let ex = Exchange::<R, D, N, S>::call(req, &s, &mut self.link, &mut self.rx);
             let mut d = Driven::new(ex, each);
             let c = (&mut self.connector, &mut self.conn, &mut self.timer);
-            run(&mut d, c.0, c.1, c.2, sample, None).map(|()| d.output())
+            run(&mut d, c.0, c.1, c.2, sample, None, self.on_event).map(|()| d.output())
         };
         if result.is_err() && self.conn.is_none() {
             self.link.disconnected();

@@ -50,6 +50,33 @@ impl blocking::Timer for StdTimer {
 
 type Inner = blocking::Client<'static, UreqConnector, StdTimer, RX, UNITS, Settings>;
 
+/// What the client did on its own, as a `log` record.
+#[cfg(feature = "log")]
+fn log_event(e: &lastline_embedded::Event) {
+    use lastline_embedded::Event;
+    match e {
+        Event::Retry {
+            attempt,
+            delay_ms,
+            error,
+        } => {
+            log::warn!(target: "lastline", "attempt {attempt} failed ({error}); retrying in {delay_ms} ms")
+        }
+        Event::Reconnect => {
+            log::info!(target: "lastline", "the server had closed the kept-alive connection; reconnected")
+        }
+        Event::Relogin => log::info!(target: "lastline", "the session had ended; logged in again"),
+        Event::Redirect {
+            status,
+            other_origin,
+        } => log::info!(
+            target: "lastline",
+            "followed a {status} redirect{}",
+            if *other_origin { " to another origin, without credentials" } else { "" }
+        ),
+    }
+}
+
 /// Hears how long operations are going (for progress bars). Every method
 /// has a default that does nothing.
 pub trait Observer {
@@ -114,8 +141,12 @@ impl Client {
             random: RandomState::new(),
             counter: 0,
         };
+        #[allow(unused_mut)]
+        let mut inner = Box::new(blocking::Client::new(connector, timer, settings));
+        #[cfg(feature = "log")]
+        inner.set_event_hook(log_event);
         Ok(Self {
-            inner: Box::new(blocking::Client::new(connector, timer, settings)),
+            inner,
             last_failure,
         })
     }
