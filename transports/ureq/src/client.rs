@@ -1,81 +1,26 @@
-//! The client: the embedded client's protocol and workflow logic over
-//! ureq connections, plus files, threads and a clock.
+//! The client: the core's exchange machine over ureq connections (the
+//! driver), with files, threads, a clock and the workflows (hash-first,
+//! the completion cursor) on top.
 
-use std::collections::hash_map::RandomState;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::hash::BuildHasher;
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use lastline_core::envelope::DataDecoder;
 use lastline_core::request::{Request, SubmitFile};
-use lastline_core::responses::CompletedTask;
+use lastline_core::responses::{CompletedDecoder, CompletedTask, SubmitDecoder};
 use lastline_core::types::Uuid;
-use lastline_core::workflow::{HashFirstOutcome, NextPoll};
-use lastline_embedded::blocking;
+use lastline_core::workflow::{HashFirst, HashFirstOutcome, NextPoll};
+use lastline_core::{ApiError, ErrorCode};
 
-use crate::config::{Config, Settings};
-use crate::connection::{LastFailure, UreqConnector};
+use crate::config::Config;
+use crate::connection::UreqConnector;
 use crate::cursor_file::{Cursor, CursorFile};
+use crate::driver::{Driver, Sink};
 use crate::sample::{hash_sample, ReaderSample};
 use crate::Error;
-
-/// Receive buffer: the largest response head, and reads of this size.
-const RX: usize = 32 * 1024;
-/// The largest JSON member or list entry decoded (skipped members, such as
-/// a full report, may be any size).
-const UNITS: usize = 64 * 1024;
-
-/// The clock, randomness and sleep behind retries.
-struct StdTimer {
-    start: Instant,
-    random: RandomState,
-    counter: u64,
-}
-
-impl blocking::Timer for StdTimer {
-    fn now_ms(&mut self) -> u64 {
-        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
-    }
-    fn random(&mut self) -> u32 {
-        self.counter += 1;
-        self.random.hash_one(self.counter) as u32
-    }
-    fn delay_ms(&mut self, ms: u64) {
-        std::thread::sleep(Duration::from_millis(ms));
-    }
-}
-
-type Inner = blocking::Client<'static, UreqConnector, StdTimer, RX, UNITS, Settings>;
-
-/// What the client did on its own, as a `log` record.
-#[cfg(feature = "log")]
-fn log_event(e: &lastline_embedded::Event) {
-    use lastline_embedded::Event;
-    match e {
-        Event::Retry {
-            attempt,
-            delay_ms,
-            error,
-        } => {
-            log::warn!(target: "lastline", "attempt {attempt} failed ({error}); retrying in {delay_ms} ms")
-        }
-        Event::Reconnect => {
-            log::info!(target: "lastline", "the server had closed the kept-alive connection; reconnected")
-        }
-        Event::Relogin => log::info!(target: "lastline", "the session had ended; logged in again"),
-        Event::Redirect {
-            status,
-            other_origin,
-        } => log::info!(
-            target: "lastline",
-            "followed a {status} redirect{}",
-            if *other_origin { " to another origin, without credentials" } else { "" }
-        ),
-    }
-}
 
 /// Hears how long operations are going (for progress bars). Every method
 /// has a default that does nothing.
@@ -120,8 +65,7 @@ impl Default for Wait<'_> {
 /// A blocking client for one server, over one keep-alive connection
 /// (reopened when the server closes it).
 pub struct Client {
-    inner: Box<Inner>,
-    last_failure: LastFailure,
+    driver: Driver,
 }
 
 impl std::fmt::Debug for Client {
@@ -130,38 +74,32 @@ impl std::fmt::Debug for Client {
     }
 }
 
+/// A download's destination: any `Write`, which cannot start over.
+struct WriteSink<'w> {
+    out: &'w mut dyn Write,
+    written: u64,
+}
+
+impl Sink for WriteSink<'_> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.out.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn restart(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
+}
+
 impl Client {
     /// A client for `config` (checked now; nothing is connected yet).
     pub fn new(config: Config) -> Result<Self, Error> {
         let (uri, settings) = config.settle()?;
         let connector = UreqConnector::new(uri, &config);
-        let last_failure = connector.last_failure.clone();
-        let timer = StdTimer {
-            start: Instant::now(),
-            random: RandomState::new(),
-            counter: 0,
-        };
-        #[allow(unused_mut)]
-        let mut inner = Box::new(blocking::Client::new(connector, timer, settings));
-        #[cfg(feature = "log")]
-        inner.set_event_hook(log_event);
         Ok(Self {
-            inner,
-            last_failure,
+            driver: Driver::new(connector, settings),
         })
-    }
-
-    /// Forgets the connection layer's last word: a failure that a retry
-    /// got past must not explain a later one.
-    fn begin(&mut self) {
-        if let Ok(mut s) = self.last_failure.lock() {
-            *s = None;
-        }
-    }
-
-    fn error(&self, e: lastline_embedded::Error) -> Error {
-        let detail = self.last_failure.lock().ok().and_then(|mut s| s.take());
-        Error::from_embedded(e, detail)
     }
 
     /// Calls any of the 29 methods with its own decoder; list entries go to
@@ -181,10 +119,7 @@ impl Client {
         req: &R,
         each: &mut dyn FnMut(D::Item),
     ) -> Result<D::Output, Error> {
-        self.begin();
-        self.inner
-            .call_with::<R, D>(req, None, each)
-            .map_err(|e| self.error(e))
+        self.driver.call::<R, D>(req, None, each)
     }
 
     /// Downloads a raw response (artifact, PDF/RTF report, exported
@@ -192,24 +127,10 @@ impl Client {
     // The sink's error type is the embedded client's (inline, no heap).
     #[allow(clippy::result_large_err)]
     pub fn download<R: Request>(&mut self, req: &R, out: &mut dyn Write) -> Result<u64, Error> {
-        self.begin();
-        let mut written = 0u64;
-        let mut failed: Option<io::Error> = None;
-        let result = self.inner.download(req, &mut |chunk: &[u8]| {
-            out.write_all(chunk).map_err(|e| {
-                let kind = e.kind().into();
-                failed = Some(e);
-                lastline_embedded::Error::Sink(kind)
-            })?;
-            written += chunk.len() as u64;
-            Ok(())
-        });
-        if let Some(e) = failed {
-            return Err(Error::Io(e));
-        }
-        result.map_err(|e| self.error(e))?;
-        out.flush()?;
-        Ok(written)
+        let mut sink = WriteSink { out, written: 0 };
+        self.driver.download(req, &mut sink)?;
+        sink.out.flush()?;
+        Ok(sink.written)
     }
 
     /// Submits a file hash-first: hashes it once (on two threads when it is
@@ -238,7 +159,6 @@ impl Client {
         options: SubmitFile<'_>,
         observer: &mut dyn Observer,
     ) -> Result<HashFirstOutcome, Error> {
-        self.begin();
         let total = sample.seek(SeekFrom::End(0))?;
         sample.seek(SeekFrom::Start(0))?;
         let digests = hash_sample(&mut sample, total, &mut |done| {
@@ -256,16 +176,49 @@ impl Client {
             observer.uploading(done, total);
         };
         let mut source = ReaderSample::new(sample, total, &mut progress)?;
-        let result = self.inner.submit_hashed(digests, &mut source, options);
+        let result = self.submit_hashed(digests, &mut source, options);
         if let Some(e) = source.failure.take() {
             return Err(Error::Io(e));
         }
         drop(source);
-        let outcome = result.map_err(|e| self.error(e))?;
+        let outcome = result?;
         if !outcome.uploaded {
             observer.upload_needed(false);
         }
         Ok(outcome)
+    }
+
+    /// Submit by hash, upload from `sample` only on 101.
+    fn submit_hashed(
+        &mut self,
+        digests: lastline_core::hashing::Digests,
+        sample: &mut dyn lastline_embedded::SampleSource,
+        options: SubmitFile<'_>,
+    ) -> Result<HashFirstOutcome, Error> {
+        let mut flow = HashFirst::new(digests, options);
+        loop {
+            let req = flow
+                .request()
+                .ok_or(lastline_core::Error::WorkflowMisuse("hash-first finished"))?;
+            // Only the 101 is the workflow's to read; every other failure
+            // goes back whole.
+            let answer =
+                match self
+                    .driver
+                    .call::<_, SubmitDecoder>(&req, Some(&mut *sample), &mut |_| {})
+                {
+                    Ok(s) => Ok(s),
+                    Err(e) if e.api_code() == Some(ErrorCode::FileUploadRequired) => {
+                        Err(lastline_core::Error::Api(ApiError {
+                            code: Some(ErrorCode::FileUploadRequired),
+                        }))
+                    }
+                    Err(e) => return Err(e),
+                };
+            if let Some(done) = flow.on_response(answer)? {
+                return Ok(done);
+            }
+        }
     }
 
     /// Reads one page of completions after `cursor`, handing each new task
@@ -275,10 +228,15 @@ impl Client {
         cursor: &mut Cursor,
         each: &mut dyn FnMut(&CompletedTask),
     ) -> Result<NextPoll, Error> {
-        self.begin();
-        self.inner
-            .completions(cursor, each)
-            .map_err(|e| self.error(e))
+        let req = cursor.request();
+        let page = self
+            .driver
+            .call::<_, CompletedDecoder>(&req, None, &mut |t| {
+                if cursor.accept(t.task_uuid) {
+                    each(&t);
+                }
+            })?;
+        Ok(cursor.page_done(&page))
     }
 
     /// Waits until every task in `tasks` has completed, reading only the
@@ -334,7 +292,7 @@ impl Client {
 
     /// Closes the connection (the next call opens a new one).
     pub fn disconnect(&mut self) {
-        self.inner.disconnect();
+        self.driver.disconnect();
     }
 }
 

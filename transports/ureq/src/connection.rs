@@ -1,10 +1,9 @@
 //! Connections: ureq's connector (DNS, TCP, proxies, rustls) opens them;
 //! the core's HTTP/1.1 runs over them as `embedded_io` streams.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
-use lastline_embedded::blocking;
 use ureq::config::Config as UreqConfig;
 use ureq::http::Uri;
 use ureq::tls::{RootCerts, TlsConfig};
@@ -17,16 +16,6 @@ use ureq::Timeout;
 
 use crate::config::Config;
 
-/// What the connection layer said about the last failure (kept for the
-/// error the caller sees: the embedded client only passes a kind).
-pub(crate) type LastFailure = Arc<Mutex<Option<String>>>;
-
-fn remember(slot: &LastFailure, what: String) {
-    if let Ok(mut s) = slot.lock() {
-        *s = Some(what);
-    }
-}
-
 /// Opens connections to one server.
 pub(crate) struct UreqConnector {
     uri: Uri,
@@ -35,7 +24,6 @@ pub(crate) struct UreqConnector {
     connector: Arc<DefaultConnector>,
     connect_timeout: Duration,
     io_timeout: Duration,
-    pub(crate) last_failure: LastFailure,
 }
 
 impl UreqConnector {
@@ -60,7 +48,6 @@ impl UreqConnector {
             connector: Arc::new(DefaultConnector::default()),
             connect_timeout: cfg.connect_timeout,
             io_timeout: cfg.io_timeout,
-            last_failure: Arc::default(),
         }
     }
 
@@ -129,37 +116,29 @@ impl UreqConnector {
     }
 }
 
-impl blocking::Connector for UreqConnector {
-    type Connection = Connection;
-
-    fn connect(
-        &mut self,
-        origin: &lastline_embedded::Origin<'_>,
-    ) -> Result<Connection, lastline_embedded::Error> {
-        let uri = match self.uri_of(origin) {
-            Ok(u) => u,
-            Err(e) => {
-                remember(
-                    &self.last_failure,
-                    format!("connecting to {}: {e}", origin.host),
-                );
-                return Err(lastline_embedded::Error::Core(
-                    lastline_core::Error::BadRedirect("not a URI ureq can reach"),
-                ));
-            }
-        };
-        match self.open(&uri) {
+impl UreqConnector {
+    /// Opens a connection to `origin` (the server, or a redirect's).
+    pub(crate) fn connect(
+        &self,
+        origin: &lastline_core::exchange::Origin<'_>,
+    ) -> Result<Connection, ConnError> {
+        let opened = self.uri_of(origin).and_then(|uri| {
+            self.open(&uri).map_err(|e| match e {
+                // Say where it tried.
+                ureq::Error::Io(io) => ureq::Error::Io(std::io::Error::new(
+                    io.kind(),
+                    format!("connecting to {uri}: {io}"),
+                )),
+                other => other,
+            })
+        });
+        match opened {
             Ok(transport) => Ok(Connection {
                 transport,
                 staged: 0,
                 io_timeout: self.io_timeout,
-                last_failure: self.last_failure.clone(),
             }),
-            Err(e) => {
-                let kind = kind_of(&e);
-                remember(&self.last_failure, format!("connecting to {uri}: {e}"));
-                Err(lastline_embedded::Error::Io(kind))
-            }
+            Err(e) => Err(ConnError::from(e)),
         }
     }
 }
@@ -181,24 +160,40 @@ pub(crate) struct Connection {
     transport: Box<dyn Transport>,
     staged: usize,
     io_timeout: Duration,
-    last_failure: LastFailure,
 }
 
-/// A connection failure: its kind (details go to [`LastFailure`]).
+/// A connection failure: its kind, and what ureq said (the cause the
+/// returned error carries).
 #[derive(Debug)]
-pub(crate) struct ConnError(embedded_io::ErrorKind);
+pub(crate) struct ConnError {
+    pub(crate) kind: embedded_io::ErrorKind,
+    pub(crate) cause: ureq::Error,
+}
 
-impl std::fmt::Display for ConnError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "connection failed: {:?}", self.0)
+impl From<ureq::Error> for ConnError {
+    fn from(cause: ureq::Error) -> Self {
+        Self {
+            kind: kind_of(&cause),
+            cause,
+        }
     }
 }
 
-impl std::error::Error for ConnError {}
+impl std::fmt::Display for ConnError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.cause.fmt(f)
+    }
+}
+
+impl std::error::Error for ConnError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.cause)
+    }
+}
 
 impl embedded_io::Error for ConnError {
     fn kind(&self) -> embedded_io::ErrorKind {
-        self.0
+        self.kind
     }
 }
 
@@ -213,9 +208,7 @@ impl Connection {
     }
 
     fn fail(&self, e: ureq::Error) -> ConnError {
-        let kind = kind_of(&e);
-        remember(&self.last_failure, e.to_string());
-        ConnError(kind)
+        ConnError::from(e)
     }
 
     fn transmit(&mut self) -> Result<(), ConnError> {

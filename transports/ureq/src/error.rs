@@ -38,6 +38,8 @@ pub enum Error {
         kind: io::ErrorKind,
         /// What the connection layer said.
         detail: String,
+        /// The connection layer's error (ureq's), the error's `source()`.
+        cause: Option<Box<dyn std::error::Error + Send + Sync>>,
     },
     /// The server did not answer in time.
     Timeout(String),
@@ -80,75 +82,72 @@ impl Error {
         }
     }
 
-    /// Maps the embedded client's error; `detail` is what the connection
-    /// layer said about the last failure, if anything, and `message` the
-    /// failure envelope's text.
-    pub(crate) fn from_embedded(e: lastline_embedded::Error, detail: Option<String>) -> Self {
+    /// Maps an exchange's failure: its error with the server's message,
+    /// and for a transport failure the connection layer's last error.
+    pub(crate) fn from_failure(
+        f: lastline_core::exchange::Failure,
+        cause: Option<crate::connection::ConnError>,
+    ) -> Self {
+        let attempts = f.attempts;
+        let e = Self::from_core(f.error, f.message.as_ref(), cause);
+        match e {
+            // Say how hard it tried.
+            Self::Transport {
+                kind,
+                detail,
+                cause,
+            } if attempts > 1 => Self::Transport {
+                kind,
+                detail: format!("{detail} (after {attempts} attempts)"),
+                cause,
+            },
+            e => e,
+        }
+    }
+
+    fn from_core(
+        e: lastline_core::Error,
+        message: Option<&ApiMessage>,
+        cause: Option<crate::connection::ConnError>,
+    ) -> Self {
         use lastline_core::Error as Core;
         use lastline_core::Transport as T;
-        use lastline_embedded::Error as E;
-        // An exchange's failure: its error, with the server's message.
-        let (e, message) = match e {
-            E::Exchange(f) => (E::Core(f.error), f.message),
-            other => (other, None),
-        };
-        let message = message.as_ref();
+        let detail = |fallback: String| cause.as_ref().map_or(fallback, |c| c.to_string());
         match e {
-            E::Core(Core::Transport(T::TimedOut)) => {
-                Self::Timeout(detail.unwrap_or_else(|| "no answer in time".into()))
-            }
-            E::Core(Core::Transport(t)) => Self::Transport {
+            Core::Api(a) => Self::api(a, message),
+            Core::HttpStatus { status } => Self::Http {
+                status,
+                meaning: lastline_core::response::status_meaning(status),
+            },
+            Core::PayloadTooLarge => Self::Http {
+                status: 413,
+                meaning: lastline_core::response::status_meaning(413),
+            },
+            Core::NotAnEnvelope { status, .. } if status != 200 => Self::Http {
+                status,
+                meaning: lastline_core::response::status_meaning(status),
+            },
+            c @ (Core::InvalidParam { .. }
+            | Core::MissingParam { .. }
+            | Core::HeaderInjection { .. }) => Self::Invalid(Box::new(c)),
+            Core::Transport(T::TimedOut) => Self::Timeout(detail("no answer in time".into())),
+            Core::Transport(t) => Self::Transport {
                 kind: match t {
                     T::Closed => io::ErrorKind::UnexpectedEof,
                     T::Connect => io::ErrorKind::ConnectionRefused,
                     _ => io::ErrorKind::Other,
                 },
-                detail: detail.unwrap_or_else(|| Core::Transport(t).to_string()),
+                detail: detail(Core::Transport(t).to_string()),
+                cause: cause.map(|c| Box::new(c) as Box<dyn std::error::Error + Send + Sync>),
             },
-            E::Core(Core::Api(a)) => Self::api(a, message),
-            E::Core(Core::HttpStatus { status }) => Self::Http {
-                status,
-                meaning: lastline_core::response::status_meaning(status),
-            },
-            E::Core(Core::PayloadTooLarge) => Self::Http {
-                status: 413,
-                meaning: lastline_core::response::status_meaning(413),
-            },
-            E::Core(Core::NotAnEnvelope { status, .. }) if status != 200 => Self::Http {
-                status,
-                meaning: lastline_core::response::status_meaning(status),
-            },
-            E::Core(
-                c @ (Core::InvalidParam { .. }
-                | Core::MissingParam { .. }
-                | Core::HeaderInjection { .. }),
-            ) => Self::Invalid(Box::new(c)),
-            E::Core(c) => Self::Protocol(Box::new(c)),
-            E::Io(embedded_io::ErrorKind::TimedOut) => {
-                Self::Timeout(detail.unwrap_or_else(|| "no answer in time".into()))
-            }
-            E::Io(kind) => Self::Transport {
-                kind: kind.into(),
-                detail: detail.unwrap_or_else(|| format!("{kind:?}")),
-            },
-            E::Closed => Self::Transport {
-                kind: io::ErrorKind::UnexpectedEof,
-                detail: detail.unwrap_or_else(|| "connection closed by the server".into()),
-            },
-            E::Sample(kind) => Self::Io(io::Error::new(kind.into(), "reading the sample failed")),
-            E::SampleChanged => Self::SampleChanged,
-            E::Sink(kind) => Self::Io(io::Error::new(kind.into(), "storing the download failed")),
-            _ => Self::Transport {
-                kind: io::ErrorKind::Other,
-                detail: detail.unwrap_or_else(|| "unknown failure".into()),
-            },
+            c => Self::Protocol(Box::new(c)),
         }
     }
 }
 
 impl From<lastline_core::Error> for Error {
     fn from(e: lastline_core::Error) -> Self {
-        Self::from_embedded(lastline_embedded::Error::Core(e), None)
+        Self::from_core(e, None, None)
     }
 }
 
@@ -186,6 +185,7 @@ impl std::error::Error for Error {
         match self {
             Self::Io(e) => Some(e),
             Self::Invalid(e) | Self::Protocol(e) => Some(&**e),
+            Self::Transport { cause: Some(c), .. } => Some(&**c),
             _ => None,
         }
     }

@@ -38,6 +38,7 @@ mod client;
 mod config;
 mod connection;
 mod cursor_file;
+mod driver;
 mod error;
 mod sample;
 

@@ -266,8 +266,12 @@ fn a_refused_connection_is_a_transport_error_with_detail() {
         ..fast_retry()
     });
     let e = Client::new(cfg).unwrap().call(&Ping, |_| {}).unwrap_err();
-    match e {
-        Error::Transport { detail, .. } => assert!(detail.contains("127.0.0.1"), "{detail}"),
+    match &e {
+        Error::Transport { ref detail, .. } => {
+            assert!(detail.contains("127.0.0.1"), "{detail}");
+            // The connection layer's own error is the cause.
+            assert!(std::error::Error::source(&e).is_some(), "{e:?}");
+        }
         other => panic!("{other:?}"),
     }
 }
@@ -485,4 +489,131 @@ fn an_api_error_carries_the_servers_message() {
     }
     // A later success leaves no stale message behind.
     c.call(&Ping, |_| {}).unwrap();
+}
+
+/// The whole policy over ureq: downloads retried through faults, a
+/// session download, the CDN redirect, a datacenter redirect, and
+/// `Connection: close` — credentials never leave the server's origin.
+#[test]
+fn downloads_sessions_redirects_and_closes_go_through_the_policy() {
+    use lastline_emulator::{Fault, FaultRule, Origin, Redirect};
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    let file = eicar_file();
+    let mut c = Client::new(config(&emu).auth(AuthMode::Session)).unwrap();
+    let done = c
+        .submit_file(file.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap();
+    let task = done.submission.task_uuid;
+    // A download: 107 then 503 first, both retried (nothing reached the
+    // writer yet); with a session, so the cookie is sent, not Basic.
+    emu.faults()
+        .add(FaultRule::new(Some("get_results"), Fault::Unavailable, 1));
+    emu.faults().add(FaultRule::new(
+        Some("get_results"),
+        Fault::ServerError {
+            status: 503,
+            retry_after: None,
+        },
+        1,
+    ));
+    let mut pdf = Vec::new();
+    c.download(
+        &GetResults {
+            format: ResultsFormat::Pdf,
+            ..GetResults::new(task)
+        },
+        &mut pdf,
+    )
+    .unwrap();
+    assert!(pdf.starts_with(b"%PDF"));
+    let dl: Vec<_> = emu
+        .log()
+        .entries()
+        .into_iter()
+        .filter(|e| e.api_method == Some("get_results"))
+        .collect();
+    assert_eq!(dl.len(), 3);
+    assert!(
+        dl.iter()
+            .all(|e| e.credentials == [CredentialSource::Cookie]),
+        "{dl:?}"
+    );
+    // 122 on a download: one new login, then the download.
+    emu.faults()
+        .add(FaultRule::new(Some("get_results"), Fault::SessionGone, 1));
+    let mut again = Vec::new();
+    c.download(
+        &GetResults {
+            format: ResultsFormat::Pdf,
+            ..GetResults::new(task)
+        },
+        &mut again,
+    )
+    .unwrap();
+    assert_eq!(again, pdf);
+    let logins = emu
+        .log()
+        .entries()
+        .iter()
+        .filter(|e| e.api_method == Some("login"))
+        .count();
+    assert_eq!(logins, 2);
+    // The exported report through the CDN: no credential there.
+    let export = c
+        .call(
+            &ExportReport {
+                uuid: task,
+                report_type: lastline_core::types::ReportType::Overview,
+                report_format: None,
+            },
+            |_| {},
+        )
+        .unwrap();
+    let mut report = Vec::new();
+    c.download(
+        &GetExportedReport {
+            exported_report_uuid: export.exported_report_uuid,
+            cdn: None,
+        },
+        &mut report,
+    )
+    .unwrap();
+    assert!(report.starts_with(b"%PDF"));
+    // A datacenter redirect, then Connection: close on every answer.
+    emu.configure(|cfg| cfg.datacenter_redirect = Redirect::Once);
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    emu.faults().set(|f| f.connection_close = true);
+    for _ in 0..3 {
+        assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    }
+    for e in emu
+        .log()
+        .entries()
+        .iter()
+        .filter(|e| e.origin != Origin::Api)
+    {
+        assert!(e.credentials.is_empty() && e.violations.is_empty(), "{e:?}");
+    }
+    assert!(emu.log().entries().iter().any(|e| e.origin == Origin::Cdn));
+    assert!(emu
+        .log()
+        .entries()
+        .iter()
+        .any(|e| e.origin == Origin::Datacenter));
+    // A reset mid-body on a download into a writer that cannot start over:
+    // a typed error says so, nothing silently cut.
+    emu.faults().set(|f| f.connection_close = false);
+    emu.faults()
+        .add(FaultRule::new(Some("get_results"), Fault::ResetMidBody, 1));
+    let mut cut = Vec::new();
+    let e = c
+        .download(
+            &GetResults {
+                format: ResultsFormat::Pdf,
+                ..GetResults::new(task)
+            },
+            &mut cut,
+        )
+        .unwrap_err();
+    assert!(e.to_string().contains("cannot start over"), "{e}");
 }

@@ -1,0 +1,329 @@
+//! The only I/O loop of the client: the core's exchange machine driven over
+//! ureq's connections. The machine holds the policy (retries, sessions,
+//! reconnects, redirects); this loop connects, writes, reads and sleeps,
+//! and keeps the connection layer's last error, which the returned error
+//! then carries as its cause.
+
+use std::time::{Duration, Instant};
+
+use embedded_io::{Read as _, Write as _};
+use lastline_core::envelope::DataDecoder;
+use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Settings, Step};
+use lastline_core::request::Request;
+use lastline_core::responses::NoData;
+use lastline_core::Transport;
+use lastline_embedded::SampleSource;
+
+use crate::config::Settings as Owned;
+use crate::connection::{ConnError, Connection, UreqConnector};
+use crate::Error;
+
+/// Receive buffer: the largest response head, and reads of this size.
+const RX: usize = 32 * 1024;
+/// The largest JSON member or list entry decoded (skipped members, such as
+/// a full report, may be any size).
+const UNITS: usize = 64 * 1024;
+
+/// Where a download's bytes go: `put`, and `restart` (false: it cannot).
+pub(crate) trait Sink {
+    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()>;
+    fn restart(&mut self) -> std::io::Result<bool>;
+}
+
+/// The clock and randomness behind the machine's retries.
+struct Clock {
+    start: Instant,
+    counter: u64,
+    seed: u64,
+}
+
+impl Clock {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn random(&mut self) -> u32 {
+        use std::hash::BuildHasher;
+        self.counter += 1;
+        let s = std::collections::hash_map::RandomState::new();
+        (s.hash_one(self.counter ^ self.seed) >> 16) as u32
+    }
+}
+
+/// The connection, the session and the buffer, kept from call to call.
+pub(crate) struct Driver {
+    connector: UreqConnector,
+    conn: Option<Connection>,
+    link: Link,
+    buf: Vec<u8>,
+    clock: Clock,
+    pub(crate) settings: Owned,
+}
+
+fn transport(e: &ConnError) -> Transport {
+    match e.kind {
+        embedded_io::ErrorKind::TimedOut => Transport::TimedOut,
+        _ => Transport::Closed,
+    }
+}
+
+/// A connector's failure: worth retrying when the network failed; not when
+/// TLS refused the certificate or the origin cannot be reached by URI.
+fn connect_failure(e: &ConnError) -> Transport {
+    match &e.cause {
+        ureq::Error::Timeout(_) => Transport::TimedOut,
+        ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
+            Transport::Connect
+        }
+        _ => Transport::Refused,
+    }
+}
+
+/// What the client did on its own, as a `log` record.
+fn log_event(_e: &Event) {
+    #[cfg(feature = "log")]
+    match _e {
+        Event::Retry {
+            attempt,
+            delay_ms,
+            error,
+        } => {
+            log::warn!(target: "lastline", "attempt {attempt} failed ({error}); retrying in {delay_ms} ms")
+        }
+        Event::Reconnect => {
+            log::info!(target: "lastline", "the server had closed the kept-alive connection; reconnected")
+        }
+        Event::Relogin => log::info!(target: "lastline", "the session had ended; logged in again"),
+        Event::Redirect {
+            status,
+            other_origin,
+        } => log::info!(
+            target: "lastline",
+            "followed a {status} redirect{}",
+            if *other_origin { " to another origin, without credentials" } else { "" }
+        ),
+    }
+}
+
+/// What stops an upload besides the connection: the sample.
+enum Stop {
+    Sample(std::io::ErrorKind),
+    SampleChanged,
+}
+
+impl Driver {
+    pub(crate) fn new(connector: UreqConnector, settings: Owned) -> Self {
+        Self {
+            connector,
+            conn: None,
+            link: Link::new(),
+            buf: vec![0; RX],
+            clock: Clock {
+                start: Instant::now(),
+                counter: 0,
+                seed: u64::from(std::process::id()),
+            },
+            settings,
+        }
+    }
+
+    /// Closes the connection (the next call opens a new one).
+    pub(crate) fn disconnect(&mut self) {
+        self.conn = None;
+        self.link.disconnected();
+    }
+
+    /// One call: its list entries to `each`; an upload's sample from
+    /// `sample`.
+    pub(crate) fn call<R: Request, D: DataDecoder + Default>(
+        &mut self,
+        req: &R,
+        sample: Option<&mut dyn SampleSource>,
+        each: &mut dyn FnMut(D::Item),
+    ) -> Result<D::Output, Error> {
+        let s = self.settings.exchange()?;
+        let ex = Exchange::<R, D, UNITS>::call(req, &s, &mut self.link, &mut self.buf);
+        let mut driven = Driven::new(ex, each);
+        let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
+        run(&mut driven, connector, conn, clock, sample, None)?;
+        driven.output().ok_or_else(|| {
+            Error::Protocol(Box::new(lastline_core::Error::WorkflowMisuse("no output")))
+        })
+    }
+
+    /// One download into `sink`.
+    pub(crate) fn download<R: Request>(
+        &mut self,
+        req: &R,
+        sink: &mut dyn Sink,
+    ) -> Result<(), Error> {
+        let s = self.settings.exchange()?;
+        let ex = Exchange::<R, NoData, 0>::download(req, &s, &mut self.link, &mut self.buf);
+        let mut none = |_| {};
+        let mut driven = Driven::new(ex, &mut none);
+        let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
+        run(&mut driven, connector, conn, clock, None, Some(sink))
+    }
+}
+
+/// Writes all of `bytes`, then flushes.
+fn write_all(c: &mut Connection, mut bytes: &[u8]) -> Result<(), ConnError> {
+    while !bytes.is_empty() {
+        let n = c.write(bytes)?;
+        if n == 0 {
+            return Err(ConnError::from(ureq::Error::Io(
+                std::io::ErrorKind::WriteZero.into(),
+            )));
+        }
+        bytes = &bytes[n..];
+    }
+    c.flush()
+}
+
+fn send_sample(
+    c: &mut Connection,
+    sample: &mut dyn SampleSource,
+    len: u64,
+    scratch: &mut [u8],
+) -> Result<Result<(), ConnError>, Stop> {
+    if sample.len() != len {
+        return Err(Stop::SampleChanged);
+    }
+    let mut at = 0u64;
+    while at < len {
+        let n = sample
+            .read_at(at, scratch)
+            .map_err(|k| Stop::Sample(k.into()))?;
+        if n == 0 {
+            return Err(Stop::SampleChanged);
+        }
+        if let Err(e) = write_all(c, &scratch[..n]) {
+            return Ok(Err(e));
+        }
+        at += n as u64;
+    }
+    Ok(Ok(()))
+}
+
+/// Drives one exchange to its end.
+fn run(
+    ex: &mut dyn Drive,
+    connector: &UreqConnector,
+    conn: &mut Option<Connection>,
+    clock: &mut Clock,
+    mut sample: Option<&mut dyn SampleSource>,
+    mut sink: Option<&mut dyn Sink>,
+) -> Result<(), Error> {
+    // The connection layer's last word, for the error if the call fails.
+    let mut last: Option<ConnError> = None;
+    loop {
+        let now = clock.now_ms();
+        let random = clock.random();
+        let failure = match ex.poll(now, random) {
+            Step::Connect(origin) => {
+                *conn = None;
+                match connector.connect(&origin) {
+                    Ok(c) => {
+                        *conn = Some(c);
+                        None
+                    }
+                    Err(e) => {
+                        let t = connect_failure(&e);
+                        last = Some(e);
+                        Some(t)
+                    }
+                }
+            }
+            Step::Write(bytes) => match conn.as_mut().map(|c| write_all(c, bytes)) {
+                Some(Ok(())) => None,
+                Some(Err(e)) => {
+                    let t = transport(&e);
+                    last = Some(e);
+                    Some(t)
+                }
+                None => Some(Transport::Closed),
+            },
+            Step::SendSample { len, scratch } => {
+                let (Some(c), Some(s)) = (conn.as_mut(), sample.as_deref_mut()) else {
+                    return Err(Error::SampleChanged);
+                };
+                match send_sample(c, s, len, scratch) {
+                    Ok(Ok(())) => None,
+                    Ok(Err(e)) => {
+                        let t = transport(&e);
+                        last = Some(e);
+                        Some(t)
+                    }
+                    Err(Stop::SampleChanged) => return Err(Error::SampleChanged),
+                    Err(Stop::Sample(k)) => {
+                        return Err(Error::Io(std::io::Error::new(
+                            k,
+                            "reading the sample failed",
+                        )))
+                    }
+                }
+            }
+            Step::Read(space) => match conn.as_mut().map(|c| c.read(space)) {
+                Some(Ok(n)) => {
+                    ex.received(n);
+                    None
+                }
+                Some(Err(e)) => {
+                    let t = transport(&e);
+                    last = Some(e);
+                    Some(t)
+                }
+                None => Some(Transport::Closed),
+            },
+            Step::Sleep { until_ms } => {
+                std::thread::sleep(Duration::from_millis(until_ms.saturating_sub(now)));
+                None
+            }
+            Step::Item(never) => match never {},
+            Step::Data(d) => {
+                if let Some(s) = sink.as_deref_mut() {
+                    s.put(d).map_err(Error::Io)?;
+                }
+                None
+            }
+            Step::RestartSink => {
+                let restarted = match sink.as_deref_mut() {
+                    Some(s) => s.restart().map_err(Error::Io)?,
+                    None => false,
+                };
+                if !restarted {
+                    ex.cannot_restart();
+                }
+                None
+            }
+            Step::Event(e) => {
+                log_event(&e);
+                None
+            }
+            Step::Done(result) => {
+                if !ex.keeps_connection() {
+                    *conn = None;
+                }
+                return result.map_err(|f| Error::from_failure(f, last.take()));
+            }
+        };
+        if let Some(t) = failure {
+            ex.failed(t);
+        }
+    }
+}
+
+impl Owned {
+    /// The core's settings for the next exchange.
+    fn exchange(&self) -> Result<Settings<'_>, Error> {
+        let o = lastline_embedded::OptionsSource::options(self);
+        let server = Origin::from_authority(o.host, o.https)
+            .ok_or_else(|| Error::Config(format!("not host or host:port: {}", o.host)))?;
+        let mut s = Settings::new(server, o.credentials);
+        s.base_path = o.base_path;
+        s.user_agent = o.user_agent;
+        s.auth = o.auth;
+        s.retry = o.retry;
+        Ok(s)
+    }
+}
