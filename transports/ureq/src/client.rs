@@ -33,6 +33,9 @@ pub trait Observer {
     fn uploading(&mut self, _done: u64, _total: u64) {}
     /// `done` of `total` awaited tasks completed.
     fn waiting(&mut self, _done: usize, _total: usize) {}
+    /// The client did something on its own: a retry, a reconnect, a new
+    /// login, a redirect (also logged with the `log` feature).
+    fn event(&mut self, _event: &lastline_core::exchange::Event) {}
 }
 
 /// An observer that ignores everything.
@@ -119,7 +122,7 @@ impl Client {
         req: &R,
         each: &mut dyn FnMut(D::Item),
     ) -> Result<D::Output, Error> {
-        self.driver.call::<R, D>(req, None, each)
+        self.driver.call::<R, D>(req, None, each, &mut |_| {})
     }
 
     /// Downloads a raw response (artifact, PDF/RTF report, exported
@@ -128,7 +131,7 @@ impl Client {
     #[allow(clippy::result_large_err)]
     pub fn download<R: Request>(&mut self, req: &R, out: &mut dyn Write) -> Result<u64, Error> {
         let mut sink = WriteSink { out, written: 0 };
-        self.driver.download(req, &mut sink)?;
+        self.driver.download(req, &mut sink, &mut |_| {})?;
         sink.out.flush()?;
         Ok(sink.written)
     }
@@ -167,16 +170,21 @@ impl Client {
         if digests.len != total {
             return Err(Error::SampleChanged);
         }
+        // The upload's progress and the client's events both go to the
+        // observer (never at the same moment: they are separate steps).
+        let shared = std::cell::RefCell::new(&mut *observer);
         let mut asked = false;
         let mut progress = |done: u64, total: u64| {
+            let mut o = shared.borrow_mut();
             if !asked {
                 asked = true;
-                observer.upload_needed(true);
+                o.upload_needed(true);
             }
-            observer.uploading(done, total);
+            o.uploading(done, total);
         };
         let mut source = ReaderSample::new(sample, total, &mut progress)?;
-        let result = self.submit_hashed(digests, &mut source, options);
+        let mut events = |e: &lastline_core::exchange::Event| shared.borrow_mut().event(e);
+        let result = self.submit_hashed(digests, &mut source, options, &mut events);
         if let Some(e) = source.failure.take() {
             return Err(Error::Io(e));
         }
@@ -194,6 +202,7 @@ impl Client {
         digests: lastline_core::hashing::Digests,
         sample: &mut dyn lastline_embedded::SampleSource,
         options: SubmitFile<'_>,
+        events: &mut dyn FnMut(&lastline_core::exchange::Event),
     ) -> Result<HashFirstOutcome, Error> {
         let mut flow = HashFirst::new(digests, options);
         loop {
@@ -202,19 +211,20 @@ impl Client {
                 .ok_or(lastline_core::Error::WorkflowMisuse("hash-first finished"))?;
             // Only the 101 is the workflow's to read; every other failure
             // goes back whole.
-            let answer =
-                match self
-                    .driver
-                    .call::<_, SubmitDecoder>(&req, Some(&mut *sample), &mut |_| {})
-                {
-                    Ok(s) => Ok(s),
-                    Err(e) if e.api_code() == Some(ErrorCode::FileUploadRequired) => {
-                        Err(lastline_core::Error::Api(ApiError {
-                            code: Some(ErrorCode::FileUploadRequired),
-                        }))
-                    }
-                    Err(e) => return Err(e),
-                };
+            let answer = match self.driver.call::<_, SubmitDecoder>(
+                &req,
+                Some(&mut *sample),
+                &mut |_| {},
+                &mut *events,
+            ) {
+                Ok(s) => Ok(s),
+                Err(e) if e.api_code() == Some(ErrorCode::FileUploadRequired) => {
+                    Err(lastline_core::Error::Api(ApiError {
+                        code: Some(ErrorCode::FileUploadRequired),
+                    }))
+                }
+                Err(e) => return Err(e),
+            };
             if let Some(done) = flow.on_response(answer)? {
                 return Ok(done);
             }
@@ -229,13 +239,16 @@ impl Client {
         each: &mut dyn FnMut(&CompletedTask),
     ) -> Result<NextPoll, Error> {
         let req = cursor.request();
-        let page = self
-            .driver
-            .call::<_, CompletedDecoder>(&req, None, &mut |t| {
+        let page = self.driver.call::<_, CompletedDecoder>(
+            &req,
+            None,
+            &mut |t| {
                 if cursor.accept(t.task_uuid) {
                     each(&t);
                 }
-            })?;
+            },
+            &mut |_| {},
+        )?;
         Ok(cursor.page_done(&page))
     }
 

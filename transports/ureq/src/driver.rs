@@ -140,12 +140,13 @@ impl Driver {
         req: &R,
         sample: Option<&mut dyn SampleSource>,
         each: &mut dyn FnMut(D::Item),
+        events: &mut dyn FnMut(&Event),
     ) -> Result<D::Output, Error> {
         let s = self.settings.exchange()?;
         let ex = Exchange::<R, D, UNITS>::call(req, &s, &mut self.link, &mut self.buf);
         let mut driven = Driven::new(ex, each);
         let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
-        run(&mut driven, connector, conn, clock, sample, None)?;
+        run(&mut driven, connector, conn, clock, sample, None, events)?;
         driven.output().ok_or_else(|| {
             Error::Protocol(Box::new(lastline_core::Error::WorkflowMisuse("no output")))
         })
@@ -156,13 +157,22 @@ impl Driver {
         &mut self,
         req: &R,
         sink: &mut dyn Sink,
+        events: &mut dyn FnMut(&Event),
     ) -> Result<(), Error> {
         let s = self.settings.exchange()?;
         let ex = Exchange::<R, NoData, 0>::download(req, &s, &mut self.link, &mut self.buf);
         let mut none = |_| {};
         let mut driven = Driven::new(ex, &mut none);
         let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
-        run(&mut driven, connector, conn, clock, None, Some(sink))
+        run(
+            &mut driven,
+            connector,
+            conn,
+            clock,
+            None,
+            Some(sink),
+            events,
+        )
     }
 }
 
@@ -213,6 +223,7 @@ fn run(
     clock: &mut Clock,
     mut sample: Option<&mut dyn SampleSource>,
     mut sink: Option<&mut dyn Sink>,
+    events: &mut dyn FnMut(&Event),
 ) -> Result<(), Error> {
     // The connection layer's last word, for the error if the call fails.
     let mut last: Option<ConnError> = None;
@@ -298,6 +309,7 @@ fn run(
             }
             Step::Event(e) => {
                 log_event(&e);
+                events(&e);
                 None
             }
             Step::Done(result) => {

@@ -617,3 +617,25 @@ fn downloads_sessions_redirects_and_closes_go_through_the_policy() {
         .unwrap_err();
     assert!(e.to_string().contains("cannot start over"), "{e}");
 }
+
+/// An observer hears what the client did on its own during a submission.
+#[test]
+fn an_observer_hears_retries_during_a_submission() {
+    use lastline_emulator::{Fault, FaultRule};
+    struct Heard(Vec<lastline_core::exchange::Event>);
+    impl Observer for Heard {
+        fn event(&mut self, e: &lastline_core::exchange::Event) {
+            self.0.push(e.clone());
+        }
+    }
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    emu.faults().add(FaultRule::new(Some("submit_file"), Fault::Unavailable, 1));
+    let file = eicar_file();
+    let mut heard = Heard(Vec::new());
+    client(&emu).submit_file(file.path(), SubmitFile::default(), &mut heard).unwrap();
+    assert!(
+        matches!(&heard.0[..], [lastline_core::exchange::Event::Retry { attempt: 1, .. }]),
+        "{:?}",
+        heard.0
+    );
+}
