@@ -1237,11 +1237,14 @@ impl<'x> Machine<'x> {
             self.conn = Conn::None;
             return Ask::Out(Out::Connect);
         }
-        self.login = self.sessions
-            && to_server
-            && self.settings.auth == AuthMode::Session
-            && self.link.session.cookie().is_none()
-            && self.redirect.is_none();
+        // Whether this request is the login: decided at an attempt's first
+        // hop, kept while its redirects are followed.
+        if self.redirect.is_none() {
+            self.login = self.sessions
+                && to_server
+                && self.settings.auth == AuthMode::Session
+                && self.link.session.cookie().is_none();
+        }
         self.on_reused = matches!(self.conn, Conn::Server { used: true });
         if let Conn::Server { used } = &mut self.conn {
             *used = true;
@@ -1408,6 +1411,10 @@ impl<'x> Machine<'x> {
         self.finished(keep);
         match self.link.session.on_login(answer, cookie) {
             Ok(()) => {
+                // A redirect the login followed was the login's: the
+                // request itself starts at the server.
+                self.redirect = None;
+                self.hops = 0;
                 self.phase = Phase::Begin;
                 None
             }

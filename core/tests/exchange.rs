@@ -378,6 +378,35 @@ fn session_logs_in_first_and_again_once_on_122() {
 }
 
 #[test]
+fn a_redirected_login_is_still_the_login() {
+    let s = settings(AuthMode::Session);
+    let mut server = Server::new(vec![
+        Some((
+            SERVER,
+            vec![redirect("307 Temporary Redirect", "/dc/login.json")],
+        )),
+        Some((SERVER, vec![login_ok("moved"), pong()])),
+    ]);
+    let mut run = Run::default();
+    assert_eq!(
+        ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+        "pong"
+    );
+    let r = server.requests_to(SERVER);
+    assert!(
+        r[1].starts_with("POST /dc/login.json HTTP/1.1") && r[1].contains("key=the-key"),
+        "{}",
+        r[1]
+    );
+    assert!(
+        r[2].starts_with("GET /authentication/ping.json")
+            && r[2].contains("Cookie: ll_session=moved"),
+        "{}",
+        r[2]
+    );
+}
+
+#[test]
 fn a_download_in_session_mode_logs_in_and_a_401_logs_in_again() {
     let s = settings(AuthMode::Session);
     let mut link = Link::new();

@@ -204,6 +204,114 @@ fn a_zero_write_is_a_closed_connection_not_a_panic() {
     assert_eq!(s.len(), 3);
 }
 
+/// A download sink that can start over.
+struct Restartable(Vec<u8>, u32);
+
+impl lastline_embedded::DownloadSink for Restartable {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+    fn restart(&mut self) -> bool {
+        self.0.clear();
+        self.1 += 1;
+        true
+    }
+}
+
+static BLOCKING_EVENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+fn count_blocking(_: &lastline_embedded::Event) {
+    BLOCKING_EVENTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+}
+
+/// Checks what the emulator saw of the policy scenario below.
+fn assert_policy_log(emu: &Emulator) {
+    use lastline_emulator::Origin;
+    let log = emu.log().entries();
+    let downloads: Vec<_> = log
+        .iter()
+        .filter(|e| e.api_method == Some("get_results"))
+        .collect();
+    assert!(downloads.len() >= 5, "{downloads:?}");
+    assert!(
+        downloads
+            .iter()
+            .all(|e| e.credentials == [lastline_emulator::CredentialSource::Cookie]),
+        "{downloads:?}"
+    );
+    // The first login, and one after the 122 (redirected to the
+    // datacenter: its 307 is not a login).
+    let logins = log
+        .iter()
+        .filter(|e| e.api_method == Some("login") && e.status == 200);
+    assert_eq!(logins.count(), 2);
+    assert!(log.iter().any(|e| e.origin == Origin::Datacenter));
+    for e in log.iter().filter(|e| e.origin != Origin::Api) {
+        assert!(e.credentials.is_empty() && e.violations.is_empty(), "{e:?}");
+    }
+}
+
+/// Arms the faults of the policy scenario: 107 and 503 on a download,
+/// then (after the first download) 122 and a reset mid-body.
+fn arm_download_faults(emu: &Emulator) {
+    use lastline_emulator::{Fault, FaultRule};
+    emu.faults()
+        .add(FaultRule::new(Some("get_results"), Fault::Unavailable, 1));
+    emu.faults().add(FaultRule::new(
+        Some("get_results"),
+        Fault::ServerError {
+            status: 503,
+            retry_after: None,
+        },
+        1,
+    ));
+}
+
+fn arm_later_faults(emu: &Emulator) {
+    use lastline_emulator::{Fault, FaultRule, Redirect};
+    emu.faults()
+        .add(FaultRule::new(Some("get_results"), Fault::SessionGone, 1));
+    emu.faults()
+        .add(FaultRule::new(Some("get_results"), Fault::ResetMidBody, 1));
+    emu.configure(|c| c.datacenter_redirect = Redirect::Once);
+}
+
+#[test]
+fn the_policy_over_the_emulator_blocking() {
+    use lastline_core::request::{GetResults, ResultsFormat};
+    let emu = Emulator::start(Config::default()).unwrap();
+    let (key, token) = emu.credentials();
+    let host = emu.addr().to_string();
+    let mut c = client!(emu, host, key, token, AuthMode::Session);
+    c.set_event_hook(count_blocking);
+    let task = c
+        .submit_hash_first(&mut SliceSample(&eicar_sample()), SubmitFile::default())
+        .unwrap()
+        .submission
+        .task_uuid;
+    let pdf = GetResults {
+        format: ResultsFormat::Pdf,
+        ..GetResults::new(task)
+    };
+    arm_download_faults(&emu);
+    let mut first = Restartable(Vec::new(), 0);
+    c.download(&pdf, &mut first).unwrap();
+    assert!(first.0.starts_with(b"%PDF"));
+    arm_later_faults(&emu);
+    let mut second = Restartable(Vec::new(), 0);
+    c.download(&pdf, &mut second).unwrap();
+    assert_eq!(second.0, first.0, "whole again after the restart");
+    assert_eq!(second.1, 1);
+    assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    emu.faults().set(|f| f.connection_close = true);
+    for _ in 0..3 {
+        assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
+    }
+    assert_policy_log(&emu);
+    assert!(BLOCKING_EVENTS.load(std::sync::atomic::Ordering::SeqCst) >= 4);
+}
+
 mod asynchronous {
     use embedded_io_adapters::tokio_1::FromTokio;
     use lastline_embedded::asynch;
@@ -240,6 +348,56 @@ mod asynchronous {
         async fn delay_ms(&mut self, ms: u64) {
             tokio::time::sleep(Duration::from_millis(ms)).await;
         }
+    }
+
+    static ASYNC_EVENTS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+    fn count_async(_: &lastline_embedded::Event) {
+        ASYNC_EVENTS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn the_policy_over_the_emulator_async() {
+        use lastline_core::request::{GetResults, ResultsFormat};
+        let emu = Emulator::start(Config::default()).unwrap();
+        let (key, token) = emu.credentials();
+        let host = emu.addr().to_string();
+        let mut opts = Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
+        opts.https = false;
+        opts.auth = AuthMode::Session;
+        opts.retry = fast_retry();
+        let mut c = asynch::Client::<_, _, 2048, 1024>::new(
+            Tokio(emu.addr()),
+            TokioClock(Instant::now()),
+            opts,
+        );
+        c.set_event_hook(count_async);
+        let task = c
+            .submit_hash_first(&mut SliceSample(&eicar_sample()), SubmitFile::default())
+            .await
+            .unwrap()
+            .submission
+            .task_uuid;
+        let pdf = GetResults {
+            format: ResultsFormat::Pdf,
+            ..GetResults::new(task)
+        };
+        arm_download_faults(&emu);
+        let mut first = Restartable(Vec::new(), 0);
+        c.download(&pdf, &mut first).await.unwrap();
+        assert!(first.0.starts_with(b"%PDF"));
+        arm_later_faults(&emu);
+        let mut second = Restartable(Vec::new(), 0);
+        c.download(&pdf, &mut second).await.unwrap();
+        assert_eq!(second.0, first.0);
+        assert_eq!(second.1, 1);
+        assert_eq!(c.call(&Ping, |_| {}).await.unwrap().as_str(), "pong");
+        emu.faults().set(|f| f.connection_close = true);
+        for _ in 0..3 {
+            assert_eq!(c.call(&Ping, |_| {}).await.unwrap().as_str(), "pong");
+        }
+        assert_policy_log(&emu);
+        assert!(ASYNC_EVENTS.load(std::sync::atomic::Ordering::SeqCst) >= 4);
     }
 
     #[tokio::test(flavor = "current_thread")]

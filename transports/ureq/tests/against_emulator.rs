@@ -629,12 +629,18 @@ fn an_observer_hears_retries_during_a_submission() {
         }
     }
     let emu = Emulator::start(EmuConfig::default()).unwrap();
-    emu.faults().add(FaultRule::new(Some("submit_file"), Fault::Unavailable, 1));
+    emu.faults()
+        .add(FaultRule::new(Some("submit_file"), Fault::Unavailable, 1));
     let file = eicar_file();
     let mut heard = Heard(Vec::new());
-    client(&emu).submit_file(file.path(), SubmitFile::default(), &mut heard).unwrap();
+    client(&emu)
+        .submit_file(file.path(), SubmitFile::default(), &mut heard)
+        .unwrap();
     assert!(
-        matches!(&heard.0[..], [lastline_core::exchange::Event::Retry { attempt: 1, .. }]),
+        matches!(
+            &heard.0[..],
+            [lastline_core::exchange::Event::Retry { attempt: 1, .. }]
+        ),
         "{:?}",
         heard.0
     );
