@@ -24,6 +24,29 @@ fn refused<R: Request>(req: &R, cfg: &ClientConfig<'_>) -> Error {
 #[test]
 fn invalid_parameters_name_themselves() {
     let cfg = config();
+    // A referer is a URL, checked as `url` is, before anything is sent.
+    let url = lastline_core::types::Url::parse("http://example.com/").unwrap();
+    for bad in ["not a url", "example.com/page", "http://", ""] {
+        let r = lastline_core::request::SubmitUrl {
+            referer: Some(bad),
+            ..lastline_core::request::SubmitUrl::new(url)
+        };
+        assert!(
+            matches!(
+                refused(&r, &cfg),
+                Error::InvalidParam {
+                    param: "referer",
+                    ..
+                }
+            ),
+            "{bad:?}"
+        );
+    }
+    let ok = lastline_core::request::SubmitUrl {
+        referer: Some("https://referrer.example/a?b=c"),
+        ..lastline_core::request::SubmitUrl::new(url)
+    };
+    assert!(lastline_core::http::RequestEncoder::new(&ok, &cfg, [0; 16]).is_ok());
     assert_eq!(
         refused(&SubmitFile::default(), &cfg),
         Error::MissingParam { param: "file" }
@@ -186,7 +209,7 @@ fn header_injection_is_impossible() {
     assert!(SessionCookie::from_set_cookie(b"sid=a\r\nX: y").is_err());
     // Values with CR/LF travel percent-encoded, never raw.
     let req = SubmitUrl {
-        referer: Some("x"),
+        referer: Some("http://r.example/"),
         ..SubmitUrl::new(Url::parse("http://a.example/%0d%0a").unwrap())
     };
     let wire = encode(&req, &config(), b"", 64).unwrap();
@@ -300,7 +323,7 @@ fn suffixes_and_methods_follow_the_reference() {
             )
             .unwrap(),
             "GET",
-            "/analysis/get.PDF",
+            "/analysis/get.pdf",
         ),
         (
             encode(

@@ -162,6 +162,18 @@ pub(crate) fn check_opt_text(param: &'static str, v: Option<&str>) -> Result<(),
     v.map_or(Ok(()), |v| check_text(param, v))
 }
 
+/// Checks a parameter that holds a URL (a referer), as `url` is checked:
+/// a server answers a bad one with 117, after the request went out.
+pub(crate) fn check_opt_url(param: &'static str, v: Option<&str>) -> Result<(), Error> {
+    match v {
+        Some(u) if crate::types::Url::parse(u).is_err() => Err(Error::InvalidParam {
+            param,
+            reason: text!("not a URL ('scheme://host...', no white space)"),
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Checks `password_protected`: ASCII, at most 128 characters.
 pub(crate) fn check_zip_password(v: Option<&str>) -> Result<(), Error> {
     match v {

@@ -3,7 +3,8 @@
 use core::net::Ipv4Addr;
 
 use super::{
-    check_opt_text, opt_flag, opt_text, opt_value, Allowed, BodyKind, Params, Request, ResponseKind,
+    check_opt_text, check_opt_url, opt_flag, opt_text, opt_value, Allowed, BodyKind, Params,
+    Request, ResponseKind,
 };
 use crate::error::Error;
 use crate::responses::SubmitDecoder;
@@ -268,7 +269,7 @@ impl Request for SubmitUrl<'_> {
     type Response = SubmitDecoder;
 
     fn validate(&self) -> Result<(), Error> {
-        check_opt_text("referer", self.referer)?;
+        check_opt_url("referer", self.referer)?;
         check_opt_text("push_to_portal_account", self.push_to_portal_account)?;
         check_opt_text("user_agent", self.user_agent)?;
         check_opt_text("report_version", self.report_version)

@@ -108,10 +108,12 @@ wire_enum! {
         Json => "json",
         /// `.xml`, for people.
         Xml => "xml",
-        /// `.pdf` report download (`get_results`).
-        Pdf => "PDF",
+        /// `.pdf` report download (`get_results`; the reference writes `PDF`,
+        /// servers take either case, and lower case is what the
+        /// long-standing official client sends).
+        Pdf => "pdf",
         /// `.rtf` report download (`get_results`).
-        Rtf => "RTF",
+        Rtf => "rtf",
         /// `.raw` file download (artifacts).
         Raw => "raw",
     }

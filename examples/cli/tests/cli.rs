@@ -153,6 +153,14 @@ fn submit_and_wait_exit_codes_reports_and_json() {
         .unwrap();
     assert_ok(&out);
     assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF"));
+    // The suffix on the wire in lower case, as the official client sends.
+    let sent = emu
+        .log()
+        .entries()
+        .into_iter()
+        .rev()
+        .find(|e| e.api_method == Some("get_results"));
+    assert_eq!(sent.unwrap().suffix.as_deref(), Some("pdf"));
 
     // Method subcommands print JSON that parses; lists carry their items.
     let out = against(&emu)
@@ -502,4 +510,25 @@ fn verbose_shows_retries_and_redirects_and_retries_bounds_them() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(emu.log().entries().len(), 1);
+}
+
+/// A referer that is not a URL is refused before anything is sent.
+#[test]
+fn a_bad_referer_is_refused_before_sending() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &emu.base_url(),
+            "submit-url",
+            "http://example.com/page",
+            "--referer",
+            "not a url",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("referer"), "{err}");
+    assert!(emu.log().entries().is_empty(), "{:?}", emu.log().entries());
 }
