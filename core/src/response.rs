@@ -341,7 +341,8 @@ enum RawMode {
 /// Reads a raw download (artifact, PDF report, exported report, IOC
 /// report). Documented failure statuses (401, 404, 410, 412, 413, 422) and
 /// 5xx become [`Error::HttpStatus`]; a failure envelope becomes
-/// [`Error::Api`].
+/// [`Error::Api`]; a success envelope (get_ioc_report's contents are "as
+/// get_results") is the download's data, like any other document.
 #[derive(Debug)]
 pub struct RawResponse {
     http: ResponseDecoder,
@@ -359,6 +360,10 @@ impl Default for RawResponse {
     }
 }
 
+/// Whether the JSON that starts a download's body is a failure envelope
+/// (`Some(true)`), the download itself (`Some(false)`: any other document,
+/// and a success envelope, whose only meaning is success), or not yet
+/// known (`None`: more bytes needed).
 fn envelope_key(held: &[u8]) -> Option<bool> {
     let mut r = Reader::new(held);
     match r.peek() {
@@ -369,9 +374,17 @@ fn envelope_key(held: &[u8]) -> Option<bool> {
     let _ = r.expect(b'{', "body", text!("'{'"));
     let mut scratch = crate::json::KeyBuf::new();
     match r.key("body", &mut scratch) {
-        Ok(k) => Some(matches!(k.as_str(), "success" | "error_code" | "error")),
+        Ok(k) if k.as_str() == "success" => {}
+        Ok(k) if matches!(k.as_str(), "error_code" | "error") => return Some(true),
+        Ok(_) => return Some(false),
+        Err(crate::json::Fail::Incomplete) => return None,
+        Err(_) => return Some(false),
+    }
+    match r.flag("success") {
+        Ok(success) => Some(!success),
         Err(crate::json::Fail::Incomplete) => None,
-        Err(_) => Some(false),
+        // A `success` that is not a flag: the envelope's reader says what.
+        Err(_) => Some(true),
     }
 }
 

@@ -280,6 +280,27 @@ fn raw_downloads_arrive_whole_in_any_pieces() {
     for read in [1, 4, 4096] {
         assert_eq!(read_raw(&wire, read).unwrap().1, doc);
     }
+    // A success envelope is the download's data (get_ioc_report's contents
+    // are "as get_results"), in any flag spelling; a failure envelope is
+    // the API's error.
+    for doc in [
+        &br#"{"success": 1, "data": {"score": 100, "reports": []}}"#[..],
+        br#"{ "success" : true, "data": "x"}"#,
+        br#"{"success": "1", "data": null}"#,
+    ] {
+        for read in [1, 4, 4096] {
+            assert_eq!(read_raw(&http_ok(doc), read).unwrap().1, doc);
+        }
+    }
+    for doc in [
+        &br#"{"success": 0, "error_code": 106, "error": "no result"}"#[..],
+        br#"{"error_code": 105, "error": "bad uuid", "success": 0}"#,
+    ] {
+        for read in [1, 4, 4096] {
+            let e = read_raw(&http_ok(doc), read).unwrap_err();
+            assert!(e.api_code().is_some(), "{e:?}");
+        }
+    }
     // Close-delimited.
     let wire = head(
         "HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n",

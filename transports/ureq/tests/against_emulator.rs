@@ -645,3 +645,58 @@ fn an_observer_hears_retries_during_a_submission() {
         heard.0
     );
 }
+
+/// A server whose get_ioc_report answers a success envelope (the emulator's
+/// plain reading: "contents as get_results"): its bytes are the download.
+#[test]
+fn get_ioc_report_as_a_success_envelope_is_the_download() {
+    use lastline_core::responses::ResultItem;
+    use lastline_emulator::{Reading, Shapes};
+    let emu = Emulator::start(EmuConfig {
+        shapes: Shapes {
+            reading: Reading::Plain,
+            ..Shapes::default()
+        },
+        ..EmuConfig::default()
+    })
+    .unwrap();
+    let mut c = client(&emu);
+    let file = eicar_file();
+    let task = c
+        .submit_file(file.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap()
+        .submission
+        .task_uuid;
+    let mut report = None;
+    c.call(&GetResult::new(task), |i| {
+        if let ResultItem::Report(r) = i {
+            report = Some(r.report_uuid);
+        }
+    })
+    .unwrap();
+    let ioc = c
+        .call(
+            &CreateIocFromResult {
+                uuid: task,
+                report_version: "ioc:openioc",
+                report_uuid: report.unwrap(),
+                allow_datacenter_redirect: None,
+            },
+            |_| {},
+        )
+        .unwrap();
+    let mut doc = Vec::new();
+    c.download(
+        &GetIocReport {
+            ioc_uuid: ioc.ioc_uuid.unwrap(),
+        },
+        &mut doc,
+    )
+    .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&doc).unwrap();
+    assert_eq!(
+        (v["success"].as_i64(), v["data"]["score"].as_i64()),
+        (Some(1), Some(100)),
+        "{v}"
+    );
+}
