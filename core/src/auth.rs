@@ -17,51 +17,6 @@ pub struct Credentials<'a> {
     api_token: Option<&'a str>,
 }
 
-/// The standard base64 alphabet (RFC 4648 §4).
-const BASE64: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-
-/// Writes the padded standard base64 of `bytes` through `put`, four
-/// characters at a time.
-///
-/// Hand-written rather than the `base64` crate's engine: encoding the one
-/// short Basic credential is all the core needs, and the engine (with the
-/// decode table it carries) cost a firmware image 888 bytes of flash against
-/// about 150 here. Checked against the `base64` crate in the tests.
-pub(crate) fn base64_into(mut bytes: impl Iterator<Item = u8>, put: &mut dyn FnMut(&[u8])) {
-    loop {
-        let mut group = [0u8; 3];
-        let mut n = 0usize;
-        for slot in group.iter_mut() {
-            match bytes.next() {
-                Some(b) => {
-                    *slot = b;
-                    n = n.saturating_add(1);
-                }
-                None => break,
-            }
-        }
-        if n == 0 {
-            return;
-        }
-        let [a, b, c] = group;
-        let sextets = [
-            a >> 2,
-            (a << 4 | b >> 4) & 63,
-            (b << 2 | c >> 6) & 63,
-            c & 63,
-        ];
-        let mut out = [b'='; 4];
-        // n bytes give n + 1 characters; the rest stays padding.
-        for (o, &v) in out.iter_mut().zip(sextets.iter()).take(n.saturating_add(1)) {
-            *o = BASE64.get(usize::from(v)).copied().unwrap_or(b'=');
-        }
-        put(&out);
-        if n < 3 {
-            return;
-        }
-    }
-}
-
 fn check_credential(param: &'static str, v: &str) -> Result<(), Error> {
     if v.is_empty() || v.len() > CREDENTIAL_CAPACITY {
         return Err(Error::InvalidParam {
@@ -187,42 +142,4 @@ pub enum Auth<'a> {
     Session(&'a SessionCookie),
     /// No credentials (only useful against a test server).
     None,
-}
-
-#[cfg(test)]
-mod base64_tests {
-    extern crate std;
-    use super::base64_into;
-    use base64::Engine as _;
-    use proptest::prelude::*;
-    use std::vec::Vec;
-
-    fn ours(input: &[u8]) -> Vec<u8> {
-        let mut out = Vec::new();
-        base64_into(input.iter().copied(), &mut |b| out.extend_from_slice(b));
-        out
-    }
-
-    #[test]
-    fn rfc_4648_vectors() {
-        for (input, want) in [
-            ("", ""),
-            ("f", "Zg=="),
-            ("fo", "Zm8="),
-            ("foo", "Zm9v"),
-            ("foob", "Zm9vYg=="),
-            ("fooba", "Zm9vYmE="),
-            ("foobar", "Zm9vYmFy"),
-        ] {
-            assert_eq!(ours(input.as_bytes()), want.as_bytes(), "{input:?}");
-        }
-    }
-
-    proptest! {
-        #[test]
-        fn matches_the_base64_crate(input in proptest::collection::vec(any::<u8>(), 0..600)) {
-            let want = base64::engine::general_purpose::STANDARD.encode(&input);
-            prop_assert_eq!(ours(&input), want.into_bytes());
-        }
-    }
 }

@@ -167,6 +167,34 @@ impl Transport {
     }
 }
 
+/// What an HTTP status means when no envelope explains it.
+pub fn status_meaning(status: u16) -> &'static str {
+    match status {
+        300..=399 => "redirect (follow Location)",
+        400 => "Bad Request",
+        401 => "Unauthorized: access to the service was denied",
+        403 => "Forbidden",
+        404 => "Not Found: the requested item is not available",
+        405 => "Method Not Allowed",
+        410 => "Gone: the item is no longer available",
+        412 => "Precondition Failed: the task uuid is not valid",
+        413 => "Request Entity Too Large",
+        422 => "Unprocessable Entity: an identifier is not valid",
+        429 => "Too Many Requests",
+        500 => "Internal Server Error",
+        502 => "Bad Gateway",
+        503 => "Service Unavailable",
+        504 => "Gateway Timeout",
+        _ if (500..600).contains(&status) => "server error",
+        _ => "unexpected status",
+    }
+}
+
+/// The error for an HTTP status that no envelope explains.
+pub fn status_error(status: u16) -> Error {
+    Error::HttpStatus { status }
+}
+
 /// Everything that can go wrong in `lastline-core`.
 #[non_exhaustive]
 #[derive(Clone, Debug, PartialEq)]
@@ -192,7 +220,7 @@ pub enum Error {
     Http(HttpError),
     /// The server answered with an HTTP error status and no API envelope
     /// (an HTML 502 page, or a raw download's documented failure status).
-    /// What the status means is [`crate::response::status_meaning`]
+    /// What the status means is [`status_meaning`]
     /// (shown by `Display`; not stored, so firmware that never formats an
     /// error carries none of that text).
     HttpStatus {
@@ -301,11 +329,7 @@ impl fmt::Display for Error {
                 write!(f, "value of header {header} has control characters")
             }
             Self::Http(e) => e.fmt(f),
-            Self::HttpStatus { status } => write!(
-                f,
-                "HTTP {status}: {}",
-                crate::response::status_meaning(*status)
-            ),
+            Self::HttpStatus { status } => write!(f, "HTTP {status}: {}", status_meaning(*status)),
             Self::PayloadTooLarge => {
                 f.write_str("HTTP 413: the upload is larger than the server accepts")
             }
@@ -355,12 +379,9 @@ impl defmt::Format for Error {
                 defmt::write!(f, "header injection in {=str}", header)
             }
             Self::Http(e) => defmt::write!(f, "{}", e),
-            Self::HttpStatus { status } => defmt::write!(
-                f,
-                "HTTP {=u16}: {=str}",
-                status,
-                crate::response::status_meaning(*status)
-            ),
+            Self::HttpStatus { status } => {
+                defmt::write!(f, "HTTP {=u16}: {=str}", status, status_meaning(*status))
+            }
             Self::PayloadTooLarge => defmt::write!(f, "HTTP 413"),
             Self::NotAnEnvelope {
                 status,

@@ -171,7 +171,7 @@ impl Origin<'_> {
         if let Some(p) = self.host_port() {
             let mut digits = [0u8; 20];
             out.push(':')?;
-            for &c in crate::emit::decimal(u64::from(p), &mut digits) {
+            for &c in crate::codec::decimal(u64::from(p), &mut digits) {
                 out.push(char::from(c))?;
             }
         }

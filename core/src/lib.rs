@@ -157,6 +157,7 @@ macro_rules! text {
 
 pub mod api_error;
 pub mod auth;
+mod codec;
 pub mod emit;
 pub mod envelope;
 mod error;

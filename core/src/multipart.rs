@@ -27,7 +27,7 @@ impl Boundary {
         let mut b = [0u8; BOUNDARY_LEN];
         let (prefix, hex_part) = b.split_at_mut(9);
         prefix.copy_from_slice(b"lastline-");
-        crate::emit::hex_into(&entropy, hex_part);
+        crate::codec::hex_into(&entropy, hex_part);
         Self(b)
     }
 

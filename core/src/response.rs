@@ -16,33 +16,9 @@ use crate::responses::NoData;
 /// streamed, so this bounds time, not memory).
 pub const DEFAULT_ENVELOPE_LIMIT: u64 = 256 * 1024 * 1024;
 
-/// What an HTTP status means when no envelope explains it.
-pub fn status_meaning(status: u16) -> &'static str {
-    match status {
-        300..=399 => "redirect (follow Location)",
-        400 => "Bad Request",
-        401 => "Unauthorized: access to the service was denied",
-        403 => "Forbidden",
-        404 => "Not Found: the requested item is not available",
-        405 => "Method Not Allowed",
-        410 => "Gone: the item is no longer available",
-        412 => "Precondition Failed: the task uuid is not valid",
-        413 => "Request Entity Too Large",
-        422 => "Unprocessable Entity: an identifier is not valid",
-        429 => "Too Many Requests",
-        500 => "Internal Server Error",
-        502 => "Bad Gateway",
-        503 => "Service Unavailable",
-        504 => "Gateway Timeout",
-        _ if (500..600).contains(&status) => "server error",
-        _ => "unexpected status",
-    }
-}
-
-/// The error for an HTTP status that no envelope explains.
-pub fn status_error(status: u16) -> Error {
-    Error::HttpStatus { status }
-}
+// The status table lives with the error that shows it (no module cycle:
+// `error` needs nothing of the readers); its public path stays here.
+pub use crate::error::{status_error, status_meaning};
 
 /// What a response reader found.
 #[derive(Debug, PartialEq)]

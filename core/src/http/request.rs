@@ -439,7 +439,7 @@ impl<'r> Encoder<'r> {
         if let Some(p) = self.cfg.port {
             let mut digits = [0u8; 20];
             s.put(b":");
-            s.put(crate::emit::decimal(u64::from(p), &mut digits));
+            s.put(crate::codec::decimal(u64::from(p), &mut digits));
         }
         s.put(b"\r\nUser-Agent: ");
         s.put(self.cfg.user_agent.as_bytes());
@@ -474,7 +474,7 @@ impl<'r> Encoder<'r> {
         if self.body.is_some() {
             s.put(b"Content-Length: ");
             let mut digits = [0u8; 20];
-            s.put(crate::emit::decimal(self.body_len, &mut digits));
+            s.put(crate::codec::decimal(self.body_len, &mut digits));
             s.put(b"\r\n");
         }
         s.put(b"\r\n");
@@ -515,7 +515,7 @@ fn basic_token(s: &mut dyn Sink, c: Credentials<'_>) {
         .bytes()
         .chain(core::iter::once(b':'))
         .chain(token.bytes());
-    crate::auth::base64_into(bytes, &mut |b| s.put(b));
+    crate::codec::base64_into(bytes, &mut |b| s.put(b));
 }
 
 struct FormParams<'s, S: Sink + ?Sized> {

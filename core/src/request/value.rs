@@ -3,7 +3,7 @@
 
 use core::net::Ipv4Addr;
 
-use crate::emit::decimal;
+use crate::codec::decimal;
 use crate::types::{AnyDigest, ArtifactId, Digest, Timestamp, Uuid};
 
 /// A parameter's value.
@@ -50,7 +50,7 @@ impl Value<'_> {
             }
             Self::Hex(bytes) => {
                 for &b in bytes {
-                    put(&crate::emit::hex_pair(b));
+                    put(&crate::codec::hex_pair(b));
                 }
             }
             Self::Ip(ip) => {

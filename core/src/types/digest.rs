@@ -37,7 +37,7 @@ impl<const N: usize> Digest<N> {
         let Some(dst) = N.checked_mul(2).and_then(|n| buf.get_mut(..n)) else {
             return "";
         };
-        crate::emit::hex_into(&self.0, dst);
+        crate::codec::hex_into(&self.0, dst);
         core::str::from_utf8(dst).unwrap_or("")
     }
 }
@@ -52,7 +52,7 @@ impl<const N: usize> core::str::FromStr for Digest<N> {
 impl<const N: usize> fmt::Display for Digest<N> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for b in self.0 {
-            let pair = crate::emit::hex_pair(b);
+            let pair = crate::codec::hex_pair(b);
             f.write_str(core::str::from_utf8(&pair).unwrap_or("??"))?;
         }
         Ok(())

@@ -61,7 +61,7 @@ impl Uuid {
     /// Writes the canonical 32-digit form into `buf` and returns it.
     pub fn encode<'b>(&self, buf: &'b mut [u8; 32]) -> &'b str {
         // hex never fails for a 32-byte buffer and 16 input bytes.
-        crate::emit::hex_into(&self.0, buf);
+        crate::codec::hex_into(&self.0, buf);
         core::str::from_utf8(buf).unwrap_or("")
     }
 }
