@@ -5,13 +5,13 @@
 //! where it can, it also checks an invariant.
 #![allow(dead_code, clippy::result_large_err, clippy::type_complexity)]
 
+use lastline_core::decoders::*;
 use lastline_core::envelope::{DataDecoder, EnvelopeDecoder, Step, UnitBuffer};
 use lastline_core::http::{
     ClientConfig, EncodeStep, RequestEncoder, ResponseHead, CAPTURE_CAPACITY,
 };
 use lastline_core::request::SubmitFile;
 use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
-use lastline_core::responses::*;
 use lastline_core::types::PasswordCandidates;
 use lastline_core::Credentials;
 

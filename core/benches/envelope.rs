@@ -8,8 +8,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
+use lastline_core::decoders::CompletedWithMetadataDecoder;
 use lastline_core::envelope::decode_with;
-use lastline_core::responses::CompletedWithMetadataDecoder;
 
 #[derive(serde::Deserialize)]
 #[allow(dead_code)]

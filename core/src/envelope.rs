@@ -139,12 +139,12 @@ pub(crate) trait Visitor {
 }
 
 /// Adapts a [`DataDecoder`] to [`Visitor`], holding the last entry read.
-pub(crate) struct Slot<'d, D: DataDecoder> {
+pub(crate) struct DecoderVisitor<'d, D: DataDecoder> {
     pub data: &'d mut D,
     pub item: Option<D::Item>,
 }
 
-impl<D: DataDecoder> Visitor for Slot<'_, D> {
+impl<D: DataDecoder> Visitor for DecoderVisitor<'_, D> {
     fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
         self.data.scalar(r)
     }
@@ -172,7 +172,7 @@ pub(crate) enum RawStep {
 
 /// The envelope state machine without the method's decoder.
 #[derive(Debug)]
-pub(crate) struct Core {
+pub(crate) struct EnvelopeState {
     phase: Phase,
     success: Option<bool>,
     code: Option<Option<ErrorCode>>,
@@ -188,7 +188,7 @@ pub(crate) struct Core {
 #[derive(Debug)]
 pub struct EnvelopeDecoder<D> {
     data: D,
-    core: Core,
+    core: EnvelopeState,
 }
 
 impl<D: DataDecoder + Default> Default for EnvelopeDecoder<D> {
@@ -206,7 +206,7 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
     pub fn new(data: D) -> Self {
         Self {
             data,
-            core: Core::new(),
+            core: EnvelopeState::new(),
         }
     }
 
@@ -220,12 +220,12 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
     /// what it found. Unconsumed bytes must be passed again, followed by
     /// more.
     pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Step<D::Item>), Error> {
-        let mut slot = Slot {
+        let mut slot = DecoderVisitor {
             data: &mut self.data,
             item: None,
         };
         let (n, step) = self.core.decode(input, &mut slot)?;
-        Ok((n, lift(step, &mut slot)))
+        Ok((n, to_step(step, &mut slot)))
     }
 
     /// A failure envelope's message (read it before [`Self::finish`],
@@ -242,7 +242,10 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
     }
 }
 
-pub(crate) fn lift<D: DataDecoder>(step: RawStep, slot: &mut Slot<'_, D>) -> Step<D::Item> {
+pub(crate) fn to_step<D: DataDecoder>(
+    step: RawStep,
+    slot: &mut DecoderVisitor<'_, D>,
+) -> Step<D::Item> {
     match (step, slot.item.take()) {
         (RawStep::Item, Some(item)) => Step::Item(item),
         (RawStep::Done, _) => Step::Done,
@@ -250,7 +253,7 @@ pub(crate) fn lift<D: DataDecoder>(step: RawStep, slot: &mut Slot<'_, D>) -> Ste
     }
 }
 
-impl Core {
+impl EnvelopeState {
     pub(crate) const fn new() -> Self {
         Self {
             phase: Phase::Start,
@@ -594,7 +597,7 @@ impl Core {
 enum Message {
     Absent,
     Null,
-    /// A string, kept in `Core::raw_message`.
+    /// A string, kept in `EnvelopeState::raw_message`.
     Raw,
 }
 
@@ -685,12 +688,12 @@ impl<const N: usize> UnitBuffer<N> {
         &mut self,
         dec: &mut EnvelopeDecoder<D>,
     ) -> Result<Step<D::Item>, Error> {
-        let mut slot = Slot {
+        let mut slot = DecoderVisitor {
             data: &mut dec.data,
             item: None,
         };
         let step = units_decode(&mut self.buf, &mut self.len, &mut dec.core, &mut slot)?;
-        Ok(lift(step, &mut slot))
+        Ok(to_step(step, &mut slot))
     }
 
     /// Bytes held and not yet consumed.
@@ -706,7 +709,7 @@ impl<const N: usize> UnitBuffer<N> {
 pub(crate) fn units_decode(
     buf: &mut [u8],
     len: &mut usize,
-    core: &mut Core,
+    core: &mut EnvelopeState,
     v: &mut dyn Visitor,
 ) -> Result<RawStep, Error> {
     let held = buf.get(..*len).unwrap_or(&[]);

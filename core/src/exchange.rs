@@ -42,7 +42,7 @@
 //! ```
 //! use lastline_core::exchange::{AuthMode, Exchange, Link, Origin, Settings, Step};
 //! use lastline_core::request::Ping;
-//! use lastline_core::responses::StringData;
+//! use lastline_core::decoders::StringData;
 //! use lastline_core::Credentials;
 //!
 //! let settings = Settings::new(
@@ -78,6 +78,7 @@ use core::fmt;
 
 use crate::api_error::{ApiMessage, ErrorCode};
 use crate::auth::{Auth, Credentials};
+use crate::decoders::{NoData, StringData};
 use crate::envelope::DataDecoder;
 use crate::error::{Error, Transport};
 use crate::http::{
@@ -85,7 +86,6 @@ use crate::http::{
 };
 use crate::request::{Login, Request};
 use crate::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
-use crate::responses::{NoData, StringData};
 use crate::workflow::{RetryDecision, RetryPolicy, RetryState, Session, SessionAction};
 
 /// Most redirects followed in a row.

@@ -9,7 +9,7 @@
 //!   writes it (form or streaming multipart body) in steps of any size.
 //! - [`response`]: HTTP/1.1 responses (httparse head, length / chunked /
 //!   close framing) with JSON envelopes decoded in units into
-//!   fixed-capacity types ([`responses`]), lists streamed entry by entry,
+//!   fixed-capacity types ([`decoders`]), lists streamed entry by entry,
 //!   raw downloads passed through.
 //! - [`hashing`]: MD5, SHA-1 and SHA-256 in one streaming pass.
 //! - [`workflow`]: hash-first submission, the completion cursor, session
@@ -26,7 +26,7 @@
 //!     hashing::{digest, Algorithms},
 //!     http::{ClientConfig, EncodeStep, RequestEncoder},
 //!     response::{EnvelopeResponse, Progress},
-//!     responses::{CompletedDecoder, SubmitDecoder},
+//!     decoders::{CompletedDecoder, SubmitDecoder},
 //!     workflow::{CompletionCursor, HashFirst, NextPoll},
 //!     request::SubmitFile,
 //!     types::Timestamp,
@@ -158,6 +158,7 @@ macro_rules! text {
 pub mod api_error;
 pub mod auth;
 mod codec;
+pub mod decoders;
 pub mod emit;
 pub mod envelope;
 mod error;
@@ -169,7 +170,6 @@ pub mod json;
 pub mod multipart;
 pub mod request;
 pub mod response;
-pub mod responses;
 #[cfg(feature = "serde")]
 mod serialize;
 pub mod types;

@@ -2,15 +2,15 @@
 //! decoded in units ([`EnvelopeResponse`]) or a raw download passed through
 //! in pieces ([`RawResponse`]), with failures turned into typed errors.
 
+use crate::decoders::NoData;
 use crate::envelope::{
-    units_decode, units_push, Core, DataDecoder, EnvelopeDecoder, RawStep, Slot, Step, UnitBuffer,
-    Visitor,
+    units_decode, units_push, DataDecoder, DecoderVisitor, EnvelopeDecoder, EnvelopeState, RawStep,
+    Step, UnitBuffer, Visitor,
 };
 use crate::error::Error;
 use crate::error::JsonError;
 use crate::http::{ContentType, Event, ResponseDecoder, ResponseHead};
 use crate::json::Reader;
-use crate::responses::NoData;
 
 /// Largest body accepted for an envelope unless set otherwise (the body is
 /// streamed, so this bounds time, not memory).
@@ -47,7 +47,7 @@ pub struct EnvelopeResponse<D: DataDecoder, const N: usize> {
 #[derive(Debug)]
 struct ResponseState {
     http: ResponseDecoder,
-    core: Core,
+    core: EnvelopeState,
     held: usize,
     sniffed: bool,
     env_done: bool,
@@ -96,22 +96,22 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     /// Feeds bytes read from the connection; returns how many were
     /// consumed and what was found. Pass unconsumed bytes again with more.
     pub fn feed(&mut self, input: &[u8]) -> Result<(usize, Progress<D::Item>), Error> {
-        let mut slot = Slot {
+        let mut slot = DecoderVisitor {
             data: &mut self.data,
             item: None,
         };
         let (n, found) = self.state.feed(input, &mut self.units, &mut slot)?;
-        Ok((n, lift_progress(found, &mut slot)))
+        Ok((n, to_progress(found, &mut slot)))
     }
 
     /// The connection closed: ends a close-delimited body.
     pub fn close(&mut self) -> Result<Progress<D::Item>, Error> {
-        let mut slot = Slot {
+        let mut slot = DecoderVisitor {
             data: &mut self.data,
             item: None,
         };
         let found = self.state.close(&mut self.units, &mut slot)?;
-        Ok(lift_progress(found, &mut slot))
+        Ok(to_progress(found, &mut slot))
     }
 
     /// A failure envelope's message, for people, once the response was
@@ -128,7 +128,10 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     }
 }
 
-fn lift_progress<D: DataDecoder>(found: Found, slot: &mut Slot<'_, D>) -> Progress<D::Item> {
+fn to_progress<D: DataDecoder>(
+    found: Found,
+    slot: &mut DecoderVisitor<'_, D>,
+) -> Progress<D::Item> {
     match (found, slot.item.take()) {
         (Found::Item, Some(item)) => Progress::Item(item),
         (Found::Head, _) => Progress::Head,
@@ -144,7 +147,7 @@ impl ResponseState {
     fn new(limit: u64) -> Self {
         Self {
             http: ResponseDecoder::new().with_body_limit(limit),
-            core: Core::new(),
+            core: EnvelopeState::new(),
             held: 0,
             sniffed: false,
             env_done: false,

@@ -539,7 +539,7 @@ fn unnumbered_errors_are_recognised_by_name_in_the_message() {
     let body =
         br#"{"success": 0, "error": "ANALYSIS_API_INVALID_PRIORITY: priority must be 1..10"}"#;
     match decode_with(
-        lastline_core::responses::SubmitDecoder::default(),
+        lastline_core::decoders::SubmitDecoder::default(),
         body,
         |_| Ok(()),
     ) {

@@ -6,9 +6,9 @@
 
 use std::collections::VecDeque;
 
+use lastline_core::decoders::{StringData, Submission, SubmitDecoder};
 use lastline_core::exchange::{AuthMode, Event, Exchange, Failure, Link, Origin, Settings, Step};
 use lastline_core::request::{GetExportedReport, Ping, Request, SubmitFile};
-use lastline_core::responses::{StringData, Submission, SubmitDecoder};
 use lastline_core::types::Uuid;
 use lastline_core::workflow::RetryPolicy;
 use lastline_core::{Credentials, Error, ErrorCode, Transport};

@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use lastline_core::responses::{
+use lastline_core::decoders::{
     CompletedDecoder, ResultDecoder, SubmitDecoder, TaskMetadataDecoder,
 };
 use lastline_core::{Error, HttpError, JsonError};
@@ -458,7 +458,7 @@ fn an_http_status_error_explains_itself() {
 /// entries that name none all decode, fed in pieces of any size.
 #[test]
 fn mitre_technique_information_in_either_shape() {
-    use lastline_core::responses::ResultItem;
+    use lastline_core::decoders::ResultItem;
     let body = r#"{"success": 1, "data": {"score": 100, "activity_to_mitre_techniques": {
         "Signature: EICAR test string": [{"id": "T1027", "name": "Obfuscated Files", "tactics": ["defense-evasion"], "refs": {"url": "x"}}],
         "Anti-AV": ["T1562.001", {"technique_id": "T1204.002"}, {"name": "no id"}, 7, null]}}}"#;

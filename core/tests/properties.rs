@@ -5,13 +5,13 @@
 mod common;
 
 use common::*;
+use lastline_core::decoders::{CompletedDecoder, CompletedTask, ResultDecoder};
 use lastline_core::emit::Sink;
 use lastline_core::envelope::decode_all;
 use lastline_core::form::FormWriter;
 use lastline_core::hashing::{Algorithms, MultiHasher};
 use lastline_core::json::Reader;
 use lastline_core::request::SubmitFile;
-use lastline_core::responses::{CompletedDecoder, CompletedTask, ResultDecoder};
 use lastline_core::types::{PasswordCandidates, Timestamp, Uuid};
 use proptest::prelude::*;
 use sha2::Digest as _;

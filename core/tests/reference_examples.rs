@@ -6,10 +6,10 @@
 mod common;
 
 use common::*;
-use lastline_core::envelope::{decode_all, EnvelopeDecoder, Step};
-use lastline_core::responses::{
+use lastline_core::decoders::{
     CompletedDecoder, CompletedWithMetadataDecoder, PendingDecoder, StringData,
 };
+use lastline_core::envelope::{decode_all, EnvelopeDecoder, Step};
 use lastline_core::Error;
 
 fn reference() -> String {
@@ -160,7 +160,7 @@ fn envelope_shapes_and_login_ping_payloads_parse() {
 
 #[test]
 fn error_codes_as_numbers_in_any_form_and_names_in_the_message() {
-    use lastline_core::responses::NoData;
+    use lastline_core::decoders::NoData;
     use lastline_core::ErrorCode;
     let code = |body: &str| match decode_all::<NoData, 1>(body.as_bytes()) {
         Err(Error::Api(e)) => e.code,

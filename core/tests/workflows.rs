@@ -6,9 +6,9 @@ mod common;
 
 use common::*;
 use lastline_core::api_error::ApiError;
+use lastline_core::decoders::{CompletionPage, Submission};
 use lastline_core::hashing::{digest, Algorithms, Digests};
 use lastline_core::request::SubmitFile;
-use lastline_core::responses::{CompletionPage, Submission};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::*;
 use lastline_core::{Error, ErrorCode, SessionCookie};

@@ -2,11 +2,11 @@
 //! the server clock.
 
 use super::{opt_flag, uuid_request, Allowed, Params, Request, ResponseKind};
-use crate::error::Error;
-use crate::responses::{
+use crate::decoders::{
     AnalysisTagsDecoder, ChildTasksDecoder, ProgressDecoder, ReportActivitiesDecoder,
     ResultActivitiesDecoder, TaskMetadataDecoder, UtcTimestampDecoder,
 };
+use crate::error::Error;
 use crate::types::Uuid;
 
 uuid_request!(

@@ -3,8 +3,8 @@
 use super::{
     check_zip_password, opt_flag, opt_text, opt_value, Allowed, Params, Request, ResponseKind,
 };
+use crate::decoders::{IsRiskyDecoder, NoData, TaskArtifactDecoder};
 use crate::error::Error;
-use crate::responses::{IsRiskyDecoder, NoData, TaskArtifactDecoder};
 use crate::types::{check_artifact_name, ArtifactId, Format, Uuid};
 
 /// `get_result_artifact`: download an artifact of a task (raw).

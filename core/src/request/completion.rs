@@ -1,8 +1,8 @@
 //! Completion and pending lists: the way to learn that tasks finished.
 
 use super::{opt_flag, opt_value, Allowed, Params, Request, ResponseKind};
+use crate::decoders::{CompletedDecoder, CompletedWithMetadataDecoder, PendingDecoder};
 use crate::error::Error;
-use crate::responses::{CompletedDecoder, CompletedWithMetadataDecoder, PendingDecoder};
 use crate::types::Timestamp;
 
 fn check_range(after: Option<Timestamp>, before: Option<Timestamp>) -> Result<(), Error> {

@@ -1,8 +1,8 @@
 //! Look-ups by file hash.
 
 use super::{opt_value, Allowed, Params, Request, ResponseKind};
+use crate::decoders::{BlockedDecoder, FileHashDecoder};
 use crate::error::Error;
-use crate::responses::{BlockedDecoder, FileHashDecoder};
 use crate::types::AnyDigest;
 
 fn hash_params(p: &mut dyn Params, hash: &AnyDigest, block: Option<u64>) {

@@ -1,8 +1,8 @@
 //! Indicators of compromise.
 
 use super::{check_text, opt_flag, uuid_request, Allowed, Params, Request, ResponseKind};
+use crate::decoders::{IocMetadataDecoder, NetworkIocsDecoder, NoData};
 use crate::error::Error;
-use crate::responses::{IocMetadataDecoder, NetworkIocsDecoder, NoData};
 use crate::types::Uuid;
 
 uuid_request!(

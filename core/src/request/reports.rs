@@ -4,8 +4,8 @@ use super::{
     check_opt_text, check_text, opt_flag, opt_text, opt_value, Allowed, Params, Request,
     ResponseKind,
 };
+use crate::decoders::{ExportDecoder, ExportedReportsDecoder, NoData, ResultDecoder};
 use crate::error::Error;
-use crate::responses::{ExportDecoder, ExportedReportsDecoder, NoData, ResultDecoder};
 use crate::types::{Format, ReportType, Uuid};
 
 /// The format `get_results` answers in.

@@ -1,8 +1,8 @@
 //! `login` and `ping`.
 
 use super::{Allowed, Params, Request, ResponseKind};
+use crate::decoders::StringData;
 use crate::error::Error;
-use crate::responses::StringData;
 
 /// `api.authentication.login`: check the credentials and open a session
 /// (a cookie). The credentials travel in the POST body, never the URL.

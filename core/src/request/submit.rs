@@ -6,8 +6,8 @@ use super::{
     check_opt_text, check_opt_url, opt_flag, opt_text, opt_value, Allowed, BodyKind, Params,
     Request, ResponseKind,
 };
+use crate::decoders::SubmitDecoder;
 use crate::error::Error;
-use crate::responses::SubmitDecoder;
 use crate::types::{Direction, Md5, PasswordCandidates, Priority, Protocol, Sha1, Sha256, Url};
 
 /// `submit_file`: submit a file by hash, or upload its content.

@@ -11,9 +11,9 @@
 
 use heapless::Deque;
 
+use crate::decoders::CompletionPage;
 use crate::error::Error;
 use crate::request::{GetCompleted, GetCompletedWithMetadata};
-use crate::responses::CompletionPage;
 use crate::types::{Timestamp, Uuid};
 
 /// Version byte of the saved form.

@@ -1,9 +1,9 @@
 //! Hash-first submission: ask by hash, upload only when told to (101).
 
+use crate::decoders::Submission;
 use crate::error::Error;
 use crate::hashing::Digests;
 use crate::request::SubmitFile;
-use crate::responses::Submission;
 use crate::ErrorCode;
 
 /// Where a hash-first submission stands.

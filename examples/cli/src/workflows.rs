@@ -7,11 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
+use lastline_core::decoders::CompletedTask;
 use lastline_core::request::{
     GetApiUtcTimestamp, GetResult, GetResultArtifact, GetResults, Request, ResultsFormat,
     SubmitFile, SubmitUrl,
 };
-use lastline_core::responses::CompletedTask;
 use lastline_core::types::{ArtifactId, Priority, Timestamp, Url, Uuid};
 use lastline_core::workflow::{HashFirstOutcome, NextPoll};
 use lastline_ureq::{Client, Cursor, CursorFile, Error, Wait};

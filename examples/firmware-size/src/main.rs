@@ -16,7 +16,7 @@ use lastline_core::envelope::DataDecoder;
 use lastline_core::exchange::{Drive, Driven, Exchange, Failure, Link, Origin, Settings, Step};
 use lastline_core::hashing::{Algorithms, Digests, MultiHasher};
 use lastline_core::request::{GetResult, Request, SubmitFile};
-use lastline_core::responses::{CompletedDecoder, ResultSummaryDecoder, SubmitDecoder};
+use lastline_core::decoders::{CompletedDecoder, ResultSummaryDecoder, SubmitDecoder};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::{Credentials, Error, ErrorCode};

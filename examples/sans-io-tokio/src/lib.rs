@@ -6,11 +6,11 @@
 
 use std::time::Instant;
 
+use lastline_core::decoders::{CompletedDecoder, SubmitDecoder};
 use lastline_core::envelope::DataDecoder;
 use lastline_core::exchange::{Event, Exchange, Failure, Link, Settings, Step};
 use lastline_core::hashing::{digest, Algorithms};
 use lastline_core::request::{Request, SubmitFile};
-use lastline_core::responses::{CompletedDecoder, SubmitDecoder};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst, NextPoll};
 use lastline_core::{ErrorCode, Transport};

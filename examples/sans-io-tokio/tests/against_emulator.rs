@@ -3,11 +3,11 @@
 //! `Connection: close`, the CDN redirect, a datacenter redirect, faults on
 //! downloads and a session, without a line of policy in the recipe.
 
+use lastline_core::decoders::{ExportDecoder, StringData, UtcTimestampDecoder};
 use lastline_core::exchange::{AuthMode, Event, Origin, Settings};
 use lastline_core::request::{
     ExportReport, GetApiUtcTimestamp, GetExportedReport, GetResults, Ping, ResultsFormat,
 };
-use lastline_core::responses::{ExportDecoder, StringData, UtcTimestampDecoder};
 use lastline_core::types::{ReportType, Timestamp};
 use lastline_core::workflow::RetryPolicy;
 use lastline_core::Credentials;

@@ -8,6 +8,10 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 
+use lastline_core::decoders::{
+    CompletedDecoder, ExportDecoder, ExportedReportsDecoder, ResultSummaryDecoder, StringData,
+    SubmitDecoder,
+};
 use lastline_core::envelope::DataDecoder;
 use lastline_core::hashing::{digest, Algorithms};
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
@@ -16,10 +20,6 @@ use lastline_core::request::{
     SubmitFile,
 };
 use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
-use lastline_core::responses::{
-    CompletedDecoder, ExportDecoder, ExportedReportsDecoder, ResultSummaryDecoder, StringData,
-    SubmitDecoder,
-};
 use lastline_core::types::{ReportType, Timestamp};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::{Auth, Credentials, Error, SessionCookie};

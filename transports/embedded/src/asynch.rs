@@ -4,10 +4,10 @@
 
 use embedded_io::Error as _;
 use embedded_io_async::{Read, Write};
+use lastline_core::decoders::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
 use lastline_core::envelope::DataDecoder;
 use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Step};
 use lastline_core::request::{Request, SubmitFile};
-use lastline_core::responses::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
 use lastline_core::workflow::{CompletionCursor, HashFirst, HashFirstOutcome, NextPoll};
 use lastline_core::Transport;
 

@@ -2,10 +2,10 @@
 //! `embedded_io::{Read, Write}` streams the [`Connector`] opens.
 
 use embedded_io::{Error as _, Read, Write};
+use lastline_core::decoders::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
 use lastline_core::envelope::DataDecoder;
 use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Step};
 use lastline_core::request::{Request, SubmitFile};
-use lastline_core::responses::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
 use lastline_core::workflow::{CompletionCursor, HashFirst, HashFirstOutcome, NextPoll};
 use lastline_core::Transport;
 

@@ -6,8 +6,8 @@ use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
 
 use embedded_io_adapters::std::FromStd;
+use lastline_core::decoders::ResultSummaryDecoder;
 use lastline_core::request::*;
-use lastline_core::responses::ResultSummaryDecoder;
 use lastline_core::types::Timestamp;
 use lastline_core::workflow::CompletionCursor;
 use lastline_core::{Credentials, ErrorCode};

@@ -8,9 +8,9 @@ use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
+use lastline_core::decoders::{CompletedDecoder, CompletedTask, SubmitDecoder};
 use lastline_core::envelope::DataDecoder;
 use lastline_core::request::{Request, SubmitFile};
-use lastline_core::responses::{CompletedDecoder, CompletedTask, SubmitDecoder};
 use lastline_core::types::Uuid;
 use lastline_core::workflow::{HashFirst, HashFirstOutcome, NextPoll};
 use lastline_core::{ApiError, ErrorCode};

@@ -7,10 +7,10 @@
 use std::time::{Duration, Instant};
 
 use embedded_io::{Read as _, Write as _};
+use lastline_core::decoders::NoData;
 use lastline_core::envelope::DataDecoder;
 use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Settings, Step};
 use lastline_core::request::Request;
-use lastline_core::responses::NoData;
 use lastline_core::Transport;
 use lastline_embedded::SampleSource;
 

@@ -650,7 +650,7 @@ fn an_observer_hears_retries_during_a_submission() {
 /// plain reading: "contents as get_results"): its bytes are the download.
 #[test]
 fn get_ioc_report_as_a_success_envelope_is_the_download() {
-    use lastline_core::responses::ResultItem;
+    use lastline_core::decoders::ResultItem;
     use lastline_emulator::{Reading, Shapes};
     let emu = Emulator::start(EmuConfig {
         shapes: Shapes {

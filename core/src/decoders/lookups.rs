@@ -12,7 +12,7 @@ use crate::types::{BlockDecision, Md5, Sha1, Sha256, TaskType, Timestamp, Uuid};
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Progress {
+pub struct TaskProgress {
     /// Percent done.
     pub progress: i32,
     /// Whether analysis finished.
@@ -25,7 +25,7 @@ pub struct ProgressDecoder(Option<i32>, Option<bool>);
 
 impl DataDecoder for ProgressDecoder {
     type Item = core::convert::Infallible;
-    type Output = Progress;
+    type Output = TaskProgress;
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         match key {
@@ -36,8 +36,8 @@ impl DataDecoder for ProgressDecoder {
         Ok(Field::Read)
     }
 
-    fn finish(&mut self) -> Result<Progress, Error> {
-        Ok(Progress {
+    fn finish(&mut self) -> Result<TaskProgress, Error> {
+        Ok(TaskProgress {
             progress: need(self.0, "progress")?,
             completed: need(self.1, "completed")?,
         })

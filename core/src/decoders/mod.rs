@@ -22,8 +22,8 @@ pub use iocs::{
 };
 pub use lookups::{
     AnalysisTag, AnalysisTags, AnalysisTagsDecoder, BlockedDecoder, BlockedVerdict, ChildTask,
-    ChildTasks, ChildTasksDecoder, FileHashDecoder, FileHashTask, FileHashes, Progress,
-    ProgressDecoder, TaskArtifact, TaskArtifactDecoder, TaskMetadata, TaskMetadataDecoder,
+    ChildTasks, ChildTasksDecoder, FileHashDecoder, FileHashTask, FileHashes, ProgressDecoder,
+    TaskArtifact, TaskArtifactDecoder, TaskMetadata, TaskMetadataDecoder, TaskProgress,
 };
 pub use results::{
     AnalysisResult, ReportRef, ResultDecoder, ResultItem, ResultSummaryDecoder, Submission,
