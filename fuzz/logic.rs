@@ -6,12 +6,12 @@
 #![allow(dead_code, clippy::result_large_err, clippy::type_complexity)]
 
 use lastline_core::decoders::*;
-use lastline_core::envelope::{DataDecoder, EnvelopeDecoder, Step, UnitBuffer};
+use lastline_core::envelope::{DataDecoder, EnvelopeDecoder, UnitBuffer};
 use lastline_core::http::{
     ClientConfig, EncodeStep, RequestEncoder, ResponseHead, CAPTURE_CAPACITY,
 };
 use lastline_core::request::SubmitFile;
-use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
+use lastline_core::response::{EnvelopeResponse, Progress, RawResponse};
 use lastline_core::types::PasswordCandidates;
 use lastline_core::Credentials;
 
@@ -74,9 +74,9 @@ fn drive_raw(input: &[u8], step: usize) {
             Ok(x) => x,
             Err(_) => return,
         };
-        let head = matches!(ev, RawEvent::Head);
-        let done = matches!(ev, RawEvent::Done);
-        let need = matches!(ev, RawEvent::NeedMore);
+        let head = matches!(ev, Progress::Head);
+        let done = matches!(ev, Progress::Done);
+        let need = matches!(ev, Progress::NeedMore);
         if head {
             check_head(r.head());
         }
@@ -139,9 +139,11 @@ fn stream<D: DataDecoder + Default>(body: &[u8], step: usize) -> Option<usize> {
     let mut items = 0usize;
     for _ in 0..(body.len() * 4 + 64) {
         match units.decode(&mut dec).ok()? {
-            Step::Item(_) => items += 1,
-            Step::Done => return dec.finish().ok().map(|_| items),
-            Step::NeedMore => {
+            Progress::Item(_) => items += 1,
+            Progress::Done => return dec.finish().ok().map(|_| items),
+            // An envelope decoder reports no head.
+            Progress::Head => panic!("an envelope decoder reported a head"),
+            Progress::NeedMore => {
                 let c = src.next()?;
                 let mut c = c;
                 while !c.is_empty() {
@@ -149,9 +151,10 @@ fn stream<D: DataDecoder + Default>(body: &[u8], step: usize) -> Option<usize> {
                     c = &c[n..];
                     if !c.is_empty() {
                         match units.decode(&mut dec).ok()? {
-                            Step::Item(_) => items += 1,
-                            Step::Done => return dec.finish().ok().map(|_| items),
-                            Step::NeedMore => {}
+                            Progress::Item(_) => items += 1,
+                            Progress::Done => return dec.finish().ok().map(|_| items),
+                            Progress::Head => panic!("an envelope decoder reported a head"),
+                            Progress::NeedMore => {}
                         }
                     }
                 }

@@ -10,6 +10,7 @@
 use crate::api_error::{ApiError, ApiMessage, ErrorCode, MESSAGE_CAPACITY};
 use crate::error::{Error, JsonError};
 use crate::json::{Fail, KeyBuf, Reader, Skipper};
+use crate::progress::Progress;
 
 /// How a decoder wants a member of `data` treated.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -67,17 +68,6 @@ pub trait DataDecoder {
     /// The decoded `data`, once the envelope said success. Fails when a
     /// required member was absent.
     fn finish(&mut self) -> Result<Self::Output, Error>;
-}
-
-/// What [`EnvelopeDecoder::decode`] found.
-#[derive(Debug, PartialEq)]
-pub enum Step<I> {
-    /// The bytes ended inside a unit: call again with them and more.
-    NeedMore,
-    /// An entry of a streamed list.
-    Item(I),
-    /// The envelope ended; call [`EnvelopeDecoder::finish`].
-    Done,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -219,7 +209,7 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
     /// call's consumed count ended). Returns how many bytes it consumed and
     /// what it found. Unconsumed bytes must be passed again, followed by
     /// more.
-    pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Step<D::Item>), Error> {
+    pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Progress<D::Item>), Error> {
         let mut slot = DecoderVisitor {
             data: &mut self.data,
             item: None,
@@ -229,12 +219,12 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
     }
 
     /// A failure envelope's message (read it before [`Self::finish`],
-    /// which consumes the decoder), once [`Step::Done`] was returned.
+    /// which consumes the decoder), once [`Progress::Done`] was returned.
     pub fn api_message(&self) -> Option<ApiMessage> {
         self.core.api_message()
     }
 
-    /// The result, once [`Step::Done`] was returned: the decoded data on
+    /// The result, once [`Progress::Done`] was returned: the decoded data on
     /// success, [`Error::Api`] for a failure envelope.
     pub fn finish(mut self) -> Result<D::Output, Error> {
         self.core.outcome(D::DATA_OPTIONAL)?;
@@ -245,11 +235,11 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
 pub(crate) fn to_step<D: DataDecoder>(
     step: RawStep,
     slot: &mut DecoderVisitor<'_, D>,
-) -> Step<D::Item> {
+) -> Progress<D::Item> {
     match (step, slot.item.take()) {
-        (RawStep::Item, Some(item)) => Step::Item(item),
-        (RawStep::Done, _) => Step::Done,
-        _ => Step::NeedMore,
+        (RawStep::Item, Some(item)) => Progress::Item(item),
+        (RawStep::Done, _) => Progress::Done,
+        _ => Progress::NeedMore,
     }
 }
 
@@ -620,8 +610,10 @@ pub fn decode_with<D: DataDecoder>(
         let (n, step) = dec.decode(body.get(at..).unwrap_or(&[]))?;
         at = at.saturating_add(n);
         match step {
-            Step::Item(item) => each(item)?,
-            Step::Done => {
+            Progress::Item(item) => each(item)?,
+            // An envelope decoder has no head to report.
+            Progress::Head => {}
+            Progress::Done => {
                 if body
                     .get(at..)
                     .is_some_and(|rest| !rest.trim_ascii().is_empty())
@@ -630,7 +622,7 @@ pub fn decode_with<D: DataDecoder>(
                 }
                 return dec.finish();
             }
-            Step::NeedMore => {
+            Progress::NeedMore => {
                 return Err(Error::json(
                     "envelope",
                     JsonError::Syntax(text!("more JSON before the body ended")),
@@ -687,7 +679,7 @@ impl<const N: usize> UnitBuffer<N> {
     pub fn decode<D: DataDecoder>(
         &mut self,
         dec: &mut EnvelopeDecoder<D>,
-    ) -> Result<Step<D::Item>, Error> {
+    ) -> Result<Progress<D::Item>, Error> {
         let mut slot = DecoderVisitor {
             data: &mut dec.data,
             item: None,

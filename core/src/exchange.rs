@@ -85,7 +85,7 @@ use crate::http::{
     ClientConfig, EncodePosition, EncodeStep, RedirectTarget, RequestEncoder, ResponseHead,
 };
 use crate::request::{Login, Request};
-use crate::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
+use crate::response::{EnvelopeResponse, Progress, RawResponse};
 use crate::workflow::{RetryDecision, RetryPolicy, RetryState, Session, SessionAction};
 
 /// Most redirects followed in a row.
@@ -1035,10 +1035,10 @@ fn feed_raw(m: &mut Machine<'_>, r: &mut RawResponse) -> Seen {
     let base = input.as_ptr() as usize;
     let (used, seen) = match r.feed(input) {
         Err(e) => (0, Seen::Failed(e, r.api_message())),
-        Ok((n, RawEvent::NeedMore)) => (n, Seen::NeedMore),
-        Ok((n, RawEvent::Head)) => (n, Seen::Head),
-        Ok((n, RawEvent::Done)) => (n, Seen::DownloadEnd(r.keep_alive())),
-        Ok((n, RawEvent::Data(d))) => {
+        Ok((n, Progress::NeedMore)) => (n, Seen::NeedMore),
+        Ok((n, Progress::Head)) => (n, Seen::Head),
+        Ok((n, Progress::Done)) => (n, Seen::DownloadEnd(r.keep_alive())),
+        Ok((n, Progress::Item(d))) => {
             // A piece of `buf`, or bytes the reader held back; it stays in
             // `buf` until the next poll.
             let at = (d.as_ptr() as usize).wrapping_sub(base);

@@ -168,6 +168,7 @@ pub mod hashing;
 pub mod http;
 pub mod json;
 pub mod multipart;
+mod progress;
 pub mod request;
 pub mod response;
 #[cfg(feature = "serde")]
@@ -178,3 +179,4 @@ pub mod workflow;
 pub use api_error::{ApiError, ApiMessage, ErrorCode};
 pub use auth::{Auth, Credentials, SessionCookie};
 pub use error::{Error, HttpError, JsonError, Transport};
+pub use progress::Progress;

@@ -5,11 +5,11 @@
 use crate::decoders::NoData;
 use crate::envelope::{
     units_decode, units_push, DataDecoder, DecoderVisitor, EnvelopeDecoder, EnvelopeState, RawStep,
-    Step, UnitBuffer, Visitor,
+    UnitBuffer, Visitor,
 };
 use crate::error::Error;
 use crate::error::JsonError;
-use crate::http::{ContentType, Event, ResponseDecoder, ResponseHead};
+use crate::http::{ContentType, ResponseDecoder, ResponseHead};
 use crate::json::Reader;
 
 /// Largest body accepted for an envelope unless set otherwise (the body is
@@ -20,18 +20,7 @@ pub const DEFAULT_ENVELOPE_LIMIT: u64 = 256 * 1024 * 1024;
 // `error` needs nothing of the readers); its public path stays here.
 pub use crate::error::{status_error, status_meaning};
 
-/// What a response reader found.
-#[derive(Debug, PartialEq)]
-pub enum Progress<T> {
-    /// More bytes are needed.
-    NeedMore,
-    /// The response head is complete (inspect it with `head()`).
-    Head,
-    /// A value: a list entry, or a piece of a download.
-    Item(T),
-    /// The response is complete.
-    Done,
-}
+pub use crate::progress::Progress;
 
 /// Reads a response whose body is a JSON envelope decoded by `D`, using a
 /// unit buffer of `N` bytes (the largest member or list entry it can hold).
@@ -224,14 +213,14 @@ impl ResponseState {
             let (n, ev) = self.http.decode(rest, room)?;
             used = used.saturating_add(n);
             match ev {
-                Event::NeedMore => return Ok((used, Found::NeedMore)),
-                Event::Head => {
+                Progress::NeedMore => return Ok((used, Found::NeedMore)),
+                Progress::Head => {
                     if self.http.head().is_some_and(|h| h.status == 413) {
                         return Err(Error::PayloadTooLarge);
                     }
                     return Ok((used, Found::Head));
                 }
-                Event::Body(bytes) => {
+                Progress::Item(bytes) => {
                     if self.env_done {
                         if !bytes.trim_ascii().is_empty() {
                             return Err(Error::json("envelope", JsonError::TrailingData));
@@ -241,7 +230,7 @@ impl ResponseState {
                     units_push(units, &mut self.held, bytes);
                     self.sniff(units)?;
                 }
-                Event::End => {
+                Progress::Done => {
                     self.http_done = true;
                     if !self.sniffed {
                         self.sniffed = true;
@@ -290,20 +279,12 @@ impl ResponseState {
     }
 }
 
-/// What a raw download yields.
-#[derive(Debug, PartialEq)]
-pub enum RawEvent<'a> {
-    /// More bytes are needed.
-    NeedMore,
-    /// The head says a download follows (inspect it with `head()`).
-    Head,
-    /// The next bytes of the download: a sub-slice of the input, or the
-    /// start of a JSON download the reader held back while telling it from
-    /// a failure envelope.
-    Data(&'a [u8]),
-    /// The download is complete.
-    Done,
-}
+/// What a raw download yields: [`Progress::Head`] once the head says a
+/// download follows (inspect it with `head()`), [`Progress::Item`] with
+/// the next bytes of the download (a sub-slice of the input, or the start
+/// of a JSON download the reader held back while telling it from a failure
+/// envelope), [`Progress::Done`] at its end.
+pub type RawEvent<'a> = Progress<&'a [u8]>;
 
 #[derive(Debug, PartialEq, Eq)]
 enum RawMode {
@@ -406,7 +387,7 @@ impl RawResponse {
         if self.mode == RawMode::Held {
             self.mode = RawMode::Download;
             self.drain_held = true;
-            return Ok((0, RawEvent::Data(self.units.held())));
+            return Ok((0, Progress::Item(self.units.held())));
         }
         let mut used = 0usize;
         loop {
@@ -418,8 +399,8 @@ impl RawResponse {
             let (n, ev) = self.http.decode(rest, room)?;
             used = used.saturating_add(n);
             match ev {
-                Event::NeedMore => return Ok((used, RawEvent::NeedMore)),
-                Event::Head => {
+                Progress::NeedMore => return Ok((used, Progress::NeedMore)),
+                Progress::Head => {
                     let (status, json) = self.http.head().map_or((0, false), |h| {
                         (h.status, h.content_type == ContentType::Json)
                     });
@@ -434,11 +415,11 @@ impl RawResponse {
                         return Err(status_error(status));
                     };
                     if self.mode == RawMode::Download {
-                        return Ok((used, RawEvent::Head));
+                        return Ok((used, Progress::Head));
                     }
                 }
-                Event::Body(bytes) => match self.mode {
-                    RawMode::Download => return Ok((used, RawEvent::Data(bytes))),
+                Progress::Item(bytes) => match self.mode {
+                    RawMode::Download => return Ok((used, Progress::Item(bytes))),
                     RawMode::Sniff | RawMode::Envelope => {
                         self.units.push(bytes);
                         if self.mode == RawMode::Sniff {
@@ -449,20 +430,20 @@ impl RawResponse {
                             }
                         }
                         if self.mode == RawMode::Envelope {
-                            if let Step::Done = self.units.decode(&mut self.env)? {
+                            if let Progress::Done = self.units.decode(&mut self.env)? {
                                 return Err(self.envelope_error());
                             }
                         }
                     }
                     RawMode::Head | RawMode::Held => {}
                 },
-                Event::End => {
+                Progress::Done => {
                     return match self.mode {
                         RawMode::Envelope | RawMode::Sniff => {
                             let _ = self.units.decode(&mut self.env);
                             Err(self.envelope_error())
                         }
-                        _ => Ok((used, RawEvent::Done)),
+                        _ => Ok((used, Progress::Done)),
                     };
                 }
             }
@@ -474,7 +455,7 @@ impl RawResponse {
         self.http.close()
     }
 
-    /// The bytes the last [`RawEvent::Data`] handed out when they were
+    /// The bytes the last [`Progress::Item`] handed out when they were
     /// ones the reader held back (empty otherwise), until the next feed.
     pub fn held(&self) -> &[u8] {
         if self.drain_held {
@@ -492,7 +473,7 @@ impl RawResponse {
             return Err(status_error(status));
         }
         self.mode = RawMode::Held;
-        Ok((used, RawEvent::Head))
+        Ok((used, Progress::Head))
     }
 
     fn envelope_error(&mut self) -> Error {

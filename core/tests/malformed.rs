@@ -354,7 +354,8 @@ fn an_error_message_longer_than_the_unit_buffer_keeps_the_code() {
 /// accessor says there is none.
 #[test]
 fn malformed_captured_headers_are_absent_not_fatal() {
-    use lastline_core::http::{Event, ResponseDecoder};
+    use lastline_core::http::ResponseDecoder;
+    use lastline_core::Progress;
     let cases: [(&[u8], u8); 6] = [
         (b"Set-Cookie: ;;;", 0),
         (b"Set-Cookie: =novalue", 0),
@@ -369,7 +370,7 @@ fn malformed_captured_headers_are_absent_not_fatal() {
         input.extend_from_slice(b"\r\nContent-Length: 0\r\n\r\n");
         let mut dec = ResponseDecoder::new();
         let (_, ev) = dec.decode(&input, 0).unwrap();
-        assert_eq!(ev, Event::Head, "{header:?}");
+        assert_eq!(ev, Progress::Head, "{header:?}");
         let h = dec.head().unwrap();
         match check {
             0 => assert!(h.session_cookie().is_none(), "{header:?}"),
@@ -384,7 +385,8 @@ fn malformed_captured_headers_are_absent_not_fatal() {
 /// wins, and `Debug` never shows the cookie.
 #[test]
 fn a_head_keeps_cookie_filename_and_location_together() {
-    use lastline_core::http::{Event, ResponseDecoder, CAPTURE_CAPACITY};
+    use lastline_core::http::{ResponseDecoder, CAPTURE_CAPACITY};
+    use lastline_core::Progress;
     let location = format!("https://eu.example/{}", "p".repeat(150));
     let input = format!(
         "HTTP/1.1 302 Found\r\nSet-Cookie: sid=s3cr3t; Path=/; HttpOnly\r\nSet-Cookie: other=1\r\n\
@@ -393,7 +395,7 @@ fn a_head_keeps_cookie_filename_and_location_together() {
     );
     let mut dec = ResponseDecoder::new();
     let (_, ev) = dec.decode(input.as_bytes(), 0).unwrap();
-    assert_eq!(ev, Event::Head);
+    assert_eq!(ev, Progress::Head);
     let h = dec.head().unwrap();
     assert_eq!(h.session_cookie().unwrap().as_str(), "sid=s3cr3t");
     // A later cookie is ignored whatever its size.

@@ -9,8 +9,9 @@ use common::*;
 use lastline_core::decoders::{
     CompletedDecoder, CompletedWithMetadataDecoder, PendingDecoder, StringData,
 };
-use lastline_core::envelope::{decode_all, EnvelopeDecoder, Step};
+use lastline_core::envelope::{decode_all, EnvelopeDecoder};
 use lastline_core::Error;
+use lastline_core::Progress;
 
 fn reference() -> String {
     let shared = concat!(
@@ -144,7 +145,7 @@ fn envelope_shapes_and_login_ping_payloads_parse() {
     let mut dec = EnvelopeDecoder::new(StringData::default());
     assert_eq!(
         dec.decode(bare.as_bytes()).unwrap(),
-        (bare.len(), Step::Done)
+        (bare.len(), Progress::Done)
     );
     assert_eq!(dec.api_message().unwrap().text, "something");
     match dec.finish() {

@@ -1,6 +1,7 @@
 //! `Transfer-Encoding: chunked`, decoded without copying the data.
 
 use crate::error::HttpError;
+use crate::progress::Progress;
 
 /// Longest chunk-size line (with extensions) accepted.
 const MAX_LINE: usize = 256;
@@ -17,18 +18,6 @@ enum State {
     Trailer,
     /// The body is complete.
     Done,
-}
-
-/// What [`ChunkedDecoder::decode`] found.
-#[derive(Debug, PartialEq, Eq)]
-pub enum ChunkedEvent<'a> {
-    /// Body data (a sub-slice of the input).
-    Data(&'a [u8]),
-    /// The bytes ended inside framing; pass the unconsumed ones again with
-    /// more.
-    NeedMore,
-    /// The last chunk and trailers were read.
-    End,
 }
 
 /// Decodes the chunked framing of a body.
@@ -82,15 +71,15 @@ impl ChunkedDecoder {
         &mut self,
         input: &'a [u8],
         max: usize,
-    ) -> Result<(usize, ChunkedEvent<'a>), HttpError> {
+    ) -> Result<(usize, Progress<&'a [u8]>), HttpError> {
         let mut used = 0usize;
         loop {
             let rest = input.get(used..).unwrap_or(&[]);
             match self.state {
-                State::Done => return Ok((used, ChunkedEvent::End)),
+                State::Done => return Ok((used, Progress::Done)),
                 State::Size => {
                     let Some((l, n)) = line(rest)? else {
-                        return Ok((used, ChunkedEvent::NeedMore));
+                        return Ok((used, Progress::NeedMore));
                     };
                     let size = l.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
                     if size.is_empty() || size.len() > 16 {
@@ -115,7 +104,7 @@ impl ChunkedDecoder {
                 }
                 State::Data(left) => {
                     if rest.is_empty() || max == 0 {
-                        return Ok((used, ChunkedEvent::NeedMore));
+                        return Ok((used, Progress::NeedMore));
                     }
                     let n = usize::try_from(left)
                         .unwrap_or(usize::MAX)
@@ -129,14 +118,14 @@ impl ChunkedDecoder {
                         State::Data(left)
                     };
                     self.received = self.received.saturating_add(n as u64);
-                    return Ok((used.saturating_add(n), ChunkedEvent::Data(data)));
+                    return Ok((used.saturating_add(n), Progress::Item(data)));
                 }
                 State::DataEnd => match rest {
                     [b'\r', b'\n', ..] => {
                         used = used.saturating_add(2);
                         self.state = State::Size;
                     }
-                    [] | [b'\r'] => return Ok((used, ChunkedEvent::NeedMore)),
+                    [] | [b'\r'] => return Ok((used, Progress::NeedMore)),
                     _ => {
                         return Err(HttpError::BadChunk(text!(
                             "chunk data not followed by CRLF"
@@ -145,7 +134,7 @@ impl ChunkedDecoder {
                 },
                 State::Trailer => {
                     let Some((l, n)) = line(rest)? else {
-                        return Ok((used, ChunkedEvent::NeedMore));
+                        return Ok((used, Progress::NeedMore));
                     };
                     used = used.saturating_add(n);
                     if l.is_empty() {

@@ -4,10 +4,8 @@ mod chunked;
 mod request;
 mod response;
 
-pub use chunked::{ChunkedDecoder, ChunkedEvent};
+pub use chunked::ChunkedDecoder;
 pub use request::{
     ClientConfig, EncodePosition, RedirectTarget, RequestEncoder, Step as EncodeStep,
 };
-pub use response::{
-    BodyFraming, ContentType, Event, ResponseDecoder, ResponseHead, CAPTURE_CAPACITY,
-};
+pub use response::{BodyFraming, ContentType, ResponseDecoder, ResponseHead, CAPTURE_CAPACITY};

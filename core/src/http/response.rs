@@ -2,9 +2,10 @@
 
 use core::fmt;
 
-use super::chunked::{ChunkedDecoder, ChunkedEvent};
+use super::chunked::ChunkedDecoder;
 use crate::auth::{SessionCookie, COOKIE_CAPACITY};
 use crate::error::{Error, HttpError};
+use crate::progress::Progress;
 
 /// Room for the text of the headers a head keeps — the session cookie
 /// (`name=value`), a download's file name and a redirect's `Location` —
@@ -204,19 +205,6 @@ impl fmt::Debug for ResponseHead {
     }
 }
 
-/// What [`ResponseDecoder::decode`] found.
-#[derive(Debug, PartialEq)]
-pub enum Event<'a> {
-    /// The head is complete: read it with [`ResponseDecoder::head`].
-    Head,
-    /// Body bytes (a sub-slice of the input).
-    Body(&'a [u8]),
-    /// The body is complete.
-    End,
-    /// More bytes are needed: pass the unconsumed ones again with more.
-    NeedMore,
-}
-
 #[derive(Clone, Debug)]
 enum State {
     Head,
@@ -280,7 +268,7 @@ impl ResponseDecoder {
         self
     }
 
-    /// The head, once [`Event::Head`] was returned.
+    /// The head, once [`Progress::Head`] was returned.
     pub fn head(&self) -> Option<&ResponseHead> {
         self.has_head.then_some(&self.head)
     }
@@ -291,16 +279,16 @@ impl ResponseDecoder {
     }
 
     /// Decodes from `input`, giving at most `max_body` body bytes per
-    /// [`Event::Body`]. Returns the bytes consumed and the event. The head
+    /// [`Progress::Item`]. Returns the bytes consumed and what was found. The head
     /// must fit in the input at once: when `input` is as large as the
-    /// caller's buffer and [`Event::NeedMore`] comes before the head, the
+    /// caller's buffer and [`Progress::NeedMore`] comes before the head, the
     /// head is too large ([`HttpError::HeadTooLarge`]).
     #[inline(never)]
     pub fn decode<'a>(
         &mut self,
         input: &'a [u8],
         max_body: usize,
-    ) -> Result<(usize, Event<'a>), Error> {
+    ) -> Result<(usize, Progress<&'a [u8]>), Error> {
         let mut used = 0usize;
         loop {
             let rest = input.get(used..).unwrap_or(&[]);
@@ -314,7 +302,7 @@ impl ResponseDecoder {
                         .parse_response_with_uninit_headers(&mut resp, rest, &mut headers)
                     {
                         Ok(httparse::Status::Complete(n)) => n,
-                        Ok(httparse::Status::Partial) => return Ok((used, Event::NeedMore)),
+                        Ok(httparse::Status::Partial) => return Ok((used, Progress::NeedMore)),
                         Err(httparse::Error::TooManyHeaders) => {
                             return Err(HttpError::TooManyHeaders.into())
                         }
@@ -341,11 +329,11 @@ impl ResponseDecoder {
                         BodyFraming::Chunked => State::Chunked(ChunkedDecoder::default()),
                         BodyFraming::Close => State::Close { received: 0 },
                     };
-                    return Ok((used, Event::Head));
+                    return Ok((used, Progress::Head));
                 }
                 State::Length { left, total } => {
                     if rest.is_empty() || max_body == 0 {
-                        return Ok((used, Event::NeedMore));
+                        return Ok((used, Progress::NeedMore));
                     }
                     let n = usize::try_from(*left)
                         .unwrap_or(usize::MAX)
@@ -358,7 +346,7 @@ impl ResponseDecoder {
                     }
                     return Ok((
                         used.saturating_add(n),
-                        Event::Body(rest.get(..n).unwrap_or(&[])),
+                        Progress::Item(rest.get(..n).unwrap_or(&[])),
                     ));
                 }
                 State::Chunked(c) => {
@@ -367,17 +355,17 @@ impl ResponseDecoder {
                     let received = c.received();
                     self.check_limit(received)?;
                     return Ok(match ev {
-                        ChunkedEvent::Data(d) => (used, Event::Body(d)),
-                        ChunkedEvent::NeedMore => (used, Event::NeedMore),
-                        ChunkedEvent::End => {
+                        Progress::Item(d) => (used, Progress::Item(d)),
+                        Progress::NeedMore => (used, Progress::NeedMore),
+                        Progress::Done | Progress::Head => {
                             self.state = State::Done;
-                            (used, Event::End)
+                            (used, Progress::Done)
                         }
                     });
                 }
                 State::Close { received } => {
                     if rest.is_empty() || max_body == 0 {
-                        return Ok((used, Event::NeedMore));
+                        return Ok((used, Progress::NeedMore));
                     }
                     let n = rest.len().min(max_body);
                     *received = received.saturating_add(n as u64);
@@ -385,10 +373,10 @@ impl ResponseDecoder {
                     self.check_limit(r)?;
                     return Ok((
                         used.saturating_add(n),
-                        Event::Body(rest.get(..n).unwrap_or(&[])),
+                        Progress::Item(rest.get(..n).unwrap_or(&[])),
                     ));
                 }
-                State::Done => return Ok((used, Event::End)),
+                State::Done => return Ok((used, Progress::Done)),
             }
         }
     }

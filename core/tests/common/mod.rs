@@ -6,7 +6,7 @@
 use lastline_core::envelope::DataDecoder;
 use lastline_core::http::{ClientConfig, EncodeStep, RequestEncoder};
 use lastline_core::request::Request;
-use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
+use lastline_core::response::{EnvelopeResponse, Progress, RawResponse};
 use lastline_core::{ApiMessage, Credentials, Error};
 
 pub const KEY: &str = "test-key";
@@ -232,13 +232,13 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
         let (n, ev) = resp.feed(&pending)?;
         let mut data = Vec::new();
         let done = match ev {
-            RawEvent::Data(d) => {
+            Progress::Item(d) => {
                 data.extend_from_slice(d);
                 false
             }
-            RawEvent::Head => false,
-            RawEvent::Done => true,
-            RawEvent::NeedMore => {
+            Progress::Head => false,
+            Progress::Done => true,
+            Progress::NeedMore => {
                 match src.next() {
                     Some(c) => pending.extend_from_slice(c),
                     None => {

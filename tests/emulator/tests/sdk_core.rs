@@ -19,7 +19,7 @@ use lastline_core::request::{
     ExportReport, GetCompletedExportedReports, GetExportedReport, GetResult, Login, Ping, Request,
     SubmitFile,
 };
-use lastline_core::response::{EnvelopeResponse, Progress, RawEvent, RawResponse};
+use lastline_core::response::{EnvelopeResponse, Progress, RawResponse};
 use lastline_core::types::{ReportType, Timestamp};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::{Auth, Credentials, Error, SessionCookie};
@@ -96,13 +96,13 @@ impl Conn {
             let (n, ev) = r.feed(&self.pending)?;
             let mut chunk = Vec::new();
             let done = match ev {
-                RawEvent::Data(d) => {
+                Progress::Item(d) => {
                     chunk.extend_from_slice(d);
                     false
                 }
-                RawEvent::Head => false,
-                RawEvent::Done => true,
-                RawEvent::NeedMore => {
+                Progress::Head => false,
+                Progress::Done => true,
+                Progress::NeedMore => {
                     self.pending.drain(..n);
                     if !self.fill() {
                         r.close()?;
