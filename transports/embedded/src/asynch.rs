@@ -1,5 +1,5 @@
 //! The async client: a loop over the core's exchange machine, over
-//! `embedded_io_async::{Read, Write}` streams the [`Connector`] opens.
+//! `embedded_io_async::{Read, Write}` streams the [`Connector`](crate::asynch::Connector) opens.
 //! The same as [`crate::blocking`] but for its `.await`s.
 
 use embedded_io::Error as _;

@@ -1,5 +1,5 @@
 //! The blocking client: a loop over the core's exchange machine, over
-//! `embedded_io::{Read, Write}` streams the [`Connector`] opens.
+//! `embedded_io::{Read, Write}` streams the [`Connector`](crate::blocking::Connector) opens.
 
 use embedded_io::{Error as _, Read, Write};
 use lastline_core::decoders::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
