@@ -530,6 +530,22 @@ fn retry_after_is_honoured_in_seconds_and_capped() {
         assert!(slept >= least, "{status} Retry-After {ra}: slept {slept}");
         assert!(slept <= least.max(500), "capped: {slept}");
     }
+    // Retry-After as an HTTP date: measured against the answer's Date.
+    let mut run = Run::default();
+    let dated = Answer::ThenClose(http(
+        "503 Service Unavailable",
+        &[
+            "Date: Sun, 06 Nov 1994 08:49:37 GMT",
+            "Retry-After: Sun, 06 Nov 1994 08:49:44 GMT",
+        ],
+        b"",
+    ));
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![dated])),
+        Some((SERVER, vec![pong()])),
+    ]);
+    ping(&s, &mut Link::new(), &mut server, &mut run).unwrap();
+    assert!(run.sleeps[0] >= 7000, "{:?}", run.sleeps);
     // 5xx without Retry-After: the schedule alone.
     let mut run = Run::default();
     let mut server = Server::new(vec![

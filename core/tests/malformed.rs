@@ -493,3 +493,39 @@ fn mitre_technique_information_in_either_shape() {
         );
     }
 }
+
+/// `Retry-After` as seconds, or as an HTTP date against the answer's Date.
+#[test]
+fn retry_after_in_seconds_or_as_a_date() {
+    use lastline_core::http::ResponseDecoder;
+    let head = |h: &str| {
+        let wire = format!("HTTP/1.1 503 Service Unavailable\r\n{h}Content-Length: 0\r\n\r\n");
+        let mut d = ResponseDecoder::new();
+        d.decode(wire.as_bytes(), 64).unwrap();
+        d.head().unwrap().retry_after
+    };
+    assert_eq!(head("Retry-After: 120\r\n"), Some(120));
+    let date = "Date: Tue, 01 Dec 2026 23:59:30 GMT\r\n";
+    assert_eq!(
+        head(&format!(
+            "{date}Retry-After: Wed, 02 Dec 2026 00:00:15 GMT\r\n"
+        )),
+        Some(45)
+    );
+    // In the past: now.
+    assert_eq!(
+        head(&format!(
+            "{date}Retry-After: Tue, 01 Dec 2026 23:00:00 GMT\r\n"
+        )),
+        Some(0)
+    );
+    // No Date to measure against, or not a date: nothing.
+    assert_eq!(head("Retry-After: Wed, 02 Dec 2026 00:00:15 GMT\r\n"), None);
+    assert_eq!(head(&format!("{date}Retry-After: soon\r\n")), None);
+    assert_eq!(
+        head(&format!(
+            "{date}Retry-After: Wed, 32 Dec 2026 00:00:15 GMT\r\n"
+        )),
+        None
+    );
+}

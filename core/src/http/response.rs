@@ -112,7 +112,9 @@ pub struct ResponseHead {
     pub framing: BodyFraming,
     /// Whether the connection can carry another request afterwards.
     pub keep_alive: bool,
-    /// `Retry-After` in seconds, if given as a number.
+    /// `Retry-After` in seconds: given as a number, or as an HTTP date
+    /// measured against the answer's own `Date` (the server's clock; none
+    /// without a `Date`).
     pub retry_after: Option<u32>,
     /// The captured values' raw bytes: read (UTF-8 checked, parsed) only
     /// by the accessors, so an image that never asks for them carries none
@@ -418,6 +420,38 @@ impl ResponseDecoder {
 /// Reads the headers we act on into `out`, in place (a head is large; it
 /// is never moved).
 #[inline(never)]
+/// Seconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37
+/// GMT`), the form servers send (the obsolete RFC 850 and asctime forms
+/// are not taken).
+fn http_date(v: &[u8]) -> Option<i64> {
+    const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+    if v.len() != 29 || v.get(3..5) != Some(b", ") || v.get(25..) != Some(b" GMT") {
+        return None;
+    }
+    let num = |r: core::ops::Range<usize>| -> Option<u16> {
+        let digits = v.get(r)?;
+        digits.iter().try_fold(0u16, |n, &d| {
+            d.is_ascii_digit().then(|| {
+                n.saturating_mul(10)
+                    .saturating_add(u16::from(d.saturating_sub(b'0')))
+            })
+        })
+    };
+    let name = v.get(8..11)?;
+    let month = MONTHS.chunks(3).position(|m| m == name)?;
+    let small = |n: Option<u16>| n.and_then(|n| u8::try_from(n).ok());
+    let t = crate::types::Timestamp::from_parts(
+        num(12..16)?,
+        u8::try_from(month.saturating_add(1)).ok()?,
+        small(num(5..7))?,
+        small(num(17..19))?,
+        small(num(20..22))?,
+        small(num(23..25))?,
+    )
+    .ok()?;
+    Some(t.unix())
+}
+
 fn interpret(
     out: &mut ResponseHead,
     limit: Option<u64>,
@@ -434,6 +468,7 @@ fn interpret(
     out.location = None;
     out.retry_after = None;
     let mut length: Option<u64> = None;
+    let (mut retry_at, mut date) = (None, None);
     let mut chunked = false;
     let mut connection_close = version == 0;
     for h in headers {
@@ -479,7 +514,14 @@ fn interpret(
             out.location = out.capture("Location", out.location, v)?;
         } else if name.eq_ignore_ascii_case("retry-after") {
             out.retry_after = decimal_u64(v).and_then(|n| u32::try_from(n).ok());
+            retry_at = http_date(v);
+        } else if name.eq_ignore_ascii_case("date") {
+            date = http_date(v);
         }
+    }
+    if let (None, Some(at), Some(now)) = (out.retry_after, retry_at, date) {
+        let wait = at.saturating_sub(now).max(0);
+        out.retry_after = Some(u32::try_from(wait).unwrap_or(u32::MAX));
     }
     let framing = if head_request || status == 204 || status == 304 {
         BodyFraming::Empty
