@@ -140,12 +140,12 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
         .get(1)
         .map(|t| t.task_uuid)
         .ok_or(Error::Config("no EICAR task".into()))?;
-    let n = c.download(
+    let n = c.download_to_file(
         &GetResults {
             format: ResultsFormat::Pdf,
             ..GetResults::new(eicar_task)
         },
-        &mut std::io::BufWriter::new(std::fs::File::create(&pdf)?),
+        &pdf,
     )?;
     say(ui, &format!("   {} ({n} bytes)", pdf.display()));
 

@@ -1,7 +1,6 @@
 //! The jobs people run: submit and wait, follow completions, fetch
 //! results, reports and artifacts — and the offline demo.
 
-use std::fs::File;
 use std::io::{self, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -83,9 +82,10 @@ impl Download {
     /// Downloads `req` into the output.
     pub fn fetch<R: Request>(&self, c: &mut Client, req: &R) -> Result<Value, Error> {
         match self.output.as_deref() {
+            // Into a temporary file renamed on success: a failed download
+            // leaves nothing, a restarted one starts the file over.
             Some(p) if p != Path::new("-") => {
-                let mut f = io::BufWriter::new(File::create(p)?);
-                let n = c.download(req, &mut f)?;
+                let n = c.download_to_file(req, p)?;
                 Ok(json!({"written": n, "to": p.display().to_string()}))
             }
             None if io::stdout().is_terminal() => Err(Error::Io(io::Error::other(

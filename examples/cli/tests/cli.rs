@@ -161,6 +161,32 @@ fn submit_and_wait_exit_codes_reports_and_json() {
         .rev()
         .find(|e| e.api_method == Some("get_results"));
     assert_eq!(sent.unwrap().suffix.as_deref(), Some("pdf"));
+    // A failed report leaves no file (and no temporary) behind.
+    let missing = dir.path().join("missing.pdf");
+    let listing = || {
+        let mut v: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        v.sort();
+        v
+    };
+    let before = listing();
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &emu.base_url(),
+            "report",
+            "00000000000000000000000000000001",
+            "--format",
+            "pdf",
+            "-o",
+        ])
+        .arg(&missing)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(listing(), before);
 
     // Method subcommands print JSON that parses; lists carry their items.
     let out = against(&emu)

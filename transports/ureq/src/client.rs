@@ -95,6 +95,27 @@ impl Sink for WriteSink<'_> {
     }
 }
 
+/// A download's temporary file: it can start over.
+struct FileSink<'f> {
+    file: &'f mut File,
+    written: u64,
+}
+
+impl Sink for FileSink<'_> {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.file.write_all(bytes)?;
+        self.written += bytes.len() as u64;
+        Ok(())
+    }
+
+    fn restart(&mut self) -> io::Result<bool> {
+        self.file.set_len(0)?;
+        self.file.seek(SeekFrom::Start(0))?;
+        self.written = 0;
+        Ok(true)
+    }
+}
+
 impl Client {
     /// A client for `config` (checked now; nothing is connected yet).
     pub fn new(config: Config) -> Result<Self, Error> {
@@ -134,6 +155,31 @@ impl Client {
         self.driver.download(req, &mut sink, &mut |_| {})?;
         sink.out.flush()?;
         Ok(sink.written)
+    }
+
+    /// Downloads a raw response into the file at `path`: written to a
+    /// temporary file beside it and renamed into place only once whole, so
+    /// a failed download leaves nothing behind (and an existing file is
+    /// kept). A download cut off half-way is retried: the temporary file
+    /// starts over. Returns the bytes written.
+    pub fn download_to_file<R: Request>(&mut self, req: &R, path: &Path) -> Result<u64, Error> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(".lastline-")
+            .suffix(".part")
+            .tempfile_in(dir)?;
+        let mut sink = FileSink {
+            file: tmp.as_file_mut(),
+            written: 0,
+        };
+        self.driver.download(req, &mut sink, &mut |_| {})?;
+        let written = sink.written;
+        tmp.as_file_mut().sync_all()?;
+        tmp.persist(path).map_err(|e| Error::Io(e.error))?;
+        Ok(written)
     }
 
     /// Submits a file hash-first: hashes it once (on two threads when it is

@@ -700,3 +700,74 @@ fn get_ioc_report_as_a_success_envelope_is_the_download() {
         "{v}"
     );
 }
+
+/// A download into a file: cut off half-way, it starts the file over and
+/// ends whole; failed, it leaves neither the file nor its temporary.
+#[test]
+fn a_download_to_a_file_is_whole_or_absent() {
+    use lastline_emulator::{Fault, FaultRule};
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    let mut c = client(&emu);
+    let file = eicar_file();
+    let task = c
+        .submit_file(file.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap()
+        .submission
+        .task_uuid;
+    let pdf = GetResults {
+        format: ResultsFormat::Pdf,
+        ..GetResults::new(task)
+    };
+    let mut whole = Vec::new();
+    c.download(&pdf, &mut whole).unwrap();
+
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("report.pdf");
+    emu.faults()
+        .add(FaultRule::new(Some("get_results"), Fault::ResetMidBody, 1));
+    let before = emu.log().entries().len();
+    let n = c.download_to_file(&pdf, &out).unwrap();
+    assert_eq!(n, whole.len() as u64);
+    // The cut one and its retry.
+    let tries = emu.log().entries()[before..]
+        .iter()
+        .filter(|e| e.api_method == Some("get_results"))
+        .count();
+    assert_eq!(tries, 2);
+    assert_eq!(std::fs::read(&out).unwrap(), whole);
+    let names = |d: &std::path::Path| -> Vec<String> {
+        std::fs::read_dir(d)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect()
+    };
+    assert_eq!(names(dir.path()), ["report.pdf"]);
+
+    // An unknown task: an API error, and nothing written.
+    let missing = dir.path().join("missing.pdf");
+    let e = c
+        .download_to_file(
+            &GetResults {
+                format: ResultsFormat::Pdf,
+                ..GetResults::new("00000000000000000000000000000000".parse().unwrap())
+            },
+            &missing,
+        )
+        .unwrap_err();
+    assert!(matches!(e, lastline_ureq::Error::Api { .. }), "{e:?}");
+    assert_eq!(names(dir.path()), ["report.pdf"]);
+
+    // A failure never clobbers an existing file.
+    let e = c
+        .download_to_file(
+            &GetResults {
+                format: ResultsFormat::Pdf,
+                ..GetResults::new("00000000000000000000000000000000".parse().unwrap())
+            },
+            &out,
+        )
+        .unwrap_err();
+    assert!(matches!(e, lastline_ureq::Error::Api { .. }), "{e:?}");
+    assert_eq!(std::fs::read(&out).unwrap(), whole);
+    assert_eq!(names(dir.path()), ["report.pdf"]);
+}
