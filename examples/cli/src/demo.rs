@@ -60,7 +60,16 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
         poll_interval: 0.5,
         cursor: Some(dir.join("cursor")),
     };
-    let (first, _) = workflows::submit(&mut c, &files, &opts, None, ui)?;
+    let mut first = Vec::new();
+    for f in &files {
+        let o = workflows::submit_one(&mut c, f, &opts, ui)?;
+        first.push(Row {
+            sample: Some(f.display().to_string()),
+            task: o.submission.task_uuid,
+            uploaded: Some(o.uploaded),
+            score: o.submission.score,
+        });
+    }
     for (file, row) in files.iter().zip(&first) {
         say(
             ui,
@@ -101,7 +110,7 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
     let tasks: Vec<_> = first.iter().map(|r| r.task).collect();
     let started =
         lastline_core::types::Timestamp::from_unix(0).map_err(|_| Error::Config("epoch".into()))?;
-    let done = workflows::wait_for(&mut c, &tasks, started, &wait, ui)?;
+    let done = workflows::wait_for(&mut c, &tasks, started, &wait, ui, None)?;
     let mut verdicts = Vec::new();
     for (file, t) in files.iter().zip(&done) {
         let name = file.file_name().and_then(|n| n.to_str()).unwrap_or("");

@@ -1,13 +1,17 @@
 //! `lastline`: the Lastline Analyst API from the command line.
 //!
-//! Exit status: 0 success (and benign or unknown verdicts), 1 error,
-//! 2 usage, 3 a suspicious verdict (score 30–69), 4 a malicious verdict
-//! (score ≥ 70).
+//! Exit statuses: [`status`]. Output with `--json`: a method subcommand
+//! prints the server's `data`; `submit`, `submit-url` and `wait` stream
+//! JSON Lines ([`ledger`]); `completed --follow` one line per completion;
+//! an error is a JSON object on stderr (`error`, `code`, `code_name`,
+//! `http_status`, `exit_status`).
 
 mod demo;
+mod ledger;
 mod methods;
 mod output;
 mod settings;
+mod status;
 mod workflows;
 
 use std::io::IsTerminal;
@@ -32,14 +36,16 @@ use crate::workflows::{Download, ReportFormat, SubmitArgs, WaitArgs};
     name = "lastline",
     version,
     propagate_version = true,
-    after_help = "Exit status: 0 success (verdicts benign or unknown), 1 error, 2 usage, \
-                  3 a suspicious verdict (score 30-69), 4 a malicious verdict (score >= 70)."
+    after_help = status::TABLE
 )]
 struct Cli {
     /// Server URL [default: the config file's base_url, else https://analysis.lastline.com].
     #[arg(long, global = true, env = "LASTLINE_BASE_URL")]
     base_url: Option<String>,
-    /// JSON output for scripts.
+    /// JSON output for scripts: a method prints the server's `data`;
+    /// submit, submit-url and wait print JSON Lines, one object per event
+    /// (`event`: submitted, completed, pending, failed); an error is a
+    /// JSON object on stderr.
     #[arg(long, global = true)]
     json: bool,
     /// Config file [default: ~/.config/lastline/config].
@@ -232,21 +238,24 @@ impl Observer for Bars {
     }
 }
 
-fn client(cli: &Cli) -> Result<Client, String> {
-    let file = settings::load(cli.config.as_deref())?;
-    let (key, token) = settings::credentials(&file)?;
+fn client(cli: &Cli) -> Result<Client, Failure> {
+    let bad = |m: String| Failure::local(status::ERROR, m);
+    let file = settings::load(cli.config.as_deref()).map_err(bad)?;
+    let (key, token) =
+        settings::credentials(&file).map_err(|m| Failure::local(status::CREDENTIALS, m))?;
     let base = cli
         .base_url
         .clone()
         .or_else(|| file.get("base_url").map(str::to_owned))
         .unwrap_or_else(|| settings::DEFAULT_BASE_URL.to_owned());
-    let from_file =
-        match file.get("auth") {
-            None => None,
-            Some(v) => Some(Auth::from_str(v, true).map_err(|_| {
-                format!("config file: auth = {v:?}: expected basic, session or body")
-            })?),
-        };
+    let from_file = match file.get("auth") {
+        None => None,
+        Some(v) => Some(Auth::from_str(v, true).map_err(|_| {
+            bad(format!(
+                "config file: auth = {v:?}: expected basic, session or body"
+            ))
+        })?),
+    };
     let auth = match cli.auth.or(from_file).unwrap_or(Auth::Basic) {
         Auth::Basic => AuthMode::Basic,
         Auth::Session => AuthMode::Session,
@@ -266,27 +275,49 @@ fn client(cli: &Cli) -> Result<Client, String> {
         .user_agent(concat!("lastline-cli/", env!("CARGO_PKG_VERSION")));
     let ca = cli.ca.clone().or_else(|| file.get("ca").map(PathBuf::from));
     if let Some(ca) = ca {
-        let pem = std::fs::read(&ca).map_err(|e| format!("CA file {}: {e}", ca.display()))?;
-        config = config.ca_pem(&pem).map_err(|e| e.to_string())?;
+        let pem = std::fs::read(&ca).map_err(|e| bad(format!("CA file {}: {e}", ca.display())))?;
+        config = config.ca_pem(&pem)?;
     }
-    Client::new(config).map_err(|e| e.to_string())
+    Ok(Client::new(config)?)
 }
 
-/// Task rows as JSON, with their exit status.
-fn rows(r: Result<(Vec<workflows::Row>, u8), Error>) -> Result<(serde_json::Value, u8), Error> {
-    r.map(|(rows, code)| (workflows::rows_json(&rows), code))
+/// Why the command failed, with its exit status.
+struct Failure {
+    status: u8,
+    message: String,
+    error: Option<Error>,
 }
 
-fn run(cli: Cli, ui: &mut Ui) -> Result<u8, String> {
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self {
+            status: status::of(&e),
+            message: e.to_string(),
+            error: Some(e),
+        }
+    }
+}
+
+impl Failure {
+    fn local(status: u8, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            error: None,
+        }
+    }
+}
+
+fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
     if let Command::Demo = cli.command {
-        let (v, code) = demo::run(ui).map_err(|e| e.to_string())?;
+        let (v, code) = demo::run(ui)?;
         if ui.json {
-            output::print(&v, true).map_err(|e| e.to_string())?;
+            output::print(&v, true).map_err(|e| Failure::from(Error::Io(e)))?;
         }
         return Ok(code);
     }
     let mut c = client(&cli)?;
-    let err = |e: Error| e.to_string();
+    let err = Failure::from;
     let (value, code) = match cli.command {
         Command::Demo => unreachable!("handled above"),
         Command::Submit {
@@ -294,34 +325,27 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, String> {
             wait,
             opts,
             waiting,
-        } => rows(workflows::submit(
-            &mut c,
-            &files,
-            &opts,
-            wait.then_some(&waiting),
-            ui,
-        ))
-        .map_err(err)?,
+        } => workflows::submit(&mut c, &files, &opts, wait.then_some(&waiting), ui).map_err(err)?,
         Command::Method(methods::Method::SubmitUrl {
             url,
             referer,
             wait,
             opts,
             waiting,
-        }) => rows(workflows::submit_url(
+        }) => workflows::submit_url(
             &mut c,
             &url,
             referer.as_deref(),
             &opts,
             wait.then_some(&waiting),
             ui,
-        ))
+        )
         .map_err(err)?,
         Command::Wait {
             tasks,
             after,
             waiting,
-        } => rows(workflows::wait(&mut c, &tasks, after, &waiting, ui)).map_err(err)?,
+        } => workflows::wait(&mut c, &tasks, after, &waiting, ui).map_err(err)?,
         Command::Completed {
             after,
             follow,
@@ -347,7 +371,7 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, String> {
         Command::Method(m) => (methods::run(m, &mut c, ui).map_err(err)?, 0),
     };
     if !value.is_null() {
-        output::print(&value, ui.json).map_err(|e| e.to_string())?;
+        output::print(&value, ui.json).map_err(|e| Failure::from(Error::Io(e)))?;
     }
     Ok(code)
 }
@@ -368,7 +392,18 @@ impl log::Log for Stderr {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            // --help and --version are not usage errors.
+            return ExitCode::from(if e.use_stderr() {
+                status::USAGE
+            } else {
+                status::OK
+            });
+        }
+    };
     if cli.verbose {
         static LOGGER: Stderr = Stderr;
         if log::set_logger(&LOGGER).is_ok() {
@@ -379,11 +414,19 @@ fn main() -> ExitCode {
         json: cli.json,
         progress: !cli.quiet && std::io::stderr().is_terminal(),
     };
+    let json = cli.json;
     match run(cli, &mut ui) {
         Ok(code) => ExitCode::from(code),
-        Err(e) => {
-            eprintln!("lastline: {e}");
-            ExitCode::from(1)
+        Err(f) => {
+            if json {
+                eprintln!(
+                    "{}",
+                    status::json_of(&f.message, f.error.as_ref(), f.status)
+                );
+            } else {
+                eprintln!("lastline: {}", f.message);
+            }
+            ExitCode::from(f.status)
         }
     }
 }

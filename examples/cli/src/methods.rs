@@ -324,9 +324,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         }
         M::SubmitUrl {
             url, referer, opts, ..
-        } => crate::workflows::rows_json(
-            &crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
-        ),
+        } => crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
         M::GetCompleted { after, before } => call_list(
             c,
             &GetCompleted {

@@ -13,9 +13,10 @@ use lastline_core::request::{
 };
 use lastline_core::types::{ArtifactId, Priority, Timestamp, Url, Uuid};
 use lastline_core::workflow::{HashFirstOutcome, NextPoll};
-use lastline_ureq::{Client, Cursor, CursorFile, Error, Wait};
+use lastline_ureq::{Client, Cursor, CursorFile, Error, Observer, Wait};
 use serde_json::{json, Value};
 
+use crate::ledger::{Ledger, SeenFile};
 use crate::Ui;
 
 /// Options of `submit_file` / `submit_url` worth a flag.
@@ -138,9 +139,9 @@ impl Verdict {
     /// The exit status it gives: 4 malicious, 3 suspicious, else 0.
     pub fn exit_code(self) -> u8 {
         match self {
-            Self::Malicious => 4,
-            Self::Suspicious => 3,
-            Self::Benign | Self::Unknown => 0,
+            Self::Malicious => crate::status::MALICIOUS,
+            Self::Suspicious => crate::status::SUSPICIOUS,
+            Self::Benign | Self::Unknown => crate::status::OK,
         }
     }
 }
@@ -238,55 +239,106 @@ fn now_minus(secs: u64) -> Timestamp {
         .unwrap_or_else(|_| Timestamp::from_unix(0).expect("epoch"))
 }
 
-/// Waits for `tasks` on the completion cursor; returns their rows.
+/// While waiting: the bars move, and each awaited task is told to the
+/// ledger and, with `--cursor`, recorded beside the cursor before it moves.
+struct Watch<'a> {
+    bars: crate::Bars,
+    ledger: Option<&'a Ledger>,
+    seen: Option<SeenFile>,
+    /// Recording failed (reported once waiting ends).
+    broken: Option<io::Error>,
+}
+
+impl Observer for Watch<'_> {
+    fn waiting(&mut self, done: usize, total: usize) {
+        self.bars.waiting(done, total);
+    }
+    fn completed(&mut self, t: &CompletedTask) {
+        if let Some(l) = self.ledger {
+            l.completed(t.task_uuid, t.score);
+        }
+        if let Some(s) = &self.seen {
+            if let Err(e) = s.record(t) {
+                self.broken.get_or_insert(e);
+            }
+        }
+    }
+}
+
+/// Waits for `tasks` on the completion cursor, telling `ledger` of each
+/// as it completes; returns them in the order given.
 pub fn wait_for(
     c: &mut Client,
     tasks: &[Uuid],
     start: Timestamp,
     args: &WaitArgs,
     ui: &mut Ui,
+    ledger: Option<&Ledger>,
 ) -> Result<Vec<CompletedTask>, Error> {
     let file = args.cursor.as_ref().map(CursorFile::new);
     let mut cursor = match &file {
         Some(f) => f.load_or(start)?,
         None => Cursor::new(start),
     };
-    let mut bars = ui.bars("verdicts");
+    let mut watch = Watch {
+        bars: ui.bars("verdicts"),
+        ledger,
+        seen: args.cursor.as_deref().map(SeenFile::beside),
+        broken: None,
+    };
     let got = c.wait_for(
         tasks,
         &mut cursor,
         args.wait(file.as_ref()),
-        &mut bars,
+        &mut watch,
         &mut |_| {},
     );
-    bars.finish();
+    watch.bars.finish();
+    if let Some(e) = watch.broken {
+        return Err(Error::Io(e));
+    }
     got
 }
 
-/// `submit FILE...`: hash-first each file; with `--wait`, verdicts.
+/// Whether an error is about one input only (a missing file, a file the
+/// server refuses), so the other inputs are still submitted.
+fn about_this_input(e: &Error) -> bool {
+    crate::status::of(e) == crate::status::ERROR
+}
+
+/// `submit FILE...`: hash-first each file, each task told as it exists; a
+/// file that fails is named and the others still go; with `--wait`,
+/// verdicts.
 pub fn submit(
     c: &mut Client,
     files: &[PathBuf],
     opts: &SubmitArgs,
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
-) -> Result<(Vec<Row>, u8), Error> {
-    let mut rows = Vec::new();
+) -> Result<(Value, u8), Error> {
+    let ledger = Ledger::new(ui.json);
     let mut earliest: Option<Timestamp> = None;
     for f in files {
-        let o = submit_one(c, f, opts, ui)?;
+        let o = match submit_one(c, f, opts, ui) {
+            Ok(o) => o,
+            Err(e) if about_this_input(&e) => {
+                ledger.failed(&f.display().to_string(), &e);
+                continue;
+            }
+            Err(e) => return Err(e),
+        };
         let s = o.submission;
         if let Some(t) = s.submission_timestamp {
             earliest = Some(earliest.map_or(t, |e| if t.unix() < e.unix() { t } else { e }));
         }
-        rows.push(Row {
+        ledger.submitted(Row {
             sample: Some(f.display().to_string()),
             task: s.task_uuid,
             uploaded: Some(o.uploaded),
             score: s.score,
         });
     }
-    finish_rows(c, rows, earliest, wait, ui)
+    finish(c, &ledger, earliest, wait, ui)
 }
 
 /// `submit-url URL`.
@@ -297,7 +349,7 @@ pub fn submit_url(
     opts: &SubmitArgs,
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
-) -> Result<(Vec<Row>, u8), Error> {
+) -> Result<(Value, u8), Error> {
     let parsed = Url::parse(url).map_err(|_| {
         Error::from(lastline_core::Error::InvalidParam {
             param: "url",
@@ -307,67 +359,71 @@ pub fn submit_url(
     let mut req = opts.url_options(parsed)?;
     req.referer = referer;
     let s = c.call(&req, |_| {})?;
-    let rows = vec![Row {
+    let ledger = Ledger::new(ui.json);
+    ledger.submitted(Row {
         sample: Some(url.to_owned()),
         task: s.task_uuid,
         uploaded: None,
         score: s.score,
-    }];
-    finish_rows(c, rows, s.submission_timestamp, wait, ui)
+    });
+    finish(c, &ledger, s.submission_timestamp, wait, ui)
 }
 
-/// With `wait`, fills in the scores still missing from the cursor; the
-/// exit status follows the verdicts only when waiting.
-fn finish_rows(
+/// With `wait`, waits for the verdicts still missing; a wait that ends
+/// early lists the tasks still pending.
+fn finish(
     c: &mut Client,
-    mut rows: Vec<Row>,
+    ledger: &Ledger,
     earliest: Option<Timestamp>,
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
-) -> Result<(Vec<Row>, u8), Error> {
-    let Some(args) = wait else {
-        return Ok((rows, 0));
-    };
-    let pending: Vec<Uuid> = rows
-        .iter()
-        .filter(|r| r.score.is_none())
-        .map(|r| r.task)
-        .collect();
-    if !pending.is_empty() {
-        let start = match earliest {
-            Some(t) => Timestamp::from_unix(t.unix() - 1).unwrap_or(t),
-            None => c.call(&GetApiUtcTimestamp, |_| {})?,
-        };
-        for done in wait_for(c, &pending, start, args, ui)? {
-            for r in rows.iter_mut().filter(|r| r.task == done.task_uuid) {
-                r.score = done.score;
+) -> Result<(Value, u8), Error> {
+    if let Some(args) = wait {
+        ledger.waiting();
+        let pending = ledger.pending();
+        if !pending.is_empty() {
+            let start = match earliest {
+                Some(t) => Ok(Timestamp::from_unix(t.unix() - 1).unwrap_or(t)),
+                None => c.call(&GetApiUtcTimestamp, |_| {}),
+            };
+            let waited = start.and_then(|s| wait_for(c, &pending, s, args, ui, Some(ledger)));
+            match waited {
+                Ok(_) => {}
+                Err(Error::Pending { .. }) => ledger.list_pending("waiting timed out"),
+                Err(e) => {
+                    ledger.list_pending("waiting failed");
+                    return Err(e);
+                }
             }
         }
     }
-    let code = exit_code_for(rows.iter().map(|r| r.score));
-    Ok((rows, code))
+    Ok(ledger.finish())
 }
 
-/// `wait UUID...`.
+/// `wait UUID...`: with `--cursor`, tasks a previous run already saw
+/// complete are reported from the record beside the cursor.
 pub fn wait(
     c: &mut Client,
     tasks: &[Uuid],
     after: Option<Timestamp>,
     args: &WaitArgs,
     ui: &mut Ui,
-) -> Result<(Vec<Row>, u8), Error> {
+) -> Result<(Value, u8), Error> {
+    let ledger = Ledger::new(ui.json);
+    let mut unique = Vec::new();
+    for t in tasks {
+        if !unique.contains(t) {
+            unique.push(*t);
+            ledger.awaited(*t);
+        }
+    }
+    if let Some(p) = &args.cursor {
+        for (task, score) in SeenFile::beside(p).load()? {
+            ledger.completed(task, score);
+        }
+    }
     let start = after.unwrap_or_else(|| now_minus(24 * 3600));
-    let rows: Vec<Row> = wait_for(c, tasks, start, args, ui)?
-        .into_iter()
-        .map(|t| Row {
-            sample: None,
-            task: t.task_uuid,
-            uploaded: None,
-            score: t.score,
-        })
-        .collect();
-    let code = exit_code_for(rows.iter().map(|r| r.score));
-    Ok((rows, code))
+    finish(c, &ledger, Some(start), Some(args), ui)
 }
 
 /// `completed [--follow]`: completions after the cursor, as they arrive.

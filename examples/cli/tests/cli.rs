@@ -44,6 +44,26 @@ fn json_of(out: &Output) -> Value {
     })
 }
 
+/// JSON Lines output: one object per line.
+fn events_of(out: &Output) -> Vec<Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str(l).unwrap_or_else(|e| {
+                panic!(
+                    "not a JSON line ({e}): {l}\nstderr: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                )
+            })
+        })
+        .collect()
+}
+
+/// The events of one kind.
+fn event<'a>(events: &'a [Value], kind: &str) -> Vec<&'a Value> {
+    events.iter().filter(|e| e["event"] == kind).collect()
+}
+
 #[test]
 fn demo_runs_the_whole_flow_offline() {
     let out = lastline().arg("demo").output().unwrap();
@@ -112,9 +132,14 @@ fn submit_and_wait_exit_codes_reports_and_json() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let v = json_of(&out);
-    assert_eq!(v[0]["verdict"], "benign");
-    assert_eq!(v[0]["uploaded"], true);
+    let v = events_of(&out);
+    let submitted = event(&v, "submitted");
+    assert_eq!(submitted.len(), 1, "{v:?}");
+    assert_eq!(submitted[0]["uploaded"], true);
+    let completed = event(&v, "completed");
+    assert_eq!(completed.len(), 1, "{v:?}");
+    assert_eq!(completed[0]["verdict"], "benign");
+    assert_eq!(completed[0]["task_uuid"], submitted[0]["task_uuid"]);
 
     let out = against(&emu)
         .args(["--base-url", &emu.base_url(), "submit"])
@@ -128,7 +153,9 @@ fn submit_and_wait_exit_codes_reports_and_json() {
         "malicious → 4: {}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let task = json_of(&out)[0]["task_uuid"].as_str().unwrap().to_owned();
+    let v = events_of(&out);
+    assert_eq!(event(&v, "completed")[0]["verdict"], "malicious");
+    let task = v[0]["task_uuid"].as_str().unwrap().to_owned();
 
     let out = against(&emu)
         .args(["--base-url", &emu.base_url(), "result", &task])
@@ -252,7 +279,7 @@ fn credentials_only_from_environment_or_config_file() {
         .args(["--base-url", &emu.base_url(), "ping"])
         .output()
         .unwrap();
-    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(out.status.code(), Some(6), "no credentials");
     assert!(String::from_utf8_lossy(&out.stderr).contains("LASTLINE_API_KEY"));
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("config");
@@ -325,7 +352,7 @@ fn completed_resumes_from_its_cursor_and_follow_streams_lines() {
         .output()
         .unwrap();
     assert!(out.status.success() || out.status.code() == Some(3) || out.status.code() == Some(4));
-    let task = json_of(&out)[0]["task_uuid"].as_str().unwrap().to_owned();
+    let task = events_of(&out)[0]["task_uuid"].as_str().unwrap().to_owned();
     let list = |emu: &Emulator| {
         let out = against(emu)
             .args([
@@ -367,9 +394,11 @@ fn completed_resumes_from_its_cursor_and_follow_streams_lines() {
         ])
         .output()
         .unwrap();
-    let v = json_of(&out);
-    assert_eq!(v[0]["task_uuid"], task.as_str());
-    let code = match v[0]["verdict"].as_str().unwrap() {
+    let v = events_of(&out);
+    let done = event(&v, "completed");
+    assert_eq!(done.len(), 1, "{v:?}");
+    assert_eq!(done[0]["task_uuid"], task.as_str());
+    let code = match done[0]["verdict"].as_str().unwrap() {
         "malicious" => 4,
         "suspicious" => 3,
         _ => 0,
@@ -557,4 +586,242 @@ fn a_bad_referer_is_refused_before_sending() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("referer"), "{err}");
     assert!(emu.log().entries().is_empty(), "{:?}", emu.log().entries());
+}
+
+/// A missing file among three: the other two are submitted and told, the
+/// missing one is named, and the exit status says an input failed (8).
+#[test]
+fn a_missing_file_among_three_is_named_and_the_others_go() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let a = dir.path().join("a.bin");
+    let b = dir.path().join("b.bin");
+    let missing = dir.path().join("nosuch.bin");
+    std::fs::write(&a, "first sample").unwrap();
+    std::fs::write(&b, "second sample").unwrap();
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "--json", "submit"])
+        .args([&a, &missing, &b])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    let v = events_of(&out);
+    let submitted: Vec<_> = event(&v, "submitted")
+        .iter()
+        .map(|e| e["sample"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        submitted,
+        [a.display().to_string(), b.display().to_string()]
+    );
+    let failed = event(&v, "failed");
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0]["sample"], missing.display().to_string().as_str());
+    assert!(failed[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("No such file"));
+
+    // In text: each task on stderr as it is submitted, the missing file
+    // named, the table of the two on stdout.
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "submit"])
+        .args([&a, &missing, &b])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("{}: I/O error", missing.display())),
+        "{err}"
+    );
+    let tasks: Vec<&str> = submitted_tasks(&v);
+    for t in &tasks {
+        assert!(err.contains(t), "{t} not told: {err}");
+        assert!(String::from_utf8_lossy(&out.stdout).contains(t));
+    }
+}
+
+fn submitted_tasks(v: &[Value]) -> Vec<&str> {
+    event(v, "submitted")
+        .iter()
+        .map(|e| e["task_uuid"].as_str().unwrap())
+        .collect()
+}
+
+/// A wait that times out lists the tasks still pending, with status 5.
+#[test]
+fn a_wait_timeout_lists_the_pending_tasks() {
+    let emu = Emulator::start(Config {
+        completion_delay: std::time::Duration::from_secs(3600),
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("slow.bin");
+    std::fs::write(&f, "takes an hour").unwrap();
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "--json", "submit"])
+        .arg(&f)
+        .args(["--wait", "--wait-timeout", "1", "--poll-interval", "0.2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let v = events_of(&out);
+    let task = submitted_tasks(&v)[0].to_owned();
+    let pending = event(&v, "pending");
+    assert_eq!(pending.len(), 1, "{v:?}");
+    assert_eq!(pending[0]["task_uuid"], task.as_str());
+    // In text, the pending UUID on stderr and the table says "pending".
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "wait", &task])
+        .args(["--wait-timeout", "1", "--poll-interval", "0.2"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(5));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("still pending") && err.contains(&task),
+        "{err}"
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("pending"));
+}
+
+/// Ctrl-C during a wait lists the submitted tasks still pending.
+#[test]
+fn ctrl_c_during_a_wait_lists_the_pending_tasks() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    let emu = Emulator::start(Config {
+        completion_delay: std::time::Duration::from_secs(3600),
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("slow.bin");
+    std::fs::write(&f, "interrupted").unwrap();
+    let mut child = against(&emu)
+        .args(["--base-url", &emu.base_url(), "--json", "submit"])
+        .arg(&f)
+        .args(["--wait", "--poll-interval", "0.2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let first: Value = serde_json::from_str(&lines.next().unwrap().unwrap()).unwrap();
+    assert_eq!(first["event"], "submitted");
+    let sent = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(sent.success());
+    let rest: Vec<Value> = lines
+        .map(|l| serde_json::from_str(&l.unwrap()).unwrap())
+        .collect();
+    assert_eq!(child.wait().unwrap().code(), Some(5));
+    assert_eq!(rest.len(), 1, "{rest:?}");
+    assert_eq!(rest[0]["event"], "pending");
+    assert_eq!(rest[0]["task_uuid"], first["task_uuid"]);
+}
+
+/// `wait --cursor` ended before all verdicts (killed, timed out) and run
+/// again still reports the tasks the first run saw complete.
+#[test]
+fn a_rerun_wait_with_its_cursor_reports_every_verdict() {
+    let emu = Emulator::start(Config {
+        completion_delay: std::time::Duration::from_secs(3),
+        ..Config::default()
+    })
+    .unwrap();
+    let base = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let submit = |name: &str| {
+        let f = dir.path().join(name);
+        std::fs::write(&f, name).unwrap();
+        let out = against(&emu)
+            .args(["--base-url", &base, "--json", "submit"])
+            .arg(&f)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        submitted_tasks(&events_of(&out))[0].to_owned()
+    };
+    let t1 = submit("first.bin");
+    std::thread::sleep(std::time::Duration::from_millis(3500));
+    let t2 = submit("second.bin");
+    let cursor = dir.path().join("cursor");
+    let wait = |timeout: &str| {
+        against(&emu)
+            .args(["--base-url", &base, "--json", "wait", &t1, &t2])
+            .args(["--after", "2000-01-01", "--poll-interval", "0.1"])
+            .args(["--wait-timeout", timeout, "--cursor"])
+            .arg(&cursor)
+            .output()
+            .unwrap()
+    };
+    // The first run sees T1 only.
+    let out = wait("1");
+    assert_eq!(out.status.code(), Some(5));
+    let v = events_of(&out);
+    let done = event(&v, "completed");
+    assert_eq!(done.len(), 1, "{v:?}");
+    assert_eq!(done[0]["task_uuid"], t1.as_str());
+    assert_eq!(event(&v, "pending")[0]["task_uuid"], t2.as_str());
+    // Run again: the cursor is past T1, yet T1 is reported, then T2.
+    let out = wait("20");
+    let v = events_of(&out);
+    let mut done: Vec<&str> = event(&v, "completed")
+        .iter()
+        .map(|e| e["task_uuid"].as_str().unwrap())
+        .collect();
+    done.sort();
+    let mut want = [t1.as_str(), t2.as_str()];
+    want.sort();
+    assert_eq!(done, want, "{v:?}");
+    assert!(event(&v, "pending").is_empty());
+    assert!(matches!(out.status.code(), Some(0 | 3 | 4)));
+}
+
+/// The exit-status table: usage, credentials refused, server unreachable;
+/// with `--json` the error is a JSON object on stderr.
+#[test]
+fn exit_statuses_tell_usage_credentials_and_unreachable_apart() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let out = against(&emu).args(["submit"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2), "usage");
+    let out = against(&emu).args(["--help"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("5 still pending"));
+
+    let out = lastline()
+        .env("LASTLINE_API_KEY", "wrong")
+        .env("LASTLINE_API_TOKEN", "wrong")
+        .args(["--base-url", &emu.base_url(), "--json", "ping"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(6), "credentials refused");
+    let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(e["exit_status"], 6);
+    assert!(e["error"].as_str().is_some_and(|m| !m.is_empty()), "{e}");
+
+    // Nothing listens on port 9 of loopback.
+    let out = against(&emu)
+        .args(["--base-url", "http://127.0.0.1:9", "--json", "ping"])
+        .args(["--retries", "0"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(7), "unreachable");
+    let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(e["exit_status"], 7);
+
+    // An API error keeps status 1, with its code in the JSON.
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "--json", "get-result"])
+        .arg("00000000000000000000000000000001")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert!(e["code"].is_number(), "{e}");
 }

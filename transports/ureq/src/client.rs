@@ -2,6 +2,7 @@
 //! driver), with files, threads, a clock and the workflows (hash-first,
 //! the completion cursor) on top.
 
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{self, Read, Seek, SeekFrom, Write};
@@ -33,6 +34,9 @@ pub trait Observer {
     fn uploading(&mut self, _done: u64, _total: u64) {}
     /// `done` of `total` awaited tasks completed.
     fn waiting(&mut self, _done: usize, _total: usize) {}
+    /// An awaited task completed: told the moment it is seen, before the
+    /// cursor past it is saved, so a caller can keep it across a restart.
+    fn completed(&mut self, _task: &CompletedTask) {}
     /// The client did something on its own: a retry, a reconnect, a new
     /// login, a redirect (also logged with the `log` feature).
     fn event(&mut self, _event: &lastline_core::exchange::Event) {}
@@ -301,7 +305,9 @@ impl Client {
     /// Waits until every task in `tasks` has completed, reading only the
     /// completion cursor (never polling tasks one by one, which the
     /// reference warns gets clients blocked). Other completions seen on the
-    /// way go to `others`. Returns the awaited tasks in the order given.
+    /// way go to `others`. Returns the awaited tasks in the order given;
+    /// [`Error::Pending`] when `wait.timeout` passes first (the tasks
+    /// found by then were told to [`Observer::completed`]).
     pub fn wait_for(
         &mut self,
         tasks: &[Uuid],
@@ -317,7 +323,10 @@ impl Client {
         loop {
             let next = self.completions(cursor, &mut |t| {
                 if wanted.contains(&t.task_uuid) {
-                    found.entry(t.task_uuid).or_insert_with(|| t.clone());
+                    if let Entry::Vacant(slot) = found.entry(t.task_uuid) {
+                        observer.completed(t);
+                        slot.insert(t.clone());
+                    }
                 } else {
                     others(t);
                 }
@@ -337,12 +346,11 @@ impl Client {
             if next == NextPoll::Later {
                 let now = Instant::now();
                 if now >= deadline {
-                    return Err(Error::Timeout(format!(
-                        "{} of {} tasks completed within {:?}",
-                        found.len(),
-                        wanted.len(),
-                        wait.timeout
-                    )));
+                    return Err(Error::Pending {
+                        completed: found.len(),
+                        awaited: wanted.len(),
+                        waited: wait.timeout,
+                    });
                 }
                 std::thread::sleep(wait.poll_interval.min(deadline - now));
             }

@@ -43,6 +43,16 @@ pub enum Error {
     },
     /// The server did not answer in time.
     Timeout(String),
+    /// Waiting for tasks gave up before all had completed (the server
+    /// answered; the analyses are still running).
+    Pending {
+        /// Awaited tasks that completed.
+        completed: usize,
+        /// Tasks awaited.
+        awaited: usize,
+        /// How long it waited.
+        waited: std::time::Duration,
+    },
     /// Reading the sample or writing a download failed.
     Io(io::Error),
     /// The sample changed between hashing and upload.
@@ -173,6 +183,14 @@ impl fmt::Display for Error {
             Self::Protocol(e) => write!(f, "unexpected answer from the server: {e}"),
             Self::Transport { detail, .. } => write!(f, "connection failed: {detail}"),
             Self::Timeout(d) => write!(f, "timed out: {d}"),
+            Self::Pending {
+                completed,
+                awaited,
+                waited,
+            } => write!(
+                f,
+                "still pending: {completed} of {awaited} tasks completed within {waited:?}"
+            ),
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
             Self::Config(m) => write!(f, "configuration: {m}"),

@@ -133,6 +133,7 @@ struct Recorder {
     uploaded: u64,
     upload_needed: Vec<bool>,
     waiting: Vec<(usize, usize)>,
+    completed: Vec<Uuid>,
 }
 
 impl Observer for Recorder {
@@ -147,6 +148,9 @@ impl Observer for Recorder {
     }
     fn waiting(&mut self, done: usize, total: usize) {
         self.waiting.push((done, total));
+    }
+    fn completed(&mut self, task: &lastline_core::decoders::CompletedTask) {
+        self.completed.push(task.task_uuid);
     }
 }
 
@@ -334,6 +338,12 @@ fn waiting_reads_only_the_cursor_and_a_saved_cursor_survives_a_restart() {
         tasks[..3]
     );
     assert_eq!(r.waiting.last(), Some(&(3, 3)));
+    // Each told once, as seen.
+    let mut told = r.completed.clone();
+    told.sort_by_key(|u| u.to_string());
+    let mut want = tasks[..3].to_vec();
+    want.sort_by_key(|u| u.to_string());
+    assert_eq!(told, want);
     delivered.extend(got.iter().map(|t| t.task_uuid));
     drop(c);
     drop(cursor);
@@ -408,7 +418,17 @@ fn waiting_gives_up_after_the_timeout() {
     let e = c
         .wait_for(&[task], &mut cursor, wait, &mut Quiet, &mut |_| {})
         .unwrap_err();
-    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(
+        matches!(
+            e,
+            Error::Pending {
+                completed: 0,
+                awaited: 1,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
     assert!(started.elapsed() >= Duration::from_millis(300));
 }
 

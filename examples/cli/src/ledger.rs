@@ -1,0 +1,284 @@
+//! The tasks of one `submit`, `submit-url` or `wait`, each told the moment
+//! it is known, so a submission is never lost to the user: not when a file
+//! among several is missing, not when waiting times out, not on Ctrl-C.
+//!
+//! With `--json` every change is one JSON line on stdout, an object with
+//! `event` = `submitted` | `completed` | `pending` | `failed`:
+//! `task_uuid`, `sample` (when known), `uploaded` (files), `score` and
+//! `verdict` for tasks; `sample` and `error` for a failed input. `pending`
+//! lines list, when waiting ends early, the tasks still without a verdict.
+//! Without `--json`, submissions and failures are told on stderr as they
+//! happen and a table of every task is printed at the end.
+
+use std::fs::OpenOptions;
+use std::io::{self, BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use lastline_core::decoders::CompletedTask;
+use lastline_core::types::Uuid;
+use serde_json::{json, Value};
+
+use crate::status;
+use crate::workflows::{exit_code_for, Row, Verdict};
+
+/// One task's place in the ledger.
+#[derive(Clone, Debug)]
+struct Entry {
+    row: Row,
+    /// Its verdict is known (completed, or scored at submission).
+    done: bool,
+}
+
+#[derive(Debug)]
+struct Inner {
+    json: bool,
+    entries: Vec<Entry>,
+    failed: Vec<(String, String)>,
+    /// Whether verdicts are awaited (pending tasks then matter).
+    waiting: bool,
+}
+
+/// The tasks of one command (cheap to clone: one shared list).
+#[derive(Clone, Debug)]
+pub struct Ledger(Arc<Mutex<Inner>>);
+
+impl Ledger {
+    /// An empty ledger printing as `json` says. Ctrl-C then lists the tasks
+    /// still pending and exits with [`status::PENDING`].
+    pub fn new(json: bool) -> Self {
+        let ledger = Self(Arc::new(Mutex::new(Inner {
+            json,
+            entries: Vec::new(),
+            failed: Vec::new(),
+            waiting: false,
+        })));
+        let on_interrupt = ledger.clone();
+        // Only the first ledger of a process installs it (there is one).
+        let _ = ctrlc::set_handler(move || {
+            on_interrupt.list_pending("interrupted");
+            std::process::exit(i32::from(status::PENDING));
+        });
+        ledger
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic elsewhere must not hide the tasks: use the list anyway.
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// From now on verdicts are awaited.
+    pub fn waiting(&self) {
+        self.lock().waiting = true;
+    }
+
+    /// A task the server just returned.
+    pub fn submitted(&self, row: Row) {
+        let mut inner = self.lock();
+        let done = row.score.is_some();
+        if inner.json {
+            line(&row_json("submitted", &row));
+        } else {
+            eprintln!(
+                "lastline: {} submitted: task {}",
+                row.sample.as_deref().unwrap_or("-"),
+                row.task
+            );
+        }
+        inner.entries.push(Entry { row, done });
+    }
+
+    /// A task awaited by `wait` (not submitted by this command).
+    pub fn awaited(&self, task: Uuid) {
+        self.lock().entries.push(Entry {
+            row: Row {
+                sample: None,
+                task,
+                uploaded: None,
+                score: None,
+            },
+            done: false,
+        });
+    }
+
+    /// An input that could not be submitted.
+    pub fn failed(&self, sample: &str, error: &dyn std::fmt::Display) {
+        let mut inner = self.lock();
+        let error = error.to_string();
+        if inner.json {
+            line(&json!({"event": "failed", "sample": sample, "error": error}));
+        } else {
+            eprintln!("lastline: {sample}: {error}");
+        }
+        inner.failed.push((sample.to_owned(), error));
+    }
+
+    /// An awaited task completed with `score`.
+    pub fn completed(&self, task: Uuid, score: Option<i32>) {
+        let mut inner = self.lock();
+        let json = inner.json;
+        for e in inner
+            .entries
+            .iter_mut()
+            .filter(|e| e.row.task == task && !e.done)
+        {
+            e.row.score = score;
+            e.done = true;
+            if json {
+                line(&row_json("completed", &e.row));
+            }
+        }
+    }
+
+    /// Tasks still without a verdict.
+    pub fn pending(&self) -> Vec<Uuid> {
+        self.lock()
+            .entries
+            .iter()
+            .filter(|e| !e.done)
+            .map(|e| e.row.task)
+            .collect()
+    }
+
+    /// Tells the tasks still pending (`why`: "timed out", "interrupted").
+    pub fn list_pending(&self, why: &str) {
+        let inner = self.lock();
+        let pending: Vec<&Entry> = inner.entries.iter().filter(|e| !e.done).collect();
+        if pending.is_empty() {
+            return;
+        }
+        if inner.json {
+            for e in pending {
+                line(&row_json("pending", &e.row));
+            }
+        } else {
+            eprintln!("lastline: {why}; still pending:");
+            for e in pending {
+                eprintln!(
+                    "  {}  {}",
+                    e.row.task,
+                    e.row.sample.as_deref().unwrap_or("")
+                );
+            }
+        }
+    }
+
+    /// The end: what to print (nothing with `--json`, already streamed) and
+    /// the exit status — failed inputs first, then pending tasks, then the
+    /// worst verdict.
+    pub fn finish(&self) -> (Value, u8) {
+        let inner = self.lock();
+        let pending = inner.waiting && inner.entries.iter().any(|e| !e.done);
+        let code = if !inner.failed.is_empty() {
+            status::INPUT_FAILED
+        } else if pending {
+            status::PENDING
+        } else if inner.waiting {
+            exit_code_for(inner.entries.iter().map(|e| e.row.score))
+        } else {
+            status::OK
+        };
+        let value = if inner.json {
+            Value::Null
+        } else {
+            json!(inner
+                .entries
+                .iter()
+                .map(|e| {
+                    let verdict = if inner.waiting && !e.done {
+                        "pending"
+                    } else {
+                        Verdict::of(e.row.score).as_str()
+                    };
+                    table_row(&e.row, verdict)
+                })
+                .collect::<Vec<_>>())
+        };
+        (value, code)
+    }
+}
+
+fn line(v: &Value) {
+    let mut out = io::stdout().lock();
+    let _ = writeln!(out, "{v}");
+    let _ = out.flush();
+}
+
+fn table_row(r: &Row, verdict: &str) -> Value {
+    let mut v = json!({
+        "task_uuid": r.task.to_string(),
+        "score": r.score,
+        "verdict": verdict,
+    });
+    if let Value::Object(m) = &mut v {
+        if let Some(s) = &r.sample {
+            m.insert("sample".into(), json!(s));
+        }
+        if let Some(u) = r.uploaded {
+            m.insert("uploaded".into(), json!(u));
+        }
+    }
+    v
+}
+
+fn row_json(event: &str, r: &Row) -> Value {
+    let mut v = table_row(r, Verdict::of(r.score).as_str());
+    if let Value::Object(m) = &mut v {
+        m.insert("event".into(), json!(event));
+    }
+    v
+}
+
+/// The awaited tasks a `wait --cursor` has already seen complete, kept
+/// beside the cursor file (`<cursor>.tasks`, one JSON line each) and
+/// written before the cursor moves past them: a wait killed and run again
+/// still reports them.
+pub struct SeenFile {
+    path: PathBuf,
+}
+
+impl SeenFile {
+    /// The record beside `cursor`.
+    pub fn beside(cursor: &Path) -> Self {
+        let mut p = cursor.as_os_str().to_owned();
+        p.push(".tasks");
+        Self { path: p.into() }
+    }
+
+    /// The tasks recorded so far (none without a file).
+    pub fn load(&self) -> io::Result<Vec<(Uuid, Option<i32>)>> {
+        let f = match std::fs::File::open(&self.path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e),
+        };
+        let mut seen = Vec::new();
+        for l in io::BufReader::new(f).lines() {
+            let l = l?;
+            // A line cut by a crash is the only kind that may not parse.
+            let Ok(v) = serde_json::from_str::<Value>(&l) else {
+                continue;
+            };
+            let task = v["task_uuid"].as_str().and_then(|s| s.parse().ok());
+            if let Some(task) = task {
+                let score = v["score"].as_i64().and_then(|s| i32::try_from(s).ok());
+                seen.push((task, score));
+            }
+        }
+        Ok(seen)
+    }
+
+    /// Records a completed task, synced before returning.
+    pub fn record(&self, t: &CompletedTask) -> io::Result<()> {
+        let mut f = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)?;
+        writeln!(
+            f,
+            "{}",
+            json!({"task_uuid": t.task_uuid.to_string(), "score": t.score})
+        )?;
+        f.sync_data()
+    }
+}
