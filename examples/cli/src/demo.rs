@@ -56,7 +56,7 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
     say(ui, "2. Hash-first submission: hash once, submit by hash, upload only when the server asks (101)");
     let opts = SubmitArgs::default();
     let wait = WaitArgs {
-        wait_timeout: 60,
+        wait_timeout: Some(60),
         poll_interval: 0.5,
         cursor: Some(dir.join("cursor")),
     };

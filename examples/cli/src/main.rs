@@ -202,6 +202,11 @@ impl Bars {
                 )
                 .with_prefix(self.label.clone())
                 .with_message(what.to_owned());
+            if !bytes {
+                // Waiting shows progress only when a task completes: the
+                // elapsed time ticks on so it never looks hung.
+                b.enable_steady_tick(Duration::from_millis(500));
+            }
             self.bar = Some(b);
         }
         self.bar.as_ref()

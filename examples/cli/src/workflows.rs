@@ -194,9 +194,10 @@ pub fn rows_json(rows: &[Row]) -> Value {
 /// Waiting flags.
 #[derive(Args, Debug, Clone)]
 pub struct WaitArgs {
-    /// Give up waiting after this many seconds.
-    #[arg(long, default_value_t = 3600)]
-    pub wait_timeout: u64,
+    /// Give up waiting after this many seconds [default: 3600; for
+    /// `completed --follow`, follow until interrupted].
+    #[arg(long)]
+    pub wait_timeout: Option<u64>,
     /// Seconds between completion pages once caught up.
     #[arg(long, default_value_t = 10.0)]
     pub poll_interval: f64,
@@ -209,7 +210,7 @@ impl WaitArgs {
     fn wait<'a>(&self, file: Option<&'a CursorFile>) -> Wait<'a> {
         Wait {
             poll_interval: Duration::from_secs_f64(self.poll_interval.max(0.05)),
-            timeout: Duration::from_secs(self.wait_timeout),
+            timeout: Duration::from_secs(self.wait_timeout.unwrap_or(3600)),
             save_to: file,
         }
     }
@@ -442,6 +443,9 @@ pub fn completed(
     };
     let mut all = Vec::new();
     let json = ui.json;
+    let deadline = args
+        .wait_timeout
+        .map(|s| std::time::Instant::now() + Duration::from_secs(s));
     loop {
         let next = c.completions(&mut cursor, &mut |t| {
             let verdict = Verdict::of(t.score).as_str();
@@ -473,7 +477,13 @@ pub fn completed(
             if !follow {
                 return Ok(json!(all));
             }
-            std::thread::sleep(Duration::from_secs_f64(args.poll_interval.max(0.05)));
+            let pause = Duration::from_secs_f64(args.poll_interval.max(0.05));
+            match deadline.map(|d| d.saturating_duration_since(std::time::Instant::now())) {
+                // --wait-timeout: following ends once it has passed.
+                Some(left) if left.is_zero() => return Ok(Value::Null),
+                Some(left) => std::thread::sleep(pause.min(left)),
+                None => std::thread::sleep(pause),
+            }
         }
     }
 }

@@ -434,6 +434,20 @@ fn completed_resumes_from_its_cursor_and_follow_streams_lines() {
         row["task_uuid"].is_string() && row["verdict"].is_string(),
         "{line}"
     );
+
+    // --wait-timeout bounds following: it ends on its own, with every line.
+    let started = std::time::Instant::now();
+    let out = against(&emu)
+        .args(["--base-url", &base, "--json", "completed", "--follow"])
+        .args(["--after", "2000-01-01", "--poll-interval", "0.1"])
+        .args(["--wait-timeout", "1"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    assert!(started.elapsed() >= std::time::Duration::from_secs(1));
+    assert!(events_of(&out)
+        .iter()
+        .any(|r| r["task_uuid"] == task.as_str()));
 }
 
 #[test]
