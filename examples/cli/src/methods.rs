@@ -4,13 +4,11 @@
 use std::path::PathBuf;
 
 use clap::Subcommand;
-use lastline_core::envelope::DataDecoder;
 use lastline_core::request::*;
 use lastline_core::types::{
     AnyDigest, ArtifactId, Digest, Md5, ReportType, Sha1, Sha256, Timestamp, Uuid,
 };
 use lastline_ureq::{Client, Error};
-use serde::Serialize;
 use serde_json::{json, Value};
 
 use crate::workflows::{self, Download, SubmitArgs};
@@ -251,23 +249,19 @@ pub enum Method {
     },
 }
 
-/// Calls a method with a single answer.
-pub fn call<R: Request>(c: &mut Client, req: &R) -> Result<Value, Error>
-where
-    <R::Response as DataDecoder>::Output: Serialize,
-{
-    Ok(json!(c.call(req, |_| {})?))
-}
-
-/// Calls a list method: `{"result": .., "items": [..]}`.
-pub fn call_list<R: Request>(c: &mut Client, req: &R) -> Result<Value, Error>
-where
-    <R::Response as DataDecoder>::Output: Serialize,
-    <R::Response as DataDecoder>::Item: Serialize,
-{
-    let mut items = Vec::new();
-    let out = c.call(req, |i| items.push(json!(i)))?;
-    Ok(json!({"result": out, "items": items}))
+/// Calls a method; what it prints is the server's `data` as sent — the
+/// reference's member names and nesting, list entries and open shapes
+/// whole — once the typed decoder has accepted the whole answer. One rule
+/// for every method: nothing is chosen per method.
+pub fn call<R: Request>(c: &mut Client, req: &R) -> Result<Value, Error> {
+    let (_, body) = c.call_keeping_body(req, |_| {})?;
+    let mut v: Value = serde_json::from_slice(&body).map_err(|e| {
+        Error::Io(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{}: the answer is not JSON: {e}", R::NAME),
+        ))
+    })?;
+    Ok(v.get_mut("data").map(Value::take).unwrap_or(Value::Null))
 }
 
 fn artifact_id(s: &str) -> Result<ArtifactId<'_>, Error> {
@@ -325,7 +319,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         M::SubmitUrl {
             url, referer, opts, ..
         } => crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
-        M::GetCompleted { after, before } => call_list(
+        M::GetCompleted { after, before } => call(
             c,
             &GetCompleted {
                 after,
@@ -334,9 +328,9 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             },
         )?,
         M::GetCompletedWithMetadata { after, before } => {
-            call_list(c, &GetCompletedWithMetadata { after, before })?
+            call(c, &GetCompletedWithMetadata { after, before })?
         }
-        M::GetPending { after, before } => call_list(c, &GetPending { after, before })?,
+        M::GetPending { after, before } => call(c, &GetPending { after, before })?,
         M::GetProgress { uuid } => call(c, &GetProgress::new(uuid))?,
         M::GetResult { uuid, score_only } => call(
             c,
@@ -349,7 +343,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             uuid,
             full_report_score,
             report_version,
-        } => call_list(
+        } => call(
             c,
             &GetResults {
                 full_report_score: full_report_score.or(Some(-1)),
@@ -358,8 +352,8 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             },
         )?,
         M::GetTaskMetadata { uuid } => call(c, &GetTaskMetadata::new(uuid))?,
-        M::GetResultActivities { uuid } => call_list(c, &GetResultActivities::new(uuid))?,
-        M::GetReportActivities { uuid, report_uuid } => call_list(
+        M::GetResultActivities { uuid } => call(c, &GetResultActivities::new(uuid))?,
+        M::GetReportActivities { uuid, report_uuid } => call(
             c,
             &GetReportActivities {
                 uuid,
@@ -367,13 +361,13 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 allow_datacenter_redirect: None,
             },
         )?,
-        M::GetAnalysisTags { uuid } => call_list(c, &GetAnalysisTags::new(uuid))?,
-        M::GetNetworkIocs { uuid } => call_list(c, &GetNetworkIocs::new(uuid))?,
-        M::GetChildTasksRecursively { uuid } => call_list(c, &GetChildTasksRecursively::new(uuid))?,
+        M::GetAnalysisTags { uuid } => call(c, &GetAnalysisTags::new(uuid))?,
+        M::GetNetworkIocs { uuid } => call(c, &GetNetworkIocs::new(uuid))?,
+        M::GetChildTasksRecursively { uuid } => call(c, &GetChildTasksRecursively::new(uuid))?,
         M::QueryFileHash {
             hash,
             hash_block_size,
-        } => call_list(
+        } => call(
             c,
             &QueryFileHash {
                 hash,
@@ -472,7 +466,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 report_format: report_format.as_deref(),
             },
         )?,
-        M::GetCompletedExportedReports { resume_after } => call_list(
+        M::GetCompletedExportedReports { resume_after } => call(
             c,
             &GetCompletedExportedReports {
                 resume_after_report_uuid: resume_after,

@@ -525,7 +525,7 @@ pub fn report(
     match format {
         ReportFormat::Pdf => out.fetch(c, &req(ResultsFormat::Pdf)),
         ReportFormat::Rtf => out.fetch(c, &req(ResultsFormat::Rtf)),
-        ReportFormat::Json => crate::methods::call_list(c, &req(ResultsFormat::Json)),
+        ReportFormat::Json => crate::methods::call(c, &req(ResultsFormat::Json)),
     }
 }
 

@@ -215,7 +215,7 @@ fn submit_and_wait_exit_codes_reports_and_json() {
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(listing(), before);
 
-    // Method subcommands print JSON that parses; lists carry their items.
+    // Method subcommands print the server's `data`, its names and nesting.
     let out = against(&emu)
         .args([
             "--base-url",
@@ -229,11 +229,8 @@ fn submit_and_wait_exit_codes_reports_and_json() {
         .unwrap();
     assert!(out.status.success());
     let v = json_of(&out);
-    assert!(v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|t| t["task_uuid"] == task.as_str()));
+    // With scores: `tasks` maps each UUID to its score.
+    assert!(v["tasks"][task.as_str()].is_number(), "{v}");
     // A proxy in the environment is never used for loopback.
     let out = against(&emu)
         .env("HTTP_PROXY", "http://127.0.0.1:9")
@@ -838,4 +835,128 @@ fn exit_statuses_tell_usage_credentials_and_unreachable_apart() {
     assert_eq!(out.status.code(), Some(1));
     let e: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert!(e["code"].is_number(), "{e}");
+}
+
+/// The response fields the catalog gives a method, with those of the
+/// method it is documented the same as.
+fn catalog_fields(catalog: &Value, method: &str) -> Vec<Value> {
+    let m = catalog["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == method)
+        .unwrap_or_else(|| panic!("{method} not in the catalog"));
+    let r = &m["response"];
+    let mut fields = r["fields"].as_array().cloned().unwrap_or_default();
+    for link in ["same_as", "includes_from"] {
+        if let Some(other) = r[link]["method"].as_str() {
+            fields.extend(catalog_fields(catalog, other));
+        }
+    }
+    fields
+}
+
+/// Every member `v` has is one the catalog names, at every depth the
+/// catalog describes.
+fn check_names(v: &Value, fields: &[Value], at: &str) {
+    let Value::Object(members) = v else {
+        return;
+    };
+    for (k, x) in members {
+        let f = fields
+            .iter()
+            .find(|f| f["name"] == k.as_str())
+            .unwrap_or_else(|| panic!("{at}.{k} is not a catalog field"));
+        if let Some(sub) = f["fields"].as_array() {
+            match x {
+                Value::Array(entries) => {
+                    for e in entries {
+                        check_names(e, sub, &format!("{at}.{k}[]"));
+                    }
+                }
+                other => check_names(other, sub, &format!("{at}.{k}")),
+            }
+        }
+    }
+}
+
+/// What `--json` prints for the method subcommands is the server's `data`
+/// under the catalog's member names — no Rust names, no flattening —
+/// against a server that sends the catalog's members only; a richer
+/// server's extra members pass through as sent.
+#[test]
+fn json_member_names_are_the_catalogs() {
+    use lastline_emulator::{Reading, Shapes};
+    let catalog: Value =
+        serde_json::from_str(include_str!("../../../core/tests/data/api.json")).unwrap();
+    let emu = Emulator::start(Config {
+        shapes: Shapes {
+            reading: Reading::Plain,
+            ..Shapes::default()
+        },
+        ..Config::default()
+    })
+    .unwrap();
+    let base = emu.base_url();
+    let dir = tempfile::tempdir().unwrap();
+    let eicar = dir.path().join("eicar.com");
+    std::fs::write(&eicar, EICAR).unwrap();
+    let out = against(&emu)
+        .args(["--base-url", &base, "--json", "submit"])
+        .arg(&eicar)
+        .args(["--wait", "--poll-interval", "0.1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(4));
+    let task = submitted_tasks(&events_of(&out))[0].to_owned();
+    let after = ["--after", "2000-01-01"];
+    let runs: &[(&str, &[&str])] = &[
+        ("get_task_metadata", &[&task]),
+        ("get_result", &[&task]),
+        ("get_progress", &[&task]),
+        ("get_result_activities", &[&task]),
+        ("get_analysis_tags", &[&task]),
+        ("get_network_iocs", &[&task]),
+        ("get_child_tasks_recursively", &[&task]),
+        ("get_completed", &after),
+        ("get_completed_with_metadata", &after),
+        ("get_pending", &after),
+        ("get_api_utc_timestamp", &[]),
+    ];
+    let mut checked = 0;
+    for (method, args) in runs {
+        let out = against(&emu)
+            .args(["--base-url", &base, "--json", &method.replace('_', "-")])
+            .args(*args)
+            .output()
+            .unwrap();
+        assert_ok(&out);
+        let v = json_of(&out);
+        assert!(v.is_object(), "{method}: {v}");
+        check_names(&v, &catalog_fields(&catalog, method), method);
+        checked += v.as_object().unwrap().len();
+    }
+    assert!(checked > 30, "only {checked} members seen");
+
+    // A richer server (the emulator's default reading): its extra members,
+    // nested, are printed as sent.
+    let rich = Emulator::start(Config::default()).unwrap();
+    let out = against(&rich)
+        .args(["--base-url", &rich.base_url(), "--json", "submit"])
+        .arg(&eicar)
+        .args(["--wait", "--poll-interval", "0.1"])
+        .output()
+        .unwrap();
+    let task = submitted_tasks(&events_of(&out))[0].to_owned();
+    let out = against(&rich)
+        .args(["--base-url", &rich.base_url(), "--json"])
+        .args(["get-result-activities", &task])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let v = json_of(&out);
+    assert_eq!(
+        v["report_activities"][0]["details"]["process"]["name"], "sample.exe",
+        "{v}"
+    );
 }

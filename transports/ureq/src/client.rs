@@ -120,6 +120,21 @@ impl Sink for FileSink<'_> {
     }
 }
 
+/// A body kept whole in memory: it can start over.
+struct VecSink(Vec<u8>);
+
+impl Sink for VecSink {
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.0.extend_from_slice(bytes);
+        Ok(())
+    }
+
+    fn restart(&mut self) -> io::Result<bool> {
+        self.0.clear();
+        Ok(true)
+    }
+}
+
 impl Client {
     /// A client for `config` (checked now; nothing is connected yet).
     pub fn new(config: Config) -> Result<Self, Error> {
@@ -159,6 +174,24 @@ impl Client {
         self.driver.download(req, &mut sink, &mut |_| {})?;
         sink.out.flush()?;
         Ok(sink.written)
+    }
+
+    /// Calls `req` like [`call`](Self::call) and also returns the body as
+    /// the server sent it (its envelope, member names and all), once the
+    /// typed decoder has accepted it: for passing the server's JSON on
+    /// (the CLI's `--json`) with the types' checks behind it.
+    pub fn call_keeping_body<R: Request>(
+        &mut self,
+        req: &R,
+        mut each: impl FnMut(<R::Response as DataDecoder>::Item),
+    ) -> Result<(<R::Response as DataDecoder>::Output, Vec<u8>), Error> {
+        let mut sink = VecSink(Vec::new());
+        self.driver.download(req, &mut sink, &mut |_| {})?;
+        let out = lastline_core::envelope::decode_with(R::Response::default(), &sink.0, |i| {
+            each(i);
+            Ok(())
+        })?;
+        Ok((out, sink.0))
     }
 
     /// Downloads a raw response into the file at `path`: written to a

@@ -791,3 +791,57 @@ fn a_download_to_a_file_is_whole_or_absent() {
     assert_eq!(std::fs::read(&out).unwrap(), whole);
     assert_eq!(names(dir.path()), ["report.pdf"]);
 }
+
+/// `call_keeping_body`: the typed output and the server's own bytes, the
+/// bytes only once the typed decoder accepted them; a failure envelope is
+/// the same typed API error as `call`'s.
+#[test]
+fn a_call_can_keep_the_servers_body() {
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    let mut c = client(&emu);
+    let file = eicar_file();
+    let task = c
+        .submit_file(file.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap()
+        .submission
+        .task_uuid;
+    let typed = c.call(&GetTaskMetadata::new(task), |_| {}).unwrap();
+    let (kept, body) = c
+        .call_keeping_body(&GetTaskMetadata::new(task), |_| {})
+        .unwrap();
+    assert_eq!(kept.file_md5, typed.file_md5);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(v["success"], 1);
+    assert_eq!(
+        v["data"]["file_md5"].as_str(),
+        typed.file_md5.as_ref().map(|h| h.to_string()).as_deref()
+    );
+
+    // A list: each entry to the callback, all of them in the body.
+    let mut n = 0;
+    let (_, body) = c
+        .call_keeping_body(
+            &GetCompleted {
+                after: Timestamp::from_unix(0).unwrap(),
+                before: None,
+                include_score: Some(true),
+            },
+            |_| n += 1,
+        )
+        .unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    let listed = v["data"]["tasks"].as_object().map_or_else(
+        || v["data"]["tasks"].as_array().map_or(0, Vec::len),
+        |m| m.len(),
+    );
+    assert!(n >= 1);
+    assert_eq!(n, listed, "{v}");
+
+    let e = c
+        .call_keeping_body(
+            &GetTaskMetadata::new("00000000000000000000000000000001".parse().unwrap()),
+            |_| {},
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::Api { code: Some(_), .. }), "{e:?}");
+}
