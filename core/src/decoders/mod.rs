@@ -1,5 +1,21 @@
 //! Typed `data` of every method's envelope, decoded into fixed-capacity
 //! values. Lists arrive as streamed items (see [`crate::envelope`]).
+//!
+//! # The decoding rule
+//!
+//! Every decoder here follows one rule, for servers we have not seen:
+//!
+//! - a member whose type the reference documents is checked: a wrong type,
+//!   a bad value or more than the capacity is a typed error naming the
+//!   member, never a silent cut;
+//! - a member whose shape the reference leaves open (MITRE technique
+//!   "information", report contents, maps to lists of unspecified items:
+//!   the catalog's fields without an item type) is accepted whatever JSON
+//!   it holds and never fails the result — here, without a heap, it is
+//!   skipped (or read where a known form is recognised, e.g. technique ids
+//!   as strings or objects); a std caller wanting it whole keeps the body
+//!   (`lastline-ureq`'s `call_keeping_body`);
+//! - an unknown member is skipped, at any depth.
 
 mod activities;
 mod completion;
