@@ -94,6 +94,7 @@ enum Command {
     Demo,
     /// Submits files hash-first (upload only when the server asks).
     Submit {
+        /// The files (each hashed once; a missing one is named, the others still go).
         #[arg(required = true)]
         files: Vec<PathBuf>,
         /// Wait for the verdicts (exit status 3 suspicious, 4 malicious).
@@ -106,6 +107,7 @@ enum Command {
     },
     /// Waits for tasks' verdicts on the completion cursor.
     Wait {
+        /// The task UUIDs.
         #[arg(required = true, value_parser = methods::uuid)]
         tasks: Vec<Uuid>,
         /// Completions from this time on [default: 24 hours ago].
@@ -127,13 +129,16 @@ enum Command {
     },
     /// A task's result summary and verdict.
     Result {
+        /// The task UUID.
         #[arg(value_parser = methods::uuid)]
         task: Uuid,
     },
     /// A task's report (PDF, RTF or JSON).
     Report {
+        /// The task UUID.
         #[arg(value_parser = methods::uuid)]
         task: Uuid,
+        /// The report's format.
         #[arg(long, value_enum, default_value_t = ReportFormat::Pdf)]
         format: ReportFormat,
         #[command(flatten)]
@@ -141,8 +146,10 @@ enum Command {
     },
     /// Downloads an analysis artifact (`<report-UUID>:<name>`).
     Artifact {
+        /// The task UUID.
         #[arg(value_parser = methods::uuid)]
         task: Uuid,
+        /// The artifact, as `<report-UUID>:<name>`.
         artifact: String,
         /// Password of a protected artifact archive.
         #[arg(long)]
@@ -439,6 +446,31 @@ fn main() -> ExitCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_argument_has_help_text() {
+        use clap::CommandFactory;
+        fn walk(cmd: &clap::Command, path: &str, missing: &mut Vec<String>) {
+            for a in cmd.get_arguments() {
+                let id = a.get_id().as_str();
+                if a.is_hide_set() || matches!(id, "help" | "version") {
+                    continue;
+                }
+                if a.get_help().is_none() && a.get_long_help().is_none() {
+                    missing.push(format!("{path} {id}"));
+                }
+            }
+            for sub in cmd.get_subcommands() {
+                if sub.get_about().is_none() {
+                    missing.push(format!("{path} {} (no about)", sub.get_name()));
+                }
+                walk(sub, &format!("{path} {}", sub.get_name()), missing);
+            }
+        }
+        let mut missing = Vec::new();
+        walk(&Cli::command(), "lastline", &mut missing);
+        assert!(missing.is_empty(), "no help text: {missing:#?}");
+    }
 
     #[test]
     fn bars_follow_hashing_upload_and_waiting() {

@@ -59,10 +59,13 @@ pub enum Method {
     SubmitFile {
         /// The file (hashed, submitted by hash, uploaded on 101).
         file: Option<PathBuf>,
+        /// Hex MD5 of the file.
         #[arg(long, value_parser = digest_of::<16>)]
         md5: Option<Md5>,
+        /// Hex SHA1 of the file.
         #[arg(long, value_parser = digest_of::<20>)]
         sha1: Option<Sha1>,
+        /// Hex SHA256 of the file.
         #[arg(long, value_parser = digest_of::<32>)]
         sha256: Option<Sha256>,
         #[command(flatten)]
@@ -70,7 +73,9 @@ pub enum Method {
     },
     /// submit_url: submits a URL (--wait for its verdict).
     SubmitUrl {
+        /// URL to analyse.
         url: String,
+        /// HTTP Referer header to send with the request.
         #[arg(long)]
         referer: Option<String>,
         /// Wait for the verdict (exit status 3 suspicious, 4 malicious).
@@ -83,89 +88,112 @@ pub enum Method {
     },
     /// get_completed: tasks completed in a time range.
     GetCompleted {
+        /// Only tasks completed after this time.
         #[arg(long, value_parser = timestamp)]
         after: Timestamp,
+        /// Only tasks completed before this time.
         #[arg(long, value_parser = timestamp)]
         before: Option<Timestamp>,
     },
     /// get_completed_with_metadata: the same with task metadata.
     GetCompletedWithMetadata {
+        /// Only tasks completed after this time.
         #[arg(long, value_parser = timestamp)]
         after: Timestamp,
+        /// Only tasks completed before this time.
         #[arg(long, value_parser = timestamp)]
         before: Option<Timestamp>,
     },
     /// get_pending: tasks not completed yet.
     GetPending {
+        /// Only pending tasks created after this time.
         #[arg(long, value_parser = timestamp)]
         after: Option<Timestamp>,
+        /// Only pending tasks created before this time.
         #[arg(long, value_parser = timestamp)]
         before: Option<Timestamp>,
     },
     /// get_progress: one task's progress (do not poll it: use `wait`).
     GetProgress {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
     },
     /// get_result: a task's result summary.
     GetResult {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        /// Only the score and the threat/threat_class classification (score_only=1).
         #[arg(long)]
         score_only: bool,
     },
     /// get_results: a task's result (--full-report-score for the report).
     GetResults {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        /// Score threshold controlling whether the detailed analysis report is returned.
         #[arg(long)]
         full_report_score: Option<i32>,
+        /// Name of the report version to return.
         #[arg(long)]
         report_version: Option<String>,
     },
     /// get_task_metadata: a task's metadata.
     GetTaskMetadata {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
     },
     /// get_result_activities: a task's activities.
     GetResultActivities {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
     },
     /// get_report_activities: one report's activities.
     GetReportActivities {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        /// Identifier of the report.
         #[arg(value_parser = uuid)]
         report_uuid: Uuid,
     },
     /// get_analysis_tags: a task's tags.
     GetAnalysisTags {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
     },
     /// get_network_iocs: a task's network indicators.
     GetNetworkIocs {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
     },
     /// get_child_tasks_recursively: tasks spawned by a task.
     GetChildTasksRecursively {
+        /// Identifier of the parent task.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
     },
     /// query_file_hash: what the server knows of a hash.
     QueryFileHash {
+        /// An MD5, SHA-1 or SHA-256 of the file (by its length).
         #[arg(value_parser = digest)]
         hash: AnyDigest,
+        /// Number of bytes, counted from the start of the file, over which hash_value was computed.
         #[arg(long)]
         hash_block_size: Option<u64>,
     },
     /// is_blocked_file_hash: the block decision for a hash.
     IsBlockedFileHash {
+        /// An MD5, SHA-1 or SHA-256 of the file (by its length).
         #[arg(value_parser = digest)]
         hash: AnyDigest,
+        /// Number of bytes, counted from the start of the file, over which hash_value was computed.
         #[arg(long)]
         hash_block_size: Option<u64>,
     },
@@ -173,54 +201,68 @@ pub enum Method {
     IsRiskyAnalysisArtifact {
         /// `<report-UUID>:<artifact-name>`.
         artifact: String,
+        /// Task identifier; only used to route the request to the right datacenter.
         #[arg(long, value_parser = uuid)]
         uuid: Option<Uuid>,
     },
     /// query_task_artifact: whether a task has an artifact.
     QueryTaskArtifact {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        /// Name of the task artifact.
         artifact_name: String,
     },
     /// get_result_artifact: downloads an artifact of a task.
     GetResultArtifact {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
         /// `<report-UUID>:<artifact-name>`.
         artifact: String,
         #[arg(long)]
+        /// Password of a protected artifact archive (password_protected).
         password: Option<String>,
         #[command(flatten)]
         out: Download,
     },
     /// get_report_artifact: downloads an artifact of a report.
     GetReportArtifact {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        /// Identifier of the report the artifact belongs to.
         #[arg(value_parser = uuid)]
         report_uuid: Uuid,
+        /// Name of the requested artifact within that report.
         artifact_name: String,
         #[arg(long)]
+        /// Password of a protected artifact archive (password_protected).
         password: Option<String>,
         #[command(flatten)]
         out: Download,
     },
     /// create_ioc_from_result: makes an IOC report from a result.
     CreateIocFromResult {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        /// Identifier of the report to build the IOC from.
         #[arg(value_parser = uuid)]
         report_uuid: Uuid,
+        /// Kind of IOC report to create.
         #[arg(long, default_value = "ioc:openioc")]
         report_version: String,
     },
     /// get_ioc_metadata: an IOC report's metadata.
     GetIocMetadata {
+        /// Identifier of the IOC.
         #[arg(value_parser = uuid)]
         ioc_uuid: Uuid,
     },
     /// get_ioc_report: downloads an IOC report.
     GetIocReport {
+        /// Identifier of the IOC.
         #[arg(value_parser = uuid)]
         ioc_uuid: Uuid,
         #[command(flatten)]
@@ -228,20 +270,25 @@ pub enum Method {
     },
     /// export_report: starts exporting a report.
     ExportReport {
+        /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        /// What the export contains.
         #[arg(long, value_parser = report_type, default_value = "full")]
         report_type: ReportType,
+        /// Format of the generated report.
         #[arg(long)]
         report_format: Option<String>,
     },
     /// get_completed_exported_reports: exports ready for download.
     GetCompletedExportedReports {
         #[arg(long, value_parser = uuid)]
+        /// Only reports exported after this one (resume_after_report_uuid).
         resume_after: Option<Uuid>,
     },
     /// get_exported_report: downloads an exported report.
     GetExportedReport {
+        /// UUID of the exported report to download.
         #[arg(value_parser = uuid)]
         exported_report_uuid: Uuid,
         #[command(flatten)]
