@@ -417,15 +417,18 @@ impl ResponseDecoder {
     }
 }
 
-/// Reads the headers we act on into `out`, in place (a head is large; it
-/// is never moved).
-#[inline(never)]
 /// Seconds since the epoch of an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37
 /// GMT`), the form servers send (the obsolete RFC 850 and asctime forms
-/// are not taken).
+/// are not taken; the day name is not checked).
 fn http_date(v: &[u8]) -> Option<i64> {
     const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
-    if v.len() != 29 || v.get(3..5) != Some(b", ") || v.get(25..) != Some(b" GMT") {
+    let at = |i: usize| v.get(i).copied();
+    let separators = [(7, b' '), (11, b' '), (16, b' '), (19, b':'), (22, b':')];
+    if v.len() != 29
+        || v.get(3..5) != Some(b", ")
+        || v.get(25..) != Some(b" GMT")
+        || separators.iter().any(|&(i, c)| at(i) != Some(c))
+    {
         return None;
     }
     let num = |r: core::ops::Range<usize>| -> Option<u16> {
@@ -452,6 +455,9 @@ fn http_date(v: &[u8]) -> Option<i64> {
     Some(t.unix())
 }
 
+/// Reads the headers we act on into `out`, in place (a head is large; it
+/// is never moved).
+#[inline(never)]
 fn interpret(
     out: &mut ResponseHead,
     limit: Option<u64>,
@@ -566,5 +572,57 @@ fn httparse_reason(e: httparse::Error) -> &'static str {
         httparse::Error::Token => text!("invalid token"),
         httparse::Error::Version => text!("not HTTP/1.x"),
         httparse::Error::TooManyHeaders => text!("too many headers"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::http_date;
+    use proptest::prelude::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    extern crate std;
+
+    proptest! {
+        /// Every date the `httpdate` crate writes (years 1970..=9999) reads
+        /// back as the same second.
+        #[test]
+        fn reads_what_an_independent_formatter_writes(secs in 0u64..253_402_300_799) {
+            let text = httpdate::fmt_http_date(UNIX_EPOCH + Duration::from_secs(secs));
+            prop_assert_eq!(http_date(text.as_bytes()), Some(secs as i64), "{}", text);
+        }
+
+        /// Arbitrary bytes never panic, and whatever is accepted the oracle
+        /// accepts as the same second.
+        #[test]
+        fn arbitrary_bytes_are_refused_or_agree_with_the_oracle(v in proptest::collection::vec(any::<u8>(), 0..40)) {
+            if let Some(t) = http_date(&v) {
+                let text = std::str::from_utf8(&v).unwrap();
+                let oracle = httpdate::parse_http_date(text).unwrap();
+                prop_assert_eq!(oracle.duration_since(UNIX_EPOCH).unwrap().as_secs() as i64, t);
+            }
+        }
+    }
+
+    #[test]
+    fn a_date_with_wrong_separators_is_refused() {
+        assert_eq!(
+            http_date(b"Sun, 06 Nov 1994 08:49:37 GMT"),
+            Some(784_111_777)
+        );
+        for bad in [
+            &b"Sun, 06xNov 1994 08:49:37 GMT"[..],
+            b"Sun, 06 Nov 1994 08.49:37 GMT",
+            b"Sun, 06 Nov 1994T08:49:37 GMT",
+            b"Sun, 06 Nov 1994 08:49:37 UTC",
+            b"Sunday, 06-Nov-94 08:49:37 GMT",
+        ] {
+            assert_eq!(
+                http_date(bad),
+                None,
+                "{}",
+                std::str::from_utf8(bad).unwrap()
+            );
+        }
     }
 }

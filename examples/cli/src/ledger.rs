@@ -20,7 +20,7 @@ use lastline_core::types::Uuid;
 use serde_json::{json, Value};
 
 use crate::status;
-use crate::workflows::{exit_code_for, Row, Verdict};
+use crate::workflows::{exit_code_for, row_json, Row, Verdict};
 
 /// One task's place in the ledger.
 #[derive(Clone, Debug)]
@@ -77,7 +77,7 @@ impl Ledger {
         let mut inner = self.lock();
         let done = row.score.is_some();
         if inner.json {
-            line(&row_json("submitted", &row));
+            line(&event_json("submitted", &row));
         } else {
             eprintln!(
                 "lastline: {} submitted: task {}",
@@ -125,7 +125,7 @@ impl Ledger {
             e.row.score = score;
             e.done = true;
             if json {
-                line(&row_json("completed", &e.row));
+                line(&event_json("completed", &e.row));
             }
         }
     }
@@ -149,7 +149,7 @@ impl Ledger {
         }
         if inner.json {
             for e in pending {
-                line(&row_json("pending", &e.row));
+                line(&event_json("pending", &e.row));
             }
         } else {
             eprintln!("lastline: {why}; still pending:");
@@ -190,7 +190,7 @@ impl Ledger {
                     } else {
                         Verdict::of(e.row.score).as_str()
                     };
-                    table_row(&e.row, verdict)
+                    row_json(&e.row, verdict)
                 })
                 .collect::<Vec<_>>())
         };
@@ -204,25 +204,8 @@ fn line(v: &Value) {
     let _ = out.flush();
 }
 
-fn table_row(r: &Row, verdict: &str) -> Value {
-    let mut v = json!({
-        "task_uuid": r.task.to_string(),
-        "score": r.score,
-        "verdict": verdict,
-    });
-    if let Value::Object(m) = &mut v {
-        if let Some(s) = &r.sample {
-            m.insert("sample".into(), json!(s));
-        }
-        if let Some(u) = r.uploaded {
-            m.insert("uploaded".into(), json!(u));
-        }
-    }
-    v
-}
-
-fn row_json(event: &str, r: &Row) -> Value {
-    let mut v = table_row(r, Verdict::of(r.score).as_str());
+fn event_json(event: &str, r: &Row) -> Value {
+    let mut v = row_json(r, Verdict::of(r.score).as_str());
     if let Value::Object(m) = &mut v {
         m.insert("event".into(), json!(event));
     }

@@ -168,26 +168,30 @@ pub struct Row {
     pub score: Option<i32>,
 }
 
-/// Rows as JSON: `sample` and `uploaded` only where known.
+/// A row as JSON, with `verdict` given: `sample` and `uploaded` only
+/// where known.
+pub fn row_json(r: &Row, verdict: &str) -> Value {
+    let mut v = json!({
+        "task_uuid": r.task.to_string(),
+        "score": r.score,
+        "verdict": verdict,
+    });
+    if let Value::Object(m) = &mut v {
+        if let Some(s) = &r.sample {
+            m.insert("sample".into(), json!(s));
+        }
+        if let Some(u) = r.uploaded {
+            m.insert("uploaded".into(), json!(u));
+        }
+    }
+    v
+}
+
+/// Rows as JSON, each with the verdict of its score.
 pub fn rows_json(rows: &[Row]) -> Value {
     json!(rows
         .iter()
-        .map(|r| {
-            let mut v = json!({
-                "task_uuid": r.task.to_string(),
-                "score": r.score,
-                "verdict": Verdict::of(r.score).as_str(),
-            });
-            if let Value::Object(m) = &mut v {
-                if let Some(s) = &r.sample {
-                    m.insert("sample".into(), json!(s));
-                }
-                if let Some(u) = r.uploaded {
-                    m.insert("uploaded".into(), json!(u));
-                }
-            }
-            v
-        })
+        .map(|r| row_json(r, Verdict::of(r.score).as_str()))
         .collect::<Vec<_>>())
 }
 
@@ -449,8 +453,15 @@ pub fn completed(
     loop {
         let next = c.completions(&mut cursor, &mut |t| {
             let verdict = Verdict::of(t.score).as_str();
-            let row =
-                json!({"task_uuid": t.task_uuid.to_string(), "score": t.score, "verdict": verdict});
+            let row = row_json(
+                &Row {
+                    sample: None,
+                    task: t.task_uuid,
+                    uploaded: None,
+                    score: t.score,
+                },
+                verdict,
+            );
             if follow {
                 // One line per completion, flushed, for pipes.
                 let line = if json {

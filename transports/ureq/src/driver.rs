@@ -185,7 +185,8 @@ fn write_all(c: &mut Connection, mut bytes: &[u8]) -> Result<(), ConnError> {
                 std::io::ErrorKind::WriteZero.into(),
             )));
         }
-        bytes = &bytes[n..];
+        // A writer claiming more than it was given ends the loop too.
+        bytes = bytes.get(n..).unwrap_or_default();
     }
     c.flush()
 }
