@@ -392,6 +392,19 @@ enum Phase {
     Over,
 }
 
+/// Where the end of the peer's bytes stands, within one answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum PeerEnd {
+    /// Bytes may still come (or the reader is being told they will not).
+    Open,
+    /// The peer closed after part of the answer arrived; the reader is
+    /// told at the next poll.
+    Closed,
+    /// The reader was closed at the connection's end: needing more now is
+    /// a lost connection.
+    Told,
+}
+
 /// Where the connection stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Conn {
@@ -503,10 +516,7 @@ struct Machine<'x> {
     pending: Option<Event>,
     /// A failure the driver reported, handled at the next poll.
     pending_error: Option<Error>,
-    /// The peer closed after part of the answer arrived.
-    eof: bool,
-    /// The reader was closed at the connection's end.
-    eof_closed: bool,
+    end: PeerEnd,
     /// Writing failed: the server may still have answered (a 413 before
     /// the whole upload arrived), so the answer is read before giving up.
     send_broken: Option<Transport>,
@@ -1125,8 +1135,7 @@ impl<'x> Machine<'x> {
             pos: EncodePosition::START,
             pending: None,
             pending_error: None,
-            eof: false,
-            eof_closed: false,
+            end: PeerEnd::Open,
             send_broken: None,
             outcome: None,
         }
@@ -1161,7 +1170,7 @@ impl<'x> Machine<'x> {
         }
         if n == 0 {
             if self.answered {
-                self.eof = true;
+                self.end = PeerEnd::Closed;
             } else {
                 self.lost(self.send_broken.unwrap_or(Transport::Closed));
             }
@@ -1213,8 +1222,8 @@ impl<'x> Machine<'x> {
                 // The driver polled again: the sample went out.
                 Phase::Sample => self.phase = Phase::Sending,
                 Phase::Sending => return Ask::Encode,
-                Phase::Receiving if self.eof => {
-                    self.eof = false;
+                Phase::Receiving if self.end == PeerEnd::Closed => {
+                    self.end = PeerEnd::Open;
                     self.conn = Conn::None;
                     return Ask::Eof;
                 }
@@ -1254,7 +1263,7 @@ impl<'x> Machine<'x> {
         self.pos = EncodePosition::START;
         self.answered = false;
         self.delivered = false;
-        self.eof_closed = false;
+        self.end = PeerEnd::Open;
         self.status = None;
         self.phase = Phase::Sending;
         Ask::NewReader
@@ -1283,7 +1292,7 @@ impl<'x> Machine<'x> {
             Ok(EncodeStep::Done) => {
                 self.phase = Phase::Receiving;
                 self.filled = 0;
-                self.eof = false;
+                self.end = PeerEnd::Open;
                 None
             }
             // A request that cannot be written is not sent at all.
@@ -1302,7 +1311,7 @@ impl<'x> Machine<'x> {
     ) -> Option<Out> {
         match seen {
             Seen::Failed(e, message) => self.answer_failed(e, message, head, now, random),
-            Seen::NeedMore if self.eof_closed => {
+            Seen::NeedMore if self.end == PeerEnd::Told => {
                 self.answer_failed(Error::Transport(Transport::Closed), None, head, now, random)
             }
             Seen::NeedMore => self.read_more(),
@@ -1319,7 +1328,7 @@ impl<'x> Machine<'x> {
             }
             Seen::Data { at, len } => Some(Out::Data { at, len }),
             Seen::Closed => {
-                self.eof_closed = true;
+                self.end = PeerEnd::Told;
                 None
             }
         }
