@@ -235,17 +235,29 @@ impl SeenFile {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(e) => return Err(e),
         };
+        let lines = io::BufReader::new(f)
+            .lines()
+            .collect::<io::Result<Vec<_>>>()?;
+        let last = lines.len().saturating_sub(1);
         let mut seen = Vec::new();
-        for l in io::BufReader::new(f).lines() {
-            let l = l?;
-            // A line cut by a crash is the only kind that may not parse.
-            let Ok(v) = serde_json::from_str::<Value>(&l) else {
-                continue;
-            };
-            let task = v["task_uuid"].as_str().and_then(|s| s.parse().ok());
-            if let Some(task) = task {
-                let score = v["score"].as_i64().and_then(|s| i32::try_from(s).ok());
-                seen.push((task, score));
+        for (i, l) in lines.iter().enumerate() {
+            let v = serde_json::from_str::<Value>(l).ok();
+            let task = v
+                .as_ref()
+                .and_then(|v| v["task_uuid"].as_str()?.parse().ok());
+            match (task, v) {
+                (Some(task), Some(v)) => {
+                    let score = v["score"].as_i64().and_then(|s| i32::try_from(s).ok());
+                    seen.push((task, score));
+                }
+                // The last line, cut by a crash while it was written.
+                _ if i == last => {}
+                _ => {
+                    return Err(io::Error::new(
+                        io::ErrorKind::InvalidData,
+                        format!("{}: line {} is corrupt", self.path.display(), i + 1),
+                    ))
+                }
             }
         }
         Ok(seen)
@@ -263,5 +275,42 @@ impl SeenFile {
             json!({"task_uuid": t.task_uuid.to_string(), "score": t.score})
         )?;
         f.sync_data()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn task(n: u8, score: Option<i32>) -> CompletedTask {
+        CompletedTask {
+            task_uuid: format!("{n:032x}").parse().unwrap(),
+            score,
+            insufficient_task_input_errors: Default::default(),
+        }
+    }
+
+    #[test]
+    fn the_seen_record_survives_a_cut_last_line_but_not_corruption() {
+        let dir = tempfile::tempdir().unwrap();
+        let seen = SeenFile::beside(&dir.path().join("cursor"));
+        assert!(seen.load().unwrap().is_empty());
+        seen.record(&task(1, Some(100))).unwrap();
+        seen.record(&task(2, None)).unwrap();
+        let both = vec![
+            (task(1, None).task_uuid, Some(100)),
+            (task(2, None).task_uuid, None),
+        ];
+        assert_eq!(seen.load().unwrap(), both);
+        // A crash while the next line was written.
+        let mut f = OpenOptions::new().append(true).open(&seen.path).unwrap();
+        f.write_all(b"{\"task_uu").unwrap();
+        assert_eq!(seen.load().unwrap(), both);
+        // Anything else that does not parse is an error, not a silent loss.
+        f.write_all(b"\n{\"task_uuid\": \"00000000000000000000000000000003\"}\n")
+            .unwrap();
+        let e = seen.load().unwrap_err();
+        assert_eq!(e.kind(), io::ErrorKind::InvalidData);
+        assert!(e.to_string().contains("line 3"), "{e}");
     }
 }
