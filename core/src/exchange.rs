@@ -79,13 +79,14 @@ use core::fmt;
 use crate::api_error::{ApiMessage, ErrorCode};
 use crate::auth::{Auth, Credentials};
 use crate::decoders::{NoData, StringData};
-use crate::envelope::DataDecoder;
+use crate::envelope::{DataDecoder, DecoderVisitor, Visitor};
 use crate::error::{Error, Transport};
 use crate::http::{
-    ClientConfig, EncodePosition, EncodeStep, RedirectTarget, RequestEncoder, ResponseHead,
+    ClientConfig, Describe, EncodePosition, EncodeStep, RedirectTarget, RequestEncoder,
+    ResponseHead,
 };
 use crate::request::{Login, Request};
-use crate::response::{EnvelopeResponse, Progress, RawResponse};
+use crate::response::{EnvelopeResponse, Found, Progress, RawResponse, ResponseState};
 use crate::workflow::{RetryDecision, RetryPolicy, RetryState, Session, SessionAction};
 
 /// Most redirects followed in a row.
@@ -464,6 +465,8 @@ enum Ask {
 enum Seen {
     NeedMore,
     Head,
+    /// A list entry is in the decoder's visitor (the typed part takes it).
+    Item,
     /// A call's end: its outcome (its output kept aside), keep-alive, a
     /// failure envelope's message.
     End(Result<(), Error>, bool, Option<ApiMessage>),
@@ -489,11 +492,15 @@ struct Machine<'x> {
     settings: &'x Settings<'x>,
     link: &'x mut Link,
     buf: &'x mut [u8],
+    /// The request, through the encoder's object-safe face.
+    req: &'x dyn Describe,
+    /// The login request, in clients that log in (`None`: the login's code
+    /// is not in the binary).
+    login_req: Option<&'x dyn Describe>,
     filled: usize,
     /// Bytes of `buf` to drop at the next poll (handed out as `Data`).
     consume: usize,
     download: bool,
-    sessions: bool,
     login: bool,
     phase: Phase,
     conn: Conn,
@@ -530,17 +537,22 @@ struct Machine<'x> {
 /// session mode is then sent as Basic.
 pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize, const SESSIONS: bool = true> {
     m: Machine<'x>,
-    part: Part<'x, R, D, N, SESSIONS>,
+    part: Part<'x, D, N, SESSIONS>,
+    request: core::marker::PhantomData<&'x R>,
 }
 
-/// The typed half of an exchange: the request, the answer's reader, what
-/// the reader produced.
-struct Part<'x, R: Request, D: DataDecoder, const N: usize, const S: bool> {
-    req: &'x R,
+/// The typed half of an exchange: the answer's reader, what the reader
+/// produced. Only what needs the method's types is here: the machine holds
+/// the request through the encoder's object-safe face, and feeding and
+/// closing the reader go through the decoder's (`Visitor`), so what is
+/// copied per method is a few short shims.
+struct Part<'x, D: DataDecoder, const N: usize, const S: bool> {
     reader: Reader<D, N>,
     output: Option<D::Output>,
     /// A list entry the reader produced, for the typed caller to take.
     item: Option<D::Item>,
+    /// Where list entries go when the exchange is driven ([`Driven`]).
+    each: Option<&'x mut dyn FnMut(D::Item)>,
 }
 
 /// The typed half as the policy's loop sees it: behind this trait the loop
@@ -548,8 +560,6 @@ struct Part<'x, R: Request, D: DataDecoder, const N: usize, const S: bool> {
 trait Typed {
     /// A new reader for the answer (the login's, or a download's).
     fn new_reader(&mut self, login: bool, download: bool);
-    /// The next piece of the request into the machine's buffer.
-    fn encode(&mut self, m: &mut Machine<'_>) -> Result<EncodeStep, Error>;
     /// Feeds the machine's bytes to the reader; `None`: a list entry is
     /// waiting in the part.
     fn feed(&mut self, m: &mut Machine<'_>) -> Option<Seen>;
@@ -557,6 +567,10 @@ trait Typed {
     fn close(&mut self) -> Seen;
     /// The answer's head, once read.
     fn head(&self) -> Option<&ResponseHead>;
+    /// Bytes a download's reader held back and hands out last.
+    fn held(&self) -> &[u8];
+    /// Gives the waiting list entry to the callback of a driven exchange.
+    fn hand_item(&mut self);
 }
 
 /// A list entry is waiting in the typed part.
@@ -575,7 +589,7 @@ fn advance(
             Ask::Out(o) => return Ok(o),
             Ask::NewReader => t.new_reader(m.login, m.download),
             Ask::Encode => {
-                let step = t.encode(m);
+                let step = m.encode();
                 if let Some(o) = m.encoded(step) {
                     return Ok(o);
                 }
@@ -648,14 +662,18 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
         buf: &'x mut [u8],
         download: bool,
     ) -> Self {
+        // With `S` false no login request is referred to, so its code is
+        // left out.
+        let login: Option<&'x dyn Describe> = if S { Some(&Login) } else { None };
         Self {
-            m: Machine::new(settings, link, buf, download, S),
+            m: Machine::new(settings, link, buf, req, login, download),
             part: Part {
-                req,
                 reader: Reader::Idle,
                 output: None,
                 item: None,
+                each: None,
             },
+            request: core::marker::PhantomData,
         }
     }
 
@@ -716,7 +734,7 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
                     .failure(Error::WorkflowMisuse(text!("polled after Done")))),
             });
         }
-        match render(&mut self.m, held_of(&self.part.reader), out) {
+        match render(&mut self.m, self.part.held(), out) {
             Step::Connect(o) => Step::Connect(o),
             Step::Write(b) => Step::Write(b),
             Step::SendSample { len, scratch } => Step::SendSample { len, scratch },
@@ -738,7 +756,7 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
     }
 }
 
-impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Part<'_, R, D, N, S> {
+impl<D: DataDecoder + Default, const N: usize, const S: bool> Part<'_, D, N, S> {
     /// A success's output (a download's is the empty one of its decoder).
     fn take_output(&mut self) -> Result<D::Output, Error> {
         match self.output.take() {
@@ -748,9 +766,30 @@ impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Part<'
     }
 }
 
-impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Typed
-    for Part<'_, R, D, N, S>
-{
+/// What a call's reader saw, with the method's decoder finishing a success
+/// and keeping a list entry: the only per-method part of reading.
+fn settle<D: DataDecoder>(
+    seen: Seen,
+    item: Option<D::Item>,
+    data: &mut D,
+    output: &mut Option<D::Output>,
+    slot: &mut Option<D::Item>,
+) -> Option<Seen> {
+    match seen {
+        Seen::Item if item.is_some() => {
+            *slot = item;
+            None
+        }
+        Seen::Item => Some(Seen::NeedMore),
+        Seen::End(Ok(()), keep, message) => {
+            let outcome = data.finish().map(|out| *output = Some(out));
+            Some(Seen::End(outcome, keep, message))
+        }
+        other => Some(other),
+    }
+}
+
+impl<D: DataDecoder + Default, const N: usize, const S: bool> Typed for Part<'_, D, N, S> {
     // `S` and `N == 0` (only downloads have no units) are constants of the
     // instantiation: a client that never logs in or never downloads carries
     // none of those readers' code.
@@ -764,66 +803,22 @@ impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Typed
         };
     }
 
-    fn encode(&mut self, m: &mut Machine<'_>) -> Result<EncodeStep, Error> {
-        let cfg = config(
-            m.settings,
-            &m.link.session,
-            &m.location,
-            m.redirect,
-            m.login,
-            S,
-        );
-        let out = &mut *m.buf;
-        // Past the sample as soon as it is asked for: the next poll comes
-        // once the driver sent it.
-        let next = |mut enc: RequestEncoder<'_>, out: &mut [u8]| {
-            let step = enc.poll(out);
-            if matches!(step, EncodeStep::SendFile { .. }) {
-                enc.file_sent();
-            }
-            (step, enc.position())
-        };
-        let (step, pos) = if S && m.login {
-            next(RequestEncoder::resume(&Login, &cfg, m.entropy, m.pos)?, out)
-        } else {
-            next(
-                RequestEncoder::resume(self.req, &cfg, m.entropy, m.pos)?,
-                out,
-            )
-        };
-        m.pos = pos;
-        Ok(step)
-    }
-
     fn feed(&mut self, m: &mut Machine<'_>) -> Option<Seen> {
-        let input = m.buf.get(..m.filled).unwrap_or(&[]);
-        let (used, seen) = match &mut self.reader {
-            Reader::Call(r) => match r.feed(input) {
-                Err(e) => (0, Seen::Failed(e, r.api_message())),
-                Ok((n, Progress::NeedMore)) => (n, Seen::NeedMore),
-                Ok((n, Progress::Head)) => (n, Seen::Head),
-                Ok((n, Progress::Item(i))) => {
-                    self.item = Some(i);
-                    m.filled = crate::envelope::move_to_front(m.buf, n.min(m.filled), m.filled);
-                    return None;
-                }
-                Ok((n, Progress::Done)) => {
-                    let (keep, message) = (r.keep_alive(), r.api_message());
-                    let outcome = r.finish().map(|out| self.output = Some(out));
-                    (n, Seen::End(outcome, keep, message))
-                }
-            },
-            Reader::Login(r) if S => return Some(feed_login(m, r)),
-            Reader::Download(r) if N == 0 => return Some(feed_raw(m, r)),
-            _ => {
-                return Some(Seen::Failed(
-                    Error::WorkflowMisuse(text!("no reader")),
-                    None,
-                ))
+        match &mut self.reader {
+            Reader::Call(r) => {
+                let (state, units, data) = r.parts();
+                let mut v = DecoderVisitor { data, item: None };
+                let seen = feed_envelope(m, state, units, &mut v, D::DATA_OPTIONAL);
+                let item = v.item.take();
+                settle(seen, item, data, &mut self.output, &mut self.item)
             }
-        };
-        m.filled = crate::envelope::move_to_front(m.buf, used.min(m.filled), m.filled);
-        Some(seen)
+            Reader::Login(r) if S => Some(feed_login(m, r)),
+            Reader::Download(r) if N == 0 => Some(feed_raw(m, r)),
+            _ => Some(Seen::Failed(
+                Error::WorkflowMisuse(text!("no reader")),
+                None,
+            )),
+        }
     }
 
     fn close(&mut self) -> Seen {
@@ -832,15 +827,13 @@ impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Typed
             return Seen::Failed(Error::Transport(Transport::Closed), None);
         }
         match &mut self.reader {
-            Reader::Call(r) => match r.close() {
-                Ok(Progress::Done) => {
-                    let message = r.api_message();
-                    let outcome = r.finish().map(|out| self.output = Some(out));
-                    Seen::End(outcome, false, message)
-                }
-                Ok(_) => Seen::Failed(Error::Transport(Transport::Closed), None),
-                Err(e) => Seen::Failed(e, None),
-            },
+            Reader::Call(r) => {
+                let (state, units, data) = r.parts();
+                let mut v = DecoderVisitor { data, item: None };
+                let seen = close_envelope(state, units, &mut v, D::DATA_OPTIONAL);
+                settle(seen, None, data, &mut self.output, &mut self.item)
+                    .unwrap_or(Seen::Failed(Error::Transport(Transport::Closed), None))
+            }
             Reader::Login(r) if S => close_login(r),
             Reader::Download(r) if N == 0 => close_raw(r),
             _ => Seen::Failed(Error::Transport(Transport::Closed), None),
@@ -849,6 +842,61 @@ impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Typed
 
     fn head(&self) -> Option<&ResponseHead> {
         head_of(&self.reader)
+    }
+
+    fn held(&self) -> &[u8] {
+        match &self.reader {
+            Reader::Download(r) if N == 0 => r.held(),
+            _ => &[],
+        }
+    }
+
+    fn hand_item(&mut self) {
+        if let (Some(each), Some(item)) = (self.each.as_mut(), self.item.take()) {
+            each(item);
+        }
+    }
+}
+
+/// Feeds a call's reader (not generic: once in a binary).
+#[inline(never)]
+fn feed_envelope(
+    m: &mut Machine<'_>,
+    state: &mut ResponseState,
+    units: &mut [u8],
+    v: &mut dyn Visitor,
+    data_optional: bool,
+) -> Seen {
+    let input = m.buf.get(..m.filled).unwrap_or(&[]);
+    let (used, seen) = match state.feed(input, units, v) {
+        Err(e) => (0, Seen::Failed(e, state.api_message())),
+        Ok((n, Found::NeedMore)) => (n, Seen::NeedMore),
+        Ok((n, Found::Head)) => (n, Seen::Head),
+        Ok((n, Found::Item)) => (n, Seen::Item),
+        Ok((n, Found::Done)) => {
+            let (keep, message) = (state.keep_alive(), state.api_message());
+            (n, Seen::End(state.outcome(data_optional), keep, message))
+        }
+    };
+    m.filled = crate::envelope::move_to_front(m.buf, used.min(m.filled), m.filled);
+    seen
+}
+
+/// Closes a call's reader at the connection's end (not generic).
+#[inline(never)]
+fn close_envelope(
+    state: &mut ResponseState,
+    units: &mut [u8],
+    v: &mut dyn Visitor,
+    data_optional: bool,
+) -> Seen {
+    match state.close(units, v) {
+        Ok(Found::Done) => {
+            let message = state.api_message();
+            Seen::End(state.outcome(data_optional), false, message)
+        }
+        Ok(_) => Seen::Failed(Error::Transport(Transport::Closed), None),
+        Err(e) => Seen::Failed(e, None),
     }
 }
 
@@ -872,27 +920,23 @@ pub trait Drive {
 
 /// An [`Exchange`] whose list entries go to `each` and whose output is
 /// kept, driven through [`Drive`].
-pub struct Driven<'x, 'e, R: Request, D: DataDecoder, const N: usize, const S: bool = true> {
+pub struct Driven<'x, R: Request, D: DataDecoder, const N: usize, const S: bool = true> {
     ex: Exchange<'x, R, D, N, S>,
-    each: &'e mut dyn FnMut(D::Item),
-    output: Option<D::Output>,
 }
 
-impl<'x, 'e, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
-    Driven<'x, 'e, R, D, N, S>
+impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
+    Driven<'x, R, D, N, S>
 {
     /// `ex`, with its list entries handed to `each`.
-    pub fn new(ex: Exchange<'x, R, D, N, S>, each: &'e mut dyn FnMut(D::Item)) -> Self {
-        Self {
-            ex,
-            each,
-            output: None,
-        }
+    pub fn new(mut ex: Exchange<'x, R, D, N, S>, each: &'x mut dyn FnMut(D::Item)) -> Self {
+        ex.part.each = Some(each);
+        Self { ex }
     }
 
-    /// The output of a success, once `Done` said `Ok`.
+    /// The output of a call's success, once `Done` said `Ok` (a download
+    /// has none).
     pub fn output(&mut self) -> Option<D::Output> {
-        self.output.take()
+        self.ex.part.output.take()
     }
 
     /// The download's file name, once its head arrived.
@@ -902,24 +946,10 @@ impl<'x, 'e, R: Request, D: DataDecoder + Default, const N: usize, const S: bool
 }
 
 impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Drive
-    for Driven<'_, '_, R, D, N, S>
+    for Driven<'_, R, D, N, S>
 {
     fn poll(&mut self, now_ms: u64, random: u32) -> Step<'_, core::convert::Infallible, ()> {
-        let ex = &mut self.ex;
-        let out = loop {
-            match advance(&mut ex.m, &mut ex.part, now_ms, random) {
-                Ok(out) => break out,
-                Err(ItemReady) => {
-                    if let Some(item) = ex.part.item.take() {
-                        (self.each)(item);
-                    }
-                }
-            }
-        };
-        if let (Out::Done, Some(Ok(()))) = (&out, &ex.m.outcome) {
-            self.output = ex.part.take_output().ok();
-        }
-        render(&mut ex.m, held_of(&ex.part.reader), out)
+        drive(&mut self.ex.m, &mut self.ex.part, now_ms, random)
     }
 
     fn failed(&mut self, how: Transport) {
@@ -937,6 +967,24 @@ impl<R: Request, D: DataDecoder + Default, const N: usize, const S: bool> Drive
     fn keeps_connection(&self) -> bool {
         self.ex.keeps_connection()
     }
+}
+
+/// A driven exchange's next step: list entries go to its callback (not
+/// generic: once in a binary).
+#[inline(never)]
+fn drive<'a>(
+    m: &'a mut Machine<'_>,
+    t: &'a mut dyn Typed,
+    now_ms: u64,
+    random: u32,
+) -> Step<'a, core::convert::Infallible, ()> {
+    let out = loop {
+        match advance(m, t, now_ms, random) {
+            Ok(out) => break out,
+            Err(ItemReady) => t.hand_item(),
+        }
+    };
+    render(m, t.held(), out)
 }
 
 /// The step for `out`, without the answer's types (a success's output
@@ -966,14 +1014,6 @@ fn render<'a>(
             Some(r) => r,
             None => Err(m.failure(Error::WorkflowMisuse(text!("polled after Done")))),
         }),
-    }
-}
-
-/// Bytes a download's reader held back and handed out last.
-fn held_of<D: DataDecoder, const N: usize>(r: &Reader<D, N>) -> &[u8] {
-    match r {
-        Reader::Download(r) => r.held(),
-        _ => &[],
     }
 }
 
@@ -1100,8 +1140,9 @@ impl<'x> Machine<'x> {
         settings: &'x Settings<'x>,
         link: &'x mut Link,
         buf: &'x mut [u8],
+        req: &'x dyn Describe,
+        login_req: Option<&'x dyn Describe>,
         download: bool,
-        sessions: bool,
     ) -> Self {
         let conn = if link.idle_connection {
             Conn::Server { used: true }
@@ -1113,10 +1154,11 @@ impl<'x> Machine<'x> {
             settings,
             link,
             buf,
+            req,
+            login_req,
             filled: 0,
             consume: 0,
             download,
-            sessions,
             login: false,
             phase: Phase::Begin,
             conn,
@@ -1139,6 +1181,37 @@ impl<'x> Machine<'x> {
             send_broken: None,
             outcome: None,
         }
+    }
+
+    /// Whether this client logs in (its login's code is in the binary).
+    fn sessions(&self) -> bool {
+        self.login_req.is_some()
+    }
+
+    /// The next piece of the request (or the login) into the buffer.
+    #[inline(never)]
+    fn encode(&mut self) -> Result<EncodeStep, Error> {
+        let cfg = config(
+            self.settings,
+            &self.link.session,
+            &self.location,
+            self.redirect,
+            self.login,
+            self.login_req.is_some(),
+        );
+        let req = match self.login_req {
+            Some(login) if self.login => login,
+            _ => self.req,
+        };
+        let mut enc = RequestEncoder::resume_erased(req, &cfg, self.entropy, self.pos)?;
+        let step = enc.poll(self.buf);
+        // Past the sample as soon as it is asked for: the next poll comes
+        // once the driver sent it.
+        if matches!(step, EncodeStep::SendFile { .. }) {
+            enc.file_sent();
+        }
+        self.pos = enc.position();
+        Ok(step)
     }
 
     #[inline(never)]
@@ -1249,7 +1322,7 @@ impl<'x> Machine<'x> {
         // Whether this request is the login: decided at an attempt's first
         // hop, kept while its redirects are followed.
         if self.redirect.is_none() {
-            self.login = self.sessions
+            self.login = self.sessions()
                 && to_server
                 && self.settings.auth == AuthMode::Session
                 && self.link.session.cookie().is_none();
@@ -1314,7 +1387,7 @@ impl<'x> Machine<'x> {
             Seen::NeedMore if self.end == PeerEnd::Told => {
                 self.answer_failed(Error::Transport(Transport::Closed), None, head, now, random)
             }
-            Seen::NeedMore => self.read_more(),
+            Seen::NeedMore | Seen::Item => self.read_more(),
             Seen::Head => self.on_head(head),
             Seen::End(outcome, keep, message) => {
                 self.call_done(outcome, keep, message, head, now, random)
@@ -1443,7 +1516,7 @@ impl<'x> Machine<'x> {
         self.finished(keep);
         match outcome {
             Ok(()) => {
-                if self.sessions && self.settings.auth == AuthMode::Session {
+                if self.sessions() && self.settings.auth == AuthMode::Session {
                     let _ = self.link.session.on_error_code(None);
                 }
                 Some(self.done(Ok(())))
@@ -1462,7 +1535,7 @@ impl<'x> Machine<'x> {
         let to_server = !self.redirect.is_some_and(|r| r.other_origin);
         let gone = e.api_code() == Some(ErrorCode::AuthenticationRequired)
             || (self.download && matches!(e, Error::HttpStatus { status: 401 }));
-        if !(self.sessions
+        if !(self.sessions()
             && gone
             && to_server
             && self.settings.auth == AuthMode::Session

@@ -34,7 +34,7 @@ pub struct EnvelopeResponse<D: DataDecoder, const N: usize> {
 /// Everything of a response reader but the method's decoder and the
 /// buffer's size, so its code exists once in a binary.
 #[derive(Debug)]
-struct ResponseState {
+pub(crate) struct ResponseState {
     http: ResponseDecoder,
     core: EnvelopeState,
     held: usize,
@@ -44,7 +44,7 @@ struct ResponseState {
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Found {
+pub(crate) enum Found {
     NeedMore,
     Head,
     Item,
@@ -115,6 +115,25 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
         self.state.outcome(D::DATA_OPTIONAL)?;
         self.data.finish()
     }
+
+    /// The reader's parts: its non-generic state, its unit buffer and the
+    /// method's decoder (for the exchange machine, whose reading is then
+    /// not generic).
+    pub(crate) fn parts(&mut self) -> (&mut ResponseState, &mut [u8], &mut D) {
+        (&mut self.state, &mut self.units, &mut self.data)
+    }
+}
+
+impl ResponseState {
+    /// Whether the connection can be reused after this response.
+    pub(crate) fn keep_alive(&self) -> bool {
+        self.http.head().is_some_and(|h| h.keep_alive)
+    }
+
+    /// A failure envelope's message.
+    pub(crate) fn api_message(&self) -> Option<crate::ApiMessage> {
+        self.core.api_message()
+    }
 }
 
 fn to_progress<D: DataDecoder>(
@@ -146,7 +165,7 @@ impl ResponseState {
 
     /// Whether the response ended in a success envelope (not generic).
     #[inline(never)]
-    fn outcome(&mut self, data_optional: bool) -> Result<(), Error> {
+    pub(crate) fn outcome(&mut self, data_optional: bool) -> Result<(), Error> {
         if !self.http_done {
             return Err(Error::WorkflowMisuse(text!(
                 "finish before the response ended"
@@ -157,7 +176,7 @@ impl ResponseState {
 
     /// The connection closed (not generic, so it exists once).
     #[inline(never)]
-    fn close(&mut self, units: &mut [u8], v: &mut dyn Visitor) -> Result<Found, Error> {
+    pub(crate) fn close(&mut self, units: &mut [u8], v: &mut dyn Visitor) -> Result<Found, Error> {
         self.http.close()?;
         self.http_done = true;
         if !self.sniffed {
@@ -167,7 +186,7 @@ impl ResponseState {
         Ok(found)
     }
 
-    fn feed(
+    pub(crate) fn feed(
         &mut self,
         input: &[u8],
         units: &mut [u8],

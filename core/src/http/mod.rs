@@ -5,6 +5,7 @@ mod request;
 mod response;
 
 pub use chunked::ChunkedDecoder;
+pub(crate) use request::Describe;
 pub use request::{
     ClientConfig, EncodePosition, RedirectTarget, RequestEncoder, Step as EncodeStep,
 };

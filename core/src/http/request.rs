@@ -59,7 +59,7 @@ impl<'a> ClientConfig<'a> {
 /// What the encoder needs to know of a request besides its parameters,
 /// read once per request.
 #[derive(Clone, Copy, Debug)]
-struct Shape {
+pub(crate) struct Shape {
     name: &'static str,
     /// `login` (its credentials always travel in the body).
     is_login: bool,
@@ -76,7 +76,7 @@ struct Shape {
 /// with, so its code exists once in a binary whatever the request types.
 /// Three entries per request type: everything but the checks and the
 /// parameters comes back at once as a [`Shape`].
-trait Describe {
+pub(crate) trait Describe {
     fn shape(&self) -> Shape;
     fn validate(&self) -> Result<(), Error>;
     fn params(&self, p: &mut dyn Params);
@@ -201,9 +201,20 @@ impl<'r> RequestEncoder<'r> {
         entropy: [u8; 16],
         pos: EncodePosition,
     ) -> Result<Self, Error> {
-        let mut enc = Self::new(req, cfg, entropy)?;
-        enc.inner.phase = pos.0;
-        Ok(enc)
+        Self::resume_erased(req, cfg, entropy, pos)
+    }
+
+    /// [`Self::resume`] for a request seen through its object-safe face
+    /// (the exchange machine holds one, so its encoding is not generic).
+    pub(crate) fn resume_erased(
+        req: &'r dyn Describe,
+        cfg: &'r ClientConfig<'r>,
+        entropy: [u8; 16],
+        pos: EncodePosition,
+    ) -> Result<Self, Error> {
+        let mut inner = Encoder::new(req, cfg, entropy)?;
+        inner.phase = pos.0;
+        Ok(Self { inner })
     }
 }
 
