@@ -364,6 +364,16 @@ pub enum Step<'a, I, O> {
     Done(Result<O, Failure>),
 }
 
+/// Receives a call's body as the server sent it (de-framed: no chunk
+/// sizes) while its decoder reads it: for passing the server's own JSON
+/// on once the typed decoder accepted it ([`Driven::keeping_body`]).
+pub trait BodyTap {
+    /// The next bytes of the body.
+    fn put(&mut self, bytes: &[u8]);
+    /// The call is sent again: forget the bytes given so far.
+    fn restart(&mut self);
+}
+
 /// The answer's reader.
 enum Reader<D: DataDecoder, const N: usize> {
     /// Before the first attempt.
@@ -553,6 +563,8 @@ struct Part<'x, D: DataDecoder, const N: usize, const S: bool> {
     item: Option<D::Item>,
     /// Where list entries go when the exchange is driven ([`Driven`]).
     each: Option<&'x mut dyn FnMut(D::Item)>,
+    /// Where a call's body goes as it is read, if anywhere.
+    tap: Option<&'x mut dyn BodyTap>,
 }
 
 /// The typed half as the policy's loop sees it: behind this trait the loop
@@ -571,6 +583,9 @@ trait Typed {
     fn held(&self) -> &[u8];
     /// Gives the waiting list entry to the callback of a driven exchange.
     fn hand_item(&mut self);
+    /// Starts the body tap over, if there is one (`false`: none, the
+    /// driver's sink restarts).
+    fn restart_tap(&mut self) -> bool;
 }
 
 /// A list entry is waiting in the typed part.
@@ -672,6 +687,7 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
                 output: None,
                 item: None,
                 each: None,
+                tap: None,
             },
             request: core::marker::PhantomData,
         }
@@ -808,7 +824,8 @@ impl<D: DataDecoder + Default, const N: usize, const S: bool> Typed for Part<'_,
             Reader::Call(r) => {
                 let (state, units, data) = r.parts();
                 let mut v = DecoderVisitor { data, item: None };
-                let seen = feed_envelope(m, state, units, &mut v, D::DATA_OPTIONAL);
+                let tap = self.tap.as_mut().map(|t| &mut **t as &mut dyn BodyTap);
+                let seen = feed_envelope(m, state, units, &mut v, D::DATA_OPTIONAL, tap);
                 let item = v.item.take();
                 settle(seen, item, data, &mut self.output, &mut self.item)
             }
@@ -856,6 +873,16 @@ impl<D: DataDecoder + Default, const N: usize, const S: bool> Typed for Part<'_,
             each(item);
         }
     }
+
+    fn restart_tap(&mut self) -> bool {
+        match self.tap.as_mut() {
+            Some(tap) => {
+                tap.restart();
+                true
+            }
+            None => false,
+        }
+    }
 }
 
 /// Feeds a call's reader (not generic: once in a binary).
@@ -866,9 +893,23 @@ fn feed_envelope(
     units: &mut [u8],
     v: &mut dyn Visitor,
     data_optional: bool,
+    tap: Option<&mut dyn BodyTap>,
 ) -> Seen {
     let input = m.buf.get(..m.filled).unwrap_or(&[]);
-    let (used, seen) = match state.feed(input, units, v) {
+    let mut tapped = false;
+    let result = match tap {
+        Some(tap) => {
+            let mut put = |bytes: &[u8]| {
+                tapped = true;
+                tap.put(bytes);
+            };
+            state.feed(input, units, v, Some(&mut put))
+        }
+        None => state.feed(input, units, v, None),
+    };
+    // Body bytes left the machine: a retry starts the tap over first.
+    m.delivered |= tapped;
+    let (used, seen) = match result {
         Err(e) => (0, Seen::Failed(e, state.api_message())),
         Ok((n, Found::NeedMore)) => (n, Seen::NeedMore),
         Ok((n, Found::Head)) => (n, Seen::Head),
@@ -933,6 +974,13 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
         Self { ex }
     }
 
+    /// Also hands the call's body to `tap` as it is read (de-framed), the
+    /// same bytes the typed decoder accepts; a retry restarts the tap.
+    pub fn keeping_body(mut self, tap: &'x mut dyn BodyTap) -> Self {
+        self.ex.part.tap = Some(tap);
+        self
+    }
+
     /// The output of a call's success, once `Done` said `Ok` (a download
     /// has none).
     pub fn output(&mut self) -> Option<D::Output> {
@@ -980,6 +1028,9 @@ fn drive<'a>(
 ) -> Step<'a, core::convert::Infallible, ()> {
     let out = loop {
         match advance(m, t, now_ms, random) {
+            // A call's body tap starts over here; a download's sink is the
+            // driver's.
+            Ok(Out::RestartSink) if t.restart_tap() => {}
             Ok(out) => break out,
             Err(ItemReady) => t.hand_item(),
         }

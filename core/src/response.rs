@@ -89,7 +89,7 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
             data: &mut self.data,
             item: None,
         };
-        let (n, found) = self.state.feed(input, &mut self.units, &mut slot)?;
+        let (n, found) = self.state.feed(input, &mut self.units, &mut slot, None)?;
         Ok((n, to_progress(found, &mut slot)))
     }
 
@@ -182,15 +182,18 @@ impl ResponseState {
         if !self.sniffed {
             return Err(self.not_envelope());
         }
-        let (_, found) = self.feed(&[], units, v)?;
+        let (_, found) = self.feed(&[], units, v, None)?;
         Ok(found)
     }
 
+    /// Feeds `input`; `tap`, if any, sees every byte of the body as it
+    /// goes to the decoder (de-framed: no chunk sizes).
     pub(crate) fn feed(
         &mut self,
         input: &[u8],
         units: &mut [u8],
         v: &mut dyn Visitor,
+        mut tap: Option<&mut dyn FnMut(&[u8])>,
     ) -> Result<(usize, Found), Error> {
         let mut used = 0usize;
         loop {
@@ -240,6 +243,9 @@ impl ResponseState {
                     return Ok((used, Found::Head));
                 }
                 Progress::Item(bytes) => {
+                    if let Some(tap) = tap.as_mut() {
+                        tap(bytes);
+                    }
                     if self.env_done {
                         if !bytes.trim_ascii().is_empty() {
                             return Err(Error::json("envelope", JsonError::TrailingData));

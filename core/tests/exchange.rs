@@ -7,7 +7,9 @@
 use std::collections::VecDeque;
 
 use lastline_core::decoders::{StringData, Submission, SubmitDecoder};
-use lastline_core::exchange::{AuthMode, Event, Exchange, Failure, Link, Origin, Settings, Step};
+use lastline_core::exchange::{
+    AuthMode, BodyTap, Drive, Driven, Event, Exchange, Failure, Link, Origin, Settings, Step,
+};
 use lastline_core::request::{GetExportedReport, Ping, Request, SubmitFile};
 use lastline_core::types::Uuid;
 use lastline_core::workflow::RetryPolicy;
@@ -102,17 +104,84 @@ const DEFAULT: Options<'static> = Options {
     restartable: true,
 };
 
+/// What the driver below needs of an exchange: a typed [`Exchange`], or a
+/// [`Driven`] one (the face real drivers use), its entries as `()`.
+trait Machine {
+    type Out;
+    fn step(&mut self, now: u64, random: u32) -> Step<'_, (), Self::Out>;
+    fn failed(&mut self, how: Transport);
+    fn received(&mut self, n: usize);
+    fn cannot_restart(&mut self);
+    fn keeps_connection(&self) -> bool;
+}
+
+/// The same step with its entry dropped.
+fn untyped<I, O>(step: Step<'_, I, O>) -> Step<'_, (), O> {
+    match step {
+        Step::Connect(o) => Step::Connect(o),
+        Step::Write(b) => Step::Write(b),
+        Step::SendSample { len, scratch } => Step::SendSample { len, scratch },
+        Step::Read(space) => Step::Read(space),
+        Step::Sleep { until_ms } => Step::Sleep { until_ms },
+        Step::Item(_) => Step::Item(()),
+        Step::Data(d) => Step::Data(d),
+        Step::RestartSink => Step::RestartSink,
+        Step::Event(e) => Step::Event(e),
+        Step::Done(r) => Step::Done(r),
+    }
+}
+
+impl<R: Request, D: lastline_core::envelope::DataDecoder + Default, const N: usize> Machine
+    for Exchange<'_, R, D, N>
+{
+    type Out = D::Output;
+    fn step(&mut self, now: u64, random: u32) -> Step<'_, (), D::Output> {
+        untyped(self.poll(now, random))
+    }
+    fn failed(&mut self, how: Transport) {
+        Exchange::failed(self, how)
+    }
+    fn received(&mut self, n: usize) {
+        Exchange::received(self, n)
+    }
+    fn cannot_restart(&mut self) {
+        Exchange::cannot_restart(self)
+    }
+    fn keeps_connection(&self) -> bool {
+        Exchange::keeps_connection(self)
+    }
+}
+
+impl<T: Drive> Machine for &mut T {
+    type Out = ();
+    fn step(&mut self, now: u64, random: u32) -> Step<'_, (), ()> {
+        untyped(self.poll(now, random))
+    }
+    fn failed(&mut self, how: Transport) {
+        Drive::failed(*self, how)
+    }
+    fn received(&mut self, n: usize) {
+        Drive::received(*self, n)
+    }
+    fn cannot_restart(&mut self) {
+        Drive::cannot_restart(*self)
+    }
+    fn keeps_connection(&self) -> bool {
+        Drive::keeps_connection(*self)
+    }
+}
+
 /// Drives one exchange against the server, with simulated time.
-fn drive<R: Request, D: lastline_core::envelope::DataDecoder + Default, const N: usize>(
-    mut ex: Exchange<'_, R, D, N>,
+fn drive<M: Machine>(
+    mut ex: M,
     server: &mut Server,
     run: &mut Run,
     o: &Options<'_>,
-) -> (Result<D::Output, Failure>, bool) {
+) -> (Result<M::Out, Failure>, bool) {
     let mut random = 0x1234_5678u32;
     for _ in 0..100_000 {
         random = random.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
-        match ex.poll(run.now, random) {
+        match ex.step(run.now, random) {
             Step::Connect(origin) => {
                 if std::env::var("TRACE").is_ok() {
                     eprintln!("connect {origin:?}");
@@ -623,6 +692,91 @@ fn resets_before_and_inside_the_head_and_body_are_retried() {
     assert_eq!(
         (e.error, e.attempts, e.status),
         (Error::Transport(Transport::Connect), 6, None)
+    );
+}
+
+/// A body tap that records what it was given and how often it restarted.
+#[derive(Default)]
+struct Kept {
+    body: Vec<u8>,
+    restarts: u32,
+}
+
+impl BodyTap for Kept {
+    fn put(&mut self, bytes: &[u8]) {
+        self.body.extend_from_slice(bytes);
+    }
+    fn restart(&mut self) {
+        self.body.clear();
+        self.restarts += 1;
+    }
+}
+
+/// A call that keeps its body: the tap gets the de-framed body, once, even
+/// when an attempt was cut mid-body (the tap starts over, the driver's sink
+/// is not asked to), and a page that is not an envelope is the call's
+/// typed error, not a JSON one.
+#[test]
+fn a_call_keeping_its_body_restarts_the_tap_and_refuses_what_is_not_an_envelope() {
+    let s = settings(AuthMode::Basic);
+    let body = br#"{"success": 1, "data": "pong"}"#;
+    // Chunked, so the tap must see the body without the chunk framing.
+    let chunked = [
+        &b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+            [..],
+        b"7\r\n",
+        &body[..7],
+        b"\r\n",
+        format!("{:x}\r\n", body.len() - 7).as_bytes(),
+        &body[7..],
+        b"\r\n0\r\n\r\n",
+    ]
+    .concat();
+    for read_chunk in [1, 5, 4096] {
+        let mut server = Server::new(vec![
+            Some((
+                SERVER,
+                vec![Answer::ThenReset(chunked[..chunked.len() - 12].to_vec())],
+            )),
+            Some((SERVER, vec![Answer::Bytes(chunked.clone())])),
+        ]);
+        let mut run = Run::default();
+        let mut buf = [0u8; 512];
+        let mut link = Link::new();
+        let mut kept = Kept::default();
+        let mut none = |_| {};
+        let ex = Exchange::<_, StringData, 64>::call(&Ping, &s, &mut link, &mut buf);
+        let mut driven = Driven::new(ex, &mut none).keeping_body(&mut kept);
+        let o = Options {
+            read_chunk,
+            ..DEFAULT
+        };
+        let (r, _) = drive(&mut driven, &mut server, &mut run, &o);
+        r.unwrap();
+        assert_eq!(driven.output().unwrap().as_str(), "pong");
+        drop(driven);
+        assert_eq!(kept.body, body, "read in pieces of {read_chunk}");
+        assert_eq!(kept.restarts, 1);
+        assert_eq!(run.restarts, 0, "the driver's sink is not the call's");
+        assert!(matches!(run.events[..], [Event::Retry { .. }]));
+    }
+    // An HTML page with status 200: NotAnEnvelope, as for any call.
+    let html = http(
+        "200 OK",
+        &["Content-Type: text/html"],
+        b"<html><body>Login</body></html>",
+    );
+    let mut server = Server::new(vec![Some((SERVER, vec![Answer::Bytes(html)]))]);
+    let (mut buf, mut link, mut kept) = ([0u8; 512], Link::new(), Kept::default());
+    let mut none = |_| {};
+    let ex = Exchange::<_, StringData, 64>::call(&Ping, &s, &mut link, &mut buf);
+    let mut driven = Driven::new(ex, &mut none).keeping_body(&mut kept);
+    let e = drive(&mut driven, &mut server, &mut Run::default(), &DEFAULT)
+        .0
+        .unwrap_err();
+    assert!(
+        matches!(e.error, Error::NotAnEnvelope { status: 200, .. }),
+        "{e:?}"
     );
 }
 

@@ -120,18 +120,16 @@ impl Sink for FileSink<'_> {
     }
 }
 
-/// A body kept whole in memory: it can start over.
-struct VecSink(Vec<u8>);
+/// A call's body, kept as it is read; a retry starts it over.
+struct BodyBytes(Vec<u8>);
 
-impl Sink for VecSink {
-    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+impl lastline_core::exchange::BodyTap for BodyBytes {
+    fn put(&mut self, bytes: &[u8]) {
         self.0.extend_from_slice(bytes);
-        Ok(())
     }
 
-    fn restart(&mut self) -> io::Result<bool> {
+    fn restart(&mut self) {
         self.0.clear();
-        Ok(true)
     }
 }
 
@@ -185,13 +183,15 @@ impl Client {
         req: &R,
         mut each: impl FnMut(<R::Response as DataDecoder>::Item),
     ) -> Result<(<R::Response as DataDecoder>::Output, Vec<u8>), Error> {
-        let mut sink = VecSink(Vec::new());
-        self.driver.download(req, &mut sink, &mut |_| {})?;
-        let out = lastline_core::envelope::decode_with(R::Response::default(), &sink.0, |i| {
-            each(i);
-            Ok(())
-        })?;
-        Ok((out, sink.0))
+        let mut body = BodyBytes(Vec::new());
+        let out = self.driver.call_tapped::<R, R::Response>(
+            req,
+            None,
+            &mut each,
+            Some(&mut body),
+            &mut |_| {},
+        )?;
+        Ok((out, body.0))
     }
 
     /// Downloads a raw response into the file at `path`: written to a

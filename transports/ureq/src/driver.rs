@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 use embedded_io::{Read as _, Write as _};
 use lastline_core::decoders::NoData;
 use lastline_core::envelope::DataDecoder;
-use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Settings, Step};
+use lastline_core::exchange::{
+    BodyTap, Drive, Driven, Event, Exchange, Link, Origin, Settings, Step,
+};
 use lastline_core::request::Request;
 use lastline_core::Transport;
 use lastline_embedded::SampleSource;
@@ -142,9 +144,24 @@ impl Driver {
         each: &mut dyn FnMut(D::Item),
         events: &mut dyn FnMut(&Event),
     ) -> Result<D::Output, Error> {
+        self.call_tapped::<R, D>(req, sample, each, None, events)
+    }
+
+    /// [`Self::call`], its body also handed to `tap` as it is read.
+    pub(crate) fn call_tapped<R: Request, D: DataDecoder + Default>(
+        &mut self,
+        req: &R,
+        sample: Option<&mut dyn SampleSource>,
+        each: &mut dyn FnMut(D::Item),
+        tap: Option<&mut dyn BodyTap>,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<D::Output, Error> {
         let s = self.settings.exchange()?;
         let ex = Exchange::<R, D, UNITS>::call(req, &s, &mut self.link, &mut self.buf);
         let mut driven = Driven::new(ex, each);
+        if let Some(tap) = tap {
+            driven = driven.keeping_body(tap);
+        }
         let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
         run(&mut driven, connector, conn, clock, sample, None, events)?;
         driven.output().ok_or_else(|| {

@@ -844,4 +844,32 @@ fn a_call_can_keep_the_servers_body() {
         )
         .unwrap_err();
     assert!(matches!(e, Error::Api { code: Some(_), .. }), "{e:?}");
+
+    // Cut mid-body once, chunked: the call is retried, and the body kept
+    // is the second attempt's alone, without its chunk framing.
+    use lastline_emulator::{Fault, FaultRule};
+    emu.faults().set(|f| f.chunked = true);
+    emu.faults().add(FaultRule::new(
+        Some("get_task_metadata"),
+        Fault::ResetMidBody,
+        1,
+    ));
+    let asked = || {
+        emu.log()
+            .entries()
+            .iter()
+            .filter(|e| e.api_method == Some("get_task_metadata"))
+            .count()
+    };
+    let before = asked();
+    let (again, body) = c
+        .call_keeping_body(&GetTaskMetadata::new(task), |_| {})
+        .unwrap();
+    assert_eq!(again.file_md5, typed.file_md5);
+    let v: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(
+        v["data"]["file_md5"],
+        serde_json::json!(typed.file_md5.map(|h| h.to_string()))
+    );
+    assert_eq!(asked() - before, 2, "cut once, then answered whole");
 }
