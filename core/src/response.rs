@@ -31,6 +31,9 @@ pub struct EnvelopeResponse<D: DataDecoder, const N: usize> {
     units: [u8; N],
 }
 
+/// What sees a body's bytes as they go to the decoder.
+pub(crate) type BodyTap<'t> = &'t mut dyn FnMut(&[u8]);
+
 /// Everything of a response reader but the method's decoder and the
 /// buffer's size, so its code exists once in a binary.
 #[derive(Debug)]
@@ -193,7 +196,7 @@ impl ResponseState {
         input: &[u8],
         units: &mut [u8],
         v: &mut dyn Visitor,
-        mut tap: Option<&mut dyn FnMut(&[u8])>,
+        mut tap: Option<BodyTap<'_>>,
     ) -> Result<(usize, Found), Error> {
         let mut used = 0usize;
         loop {
