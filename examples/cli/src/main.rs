@@ -4,7 +4,7 @@
 //! prints the server's `data`; `submit`, `submit-url` and `wait` stream
 //! JSON Lines ([`ledger`]); `completed --follow` one line per completion;
 //! an error is a JSON object on stderr (`error`, `code`, `code_name`,
-//! `http_status`, `exit_status`).
+//! `http_status`, `attempts`, `exit_status`).
 
 mod demo;
 mod ledger;

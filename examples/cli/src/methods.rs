@@ -304,11 +304,12 @@ pub fn call<R: Request>(c: &mut Client, req: &R) -> Result<Value, Error> {
     let (_, body) = c.call_keeping_body(req, |_| {})?;
     // The typed decoder accepted it; serde_json may still refuse what ours
     // reads past (invalid UTF-8 in a skipped member): a bad answer too.
-    let mut v: Value = serde_json::from_slice(&body).map_err(|_| {
-        Error::Protocol(Box::new(lastline_core::Error::Json {
+    let mut v: Value = serde_json::from_slice(&body).map_err(|_| Error::Protocol {
+        error: Box::new(lastline_core::Error::Json {
             at: "body",
             kind: lastline_core::JsonError::Syntax("JSON that serde_json reads"),
-        }))
+        }),
+        attempts: 1,
     })?;
     Ok(v.get_mut("data").map(Value::take).unwrap_or(Value::Null))
 }

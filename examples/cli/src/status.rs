@@ -47,7 +47,7 @@ pub fn of(e: &Error) -> u8 {
         Error::Http {
             status: 401 | 403, ..
         } => CREDENTIALS,
-        Error::Transport { .. } | Error::Timeout(_) => UNREACHABLE,
+        Error::Transport { .. } | Error::Timeout { .. } => UNREACHABLE,
         Error::Pending { .. } => PENDING,
         _ => ERROR,
     }
@@ -65,6 +65,7 @@ pub fn json_of(message: &str, e: Option<&Error>, status: u8) -> Value {
         "code": code.map(|c| c.number()),
         "code_name": code.and_then(|c| c.name()),
         "http_status": http_status,
+        "attempts": e.and_then(Error::attempts),
         "exit_status": status,
     })
 }

@@ -825,6 +825,19 @@ fn exit_statuses_tell_usage_credentials_and_unreachable_apart() {
     assert_eq!(out.status.code(), Some(7), "unreachable");
     let e: Value = serde_json::from_slice(&out.stderr).unwrap();
     assert_eq!(e["exit_status"], 7);
+    assert_eq!(e["attempts"], 1, "{e}");
+    // With one retry allowed: two attempts, said in the JSON and the text.
+    let out = against(&emu)
+        .args(["--base-url", "http://127.0.0.1:9", "--json", "ping"])
+        .args(["--retries", "1"])
+        .output()
+        .unwrap();
+    let e: Value = serde_json::from_slice(&out.stderr).unwrap();
+    assert_eq!(e["attempts"], 2, "{e}");
+    assert!(
+        e["error"].as_str().unwrap().contains("after 2 attempts"),
+        "{e}"
+    );
 
     // An API error keeps status 1, with its code in the JSON.
     let out = against(&emu)

@@ -164,9 +164,9 @@ impl Driver {
         }
         let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
         run(&mut driven, connector, conn, clock, sample, None, events)?;
-        driven.output().ok_or_else(|| {
-            Error::Protocol(Box::new(lastline_core::Error::WorkflowMisuse("no output")))
-        })
+        driven
+            .output()
+            .ok_or_else(|| Error::protocol(lastline_core::Error::WorkflowMisuse("no output")))
     }
 
     /// One download into `sink`.

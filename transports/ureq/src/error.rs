@@ -17,6 +17,8 @@ pub enum Error {
         code: Option<ErrorCode>,
         /// The server's message.
         message: String,
+        /// Attempts made, the last one included.
+        attempts: u32,
     },
     /// The server answered with an HTTP status that carries no envelope
     /// (404 on a download, a proxy's 502 page, 413 for an upload).
@@ -25,13 +27,20 @@ pub enum Error {
         status: u16,
         /// What the reference says it means.
         meaning: &'static str,
+        /// Attempts made, the last one included.
+        attempts: u32,
     },
     /// A request was refused before any byte was sent (a parameter out of
     /// range, a malformed hash, bad credentials).
     Invalid(Box<lastline_core::Error>),
     /// The server's answer could not be understood (bad framing, bad JSON,
     /// a value over capacity).
-    Protocol(Box<lastline_core::Error>),
+    Protocol {
+        /// What was wrong with it.
+        error: Box<lastline_core::Error>,
+        /// Attempts made, the last one included.
+        attempts: u32,
+    },
     /// Connecting, TLS or the connection failed.
     Transport {
         /// The kind of failure.
@@ -40,9 +49,16 @@ pub enum Error {
         detail: String,
         /// The connection layer's error (ureq's), the error's `source()`.
         cause: Option<Box<dyn std::error::Error + Send + Sync>>,
+        /// Attempts made, the last one included.
+        attempts: u32,
     },
     /// The server did not answer in time.
-    Timeout(String),
+    Timeout {
+        /// What timed out.
+        detail: String,
+        /// Attempts made, the last one included.
+        attempts: u32,
+    },
     /// Waiting for tasks gave up before all had completed (the server
     /// answered; the analyses are still running).
     Pending {
@@ -70,6 +86,27 @@ impl Error {
         }
     }
 
+    /// Attempts made at the exchange that failed (the last one included),
+    /// for the errors of an exchange with the server.
+    pub fn attempts(&self) -> Option<u32> {
+        match self {
+            Self::Api { attempts, .. }
+            | Self::Http { attempts, .. }
+            | Self::Protocol { attempts, .. }
+            | Self::Transport { attempts, .. }
+            | Self::Timeout { attempts, .. } => Some(*attempts),
+            _ => None,
+        }
+    }
+
+    /// An answer that could not be understood, at the first attempt.
+    pub(crate) fn protocol(e: lastline_core::Error) -> Self {
+        Self::Protocol {
+            error: Box::new(e),
+            attempts: 1,
+        }
+    }
+
     /// The HTTP status, for [`Error::Http`].
     pub fn http_status(&self) -> Option<u16> {
         match self {
@@ -78,7 +115,7 @@ impl Error {
         }
     }
 
-    fn api(a: ApiError, message: Option<&ApiMessage>) -> Self {
+    fn api(a: ApiError, message: Option<&ApiMessage>, attempts: u32) -> Self {
         let message = message.map_or_else(String::new, |m| {
             let mut text = m.text.as_str().to_owned();
             if m.truncated {
@@ -89,6 +126,7 @@ impl Error {
         Self::Api {
             code: a.code,
             message,
+            attempts,
         }
     }
 
@@ -98,49 +136,42 @@ impl Error {
         f: lastline_core::exchange::Failure,
         cause: Option<crate::connection::ConnError>,
     ) -> Self {
-        let attempts = f.attempts;
-        let e = Self::from_core(f.error, f.message.as_ref(), cause);
-        match e {
-            // Say how hard it tried.
-            Self::Transport {
-                kind,
-                detail,
-                cause,
-            } if attempts > 1 => Self::Transport {
-                kind,
-                detail: format!("{detail} (after {attempts} attempts)"),
-                cause,
-            },
-            e => e,
-        }
+        Self::from_core(f.error, f.message.as_ref(), cause, f.attempts.max(1))
     }
 
     fn from_core(
         e: lastline_core::Error,
         message: Option<&ApiMessage>,
         cause: Option<crate::connection::ConnError>,
+        attempts: u32,
     ) -> Self {
         use lastline_core::Error as Core;
         use lastline_core::Transport as T;
         let detail = |fallback: String| cause.as_ref().map_or(fallback, |c| c.to_string());
         match e {
-            Core::Api(a) => Self::api(a, message),
+            Core::Api(a) => Self::api(a, message, attempts),
             Core::HttpStatus { status } => Self::Http {
                 status,
                 meaning: lastline_core::response::status_meaning(status),
+                attempts,
             },
             Core::PayloadTooLarge => Self::Http {
                 status: 413,
                 meaning: lastline_core::response::status_meaning(413),
+                attempts,
             },
             Core::NotAnEnvelope { status, .. } if status != 200 => Self::Http {
                 status,
                 meaning: lastline_core::response::status_meaning(status),
+                attempts,
             },
             c @ (Core::InvalidParam { .. }
             | Core::MissingParam { .. }
             | Core::HeaderInjection { .. }) => Self::Invalid(Box::new(c)),
-            Core::Transport(T::TimedOut) => Self::Timeout(detail("no answer in time".into())),
+            Core::Transport(T::TimedOut) => Self::Timeout {
+                detail: detail("no answer in time".into()),
+                attempts,
+            },
             Core::Transport(t) => Self::Transport {
                 kind: match t {
                     T::Closed => io::ErrorKind::UnexpectedEof,
@@ -149,15 +180,19 @@ impl Error {
                 },
                 detail: detail(Core::Transport(t).to_string()),
                 cause: cause.map(|c| Box::new(c) as Box<dyn std::error::Error + Send + Sync>),
+                attempts,
             },
-            c => Self::Protocol(Box::new(c)),
+            c => Self::Protocol {
+                error: Box::new(c),
+                attempts,
+            },
         }
     }
 }
 
 impl From<lastline_core::Error> for Error {
     fn from(e: lastline_core::Error) -> Self {
-        Self::from_core(e, None, None)
+        Self::from_core(e, None, None, 1)
     }
 }
 
@@ -173,16 +208,20 @@ impl fmt::Display for Error {
             Self::Api {
                 code: Some(c),
                 message,
+                ..
             } => write!(f, "API error {c}: {message}"),
             Self::Api {
                 code: None,
                 message,
+                ..
             } => write!(f, "API error: {message}"),
-            Self::Http { status, meaning } => write!(f, "HTTP {status}: {meaning}"),
+            Self::Http {
+                status, meaning, ..
+            } => write!(f, "HTTP {status}: {meaning}"),
             Self::Invalid(e) => write!(f, "request refused before sending: {e}"),
-            Self::Protocol(e) => write!(f, "unexpected answer from the server: {e}"),
+            Self::Protocol { error, .. } => write!(f, "unexpected answer from the server: {error}"),
             Self::Transport { detail, .. } => write!(f, "connection failed: {detail}"),
-            Self::Timeout(d) => write!(f, "timed out: {d}"),
+            Self::Timeout { detail, .. } => write!(f, "timed out: {detail}"),
             Self::Pending {
                 completed,
                 awaited,
@@ -194,6 +233,11 @@ impl fmt::Display for Error {
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
             Self::Config(m) => write!(f, "configuration: {m}"),
+        }?;
+        // Say how hard it tried.
+        match self.attempts() {
+            Some(n) if n > 1 => write!(f, " (after {n} attempts)"),
+            _ => Ok(()),
         }
     }
 }
@@ -202,7 +246,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Self::Io(e) => Some(e),
-            Self::Invalid(e) | Self::Protocol(e) => Some(&**e),
+            Self::Invalid(e) | Self::Protocol { error: e, .. } => Some(&**e),
             Self::Transport { cause: Some(c), .. } => Some(&**c),
             _ => None,
         }
