@@ -44,6 +44,12 @@ pub trait DataDecoder {
     /// Whether a success may come without `data`.
     const DATA_OPTIONAL: bool = false;
 
+    /// The members of `data` whose entries are streamed to the caller one
+    /// by one as [`Self::Item`]s (the answer to "is this method a list?");
+    /// empty when `data` comes back whole as [`Self::Output`]. A test
+    /// checks each decoder streams exactly these.
+    const LISTS: &'static [&'static str] = &[];
+
     /// `data` is not an object (login and ping answer a string).
     fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
         let _ = r;

@@ -553,3 +553,121 @@ fn decoders_are_data_decoders() {
     fn is_decoder<D: DataDecoder + Default>() {}
     is_decoder::<<SubmitFile<'static> as Request>::Response>();
 }
+
+/// Records the lists a decoder asks to have streamed.
+struct Recorder<D> {
+    inner: D,
+    streamed: std::rc::Rc<std::cell::RefCell<BTreeSet<&'static str>>>,
+}
+
+impl<D: DataDecoder> DataDecoder for Recorder<D> {
+    type Item = D::Item;
+    type Output = D::Output;
+    const DATA_OPTIONAL: bool = D::DATA_OPTIONAL;
+    fn scalar(
+        &mut self,
+        r: &mut lastline_core::json::Reader<'_>,
+    ) -> Result<(), lastline_core::json::Fail> {
+        self.inner.scalar(r)
+    }
+    fn field(
+        &mut self,
+        key: &str,
+        r: &mut lastline_core::json::Reader<'_>,
+    ) -> Result<lastline_core::envelope::Field, lastline_core::json::Fail> {
+        use lastline_core::envelope::Field;
+        let f = self.inner.field(key, r)?;
+        if let Field::List(n) | Field::Map(n) | Field::ListOrMap(n) = f {
+            self.streamed.borrow_mut().insert(n);
+        }
+        Ok(f)
+    }
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut lastline_core::json::Reader<'_>,
+    ) -> Result<D::Item, lastline_core::json::Fail> {
+        self.inner.element(list, key, r)
+    }
+    fn finish(&mut self) -> Result<D::Output, Error> {
+        self.inner.finish()
+    }
+}
+
+/// The lists a method's own decoder streams from a success built from the
+/// catalog's fields.
+fn streamed<R: Request>(body: &[u8]) -> BTreeSet<&'static str> {
+    let streamed = std::rc::Rc::new(std::cell::RefCell::new(BTreeSet::new()));
+    let rec = Recorder {
+        inner: R::Response::default(),
+        streamed: streamed.clone(),
+    };
+    decode_with(rec, body, |_| Ok(())).unwrap_or_else(|e| panic!("{}: {e}", R::NAME));
+    let out = streamed.borrow().clone();
+    out
+}
+
+/// The one table of methods (`for_each_method!`, `METHODS`) is the
+/// catalog's, in its order, with its paths, HTTP methods and response
+/// kinds; each method's list-ness is declared by its decoder (`LISTS`),
+/// names catalog fields that are lists or maps, and is exactly what the
+/// decoder streams.
+#[test]
+fn the_method_table_is_the_catalogs_and_declares_what_is_streamed() {
+    let cat = catalog();
+    let methods = cat["methods"].as_array().unwrap();
+    let names: Vec<&str> = methods
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    let ours: Vec<&str> = METHODS.iter().map(|m| m.name).collect();
+    assert_eq!(ours, names);
+
+    macro_rules! streams {
+        ($($t:ty),*) => { vec![$((<$t as Request>::NAME, streamed::<$t> as fn(&[u8]) -> BTreeSet<&'static str>)),*] };
+    }
+    let decoders = lastline_core::for_each_method!(streams);
+    assert_eq!(decoders.len(), 29);
+
+    let mut lists_seen = 0;
+    for (m, (info, (name, streamed))) in methods.iter().zip(METHODS.iter().zip(decoders)) {
+        assert_eq!(info.name, name);
+        assert_eq!(lastline_core::request::method(info.name), Some(info));
+        assert_eq!(info.path, m["path"].as_str().unwrap(), "{name}");
+        assert_eq!(
+            info.format_suffix,
+            m["format_suffix"].as_bool().unwrap(),
+            "{name}"
+        );
+        let fields = m["response"]["fields"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        for list in info.lists {
+            let f = fields
+                .iter()
+                .find(|f| f["name"] == *list)
+                .unwrap_or_else(|| panic!("{name}: {list} is not a catalog field"));
+            assert!(
+                matches!(f["type"].as_str(), Some("list" | "map" | "list|map")),
+                "{name}: {list} is not a list or map in the catalog"
+            );
+        }
+        if info.response == ResponseKind::Raw {
+            assert!(
+                !info.is_list(),
+                "{name}: a download streams bytes, not entries"
+            );
+            continue;
+        }
+        let body = serde_json::to_vec(&success_body(m)).unwrap();
+        let got = streamed(&body);
+        let declared: BTreeSet<&str> = info.lists.iter().copied().collect();
+        assert_eq!(got, declared, "{name}: streamed vs declared");
+        lists_seen += usize::from(info.is_list());
+    }
+    // get_results and get_result, activities (2), completions (3), file
+    // hashes, IOCs, tags, children, exported reports.
+    assert_eq!(lists_seen, 12);
+}

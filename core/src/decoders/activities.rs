@@ -73,6 +73,7 @@ pub struct ResultActivitiesDecoder(Option<Uuid>);
 impl DataDecoder for ResultActivitiesDecoder {
     type Item = Activity;
     type Output = ResultActivities;
+    const LISTS: &'static [&'static str] = &["report_activities"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(match key {
@@ -145,6 +146,7 @@ pub struct ReportActivitiesDecoder(Option<Uuid>, Option<Uuid>);
 impl DataDecoder for ReportActivitiesDecoder {
     type Item = ReportActivity;
     type Output = ReportActivities;
+    const LISTS: &'static [&'static str] = &["report_activities"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(match key {

@@ -86,6 +86,7 @@ pub struct CompletedDecoder(PageFields);
 impl DataDecoder for CompletedDecoder {
     type Item = CompletedTask;
     type Output = CompletionPage;
+    const LISTS: &'static [&'static str] = &["tasks"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         if key == "tasks" {
@@ -150,6 +151,7 @@ pub struct CompletedWithMetadataDecoder(PageFields);
 impl DataDecoder for CompletedWithMetadataDecoder {
     type Item = CompletedTask;
     type Output = CompletionPage;
+    const LISTS: &'static [&'static str] = &["tasks"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         if key == "tasks" {
@@ -179,6 +181,7 @@ pub struct PendingDecoder(PageFields);
 impl DataDecoder for PendingDecoder {
     type Item = Uuid;
     type Output = CompletionPage;
+    const LISTS: &'static [&'static str] = &["tasks"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         if key == "tasks" {

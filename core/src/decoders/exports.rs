@@ -66,6 +66,7 @@ const AT: &str = "available_reports[]";
 impl DataDecoder for ExportedReportsDecoder {
     type Item = ExportedReport;
     type Output = ();
+    const LISTS: &'static [&'static str] = &["available_reports"];
 
     fn field(&mut self, key: &str, _: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(if key == "available_reports" {

@@ -49,6 +49,7 @@ const AT: &str = "network_iocs[]";
 impl DataDecoder for NetworkIocsDecoder {
     type Item = NetworkIocReport;
     type Output = NetworkIocs;
+    const LISTS: &'static [&'static str] = &["network_iocs"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(match key {

@@ -165,6 +165,7 @@ pub struct FileHashDecoder(Option<u32>, Option<Timestamp>);
 impl DataDecoder for FileHashDecoder {
     type Item = FileHashTask;
     type Output = FileHashes;
+    const LISTS: &'static [&'static str] = &["tasks"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         match key {
@@ -356,6 +357,7 @@ const TAG: &str = "analysis_tags[]";
 impl DataDecoder for AnalysisTagsDecoder {
     type Item = AnalysisTag;
     type Output = AnalysisTags;
+    const LISTS: &'static [&'static str] = &["analysis_tags"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(match key {
@@ -434,6 +436,7 @@ pub struct ChildTasksDecoder(Option<Uuid>);
 impl DataDecoder for ChildTasksDecoder {
     type Item = ChildTask;
     type Output = ChildTasks;
+    const LISTS: &'static [&'static str] = &["child_tasks"];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(match key {

@@ -221,6 +221,12 @@ pub struct ResultDecoder(AnalysisResult);
 impl DataDecoder for ResultDecoder {
     type Item = ResultItem;
     type Output = AnalysisResult;
+    const LISTS: &'static [&'static str] = &[
+        "malicious_activity",
+        "errors",
+        "reports",
+        "activity_to_mitre_techniques",
+    ];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(result_field(&mut self.0, key, r)?.unwrap_or(Field::Skip))

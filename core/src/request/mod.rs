@@ -249,6 +249,105 @@ pub trait Request {
     }
 }
 
+/// One method as its request type declares it: what transports, tools
+/// and tests read instead of choosing per method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MethodInfo {
+    /// The method's name in the reference.
+    pub name: &'static str,
+    /// The URL path without format suffix.
+    pub path: &'static str,
+    /// Whether the path takes a format suffix.
+    pub format_suffix: bool,
+    /// Which HTTP methods the reference allows.
+    pub allowed: Allowed,
+    /// What a success looks like.
+    pub response: ResponseKind,
+    /// Whether `api_token` is required for every licence.
+    pub needs_token: bool,
+    /// The members of `data` streamed entry by entry (its decoder's
+    /// [`DataDecoder::LISTS`](crate::envelope::DataDecoder::LISTS)); empty:
+    /// one value.
+    pub lists: &'static [&'static str],
+}
+
+impl MethodInfo {
+    /// The declaration of `R`.
+    pub const fn of<R: Request>() -> Self {
+        Self {
+            name: R::NAME,
+            path: R::PATH,
+            format_suffix: R::FORMAT_SUFFIX,
+            allowed: R::ALLOWED,
+            response: R::RESPONSE,
+            needs_token: R::NEEDS_TOKEN,
+            lists: <R::Response as crate::envelope::DataDecoder>::LISTS,
+        }
+    }
+
+    /// Whether a success streams list entries.
+    pub const fn is_list(&self) -> bool {
+        !self.lists.is_empty()
+    }
+}
+
+/// Calls the macro `$m` with every method's request type, in the
+/// reference's order: the one table of the 29 methods. Adding a method
+/// means adding its type here (and its request and decoder).
+///
+/// ```
+/// macro_rules! count { ($($t:ty),*) => { [$(stringify!($t)),*].len() } }
+/// assert_eq!(lastline_core::for_each_method!(count), 29);
+/// ```
+#[macro_export]
+macro_rules! for_each_method {
+    ($m:ident) => {
+        $m!(
+            $crate::request::SubmitFile<'static>,
+            $crate::request::SubmitUrl<'static>,
+            $crate::request::GetResults<'static>,
+            $crate::request::GetResult,
+            $crate::request::GetResultActivities,
+            $crate::request::GetReportActivities,
+            $crate::request::GetResultArtifact<'static>,
+            $crate::request::GetReportArtifact<'static>,
+            $crate::request::GetCompleted,
+            $crate::request::GetCompletedWithMetadata,
+            $crate::request::GetPending,
+            $crate::request::GetProgress,
+            $crate::request::GetTaskMetadata,
+            $crate::request::QueryFileHash,
+            $crate::request::IsBlockedFileHash,
+            $crate::request::QueryTaskArtifact<'static>,
+            $crate::request::GetNetworkIocs,
+            $crate::request::GetIocMetadata,
+            $crate::request::GetIocReport,
+            $crate::request::CreateIocFromResult<'static>,
+            $crate::request::GetApiUtcTimestamp,
+            $crate::request::GetAnalysisTags,
+            $crate::request::GetChildTasksRecursively,
+            $crate::request::ExportReport<'static>,
+            $crate::request::GetCompletedExportedReports,
+            $crate::request::GetExportedReport,
+            $crate::request::IsRiskyAnalysisArtifact<'static>,
+            $crate::request::Login,
+            $crate::request::Ping
+        )
+    };
+}
+
+macro_rules! method_table {
+    ($($t:ty),*) => { [$(MethodInfo::of::<$t>()),*] };
+}
+
+/// Every method's declaration, in the reference's order.
+pub const METHODS: [MethodInfo; 29] = crate::for_each_method!(method_table);
+
+/// The declaration of the method named `name` (as in the reference).
+pub fn method(name: &str) -> Option<&'static MethodInfo> {
+    METHODS.iter().find(|m| m.name == name)
+}
+
 /// Parses a parameter from text, naming it in the error: the way a CLI or
 /// config file turns user input into the typed fields.
 pub fn parse_param<T: core::str::FromStr>(param: &'static str, s: &str) -> Result<T, Error> {
