@@ -25,6 +25,11 @@ pub enum Field {
     Map(&'static str),
     /// Either an array or an object (`get_completed` sends both).
     ListOrMap(&'static str),
+    /// As [`Field::Map`], for a map whose values' shape the reference
+    /// leaves open: an entry too large for the unit buffer is skipped
+    /// whole, whatever its size, and [`DataDecoder::skipped`] records it,
+    /// instead of failing the answer.
+    OpenMap(&'static str),
     /// Not wanted: skip it, whatever its size.
     Skip,
 }
@@ -71,6 +76,12 @@ pub trait DataDecoder {
         Err(r.fail(list, JsonError::WrongType(text!("no entries"))))
     }
 
+    /// An entry of the open map `list` ([`Field::OpenMap`]) was too large
+    /// for the unit buffer and was skipped: record it in the output.
+    fn skipped(&mut self, list: &'static str) {
+        let _ = list;
+    }
+
     /// The decoded `data`, once the envelope said success. Fails when a
     /// required member was absent.
     fn finish(&mut self) -> Result<Self::Output, Error>;
@@ -87,6 +98,10 @@ enum Shape {
 enum Resume {
     Envelope,
     Data,
+    /// A skipped entry's key: its `:` and value follow.
+    EntryColon(&'static str),
+    /// A skipped entry of an open map: the map goes on.
+    Entry(&'static str),
 }
 
 #[derive(Clone, Debug)]
@@ -106,11 +121,18 @@ enum Phase {
     ListOpen {
         id: &'static str,
         shape: Shape,
+        open: bool,
     },
     ListNext {
         id: &'static str,
         map: bool,
         first: bool,
+        /// The entries' shape is open: one too large is skipped.
+        open: bool,
+    },
+    /// The `:` after a skipped entry's key.
+    EntryColon {
+        id: &'static str,
     },
     Skip {
         skipper: Skipper,
@@ -132,6 +154,8 @@ pub(crate) trait Visitor {
         key: Option<&str>,
         r: &mut Reader<'_>,
     ) -> Result<(), Fail>;
+    /// An entry of the open map `list` was skipped (too large).
+    fn skipped(&mut self, list: &'static str);
 }
 
 /// Adapts a [`DataDecoder`] to [`Visitor`], holding the last entry read.
@@ -155,6 +179,9 @@ impl<D: DataDecoder> Visitor for DecoderVisitor<'_, D> {
     ) -> Result<(), Fail> {
         self.item = Some(self.data.element(list, key, r)?);
         Ok(())
+    }
+    fn skipped(&mut self, list: &'static str) {
+        self.data.skipped(list);
     }
 }
 
@@ -406,18 +433,26 @@ impl EnvelopeState {
                     Field::List(id) => Phase::ListOpen {
                         id,
                         shape: Shape::List,
+                        open: false,
                     },
                     Field::Map(id) => Phase::ListOpen {
                         id,
                         shape: Shape::Map,
+                        open: false,
+                    },
+                    Field::OpenMap(id) => Phase::ListOpen {
+                        id,
+                        shape: Shape::Map,
+                        open: true,
                     },
                     Field::ListOrMap(id) => Phase::ListOpen {
                         id,
                         shape: Shape::Either,
+                        open: false,
                     },
                 };
             }
-            Phase::ListOpen { id, shape } => {
+            Phase::ListOpen { id, shape, open } => {
                 if r.null()? {
                     self.phase = Phase::DataMember { first: false };
                     return Ok(UnitOut::Continue);
@@ -440,9 +475,15 @@ impl EnvelopeState {
                     id,
                     map,
                     first: true,
+                    open,
                 };
             }
-            Phase::ListNext { id, map, first } => {
+            Phase::ListNext {
+                id,
+                map,
+                first,
+                open,
+            } => {
                 let more = if map {
                     r.more_members(first, id)?
                 } else {
@@ -453,12 +494,11 @@ impl EnvelopeState {
                     return Ok(UnitOut::Continue);
                 }
                 if map {
+                    // An entry's key is data (an activity, a UUID): as long
+                    // as it came, the decoder judges its length.
                     let mut scratch = KeyBuf::new();
-                    let key = r.key(id, &mut scratch)?;
-                    if matches!(key, crate::json::Key::Long) {
-                        return Err(r.fail(id, JsonError::TooLong { capacity: 64 }));
-                    }
-                    v.element(id, Some(key.as_str()), r)?;
+                    let key = r.entry_key(id, &mut scratch)?;
+                    v.element(id, Some(key), r)?;
                 } else {
                     v.element(id, None, r)?;
                 }
@@ -466,8 +506,16 @@ impl EnvelopeState {
                     id,
                     map,
                     first: false,
+                    open,
                 };
                 return Ok(UnitOut::Item);
+            }
+            Phase::EntryColon { id } => {
+                r.expect(b':', id, text!("':'"))?;
+                self.phase = Phase::Skip {
+                    skipper: Skipper::new(),
+                    then: Resume::Entry(id),
+                };
             }
             Phase::Message { mut escape } => {
                 let rest = r.rest();
@@ -501,6 +549,13 @@ impl EnvelopeState {
                     self.phase = match then {
                         Resume::Envelope => Phase::EnvMember { first: false },
                         Resume::Data => Phase::DataMember { first: false },
+                        Resume::EntryColon(id) => Phase::EntryColon { id },
+                        Resume::Entry(id) => Phase::ListNext {
+                            id,
+                            map: true,
+                            first: false,
+                            open: true,
+                        },
                     };
                 }
                 return Ok(UnitOut::Consumed(n));
@@ -515,6 +570,34 @@ impl EnvelopeState {
             }
         }
         Ok(UnitOut::Continue)
+    }
+
+    /// An entry of an open map that does not fit in `held` (the whole unit
+    /// buffer): skipped from here, streaming, and recorded. Answers the
+    /// bytes used, or `None` when the machine is not at such an entry.
+    fn skip_entry(&mut self, held: &[u8], v: &mut dyn Visitor) -> Result<Option<usize>, Error> {
+        let Phase::ListNext {
+            id,
+            map: true,
+            first,
+            open: true,
+        } = self.phase
+        else {
+            return Ok(None);
+        };
+        let mut r = Reader::new(held);
+        match r.more_members(first, id) {
+            Ok(true) => {}
+            Ok(false) | Err(Fail::Incomplete) => return Ok(None),
+            Err(Fail::Bad) => return Err(r.error()),
+        }
+        v.skipped(id);
+        // The key, then its value: each skipped as a JSON value.
+        self.phase = Phase::Skip {
+            skipper: Skipper::new(),
+            then: Resume::EntryColon(id),
+        };
+        Ok(Some(r.pos()))
     }
 
     /// Decodes the kept start of the message into `out` (in place: the
@@ -710,15 +793,25 @@ pub(crate) fn units_decode(
     core: &mut EnvelopeState,
     v: &mut dyn Visitor,
 ) -> Result<RawStep, Error> {
-    let held = buf.get(..*len).unwrap_or(&[]);
-    let (n, step) = core.decode(held, v)?;
-    *len = move_to_front(buf, n.min(*len), *len);
-    if step == RawStep::NeedMore && *len == buf.len() {
-        return Err(Error::BufferTooSmall {
-            capacity: buf.len(),
-        });
+    loop {
+        let held = buf.get(..*len).unwrap_or(&[]);
+        let (n, step) = core.decode(held, v)?;
+        *len = move_to_front(buf, n.min(*len), *len);
+        if step != RawStep::NeedMore || *len < buf.len() {
+            return Ok(step);
+        }
+        // Full, and no unit completes in it: an open shape's entry is
+        // skipped; anything else is too large to read.
+        let held = buf.get(..*len).unwrap_or(&[]);
+        match core.skip_entry(held, v)? {
+            Some(n) => *len = move_to_front(buf, n.min(*len), *len),
+            None => {
+                return Err(Error::BufferTooSmall {
+                    capacity: buf.len(),
+                })
+            }
+        }
     }
-    Ok(step)
 }
 
 /// Appends as much of `bytes` to `buf[..*len]` as fits.

@@ -577,7 +577,7 @@ impl<D: DataDecoder> DataDecoder for Recorder<D> {
     ) -> Result<lastline_core::envelope::Field, lastline_core::json::Fail> {
         use lastline_core::envelope::Field;
         let f = self.inner.field(key, r)?;
-        if let Field::List(n) | Field::Map(n) | Field::ListOrMap(n) = f {
+        if let Field::List(n) | Field::Map(n) | Field::OpenMap(n) | Field::ListOrMap(n) = f {
             self.streamed.borrow_mut().insert(n);
         }
         Ok(f)

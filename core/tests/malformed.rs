@@ -457,10 +457,10 @@ fn an_http_status_error_explains_itself() {
 }
 
 /// "A list of Mitre techniques information": ids, objects naming them, and
-/// entries that name none all decode, fed in pieces of any size.
+/// entries that name none all decode, fed in pieces of any size; what is
+/// not kept is counted.
 #[test]
 fn mitre_technique_information_in_either_shape() {
-    use lastline_core::decoders::ResultItem;
     let body = r#"{"success": 1, "data": {"score": 100, "activity_to_mitre_techniques": {
         "Signature: EICAR test string": [{"id": "T1027", "name": "Obfuscated Files", "tactics": ["defense-evasion"], "refs": {"url": "x"}}],
         "Anti-AV": ["T1562.001", {"technique_id": "T1204.002"}, {"name": "no id"}, 7, null]}}}"#;
@@ -468,30 +468,100 @@ fn mitre_technique_information_in_either_shape() {
         let (res, items) =
             read_envelope::<ResultDecoder, 512>(ResultDecoder::default(), &ok(body), read);
         assert_eq!(res.unwrap().score, Some(100));
-        let found: Vec<(String, Vec<String>)> = items
-            .iter()
-            .map(|i| match i {
-                ResultItem::MitreTechniques {
-                    activity,
-                    techniques,
-                } => (
-                    activity.to_string(),
-                    techniques.iter().map(|t| t.to_string()).collect(),
-                ),
-                other => panic!("{other:?}"),
-            })
-            .collect();
         assert_eq!(
-            found,
+            mitre(&items),
             [
-                ("Signature: EICAR test string".into(), vec!["T1027".into()]),
+                (
+                    "Signature: EICAR test string".into(),
+                    vec!["T1027".into()],
+                    0
+                ),
                 (
                     "Anti-AV".into(),
-                    vec!["T1562.001".into(), "T1204.002".into()]
+                    vec!["T1562.001".into(), "T1204.002".into()],
+                    3
                 ),
             ]
         );
     }
+}
+
+/// The MITRE entries of a result, as (activity, ids, skipped).
+fn mitre(items: &[lastline_core::decoders::ResultItem]) -> Vec<(String, Vec<String>, u32)> {
+    use lastline_core::decoders::ResultItem;
+    items
+        .iter()
+        .filter_map(|i| match i {
+            ResultItem::MitreTechniques {
+                activity,
+                techniques,
+                skipped,
+            } => Some((
+                activity.to_string(),
+                techniques.iter().map(|t| t.to_string()).collect(),
+                *skipped,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+/// Open shapes at sizes no unit buffer holds: an activity whose technique
+/// information is larger than the buffer is skipped whole and counted (the
+/// rest of the result still decodes), a long activity name passes, more ids
+/// than kept and ids too long to be ids are counted, a value that is not a
+/// list is counted — in no_std with a 512-byte unit buffer, fed in pieces.
+#[test]
+fn very_large_open_shapes_never_fail_the_result() {
+    let huge_info: Vec<serde_json::Value> = (0..50)
+        .map(|i| {
+            serde_json::json!({"id": format!("T{}", 1000 + i), "description": "x".repeat(1000),
+                "nested": [[{"deep": [1, 2, {"a": null}]}]]})
+        })
+        .collect();
+    let long_activity = format!("Evasion: {}", "checks for a debugger ".repeat(9));
+    assert!(long_activity.len() > 64 && long_activity.len() < 256);
+    let many: Vec<String> = (0..40).map(|i| format!("T{}", 1100 + i)).collect();
+    let body = serde_json::json!({"success": 1, "data": {
+        "score": 95,
+        "activity_to_mitre_techniques": {
+            "Huge": huge_info,
+            long_activity.clone(): ["T1055"],
+            "Many": many,
+            "Long id": ["T".repeat(100), "T1112"],
+            "Not a list": {"whatever": [1, 2, 3]},
+        },
+        "malicious_activity": ["after the open map"],
+        "report": {"big": "y".repeat(200_000)},
+    }})
+    .to_string();
+    for read in [1usize, 7, 4096] {
+        let (res, items) =
+            read_envelope::<ResultDecoder, 512>(ResultDecoder::default(), &ok(&body), read);
+        let res = res.unwrap_or_else(|e| panic!("read by {read}: {e}"));
+        assert_eq!(res.score, Some(95));
+        assert!(res.has_report);
+        assert_eq!(res.open_entries_skipped, 1, "the huge entry");
+        let kept_many: Vec<String> = (0..16).map(|i| format!("T{}", 1100 + i)).collect();
+        let mut found = mitre(&items);
+        found.sort();
+        let mut want = vec![
+            (long_activity.clone(), vec!["T1055".into()], 0),
+            ("Many".into(), kept_many, 24),
+            ("Long id".into(), vec!["T1112".into()], 1),
+            ("Not a list".into(), vec![], 1),
+        ];
+        want.sort();
+        assert_eq!(found, want);
+        assert!(items.iter().any(|i| matches!(i,
+            lastline_core::decoders::ResultItem::MaliciousActivity(a) if a == "after the open map")));
+    }
+    // A typed list's entry that does not fit is still an error, never cut.
+    let body = serde_json::json!({"success": 1, "data": {"score": 1,
+        "malicious_activity": ["z".repeat(600)]}})
+    .to_string();
+    let (res, _) = read_envelope::<ResultDecoder, 512>(ResultDecoder::default(), &ok(&body), 4096);
+    assert!(res.is_err());
 }
 
 /// `Retry-After` as seconds, or as an HTTP date against the answer's Date.

@@ -13,8 +13,11 @@
 //!   the catalog's fields without an item type) is accepted whatever JSON
 //!   it holds and never fails the result — here, without a heap, it is
 //!   skipped (or read where a known form is recognised, e.g. technique ids
-//!   as strings or objects); a std caller wanting it whole keeps the body
-//!   (`lastline-ureq`'s `call_keeping_body`);
+//!   as strings or objects) and the fact recorded in the output
+//!   (`AnalysisResult::has_report`, `open_entries_skipped` for an entry
+//!   larger than the unit buffer, `ResultItem::MitreTechniques::skipped`);
+//!   a std caller wanting it whole keeps the body (`lastline-ureq`'s
+//!   `call_keeping_body`);
 //! - an unknown member is skipped, at any depth.
 
 mod activities;
@@ -43,7 +46,7 @@ pub use lookups::{
 };
 pub use results::{
     AnalysisResult, ReportRef, ResultDecoder, ResultItem, ResultSummaryDecoder, Submission,
-    SubmitDecoder, THREAT_CAPACITY,
+    SubmitDecoder, TECHNIQUES_CAPACITY, THREAT_CAPACITY,
 };
 pub use scalars::{IsRiskyDecoder, NoData, StringData, UtcTimestampDecoder};
 

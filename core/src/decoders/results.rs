@@ -29,6 +29,10 @@ pub struct AnalysisResult {
     /// Whether a detailed `report` was present (it is skipped, whatever its
     /// size; fetch it as a PDF or with a std transport when needed).
     pub has_report: bool,
+    /// Entries of `activity_to_mitre_techniques` (whose shape the
+    /// reference leaves open) too large for the unit buffer: skipped whole
+    /// rather than failing the result, and counted here.
+    pub open_entries_skipped: u32,
 }
 
 /// A list entry of a result.
@@ -45,10 +49,17 @@ pub enum ResultItem {
     MitreTechniques {
         /// The activity.
         activity: String<TEXT_CAPACITY>,
-        /// MITRE ATT&CK technique ids.
-        techniques: Vec<String<NAME_CAPACITY>, 16>,
+        /// MITRE ATT&CK technique ids, the first [`TECHNIQUES_CAPACITY`].
+        techniques: Vec<String<NAME_CAPACITY>, TECHNIQUES_CAPACITY>,
+        /// Pieces of the activity's technique information (an open shape)
+        /// not kept: entries naming no technique, ids past the capacity,
+        /// or a value that is not a list (counted as one).
+        skipped: u32,
     },
 }
+
+/// Technique ids kept per activity (the rest are counted as skipped).
+pub const TECHNIQUES_CAPACITY: usize = 16;
 
 /// An entry of a result's `reports`.
 #[derive(Clone, Debug, PartialEq)]
@@ -102,7 +113,7 @@ fn result_field(
         "malicious_activity" => Field::List("malicious_activity"),
         "errors" => Field::List("errors"),
         "reports" => Field::List("reports"),
-        "activity_to_mitre_techniques" => Field::Map("activity_to_mitre_techniques"),
+        "activity_to_mitre_techniques" => Field::OpenMap("activity_to_mitre_techniques"),
         _ => return Ok(None),
     }))
 }
@@ -146,15 +157,26 @@ fn result_element(
                 )
             })?;
             let mut techniques = Vec::new();
-            r.list(list, |r| match technique_id(r, list)? {
-                Some(id) => techniques
-                    .push(id)
-                    .map_err(|_| r.fail(list, JsonError::TooManyItems { capacity: 16 })),
-                None => Ok(()),
-            })?;
+            let mut skipped = 0u32;
+            // The information is an open shape: whatever it holds, the
+            // ids found are kept and the rest counted, never an error.
+            if r.peek()? == b'[' {
+                r.list(list, |r| {
+                    let kept = match technique_id(r, list)? {
+                        Some(id) => techniques.push(id).is_ok(),
+                        None => false,
+                    };
+                    skipped = skipped.saturating_add(u32::from(!kept));
+                    Ok(())
+                })?;
+            } else {
+                r.skip(list)?;
+                skipped = 1;
+            }
             ResultItem::MitreTechniques {
                 activity,
                 techniques,
+                skipped,
             }
         }
         _ => return Err(r.fail(list, JsonError::WrongType(text!("no entries")))),
@@ -163,19 +185,19 @@ fn result_element(
 
 /// One entry of an activity's "list of Mitre techniques information" (the
 /// reference leaves its shape open): a technique id, or an object naming
-/// one by `id` (its other members skipped). Any other value, or an object
-/// without an id, names no technique and is skipped.
+/// one by `id` (its other members skipped). Any other value, an object
+/// without a string id, or an id too long to be one names no technique.
 fn technique_id(
     r: &mut Reader<'_>,
     at: &'static str,
 ) -> Result<Option<String<NAME_CAPACITY>>, Fail> {
     match r.peek()? {
-        b'"' => r.string(at).map(Some),
+        b'"' => whole_id(r, at),
         b'{' => {
             let mut id = None;
             r.object(at, |r, k| {
                 match k {
-                    "id" | "technique_id" => id = opt(r, |r| r.string(at))?,
+                    "id" | "technique_id" if r.peek()? == b'"' => id = whole_id(r, at)?,
                     _ => r.skip(at)?,
                 }
                 Ok(())
@@ -184,6 +206,12 @@ fn technique_id(
         }
         _ => r.skip(at).map(|()| None),
     }
+}
+
+/// A technique id if it fits whole (an id cut short names no technique).
+fn whole_id(r: &mut Reader<'_>, at: &'static str) -> Result<Option<String<NAME_CAPACITY>>, Fail> {
+    let (id, cut) = r.string_lossy(at)?;
+    Ok((!cut).then_some(id))
 }
 
 /// Lists are not wanted: skip them.
@@ -239,6 +267,10 @@ impl DataDecoder for ResultDecoder {
         r: &mut Reader<'_>,
     ) -> Result<ResultItem, Fail> {
         result_element(list, key, r)
+    }
+
+    fn skipped(&mut self, _list: &'static str) {
+        self.0.open_entries_skipped = self.0.open_entries_skipped.saturating_add(1);
     }
 
     fn finish(&mut self) -> Result<AnalysisResult, Error> {

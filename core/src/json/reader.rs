@@ -302,6 +302,22 @@ impl<'a> Reader<'a> {
         Ok(key)
     }
 
+    /// Reads the key of a map entry and its `:`: borrowed whatever its
+    /// length when it has no escapes (the caller judges it), else decoded
+    /// into `scratch`, whose capacity bounds it.
+    pub fn entry_key<'k>(
+        &mut self,
+        at: &'static str,
+        scratch: &'k mut KeyBuf,
+    ) -> Result<&'k str, Fail>
+    where
+        'a: 'k,
+    {
+        let key = self.short(at, scratch.as_mut_view())?;
+        self.expect(b':', at, text!("':'"))?;
+        Ok(key)
+    }
+
     /// A short string: borrowed from the input when it has no escapes
     /// (its length is the caller's to judge), else decoded into `scratch`
     /// (whose capacity bounds it). Not generic: one copy serves keys,

@@ -982,3 +982,51 @@ fn json_member_names_are_the_catalogs() {
         "{v}"
     );
 }
+
+/// An open shape far larger than any buffer (the emulator's large reading):
+/// `--json get-results` prints it whole, as the server sent it, once the
+/// typed decoder accepted the answer (it skipped and counted that entry).
+#[test]
+fn very_large_open_shapes_are_printed_whole() {
+    use lastline_emulator::Shapes;
+    let emu = Emulator::start(Config {
+        shapes: Shapes {
+            large_open: true,
+            ..Shapes::default()
+        },
+        ..Config::default()
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let eicar = dir.path().join("eicar.com");
+    std::fs::write(&eicar, EICAR).unwrap();
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "--json", "submit"])
+        .arg(&eicar)
+        .output()
+        .unwrap();
+    let task = submitted_tasks(&events_of(&out))[0].to_owned();
+    let out = against(&emu)
+        .args([
+            "--base-url",
+            &emu.base_url(),
+            "--json",
+            "get-results",
+            &task,
+        ])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mitre = &v["activity_to_mitre_techniques"];
+    assert_eq!(
+        mitre["Evasion: Large technique information"]
+            .as_array()
+            .map(Vec::len),
+        Some(300)
+    );
+    assert!(
+        mitre[lastline_emulator::LONG_ACTIVITY].is_array(),
+        "{mitre}"
+    );
+}

@@ -473,6 +473,22 @@ fn full_report(t: &Task, reading: Reading) -> Value {
     })
 }
 
+/// An activity name longer than 64 bytes (`Shapes::large_open`).
+pub const LONG_ACTIVITY: &str = "Evasion: Checks for the presence of a debugger, a virtual machine or a sandbox before unpacking";
+
+/// Technique information of about 300 KB for one activity: 300 objects
+/// with long descriptions and nested references (`Shapes::large_open`).
+fn large_techniques() -> Value {
+    json!((0..300)
+        .map(|i| json!({
+            "id": format!("T{}", 1000 + i),
+            "name": format!("Technique {i}"),
+            "description": "Adversaries may do this. ".repeat(40),
+            "references": [{"source": "mitre-attack", "url": format!("https://attack.mitre.org/techniques/T{}", 1000 + i), "nested": [[{"deep": [1, 2, null]}]]}],
+        }))
+        .collect::<Vec<_>>())
+}
+
 /// MITRE ATT&CK technique information for one activity: objects in the
 /// rich reading, ids in the plain one.
 fn techniques(reading: Reading, list: &[(&str, &str, &[&str])]) -> Value {
@@ -489,8 +505,9 @@ pub(crate) fn result_data(
     t: &Task,
     score_only: bool,
     with_report: bool,
-    reading: Reading,
+    shapes: &crate::config::Shapes,
 ) -> Value {
+    let reading = shapes.reading;
     let mut d = Map::new();
     d.insert("score".into(), json!(t.score));
     if let Some(th) = t.threat {
@@ -532,6 +549,26 @@ pub(crate) fn result_data(
                 ]),
             }),
         );
+        if shapes.large_open {
+            let m = d["activity_to_mitre_techniques"]
+                .as_object_mut()
+                .expect("a map");
+            m.insert(
+                LONG_ACTIVITY.into(),
+                techniques(
+                    reading,
+                    &[(
+                        "T1497.001",
+                        "Virtualization/Sandbox Evasion: System Checks",
+                        &["defense-evasion", "discovery"],
+                    )],
+                ),
+            );
+            m.insert(
+                "Evasion: Large technique information".into(),
+                large_techniques(),
+            );
+        }
     }
     let mut report = json!({"report_uuid": t.report_uuid, "relevance": 1.0, "description": "Dynamic analysis on Windows 10"});
     if reading == Reading::Rich {
@@ -601,7 +638,7 @@ fn submit(
         if let Some(t) = earlier {
             let mut d = json!({"task_uuid": t.uuid, "submission_timestamp": format_time(t.submitted), "expires": format_time(t.expires())});
             if t.completed(now) {
-                let results = result_data(t, false, include_report(t, frs), cfg.shapes.reading);
+                let results = result_data(t, false, include_report(t, frs), &cfg.shapes);
                 if let (Some(d), Value::Object(r)) = (d.as_object_mut(), results) {
                     d.extend(r);
                 }
@@ -1052,7 +1089,7 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 }
                 _ => name == "get_results" && include_report(t, frs),
             };
-            ok(result_data(t, score_only, with_report, cfg.shapes.reading))
+            ok(result_data(t, score_only, with_report, &cfg.shapes))
         }
         "get_progress" => {
             let t = task(store, req)?;
@@ -1363,7 +1400,7 @@ fn handle(cfg: &Config, store: &mut Store, req: &ApiRequest, name: &str) -> Resu
                 let t = store
                     .task(&ioc.task)
                     .ok_or_else(|| fail(NO_RESULT_FOUND, "the IOC's task is gone"))?;
-                return ok(result_data(t, false, false, cfg.shapes.reading));
+                return ok(result_data(t, false, false, &cfg.shapes));
             }
             let doc = format!("<?xml version=\"1.0\"?>\n<ioc id=\"{}\" format=\"{}\"><indicator type=\"ip\">198.51.100.7</indicator></ioc>\n", ioc.uuid, ioc.version);
             Ok(Reply::Raw {

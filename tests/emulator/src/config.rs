@@ -129,6 +129,10 @@ pub struct Shapes {
     /// 0/1 flags as strings (`"1"`), as some of the reference's examples
     /// quote them.
     pub string_flags: bool,
+    /// Open shapes at sizes a client's buffers will not hold: a malicious
+    /// result's MITRE information gains an activity with a name over 64
+    /// bytes and one whose technique information is about 300 KB.
+    pub large_open: bool,
 }
 
 impl Default for Config {

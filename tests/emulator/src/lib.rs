@@ -80,7 +80,7 @@ use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
-pub use api::method_names;
+pub use api::{method_names, LONG_ACTIVITY};
 pub use config::{Config, Hex, Reading, Redirect, Shapes, TlsIdentity};
 pub use faults::{Fault, FaultRule, FaultSettings, Faults, RetryAfter};
 pub use log::{CredentialSource, LogEntry, Origin, PartInfo, RequestLog, Violation};

@@ -125,6 +125,10 @@ struct Args {
     /// Write 0/1 flags as strings ("1").
     #[arg(long)]
     string_flags: bool,
+    /// Serve open shapes (MITRE technique information) far larger than a
+    /// client's buffers, with long activity names.
+    #[arg(long)]
+    large_open_shapes: bool,
     /// Serve exported reports directly instead of redirecting to the CDN
     /// origin.
     #[arg(long)]
@@ -209,6 +213,7 @@ fn main() {
             }),
             omit_optional: a.omit_optional,
             string_flags: a.string_flags,
+            large_open: a.large_open_shapes,
         },
         latency: Duration::from_millis(a.latency_ms),
         cdn_redirect: !a.no_cdn_redirect,

@@ -745,3 +745,47 @@ fn a_sink_that_fails_ends_the_download_with_its_error() {
     // The connection is usable again afterwards.
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
 }
+
+/// Open shapes far larger than the client's 1 KiB unit buffer (the
+/// emulator's large reading: ~300 KB of technique information for one
+/// activity, an activity name over 64 bytes) still give the result: the
+/// huge entry is skipped and counted, the others are read.
+#[test]
+fn very_large_open_shapes_decode_without_a_heap() {
+    use lastline_core::decoders::ResultItem;
+    use lastline_emulator::Shapes;
+    let emu = Emulator::start(Config {
+        shapes: Shapes {
+            large_open: true,
+            ..Shapes::default()
+        },
+        ..Config::default()
+    })
+    .unwrap();
+    let (key, token) = emu.credentials();
+    let host = emu.addr().to_string();
+    let mut c = client!(emu, host, key, token, AuthMode::Basic);
+    let sample = eicar_sample();
+    let task = c
+        .submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
+        .unwrap()
+        .submission
+        .task_uuid;
+    let mut activities = vec![];
+    let result = c
+        .call(&GetResults::new(task), |i| {
+            if let ResultItem::MitreTechniques { activity, .. } = i {
+                activities.push(activity.to_string());
+            }
+        })
+        .unwrap();
+    assert_eq!(result.score, Some(100));
+    assert_eq!(result.open_entries_skipped, 1, "the 300 KB entry");
+    assert!(
+        activities
+            .iter()
+            .any(|a| a == lastline_emulator::LONG_ACTIVITY),
+        "{activities:?}"
+    );
+    assert_eq!(activities.len(), 3, "{activities:?}");
+}
