@@ -671,3 +671,166 @@ fn the_method_table_is_the_catalogs_and_declares_what_is_streamed() {
     // hashes, IOCs, tags, children, exported reports.
     assert_eq!(lists_seen, 12);
 }
+
+/// Records which members of `data` a decoder reads (anything but `Skip`).
+struct Reads<D> {
+    inner: D,
+    read: std::rc::Rc<std::cell::RefCell<BTreeSet<String>>>,
+}
+
+impl<D: DataDecoder> DataDecoder for Reads<D> {
+    type Item = D::Item;
+    type Output = D::Output;
+    const DATA_OPTIONAL: bool = D::DATA_OPTIONAL;
+    fn scalar(
+        &mut self,
+        r: &mut lastline_core::json::Reader<'_>,
+    ) -> Result<(), lastline_core::json::Fail> {
+        self.inner.scalar(r)
+    }
+    fn field(
+        &mut self,
+        key: &str,
+        r: &mut lastline_core::json::Reader<'_>,
+    ) -> Result<lastline_core::envelope::Field, lastline_core::json::Fail> {
+        // Noted before reading: a value it refuses was still one it reads.
+        self.read.borrow_mut().insert(key.to_string());
+        let f = self.inner.field(key, r);
+        if let Ok(lastline_core::envelope::Field::Skip) = f {
+            self.read.borrow_mut().remove(key);
+        }
+        f
+    }
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut lastline_core::json::Reader<'_>,
+    ) -> Result<D::Item, lastline_core::json::Fail> {
+        self.inner.element(list, key, r)
+    }
+    fn skipped(&mut self, list: &'static str) {
+        self.inner.skipped(list)
+    }
+    fn finish(&mut self) -> Result<D::Output, Error> {
+        self.inner.finish()
+    }
+}
+
+/// Decodes `body` with `R`'s own decoder: the outcome, and the members of
+/// `data` it read.
+fn decode_reading<R: Request>(body: &[u8]) -> (Result<usize, Error>, BTreeSet<String>) {
+    let read = std::rc::Rc::new(std::cell::RefCell::new(BTreeSet::new()));
+    let dec = Reads {
+        inner: R::Response::default(),
+        read: read.clone(),
+    };
+    let mut n = 0;
+    let outcome = decode_with(dec, body, |_| {
+        n += 1;
+        Ok(())
+    })
+    .map(|_| n);
+    let read = read.borrow().clone();
+    (outcome, read)
+}
+
+/// Whether the catalog leaves a field's shape open (an object without
+/// fields, a list without an item type).
+fn is_open(f: &Value) -> bool {
+    match f["type"].as_str() {
+        Some("object") => f.get("fields").is_none(),
+        Some("list" | "list|map") => f.get("item_type").is_none(),
+        _ => false,
+    }
+}
+
+/// Whether a map's values are open (no value type, or lists of unspecified
+/// items): the map is typed, what it maps to is not.
+fn has_open_values(f: &Value) -> bool {
+    f["type"] == "map"
+        && (f.get("map_value_type").is_none()
+            || (f["map_value_type"] == "list" && f.get("fields").is_none()))
+}
+
+/// The decoding rule, walked over every field of every method in the
+/// catalog: given a value of the wrong type, a field the decoder reads is
+/// a typed error naming it, and one it skips costs nothing; an open field
+/// accepts any JSON value; an unknown member, whatever its shape, is
+/// skipped.
+#[test]
+fn every_catalog_field_follows_the_decoding_rule() {
+    macro_rules! decoders {
+        ($($t:ty),*) => { vec![$((<$t as Request>::NAME, decode_reading::<$t> as fn(&[u8]) -> (Result<usize, Error>, BTreeSet<String>))),*] };
+    }
+    let decoders: std::collections::BTreeMap<_, _> = lastline_core::for_each_method!(decoders)
+        .into_iter()
+        .collect();
+    let cat = catalog();
+    let anything = [
+        json!(null),
+        json!(7),
+        json!("text"),
+        json!([1, [2, {"three": [null]}]]),
+        json!({"a": {"b": [{"c": "d"}]}, "e": "x".repeat(5000)}),
+    ];
+    let (mut checked, mut open, mut skipped) = (0, 0, 0);
+    for m in cat["methods"].as_array().unwrap() {
+        let name = m["name"].as_str().unwrap();
+        let kind = m["response"]["kind"].as_str().unwrap();
+        if kind == "raw" || m["response"]["data_type"] != "object" {
+            continue;
+        }
+        let decode = decoders[name];
+        let base = success_body(m);
+        // The sample itself decodes (catalog_coverage checks more of it).
+        decode(&serde_json::to_vec(&base).unwrap()).0.unwrap();
+        for f in m["response"]["fields"].as_array().unwrap() {
+            let field = f["name"].as_str().unwrap();
+            let with = |v: &Value| {
+                let mut b = base.clone();
+                b["data"][field] = v.clone();
+                serde_json::to_vec(&b).unwrap()
+            };
+            if is_open(f) {
+                for v in &anything {
+                    let (r, _) = decode(&with(v));
+                    r.unwrap_or_else(|e| panic!("{name}.{field} (open) = {v}: {e}"));
+                }
+                open += 1;
+                continue;
+            }
+            if has_open_values(f) {
+                for v in &anything {
+                    let (r, _) = decode(&with(&json!({"some activity": v})));
+                    r.unwrap_or_else(|e| panic!("{name}.{field} (open values) = {v}: {e}"));
+                }
+                open += 1;
+            }
+            // A value no documented type matches: an object for a scalar or
+            // a list, a number for an object or a map.
+            let wrong = match f["type"].as_str() {
+                Some("object" | "map") => json!(12345),
+                _ => json!({"not": "this"}),
+            };
+            let (r, read) = decode(&with(&wrong));
+            if read.contains(field) {
+                match r {
+                    Err(Error::Json { at, .. }) => assert!(
+                        at.split(['.', '[']).any(|p| p == field),
+                        "{name}.{field}: the error names {at}"
+                    ),
+                    other => panic!("{name}.{field} = {wrong}: {other:?}"),
+                }
+                checked += 1;
+            } else {
+                r.unwrap_or_else(|e| panic!("{name}.{field} (skipped) = {wrong}: {e}"));
+                skipped += 1;
+            }
+        }
+    }
+    assert!(
+        checked > 40 && open >= 3,
+        "{checked} checked, {open} open, {skipped} skipped"
+    );
+}
