@@ -746,46 +746,68 @@ fn a_sink_that_fails_ends_the_download_with_its_error() {
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
 }
 
-/// Open shapes far larger than the client's 1 KiB unit buffer (the
-/// emulator's large reading: ~300 KB of technique information for one
-/// activity, an activity name over 64 bytes) still give the result: the
-/// huge entry is skipped and counted, the others are read.
+/// Open shapes in every form the emulator serves — technique information
+/// as objects (rich) and as ids (plain), absent (optional members left
+/// out), and far larger than the client's 1 KiB unit buffer (~300 KB for
+/// one activity, an activity name over 64 bytes) — give the result without
+/// a heap: a huge entry is skipped and counted, the others are read.
 #[test]
-fn very_large_open_shapes_decode_without_a_heap() {
+fn open_shapes_in_every_served_form_decode_without_a_heap() {
     use lastline_core::decoders::ResultItem;
-    use lastline_emulator::Shapes;
-    let emu = Emulator::start(Config {
-        shapes: Shapes {
-            large_open: true,
-            ..Shapes::default()
-        },
-        ..Config::default()
-    })
-    .unwrap();
-    let (key, token) = emu.credentials();
-    let host = emu.addr().to_string();
-    let mut c = client!(emu, host, key, token, AuthMode::Basic);
-    let sample = eicar_sample();
-    let task = c
-        .submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
-        .unwrap()
-        .submission
-        .task_uuid;
-    let mut activities = vec![];
-    let result = c
-        .call(&GetResults::new(task), |i| {
-            if let ResultItem::MitreTechniques { activity, .. } = i {
-                activities.push(activity.to_string());
-            }
+    use lastline_emulator::{Reading, Shapes};
+    for (reading, omit_optional, large_open) in [
+        (Reading::Rich, false, true),
+        (Reading::Plain, false, true),
+        (Reading::Rich, true, false),
+    ] {
+        let emu = Emulator::start(Config {
+            shapes: Shapes {
+                reading,
+                omit_optional,
+                large_open,
+                ..Shapes::default()
+            },
+            ..Config::default()
         })
         .unwrap();
-    assert_eq!(result.score, Some(100));
-    assert_eq!(result.open_entries_skipped, 1, "the 300 KB entry");
-    assert!(
-        activities
-            .iter()
-            .any(|a| a == lastline_emulator::LONG_ACTIVITY),
-        "{activities:?}"
-    );
-    assert_eq!(activities.len(), 3, "{activities:?}");
+        let (key, token) = emu.credentials();
+        let host = emu.addr().to_string();
+        let mut c = client!(emu, host, key, token, AuthMode::Basic);
+        let sample = eicar_sample();
+        let task = c
+            .submit_hash_first(&mut SliceSample(&sample), SubmitFile::default())
+            .unwrap()
+            .submission
+            .task_uuid;
+        let mut activities = vec![];
+        let mut ids = 0;
+        let result = c
+            .call(&GetResults::new(task), |i| {
+                if let ResultItem::MitreTechniques {
+                    activity,
+                    techniques,
+                    ..
+                } = i
+                {
+                    activities.push(activity.to_string());
+                    ids += techniques.len();
+                }
+            })
+            .unwrap();
+        let case = format!("{reading:?}, omit {omit_optional}, large {large_open}");
+        assert_eq!(result.score, Some(100), "{case}");
+        if omit_optional {
+            assert!(activities.is_empty(), "{case}: {activities:?}");
+            continue;
+        }
+        assert_eq!(result.open_entries_skipped, 1, "{case}: the 300 KB entry");
+        assert!(
+            activities
+                .iter()
+                .any(|a| a == lastline_emulator::LONG_ACTIVITY),
+            "{case}: {activities:?}"
+        );
+        assert_eq!(activities.len(), 3, "{case}: {activities:?}");
+        assert_eq!(ids, 4, "{case}: T1027, T1562.001, T1204.002, T1497.001");
+    }
 }
