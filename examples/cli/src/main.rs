@@ -94,9 +94,18 @@ enum Command {
     Demo,
     /// Submits files hash-first (upload only when the server asks).
     Submit {
-        /// The files (each hashed once; a missing one is named, the others still go).
-        #[arg(required = true)]
+        /// Files, directories (with --recursive) or `-` for paths on stdin,
+        /// one a line; each file hashed once; one that fails is named and
+        /// the others still go.
+        #[arg(required = true, value_name = "FILE|DIR|-")]
         files: Vec<PathBuf>,
+        /// Submit the files under each directory given, at any depth.
+        #[arg(long, short = 'r')]
+        recursive: bool,
+        /// Connections used at once (files submitted in parallel, each
+        /// outcome told as it completes).
+        #[arg(long, short = 'j', default_value_t = 4, value_parser = clap::value_parser!(u16).range(1..=256))]
+        jobs: u16,
         /// Wait for the verdicts (exit status 3 suspicious, 4 malicious).
         #[arg(long)]
         wait: bool,
@@ -187,6 +196,13 @@ pub struct Bars {
 }
 
 impl Bars {
+    /// `done` of `total` things (files submitted, say).
+    pub fn count(&mut self, what: &str, done: usize, total: usize) {
+        if let Some(b) = self.stage(what, total as u64, false) {
+            b.set_position(done as u64);
+        }
+    }
+
     fn stage(&mut self, what: &str, len: u64, bytes: bool) -> Option<&ProgressBar> {
         if !self.enabled {
             return None;
@@ -250,7 +266,8 @@ impl Observer for Bars {
     }
 }
 
-fn client(cli: &Cli) -> Result<Client, Failure> {
+/// The client's configuration: flags, then the environment, then the file.
+fn config(cli: &Cli) -> Result<Config, Failure> {
     let bad = |m: String| Failure::local(status::ERROR, m);
     let file = settings::load(cli.config.as_deref()).map_err(bad)?;
     let (key, token) =
@@ -290,7 +307,7 @@ fn client(cli: &Cli) -> Result<Client, Failure> {
         let pem = std::fs::read(&ca).map_err(|e| bad(format!("CA file {}: {e}", ca.display())))?;
         config = config.ca_pem(&pem)?;
     }
-    Ok(Client::new(config)?)
+    Ok(config)
 }
 
 /// Why the command failed, with its exit status.
@@ -328,16 +345,24 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
         }
         return Ok(code);
     }
-    let mut c = client(&cli)?;
+    let config = config(&cli)?;
+    let mut c = Client::new(config.clone())?;
     let err = Failure::from;
     let (value, code) = match cli.command {
         Command::Demo => unreachable!("handled above"),
         Command::Submit {
             files,
+            recursive,
+            jobs,
             wait,
             opts,
             waiting,
-        } => workflows::submit(&mut c, &files, &opts, wait.then_some(&waiting), ui).map_err(err)?,
+        } => {
+            let inputs = workflows::Inputs::gather(&files, recursive);
+            let pool = lastline_ureq::Pool::new(config, usize::from(jobs)).map_err(err)?;
+            workflows::submit(&mut c, &pool, inputs, &opts, wait.then_some(&waiting), ui)
+                .map_err(err)?
+        }
         Command::Method(methods::Method::SubmitUrl {
             url,
             referer,

@@ -2,6 +2,7 @@
 //! results, reports and artifacts — and the offline demo.
 
 use std::io::{self, IsTerminal, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -13,7 +14,7 @@ use lastline_core::request::{
 };
 use lastline_core::types::{ArtifactId, Priority, Timestamp, Url, Uuid};
 use lastline_core::workflow::{HashFirstOutcome, NextPoll};
-use lastline_ureq::{Client, Cursor, CursorFile, Error, Observer, Wait};
+use lastline_ureq::{Client, Cursor, CursorFile, Error, Observer, Pool, Wait};
 use serde_json::{json, Value};
 
 use crate::ledger::{Ledger, SeenFile};
@@ -311,37 +312,133 @@ fn about_this_input(e: &Error) -> bool {
     crate::status::of(e) == crate::status::ERROR
 }
 
-/// `submit FILE...`: hash-first each file, each task told as it exists; a
-/// file that fails is named and the others still go; with `--wait`,
-/// verdicts.
+/// What `submit` was given, expanded: the files to submit, and the inputs
+/// that are none (named, with why).
+#[derive(Debug, Default)]
+pub struct Inputs {
+    /// The files, in the order given (a directory's in name order).
+    pub files: Vec<PathBuf>,
+    /// Inputs that could not be used.
+    pub failed: Vec<(String, io::Error)>,
+}
+
+impl Inputs {
+    /// Files as given, the files under directories with `recursive`, and
+    /// the paths on stdin for `-` (one a line). A missing file is kept:
+    /// its submission names it.
+    pub fn gather(args: &[PathBuf], recursive: bool) -> Self {
+        let mut inputs = Self::default();
+        for a in args {
+            if a.as_os_str() == "-" {
+                for line in io::stdin().lines() {
+                    match line {
+                        Ok(l) if !l.trim().is_empty() => inputs.files.push(PathBuf::from(l.trim())),
+                        Ok(_) => {}
+                        Err(e) => inputs.failed.push(("-".into(), e)),
+                    }
+                }
+            } else if a.is_dir() {
+                if recursive {
+                    inputs.walk(a);
+                } else {
+                    inputs.failed.push((
+                        a.display().to_string(),
+                        io::Error::new(
+                            io::ErrorKind::InvalidInput,
+                            "a directory (use --recursive)",
+                        ),
+                    ));
+                }
+            } else {
+                inputs.files.push(a.clone());
+            }
+        }
+        inputs
+    }
+
+    /// The files under `dir`, at any depth, in name order; directories
+    /// reached by a symbolic link are not entered (no loops).
+    fn walk(&mut self, dir: &Path) {
+        let mut entries = match std::fs::read_dir(dir) {
+            Ok(rd) => rd.filter_map(Result::ok).collect::<Vec<_>>(),
+            Err(e) => {
+                self.failed.push((dir.display().to_string(), e));
+                return;
+            }
+        };
+        entries.sort_by_key(|e| e.file_name());
+        for e in entries {
+            let path = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => self.walk(&path),
+                Ok(t) if t.is_file() || (t.is_symlink() && path.is_file()) => self.files.push(path),
+                Ok(_) => {}
+                Err(err) => self.failed.push((path.display().to_string(), err)),
+            }
+        }
+    }
+}
+
+/// `submit FILE|DIR|-...`: hash-first each file, on the pool's
+/// connections at once, each task told as it exists; a file that fails is
+/// named and the others still go; with `--wait`, verdicts.
 pub fn submit(
     c: &mut Client,
-    files: &[PathBuf],
+    pool: &Pool,
+    inputs: Inputs,
     opts: &SubmitArgs,
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
 ) -> Result<(Value, u8), Error> {
     let ledger = Ledger::new(ui.json);
+    for (name, e) in inputs.failed {
+        ledger.failed(&name, &Error::Io(e));
+    }
     let mut earliest: Option<Timestamp> = None;
-    for f in files {
-        let o = match submit_one(c, f, opts, ui) {
-            Ok(o) => o,
-            Err(e) if about_this_input(&e) => {
-                ledger.failed(&f.display().to_string(), &e);
-                continue;
-            }
-            Err(e) => return Err(e),
-        };
+    let mut record = |path: &Path, o: HashFirstOutcome| {
         let s = o.submission;
         if let Some(t) = s.submission_timestamp {
             earliest = Some(earliest.map_or(t, |e| if t.unix() < e.unix() { t } else { e }));
         }
         ledger.submitted(Row {
-            sample: Some(f.display().to_string()),
+            sample: Some(path.display().to_string()),
             task: s.task_uuid,
             uploaded: Some(o.uploaded),
             score: s.score,
         });
+    };
+    if let [file] = inputs.files.as_slice() {
+        // One file: its own progress (hashing, uploading) shown.
+        match submit_one(c, file, opts, ui) {
+            Ok(o) => record(file, o),
+            Err(e) if about_this_input(&e) => ledger.failed(&file.display().to_string(), &e),
+            Err(e) => return Err(e),
+        }
+    } else {
+        let total = inputs.files.len();
+        let mut bars = ui.bars("files");
+        let mut fatal = None;
+        let mut done = 0;
+        pool.submit_files(inputs.files, opts.file_options(None)?, &mut |s| {
+            done += 1;
+            bars.count("submitted", done, total);
+            match s.outcome {
+                Ok(o) => record(&s.path, o),
+                Err(e) if about_this_input(&e) => ledger.failed(&s.path.display().to_string(), &e),
+                // Unreachable, or credentials refused: no further file is
+                // started; those under way are still told.
+                Err(e) => {
+                    ledger.failed(&s.path.display().to_string(), &e);
+                    fatal.get_or_insert(e);
+                    return ControlFlow::Break(());
+                }
+            }
+            ControlFlow::Continue(())
+        })?;
+        bars.finish();
+        if let Some(e) = fatal {
+            return Err(e);
+        }
     }
     finish(c, &ledger, earliest, wait, ui)
 }

@@ -626,10 +626,12 @@ fn a_missing_file_among_three_is_named_and_the_others_go() {
         .unwrap();
     assert_eq!(out.status.code(), Some(8));
     let v = events_of(&out);
-    let submitted: Vec<_> = event(&v, "submitted")
+    let mut submitted: Vec<_> = event(&v, "submitted")
         .iter()
         .map(|e| e["sample"].as_str().unwrap().to_owned())
         .collect();
+    // Told as they complete (on parallel connections): any order.
+    submitted.sort();
     assert_eq!(
         submitted,
         [a.display().to_string(), b.display().to_string()]
@@ -1028,5 +1030,97 @@ fn very_large_open_shapes_are_printed_whole() {
     assert!(
         mitre[lastline_emulator::LONG_ACTIVITY].is_array(),
         "{mitre}"
+    );
+}
+
+/// Bulk submission: a directory (with --recursive, at any depth), paths on
+/// stdin (`-`), and single files, over several connections at once
+/// (`--jobs`); every file told once as it completes, a directory given
+/// without --recursive named, and `--wait` waiting for all of them on one
+/// completion cursor.
+#[test]
+fn many_files_directories_and_stdin_over_parallel_connections() {
+    use std::io::Write as _;
+    let emu = Emulator::start(Config::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let tree = dir.path().join("quarantine");
+    std::fs::create_dir_all(tree.join("deeper/deepest")).unwrap();
+    let mut expected = vec![];
+    for (i, sub) in ["", "deeper", "deeper/deepest"].iter().enumerate() {
+        for j in 0..5 {
+            let p = tree.join(sub).join(format!("sample-{i}-{j}.bin"));
+            std::fs::write(&p, format!("sample {i} {j}")).unwrap();
+            expected.push(p.display().to_string());
+        }
+    }
+    let listed: Vec<_> = (0..4)
+        .map(|j| {
+            let p = dir.path().join(format!("listed-{j}.bin"));
+            std::fs::write(&p, format!("listed {j}")).unwrap();
+            p
+        })
+        .collect();
+    expected.extend(listed.iter().map(|p| p.display().to_string()));
+    let eicar = dir.path().join("eicar.com");
+    std::fs::write(&eicar, EICAR).unwrap();
+    expected.push(eicar.display().to_string());
+
+    let mut child = against(&emu)
+        .args([
+            "--base-url",
+            &emu.base_url(),
+            "--json",
+            "submit",
+            "--jobs",
+            "6",
+        ])
+        .arg("--recursive")
+        .arg(&tree)
+        .arg("-")
+        .arg(&eicar)
+        .args(["--wait", "--poll-interval", "0.1"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        let mut stdin = child.stdin.take().unwrap();
+        for p in &listed {
+            writeln!(stdin, "{}", p.display()).unwrap();
+        }
+    }
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(4), "EICAR is malicious");
+    let v = events_of(&out);
+    let mut submitted: Vec<String> = event(&v, "submitted")
+        .iter()
+        .map(|e| e["sample"].as_str().unwrap().to_owned())
+        .collect();
+    submitted.sort();
+    expected.sort();
+    assert_eq!(submitted, expected, "each file once");
+    assert_eq!(event(&v, "completed").len(), expected.len());
+    assert!(event(&v, "failed").is_empty());
+    // All of it on one completion cursor, never polling a task.
+    let log = emu.log().entries();
+    assert!(!log
+        .iter()
+        .any(|e| matches!(e.api_method, Some("get_progress" | "get_result"))));
+
+    // A directory without --recursive is named; the file beside it goes.
+    let out = against(&emu)
+        .args(["--base-url", &emu.base_url(), "--json", "submit"])
+        .arg(&tree)
+        .arg(&eicar)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(8));
+    let v = events_of(&out);
+    assert_eq!(event(&v, "submitted").len(), 2 - 1);
+    let failed = event(&v, "failed");
+    assert!(
+        failed[0]["error"].as_str().unwrap().contains("--recursive"),
+        "{failed:?}"
     );
 }

@@ -89,6 +89,8 @@ pub struct LogEntry {
     pub location: Option<String>,
     /// What a strict server would notice about the request.
     pub violations: Vec<Violation>,
+    /// The connection that carried it (numbered as accepted, from 1).
+    pub connection: u64,
 }
 
 impl LogEntry {
@@ -109,6 +111,7 @@ impl LogEntry {
             error_code: None,
             task: None,
             location: None,
+            connection: 0,
             violations: vec![],
         }
     }

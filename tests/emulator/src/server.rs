@@ -65,13 +65,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 pub(crate) struct Conn {
     written: AtomicU64,
     cut_at: AtomicU64,
+    /// Which connection (in the order they were accepted, from 1).
+    pub(crate) number: u64,
 }
+
+/// Connections accepted so far, on every origin of every emulator.
+static CONNECTIONS: AtomicU64 = AtomicU64::new(0);
 
 impl Default for Conn {
     fn default() -> Self {
         Self {
             written: AtomicU64::new(0),
             cut_at: AtomicU64::new(u64::MAX),
+            number: CONNECTIONS.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1,
         }
     }
 }
@@ -299,6 +305,7 @@ async fn serve_cdn(
 ) -> Result<Response<Body>, io::Error> {
     let credentials = credentials_seen(&req);
     let mut entry = LogEntry::new(Origin::Cdn, &req);
+    entry.connection = conn.number;
     if !credentials.is_empty() {
         entry.violations.push(Violation::CredentialsToOtherOrigin);
     }
@@ -360,6 +367,7 @@ pub(crate) async fn handle(
     }
     let raw_path = req.uri().path().to_string();
     let mut entry = LogEntry::new(origin, &req);
+    entry.connection = conn.number;
     let cfg = lock(&ctx.cfg).clone();
     let (path, format) = split_suffix(&raw_path);
     let routed = route(&path);

@@ -13,6 +13,8 @@
 //!   `Content-Length` set, memory independent of the size) only on 101.
 //! - [`Client::wait_for`]: verdicts through one completion cursor, which a
 //!   [`CursorFile`] keeps across restarts.
+//! - [`Pool::submit_files`]: many files over several connections at once,
+//!   each file's outcome as it completes.
 //!
 //! ```no_run
 //! use lastline_core::request::{GetResult, SubmitFile};
@@ -40,6 +42,7 @@ mod connection;
 mod cursor_file;
 mod driver;
 mod error;
+mod pool;
 mod sample;
 
 pub use client::{Client, Observer, Quiet, Wait};
@@ -47,6 +50,7 @@ pub use config::Config;
 pub use cursor_file::{Cursor, CursorFile, CURSOR_MEMORY};
 pub use error::Error;
 pub use lastline_embedded::AuthMode;
+pub use pool::{Pool, Submitted};
 pub use sample::hash_reader;
 
 pub use lastline_core as core;

@@ -873,3 +873,73 @@ fn a_call_can_keep_the_servers_body() {
     );
     assert_eq!(asked() - before, 2, "cut once, then answered whole");
 }
+
+/// A pool submits many files over several connections at once: every
+/// file's outcome exactly once (a missing file's error among them, the
+/// others unaffected), on as many connections as the pool has; when the
+/// caller stops it (`Break`), no further file is started.
+#[test]
+fn a_pool_submits_many_files_over_its_connections() {
+    use lastline_ureq::Pool;
+    use std::collections::BTreeSet;
+    use std::ops::ControlFlow;
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let mut files: Vec<_> = (0..40)
+        .map(|i| {
+            let p = dir.path().join(format!("f{i}.bin"));
+            std::fs::write(&p, format!("pool sample {i}")).unwrap();
+            p
+        })
+        .collect();
+    files.insert(17, dir.path().join("missing.bin"));
+    let pool = Pool::new(config(&emu), 4).unwrap();
+    let mut seen = BTreeSet::new();
+    let mut failed = vec![];
+    pool.submit_files(files.clone(), SubmitFile::default(), &mut |s| {
+        assert!(seen.insert(s.index), "index {} told twice", s.index);
+        assert_eq!(s.path, files[s.index]);
+        if let Err(e) = s.outcome {
+            failed.push((s.index, e.to_string()));
+        }
+        ControlFlow::Continue(())
+    })
+    .unwrap();
+    assert_eq!(seen.len(), files.len());
+    assert_eq!(failed.len(), 1, "{failed:?}");
+    assert_eq!(failed[0].0, 17);
+    let connections: BTreeSet<u64> = emu
+        .log()
+        .entries()
+        .iter()
+        .filter(|e| e.api_method == Some("submit_file"))
+        .map(|e| e.connection)
+        .collect();
+    assert_eq!(connections.len(), 4, "one connection per worker");
+
+    // Stopped at the first outcome: no file is started after that, and
+    // every file started is told. With each answer held 200 ms, only the
+    // files already under way (one a connection, and one each that a
+    // worker took while the first outcome was on its way) finish.
+    emu.configure(|c| c.latency = Duration::from_millis(200));
+    let pulled = std::sync::atomic::AtomicUsize::new(0);
+    let fresh: Vec<_> = (0..20)
+        .map(|i| {
+            let p = dir.path().join(format!("g{i}.bin"));
+            std::fs::write(&p, format!("stopped sample {i}")).unwrap();
+            p
+        })
+        .collect();
+    let counted = fresh.iter().cloned().inspect(|_| {
+        pulled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    });
+    let mut told = 0;
+    pool.submit_files(counted, SubmitFile::default(), &mut |_| {
+        told += 1;
+        ControlFlow::Break(())
+    })
+    .unwrap();
+    let pulled = pulled.into_inner();
+    assert_eq!(told, pulled, "every started file is told");
+    assert!(told <= 8, "{told} of 20 started after the stop");
+}
