@@ -45,6 +45,40 @@ pub struct Reader<'a> {
     problem: Option<Problem>,
 }
 
+/// The end of the run of plain string bytes (not `"`, `\\`, or a control
+/// byte) from `i`: a machine word at a time, for most of a string is such
+/// a run. Word-sized, so a Cortex-M does it in 32-bit operations.
+fn plain_run_end(buf: &[u8], mut i: usize) -> usize {
+    const W: usize = core::mem::size_of::<usize>();
+    const ONES: usize = usize::MAX / 255;
+    const HIGH: usize = ONES << 7;
+    // Bytes equal to zero in `x` get their high bit set (and only bytes
+    // after a true one may be flagged falsely: the first flag is exact).
+    let zero = |x: usize| x.wrapping_sub(ONES) & !x & HIGH;
+    while let Some(chunk) = buf.get(i..i.saturating_add(W)) {
+        let Ok(bytes) = <[u8; W]>::try_from(chunk) else {
+            break;
+        };
+        let w = usize::from_le_bytes(bytes);
+        // A control byte is below 0x20: subtracting 0x20 borrows into its
+        // high bit, unless the byte had that bit set (beyond ASCII).
+        let special = zero(w ^ (ONES * usize::from(b'"')))
+            | zero(w ^ (ONES * usize::from(b'\\')))
+            | (w.wrapping_sub(ONES * 0x20) & !w & HIGH);
+        if special != 0 {
+            return i.saturating_add((special.trailing_zeros() / 8) as usize);
+        }
+        i = i.saturating_add(W);
+    }
+    while let Some(&b) = buf.get(i) {
+        if b == b'"' || b == b'\\' || b < 0x20 {
+            break;
+        }
+        i = i.saturating_add(1);
+    }
+    i
+}
+
 fn is_ws(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n')
 }
@@ -345,6 +379,7 @@ impl<'a> Reader<'a> {
         let mut i = start;
         let mut escaped = false;
         loop {
+            i = plain_run_end(self.buf, i);
             let Some(&b) = self.buf.get(i) else {
                 return Err(Fail::Incomplete);
             };
@@ -482,7 +517,7 @@ impl<'a> Reader<'a> {
             }
             _ => return Err(self.fail(at, JsonError::WrongType(text!("an integer")))),
         };
-        v.ok_or(self.fail(at, JsonError::WrongType(text!("an integer"))))
+        v.ok_or_else(|| self.fail(at, JsonError::WrongType(text!("an integer"))))
     }
 
     /// A number with a fraction (`relevance`); integers and hex accepted.
@@ -530,11 +565,22 @@ impl<'a> Reader<'a> {
 
     /// A UUID string.
     pub fn uuid(&mut self, at: &'static str) -> Result<Uuid, Fail> {
-        let mut scratch = String::<36>::new();
-        let s = self
-            .short(at, scratch.as_mut_view())
+        // Without escapes (as every server writes them), straight from the
+        // raw bytes: no copy, no UTF-8 check (the hex check covers it).
+        let (raw, escaped) = self
+            .raw_string(at)
             .map_err(|e| self.type_as(e, at, text!("a UUID")))?;
-        Uuid::parse(s).map_err(|_| self.fail(at, JsonError::InvalidValue(text!("a UUID"))))
+        let mut scratch = String::<36>::new();
+        let digits = if escaped {
+            decode_into_view(raw, true, scratch.as_mut_view())
+                .map_err(|k| self.fail(at, k))
+                .map_err(|e| self.type_as(e, at, text!("a UUID")))?;
+            scratch.as_bytes()
+        } else {
+            raw
+        };
+        Uuid::parse_ascii(digits)
+            .map_err(|_| self.fail(at, JsonError::InvalidValue(text!("a UUID"))))
     }
 
     /// A timestamp string in either API format.
@@ -767,6 +813,30 @@ pub(crate) fn decode_message<const N: usize>(
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The word-at-a-time scan stops where a byte-by-byte one does, from
+        /// any start, in strings of every kind of byte (quotes, escapes,
+        /// control bytes, beyond ASCII) near word edges.
+        #[test]
+        fn plain_runs_end_where_a_byte_scan_ends(
+            bytes in proptest::collection::vec(prop_oneof![
+                4 => 0x20u8..0x7f,
+                1 => Just(b'"'),
+                1 => Just(b'\\'),
+                1 => 0u8..0x20,
+                2 => 0x80u8..=0xff,
+            ], 0..40),
+            start in 0usize..41,
+        ) {
+            let want = (start..bytes.len())
+                .find(|&i| matches!(bytes[i], b'"' | b'\\' | 0..=0x1f))
+                .unwrap_or(bytes.len().max(start));
+            prop_assert_eq!(super::plain_run_end(&bytes, start), want);
+        }
+    }
+
     use super::*;
 
     #[test]

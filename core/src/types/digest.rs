@@ -27,7 +27,7 @@ impl<const N: usize> Digest<N> {
     /// Parses exactly `2N` hex digits (either case).
     pub fn parse(s: &str) -> Result<Self, InvalidDigest> {
         let mut out = [0u8; N];
-        hex::decode_to_slice(s, &mut out).map_err(|_| InvalidDigest)?;
+        crate::codec::hex_decode(s.as_bytes(), &mut out).ok_or(InvalidDigest)?;
         Ok(Self(out))
     }
 

@@ -34,28 +34,37 @@ impl Uuid {
 
     /// Parses 32 hex digits, or the dashed 36-character form.
     pub fn parse(s: &str) -> Result<Self, InvalidUuid> {
-        let b = s.as_bytes();
-        let mut digits = [0u8; 32];
-        match b.len() {
-            32 => digits.copy_from_slice(b),
-            36 => {
-                let mut n = 0usize;
-                for (i, &c) in b.iter().enumerate() {
-                    if matches!(i, 8 | 13 | 18 | 23) {
-                        if c != b'-' {
-                            return Err(InvalidUuid);
-                        }
-                    } else {
-                        *digits.get_mut(n).ok_or(InvalidUuid)? = c;
-                        n = n.checked_add(1).ok_or(InvalidUuid)?;
-                    }
-                }
-            }
-            _ => return Err(InvalidUuid),
-        }
+        Self::parse_ascii(s.as_bytes())
+    }
+
+    /// [`Self::parse`] for bytes (as they came in a JSON string: no UTF-8
+    /// check needed, for no byte beyond ASCII is a hex digit).
+    pub fn parse_ascii(b: &[u8]) -> Result<Self, InvalidUuid> {
         let mut out = [0u8; 16];
-        hex::decode_to_slice(digits, &mut out).map_err(|_| InvalidUuid)?;
-        Ok(Self(out))
+        let ok = match b.len() {
+            32 => crate::codec::hex_decode(b, &mut out),
+            36 => {
+                // 8-4-4-4-12: the dashes, and the five runs of digits.
+                let dashes = [8, 13, 18, 23].iter().all(|&i| b.get(i) == Some(&b'-'));
+                let runs = [
+                    (0, 8, 0),
+                    (9, 13, 4),
+                    (14, 18, 6),
+                    (19, 23, 8),
+                    (24, 36, 10),
+                ];
+                dashes
+                    && runs.iter().all(|&(from, to, at)| {
+                        match (b.get(from..to), out.get_mut(at..at + (to - from) / 2)) {
+                            (Some(hex), Some(dst)) => crate::codec::hex_decode(hex, dst).is_some(),
+                            _ => false,
+                        }
+                    })
+            }
+            .then_some(()),
+            _ => None,
+        };
+        ok.map(|()| Self(out)).ok_or(InvalidUuid)
     }
 
     /// Writes the canonical 32-digit form into `buf` and returns it.
