@@ -46,16 +46,17 @@ impl Uuid {
             36 => {
                 // 8-4-4-4-12: the dashes, and the five runs of digits.
                 let dashes = [8, 13, 18, 23].iter().all(|&i| b.get(i) == Some(&b'-'));
+                // Digits from..to become bytes at..end.
                 let runs = [
-                    (0, 8, 0),
-                    (9, 13, 4),
-                    (14, 18, 6),
-                    (19, 23, 8),
-                    (24, 36, 10),
+                    (0, 8, 0, 4),
+                    (9, 13, 4, 6),
+                    (14, 18, 6, 8),
+                    (19, 23, 8, 10),
+                    (24, 36, 10, 16),
                 ];
                 dashes
-                    && runs.iter().all(|&(from, to, at)| {
-                        match (b.get(from..to), out.get_mut(at..at + (to - from) / 2)) {
+                    && runs.iter().all(|&(from, to, at, end)| {
+                        match (b.get(from..to), out.get_mut(at..end)) {
                             (Some(hex), Some(dst)) => crate::codec::hex_decode(hex, dst).is_some(),
                             _ => false,
                         }
