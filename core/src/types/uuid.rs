@@ -103,3 +103,39 @@ impl defmt::Format for Uuid {
         defmt::write!(f, "{=str}", self.encode(&mut buf))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Uuid;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Any 16 bytes: the plain form, upper case and the dashed form all
+        /// parse back to them.
+        #[test]
+        fn every_form_parses_back(bytes in proptest::array::uniform16(any::<u8>())) {
+            let plain: std::string::String = bytes.iter().map(|b| std::format!("{b:02x}")).collect();
+            let dashed = std::format!(
+                "{}-{}-{}-{}-{}",
+                &plain[..8], &plain[8..12], &plain[12..16], &plain[16..20], &plain[20..]
+            );
+            let want = Ok(Uuid::from_bytes(bytes));
+            prop_assert_eq!(Uuid::parse(&plain), want);
+            prop_assert_eq!(Uuid::parse(&plain.to_uppercase()), want);
+            prop_assert_eq!(Uuid::parse(&dashed), want);
+        }
+
+        /// Anything else is refused: a dash out of place, a non-hex byte,
+        /// another length.
+        #[test]
+        fn other_strings_are_refused(s in "[0-9a-f-]{30,38}|.{0,40}") {
+            let hex = s.bytes().all(|b| b.is_ascii_hexdigit());
+            let dashed = s.len() == 36
+                && s.bytes().enumerate().all(|(i, b)| {
+                    if matches!(i, 8 | 13 | 18 | 23) { b == b'-' } else { b.is_ascii_hexdigit() }
+                });
+            let valid = (s.len() == 32 && hex) || dashed;
+            prop_assert_eq!(Uuid::parse(&s).is_ok(), valid, "{:?}", s);
+        }
+    }
+}
