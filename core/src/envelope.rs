@@ -299,12 +299,25 @@ impl EnvelopeState {
         input: &[u8],
         v: &mut dyn Visitor,
     ) -> Result<(usize, RawStep), Error> {
+        self.decode_units(input, v, true)
+    }
+
+    /// Reads units from `input`; after an entry, returns
+    /// [`RawStep::Item`] when `stop_at_items` (the visitor holds it for the
+    /// caller), else reads on (the visitor handed it on already).
+    fn decode_units(
+        &mut self,
+        input: &[u8],
+        v: &mut dyn Visitor,
+        stop_at_items: bool,
+    ) -> Result<(usize, RawStep), Error> {
         let mut used = 0usize;
         loop {
             let rest = input.get(used..).unwrap_or(&[]);
             let mut r = Reader::new(rest);
             match self.unit(&mut r, v) {
                 Ok(UnitOut::Continue) => used = used.saturating_add(r.pos()),
+                Ok(UnitOut::Item) if !stop_at_items => used = used.saturating_add(r.pos()),
                 Ok(UnitOut::Item) => return Ok((used.saturating_add(r.pos()), RawStep::Item)),
                 Ok(UnitOut::Done) => return Ok((used.saturating_add(r.pos()), RawStep::Done)),
                 Ok(UnitOut::Consumed(n)) => {
@@ -689,35 +702,77 @@ enum UnitOut {
 
 /// Decodes a whole body at once, passing each list entry to `each`.
 pub fn decode_with<D: DataDecoder>(
-    data: D,
+    mut data: D,
     body: &[u8],
-    mut each: impl FnMut(D::Item) -> Result<(), Error>,
+    each: impl FnMut(D::Item) -> Result<(), Error>,
 ) -> Result<D::Output, Error> {
-    let mut dec = EnvelopeDecoder::new(data);
+    let mut core = EnvelopeState::new();
+    // Entries go to `each` as the decoder reads them, not through the
+    // step it returns: an entry is moved once, not five times.
+    let mut v = EachVisitor {
+        data: &mut data,
+        each,
+        stopped: None,
+    };
     let mut at = 0usize;
     loop {
-        let (n, step) = dec.decode(body.get(at..).unwrap_or(&[]))?;
+        let decoded = core.decode_units(body.get(at..).unwrap_or(&[]), &mut v, false);
+        if let Some(e) = v.stopped.take() {
+            return Err(e);
+        }
+        let (n, step) = decoded?;
         at = at.saturating_add(n);
         match step {
-            Progress::Item(item) => each(item)?,
-            // An envelope decoder has no head to report.
-            Progress::Head => {}
-            Progress::Done => {
+            RawStep::Item => {}
+            RawStep::Done => {
                 if body
                     .get(at..)
                     .is_some_and(|rest| !rest.trim_ascii().is_empty())
                 {
                     return Err(Error::json("envelope", JsonError::TrailingData));
                 }
-                return dec.finish();
+                core.outcome(D::DATA_OPTIONAL)?;
+                return data.finish();
             }
-            Progress::NeedMore => {
+            RawStep::NeedMore => {
                 return Err(Error::json(
                     "envelope",
                     JsonError::Syntax(text!("more JSON before the body ended")),
                 ));
             }
         }
+    }
+}
+
+/// Adapts a [`DataDecoder`] to [`Visitor`], handing each entry to a
+/// callback as soon as it is read; the callback's error stops decoding.
+struct EachVisitor<'d, D: DataDecoder, F> {
+    data: &'d mut D,
+    each: F,
+    stopped: Option<Error>,
+}
+
+impl<D: DataDecoder, F: FnMut(D::Item) -> Result<(), Error>> Visitor for EachVisitor<'_, D, F> {
+    fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
+        self.data.scalar(r)
+    }
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        self.data.field(key, r)
+    }
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<(), Fail> {
+        let item = self.data.element(list, key, r)?;
+        (self.each)(item).map_err(|e| {
+            self.stopped = Some(e);
+            Fail::Bad
+        })
+    }
+    fn skipped(&mut self, list: &'static str) {
+        self.data.skipped(list);
     }
 }
 

@@ -48,7 +48,7 @@ pub struct Reader<'a> {
 /// The end of the run of plain string bytes (not `"`, `\\`, or a control
 /// byte) from `i`: a machine word at a time, for most of a string is such
 /// a run. Word-sized, so a Cortex-M does it in 32-bit operations.
-fn plain_run_end(buf: &[u8], mut i: usize) -> usize {
+pub(super) fn plain_run_end(buf: &[u8], mut i: usize) -> usize {
     const W: usize = core::mem::size_of::<usize>();
     const ONES: usize = usize::MAX / 255;
     const HIGH: usize = ONES << 7;
