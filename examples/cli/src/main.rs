@@ -6,6 +6,7 @@
 //! an error is a JSON object on stderr (`error`, `code`, `code_name`,
 //! `http_status`, `attempts`, `exit_status`).
 
+#[cfg(feature = "demo")]
 mod demo;
 mod ledger;
 mod methods;
@@ -91,6 +92,7 @@ enum Auth {
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Runs the whole flow against a local emulator: no account, no network.
+    #[cfg(feature = "demo")]
     Demo,
     /// Submits files hash-first (upload only when the server asks).
     Submit {
@@ -338,6 +340,7 @@ impl Failure {
 }
 
 fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
+    #[cfg(feature = "demo")]
     if let Command::Demo = cli.command {
         let (v, code) = demo::run(ui)?;
         if ui.json {
@@ -349,6 +352,7 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
     let mut c = Client::new(config.clone())?;
     let err = Failure::from;
     let (value, code) = match cli.command {
+        #[cfg(feature = "demo")]
         Command::Demo => unreachable!("handled above"),
         Command::Submit {
             files,

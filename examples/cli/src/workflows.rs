@@ -189,6 +189,7 @@ pub fn row_json(r: &Row, verdict: &str) -> Value {
 }
 
 /// Rows as JSON, each with the verdict of its score.
+#[cfg(feature = "demo")]
 pub fn rows_json(rows: &[Row]) -> Value {
     json!(rows
         .iter()

@@ -11,10 +11,7 @@ use serde_json::Value;
 
 /// The vendored copy of `../shared/spec/api.json` (identical; the tests
 /// check it).
-const CATALOG: &str = include_str!(concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/../../core/tests/data/api.json"
-));
+const CATALOG: &str = include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/data/api.json"));
 
 /// A response field as the catalog types it.
 #[derive(Clone, Debug)]
