@@ -33,6 +33,24 @@
 //! # let _ = summary;
 //! # Ok::<(), lastline_ureq::Error>(())
 //! ```
+//!
+//! # Which ureq
+//!
+//! ureq is a normal dependency, `>=3.5.0, <3.6`: CI builds and tests this
+//! crate against the lowest and the highest version of that range. It is
+//! not a plain `3` because this crate drives ureq's connection layer
+//! (`ureq::unversioned::transport`: DNS, proxies, TCP, rustls, timeouts)
+//! itself, and that layer is outside ureq's semver promise — 3.4 lacks
+//! fields this crate sets, and a later release may change it again. An
+//! application already on another ureq 3.x gets a second copy of ureq
+//! (cargo allows it; ureq keeps no global state). If a future 3.5.x
+//! breaks the build, pin the last good one in your application:
+//! `cargo update -p ureq --precise 3.5.2`.
+//!
+//! # Features
+//!
+//! - `log`: what the client does on its own (retries, reconnects,
+//!   re-logins, redirects) as `log` records with target `lastline`.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
