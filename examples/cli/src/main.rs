@@ -94,6 +94,13 @@ enum Command {
     /// Runs the whole flow against a local emulator: no account, no network.
     #[cfg(feature = "demo")]
     Demo,
+    /// Prints a completion script for a shell (e.g. `lastline completions
+    /// bash > /etc/bash_completion.d/lastline`).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// Submits files hash-first (upload only when the server asks).
     Submit {
         /// Files, directories (with --recursive) or `-` for paths on stdin,
@@ -340,6 +347,19 @@ impl Failure {
 }
 
 fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
+    if let Command::Completions { shell } = cli.command {
+        // Into memory first: clap_complete panics on a write error (a
+        // closed pipe), and the script is small.
+        let mut script = Vec::new();
+        clap_complete::generate(shell, &mut cli_command(), "lastline", &mut script);
+        use std::io::Write as _;
+        let mut out = std::io::stdout().lock();
+        return match out.write_all(&script).and_then(|()| out.flush()) {
+            Ok(()) => Ok(status::OK),
+            Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(status::OK),
+            Err(e) => Err(Failure::from(Error::Io(e))),
+        };
+    }
     #[cfg(feature = "demo")]
     if let Command::Demo = cli.command {
         let (v, code) = demo::run(ui)?;
@@ -349,11 +369,12 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
         return Ok(code);
     }
     let config = config(&cli)?;
-    let mut c = Client::new(config.clone())?;
+    let mut c = Client::new(config.clone()).map_err(name_the_flag)?;
     let err = Failure::from;
     let (value, code) = match cli.command {
         #[cfg(feature = "demo")]
         Command::Demo => unreachable!("handled above"),
+        Command::Completions { .. } => unreachable!("handled above"),
         Command::Submit {
             files,
             recursive,
@@ -432,8 +453,42 @@ impl log::Log for Stderr {
     fn flush(&self) {}
 }
 
+/// A refusal the user can lift says which flag lifts it.
+fn name_the_flag(e: Error) -> Error {
+    match e {
+        Error::Config(m) if m.starts_with("refusing plain http") => {
+            Error::Config(format!("{m}: pass --insecure-http to allow it"))
+        }
+        e => e,
+    }
+}
+
+/// The command tree as `--help` shows it: the workflow commands listed,
+/// the 29 method commands (still there, each with its own `--help`)
+/// listed apart after them, from the one table of methods.
+fn cli_command() -> clap::Command {
+    use clap::{CommandFactory, Subcommand as _};
+    let methods = methods::Method::augment_subcommands(clap::Command::new("methods"));
+    let mut cmd = Cli::command();
+    let mut listing = String::from(
+        "API methods (one a method of the reference; `lastline METHOD --help` for its parameters):\n",
+    );
+    for m in methods.get_subcommands() {
+        let name = m.get_name().to_owned();
+        let about = m.get_about().map(|a| a.to_string()).unwrap_or_default();
+        listing.push_str(&format!("  {name:<31} {about}\n"));
+        cmd = cmd.mut_subcommand(&name, |s| s.hide(true));
+    }
+    listing.push('\n');
+    listing.push_str(status::TABLE);
+    cmd.after_help(listing)
+}
+
 fn main() -> ExitCode {
-    let cli = match Cli::try_parse() {
+    let parsed = cli_command()
+        .try_get_matches()
+        .and_then(|m| <Cli as clap::FromArgMatches>::from_arg_matches(&m));
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();

@@ -1124,3 +1124,65 @@ fn many_files_directories_and_stdin_over_parallel_connections() {
         "{failed:?}"
     );
 }
+
+/// `--help` lists the workflow commands apart from the 29 method commands
+/// (each still callable with its own help); a refusal the user can lift
+/// names the flag; completion scripts for bash, zsh and fish know every
+/// command.
+#[test]
+fn help_groups_commands_refusals_name_flags_and_completions_exist() {
+    let help = String::from_utf8(lastline().arg("--help").output().unwrap().stdout).unwrap();
+    let (commands, rest) = help.split_once("API methods").expect("a methods section");
+    for workflow in [
+        "submit",
+        "wait",
+        "completed",
+        "result",
+        "report",
+        "artifact",
+        "completions",
+    ] {
+        assert!(
+            commands
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{workflow} "))),
+            "{workflow} among the commands"
+        );
+    }
+    for m in lastline_core::request::METHODS.iter() {
+        let sub = m.name.replace('_', "-");
+        assert!(
+            !commands
+                .lines()
+                .any(|l| l.trim_start().starts_with(&format!("{sub} "))),
+            "{sub} listed among the workflow commands"
+        );
+        assert!(
+            rest.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{sub} "))),
+            "{sub} not listed among the methods"
+        );
+    }
+
+    let out = lastline()
+        .env("LASTLINE_API_KEY", "k")
+        .env("LASTLINE_API_TOKEN", "t")
+        .args(["--base-url", "http://analysis.example", "ping"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("--insecure-http"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    for shell in ["bash", "zsh", "fish"] {
+        let out = lastline().args(["completions", shell]).output().unwrap();
+        assert!(out.status.success(), "{shell}");
+        let script = String::from_utf8(out.stdout).unwrap();
+        for word in ["submit", "get-progress", "insecure-http", "completions"] {
+            assert!(script.contains(word), "{shell} completion lacks {word}");
+        }
+    }
+}
