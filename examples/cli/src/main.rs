@@ -29,9 +29,10 @@ use crate::workflows::{Download, ReportFormat, SubmitArgs, WaitArgs};
 
 /// The Lastline Analyst API: submit files and URLs, wait for verdicts,
 /// fetch results, reports and artifacts. Credentials come from
-/// LASTLINE_API_KEY / LASTLINE_API_TOKEN or the config file
-/// (~/.config/lastline/config: `key = ...`, `api_token = ...`,
-/// `base_url = ...`, `ca = FILE`), never from flags.
+/// LASTLINE_API_KEY / LASTLINE_API_TOKEN or the config file (TOML,
+/// ~/.config/lastline/config: `key`, `api_token`, `base_url`, `ca`,
+/// `auth`, and [profile.NAME] tables; `lastline config init` writes one),
+/// never from flags.
 #[derive(Parser, Debug)]
 #[command(
     name = "lastline",
@@ -49,6 +50,9 @@ struct Cli {
     /// JSON object on stderr.
     #[arg(long, global = true)]
     json: bool,
+    /// A [profile.NAME] of the config file, over its top-level settings.
+    #[arg(long, global = true, env = "LASTLINE_PROFILE")]
+    profile: Option<String>,
     /// Config file [default: ~/.config/lastline/config].
     #[arg(long, global = true, env = "LASTLINE_CONFIG")]
     config: Option<PathBuf>,
@@ -89,6 +93,19 @@ enum Auth {
     Body,
 }
 
+/// What `lastline config` does.
+#[derive(Subcommand, Debug)]
+enum ConfigCommand {
+    /// Writes the config file (readable by you only), with the credentials
+    /// of LASTLINE_API_KEY / LASTLINE_API_TOKEN if set, every setting
+    /// explained.
+    Init {
+        /// Replace an existing file.
+        #[arg(long)]
+        force: bool,
+    },
+}
+
 #[derive(Subcommand, Debug)]
 enum Command {
     /// Runs the whole flow against a local emulator: no account, no network.
@@ -101,6 +118,9 @@ enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// The config file.
+    #[command(subcommand)]
+    Config(ConfigCommand),
     /// Submits files hash-first (upload only when the server asks).
     Submit {
         /// Files, directories (with --recursive) or `-` for paths on stdin,
@@ -278,7 +298,8 @@ impl Observer for Bars {
 /// The client's configuration: flags, then the environment, then the file.
 fn config(cli: &Cli) -> Result<Config, Failure> {
     let bad = |m: String| Failure::local(status::ERROR, m);
-    let file = settings::load(cli.config.as_deref()).map_err(bad)?;
+    let profile = settings::profile(cli.profile.as_deref());
+    let file = settings::load(cli.config.as_deref(), profile.as_deref()).map_err(bad)?;
     let (key, token) =
         settings::credentials(&file).map_err(|m| Failure::local(status::CREDENTIALS, m))?;
     let base = cli
@@ -347,6 +368,12 @@ impl Failure {
 }
 
 fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
+    if let Command::Config(ConfigCommand::Init { force }) = cli.command {
+        let path = settings::init(cli.config.as_deref(), force)
+            .map_err(|m| Failure::local(status::ERROR, m))?;
+        eprintln!("wrote {} (readable by you only)", path.display());
+        return Ok(status::OK);
+    }
     if let Command::Completions { shell } = cli.command {
         // Into memory first: clap_complete panics on a write error (a
         // closed pipe), and the script is small.
@@ -374,7 +401,7 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
     let (value, code) = match cli.command {
         #[cfg(feature = "demo")]
         Command::Demo => unreachable!("handled above"),
-        Command::Completions { .. } => unreachable!("handled above"),
+        Command::Completions { .. } | Command::Config(_) => unreachable!("handled above"),
         Command::Submit {
             files,
             recursive,

@@ -1186,3 +1186,84 @@ fn help_groups_commands_refusals_name_flags_and_completions_exist() {
         }
     }
 }
+
+/// The config file: `config init` writes it readable by its owner only
+/// (keeping an existing one unless --force), with the environment's
+/// credentials; TOML profiles are chosen by --profile or LASTLINE_PROFILE,
+/// their settings over the top-level ones; an old-style file still reads.
+#[test]
+fn config_init_profiles_and_old_files() {
+    let emu = Emulator::start(Config::default()).unwrap();
+    let (key, token) = emu.credentials();
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("nested/lastline.toml");
+
+    let out = lastline()
+        .env("LASTLINE_API_KEY", &key)
+        .env("LASTLINE_API_TOKEN", &token)
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&cfg).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "{mode:o}");
+    }
+    let written = std::fs::read_to_string(&cfg).unwrap();
+    assert!(written.contains(&key) && written.contains(&token));
+    let again = lastline()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["config", "init"])
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "an existing file is kept");
+    assert_eq!(std::fs::read_to_string(&cfg).unwrap(), written);
+    // The written file works as it is (its base_url is the default server,
+    // so point it at the emulator).
+    let out = lastline()
+        .arg("--config")
+        .arg(&cfg)
+        .args(["--base-url", &emu.base_url(), "ping"])
+        .output()
+        .unwrap();
+    assert_ok(&out);
+
+    // Profiles: the top level has a refused key; [profile.lab] the right one.
+    let toml = format!(
+        "base_url = \"{}\"\nkey = \"wrong\"\napi_token = \"wrong\"\n\n[profile.lab]\nkey = \"{key}\"\napi_token = \"{token}\"\n",
+        emu.base_url()
+    );
+    std::fs::write(&cfg, toml).unwrap();
+    let ping = |extra: &[&str], env: Option<&str>| {
+        let mut c = lastline();
+        c.arg("--config").arg(&cfg).args(extra).arg("ping");
+        if let Some(p) = env {
+            c.env("LASTLINE_PROFILE", p);
+        }
+        c.output().unwrap().status.code()
+    };
+    assert_eq!(ping(&[], None), Some(6), "top level: credentials refused");
+    assert_eq!(ping(&["--profile", "lab"], None), Some(0));
+    assert_eq!(ping(&[], Some("lab")), Some(0));
+    assert_eq!(
+        ping(&["--profile", "prod"], None),
+        Some(1),
+        "no such profile"
+    );
+
+    // A file written before TOML: bare values.
+    std::fs::write(
+        &cfg,
+        format!(
+            "# old\nbase_url = {}\nkey = {key}\napi_token = {token}\n",
+            emu.base_url()
+        ),
+    )
+    .unwrap();
+    assert_eq!(ping(&[], None), Some(0));
+}
