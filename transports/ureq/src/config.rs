@@ -14,6 +14,20 @@ use ureq::tls::{Certificate, PemItem};
 
 use crate::Error;
 
+/// Which proxy connections go through.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) enum ProxyChoice {
+    /// The environment's (`ALL_PROXY`, `HTTPS_PROXY`, `HTTP_PROXY`, with
+    /// `NO_PROXY`), never for a loopback server.
+    #[default]
+    FromEnv,
+    /// None at all.
+    Direct,
+    /// This one (`http://host:port`, `socks5://...`), with these
+    /// exceptions (`NO_PROXY`-style expressions).
+    Url { url: String, except: Vec<String> },
+}
+
 /// Client configuration. `Debug` never shows the credentials.
 #[derive(Clone)]
 pub struct Config {
@@ -27,6 +41,8 @@ pub struct Config {
     pub(crate) allow_http: bool,
     pub(crate) retry: RetryPolicy,
     user_agent: String,
+    pub(crate) proxy: ProxyChoice,
+    pub(crate) deadline: Option<Duration>,
 }
 
 impl fmt::Debug for Config {
@@ -40,6 +56,20 @@ impl fmt::Debug for Config {
             .field("io_timeout", &self.io_timeout)
             .field("allow_http", &self.allow_http)
             .field("retry", &self.retry)
+            // A proxy URL may hold a password: its scheme and host only.
+            .field(
+                "proxy",
+                &match &self.proxy {
+                    ProxyChoice::FromEnv => "from the environment".to_owned(),
+                    ProxyChoice::Direct => "none".to_owned(),
+                    ProxyChoice::Url { url, .. } => url
+                        .parse::<Uri>()
+                        .ok()
+                        .and_then(|u| u.host().map(str::to_owned))
+                        .unwrap_or_else(|| "<unparsable>".to_owned()),
+                },
+            )
+            .field("deadline", &self.deadline)
             .finish()
     }
 }
@@ -60,7 +90,133 @@ impl Config {
             allow_http: false,
             retry: RetryPolicy::default(),
             user_agent: concat!("lastline-ureq/", env!("CARGO_PKG_VERSION")).to_owned(),
+            proxy: ProxyChoice::FromEnv,
+            deadline: None,
         }
+    }
+
+    /// A configuration from `LASTLINE_*` environment variables:
+    /// `LASTLINE_API_KEY` and `LASTLINE_API_TOKEN` (required),
+    /// `LASTLINE_BASE_URL` (default `https://analysis.lastline.com`),
+    /// `LASTLINE_AUTH` (`basic`, `session` or `body`), `LASTLINE_CA` (a PEM
+    /// file), `LASTLINE_PROXY` and `LASTLINE_NO_PROXY` (comma-separated),
+    /// `LASTLINE_CONNECT_TIMEOUT`, `LASTLINE_TIMEOUT` (per read or write)
+    /// and `LASTLINE_DEADLINE` (per call) in seconds, `LASTLINE_RETRIES`
+    /// (retries after the first attempt), `LASTLINE_INSECURE_HTTP=1`.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::from_lookup(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// [`Self::from_env`] with the variables read through `var` (a map in
+    /// tests, another source of settings in an application).
+    pub fn from_lookup(var: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
+        let need =
+            |name: &str| var(name).ok_or_else(|| Error::Config(format!("{name} is not set")));
+        let seconds = |name: &str| -> Result<Option<Duration>, Error> {
+            var(name)
+                .map(|v| {
+                    v.trim()
+                        .parse::<f64>()
+                        .ok()
+                        .filter(|s| s.is_finite() && *s > 0.0)
+                        .map(Duration::from_secs_f64)
+                        .ok_or_else(|| {
+                            Error::Config(format!("{name}={v:?}: not a number of seconds"))
+                        })
+                })
+                .transpose()
+        };
+        let base =
+            var("LASTLINE_BASE_URL").unwrap_or_else(|| "https://analysis.lastline.com".into());
+        let mut c = Self::new(
+            &base,
+            &need("LASTLINE_API_KEY")?,
+            &need("LASTLINE_API_TOKEN")?,
+        );
+        if let Some(a) = var("LASTLINE_AUTH") {
+            c.auth = match a.trim().to_ascii_lowercase().as_str() {
+                "basic" => AuthMode::Basic,
+                "session" => AuthMode::Session,
+                "body" => AuthMode::BodyFields,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "LASTLINE_AUTH={a:?}: basic, session or body"
+                    )))
+                }
+            };
+        }
+        if let Some(path) = var("LASTLINE_CA") {
+            let pem = std::fs::read(&path)
+                .map_err(|e| Error::Config(format!("LASTLINE_CA={path}: {e}")))?;
+            c = c.ca_pem(&pem)?;
+        }
+        if let Some(url) = var("LASTLINE_PROXY") {
+            c = c.proxy(&url);
+        }
+        if let Some(list) = var("LASTLINE_NO_PROXY") {
+            for host in list.split(',').map(str::trim).filter(|h| !h.is_empty()) {
+                c = c.no_proxy(host);
+            }
+        }
+        if let Some(d) = seconds("LASTLINE_CONNECT_TIMEOUT")? {
+            c.connect_timeout = d;
+        }
+        if let Some(d) = seconds("LASTLINE_TIMEOUT")? {
+            c.io_timeout = d;
+        }
+        c.deadline = seconds("LASTLINE_DEADLINE")?;
+        if let Some(n) = var("LASTLINE_RETRIES") {
+            let n: u32 = n
+                .trim()
+                .parse()
+                .map_err(|_| Error::Config(format!("LASTLINE_RETRIES={n:?}: a count")))?;
+            c.retry = RetryPolicy {
+                max_attempts: n.saturating_add(1),
+                ..RetryPolicy::default()
+            };
+        }
+        if let Some(v) = var("LASTLINE_INSECURE_HTTP") {
+            c.allow_http = matches!(v.trim(), "1" | "true" | "yes");
+        }
+        Ok(c)
+    }
+
+    /// Connects through this proxy (`http://host:3128`, with
+    /// `user:password@` if it asks; `https://` and `socks5://` too),
+    /// whatever the environment says, the server's host included.
+    pub fn proxy(mut self, url: &str) -> Self {
+        let except = match std::mem::take(&mut self.proxy) {
+            ProxyChoice::Url { except, .. } => except,
+            _ => Vec::new(),
+        };
+        self.proxy = ProxyChoice::Url {
+            url: url.to_owned(),
+            except,
+        };
+        self
+    }
+
+    /// Hosts reached without the proxy set by [`Self::proxy`]: a name
+    /// (`analysis.example`), a domain (`.example.com`), or `*` (all).
+    pub fn no_proxy(mut self, host: &str) -> Self {
+        if let ProxyChoice::Url { except, .. } = &mut self.proxy {
+            except.push(host.to_owned());
+        }
+        self
+    }
+
+    /// Connects directly, even when the environment names a proxy.
+    pub fn without_proxy(mut self) -> Self {
+        self.proxy = ProxyChoice::Direct;
+        self
+    }
+
+    /// The most one call may take, retries and waits included (none by
+    /// default: the connect and I/O timeouts bound each step, the retry
+    /// policy the attempts). A call over it ends in [`Error::Timeout`].
+    pub fn deadline(mut self, total: Duration) -> Self {
+        self.deadline = Some(total);
+        self
     }
 
     /// How requests authenticate (Basic by default; `Session` logs in once
@@ -150,6 +306,9 @@ impl Config {
             )));
         }
         Credentials::new(&self.key, self.token.as_deref())?;
+        if let ProxyChoice::Url { url, .. } = &self.proxy {
+            ureq::Proxy::new(url).map_err(|e| Error::Config(format!("proxy: {e}")))?;
+        }
         let host_header = match uri.port_u16() {
             Some(p) if !(https && p == 443 || !https && p == 80) => format!("{host}:{p}"),
             _ => host.to_owned(),
@@ -163,6 +322,7 @@ impl Config {
             token: self.token.clone(),
             auth: self.auth,
             retry: self.retry,
+            deadline: self.deadline,
         };
         Ok((uri, settings))
     }
@@ -187,6 +347,8 @@ pub(crate) struct Settings {
     token: Option<String>,
     auth: AuthMode,
     retry: RetryPolicy,
+    /// The most one call may take.
+    pub(crate) deadline: Option<Duration>,
 }
 
 impl OptionsSource for Settings {

@@ -14,7 +14,29 @@ use ureq::unversioned::transport::{
 };
 use ureq::Timeout;
 
-use crate::config::Config;
+use crate::config::{Config, ProxyChoice};
+
+/// The proxy at `url`, with `except` reached directly.
+fn proxy_with(url: &str, except: &[String]) -> Option<ureq::Proxy> {
+    let p = ureq::Proxy::new(url).ok()?;
+    if except.is_empty() {
+        return Some(p);
+    }
+    let mut b = ureq::Proxy::builder(p.protocol())
+        .host(p.host())
+        .port(p.port())
+        .resolve_target(p.resolve_target());
+    if let Some(u) = p.username() {
+        b = b.username(u);
+    }
+    if let Some(pw) = p.password() {
+        b = b.password(pw);
+    }
+    for e in except {
+        b = b.no_proxy(e);
+    }
+    b.build().ok()
+}
 
 /// Opens connections to one server.
 pub(crate) struct UreqConnector {
@@ -35,11 +57,17 @@ impl UreqConnector {
         let mut builder = UreqConfig::builder()
             .tls_config(TlsConfig::builder().root_certs(roots).build())
             .timeout_connect(Some(cfg.connect_timeout));
-        // A proxy from the environment (HTTPS_PROXY...) is used, but never
-        // for this machine: a proxy cannot reach our loopback.
-        if uri.host().is_some_and(crate::config::is_loopback) {
-            builder = builder.proxy(None);
-        }
+        builder = match &cfg.proxy {
+            // A proxy from the environment (HTTPS_PROXY...) is used, but
+            // never for this machine: it could not reach our loopback.
+            ProxyChoice::FromEnv if uri.host().is_some_and(crate::config::is_loopback) => {
+                builder.proxy(None)
+            }
+            ProxyChoice::FromEnv => builder,
+            ProxyChoice::Direct => builder.proxy(None),
+            // Checked by `Config::settle`.
+            ProxyChoice::Url { url, except } => builder.proxy(proxy_with(url, except)),
+        };
         let config = builder.build();
         Self {
             uri,
@@ -73,9 +101,9 @@ impl UreqConnector {
             .map_err(|_| ureq::Error::BadUri(format!("{}:{}", origin.host, origin.port)))
     }
 
-    fn open(&self, uri: &Uri) -> Result<Box<dyn Transport>, ureq::Error> {
+    fn open(&self, uri: &Uri, limit: Duration) -> Result<Box<dyn Transport>, ureq::Error> {
         let timeout = NextTimeout {
-            after: self.connect_timeout.into(),
+            after: limit.into(),
             reason: Timeout::Connect,
             per_read: None,
             per_write: None,
@@ -117,13 +145,16 @@ impl UreqConnector {
 }
 
 impl UreqConnector {
-    /// Opens a connection to `origin` (the server, or a redirect's).
+    /// Opens a connection to `origin` (the server, or a redirect's),
+    /// taking at most `within` (and the connect timeout).
     pub(crate) fn connect(
         &self,
         origin: &lastline_core::exchange::Origin<'_>,
+        within: Option<Duration>,
     ) -> Result<Connection, ConnError> {
+        let limit = within.map_or(self.connect_timeout, |w| w.min(self.connect_timeout));
         let opened = self.uri_of(origin).and_then(|uri| {
-            self.open(&uri).map_err(|e| match e {
+            self.open(&uri, limit).map_err(|e| match e {
                 // Say where it tried.
                 ureq::Error::Io(io) => ureq::Error::Io(std::io::Error::new(
                     io.kind(),
@@ -137,6 +168,7 @@ impl UreqConnector {
                 transport,
                 staged: 0,
                 io_timeout: self.io_timeout,
+                limit: self.io_timeout,
             }),
             Err(e) => Err(ConnError::from(e)),
         }
@@ -160,6 +192,9 @@ pub(crate) struct Connection {
     transport: Box<dyn Transport>,
     staged: usize,
     io_timeout: Duration,
+    /// The I/O timeout of the next read or write: less than `io_timeout`
+    /// when a call's deadline is nearer.
+    limit: Duration,
 }
 
 /// A connection failure: its kind, and what ureq said (the cause the
@@ -198,9 +233,15 @@ impl embedded_io::Error for ConnError {
 }
 
 impl Connection {
+    /// Reads and writes from now on take at most `within` (and the I/O
+    /// timeout).
+    pub(crate) fn within(&mut self, within: Option<Duration>) {
+        self.limit = within.map_or(self.io_timeout, |w| w.min(self.io_timeout));
+    }
+
     fn timeout(&self, reason: Timeout) -> NextTimeout {
         NextTimeout {
-            after: self.io_timeout.into(),
+            after: self.limit.into(),
             reason,
             per_read: None,
             per_write: None,

@@ -162,8 +162,18 @@ impl Driver {
         if let Some(tap) = tap {
             driven = driven.keeping_body(tap);
         }
+        let deadline = Deadline::start(self.settings.deadline);
         let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
-        run(&mut driven, connector, conn, clock, sample, None, events)?;
+        run(
+            &mut driven,
+            connector,
+            conn,
+            clock,
+            deadline,
+            sample,
+            None,
+            events,
+        )?;
         driven
             .output()
             .ok_or_else(|| Error::protocol(lastline_core::Error::WorkflowMisuse("no output")))
@@ -180,12 +190,14 @@ impl Driver {
         let ex = Exchange::<R, NoData, 0>::download(req, &s, &mut self.link, &mut self.buf);
         let mut none = |_| {};
         let mut driven = Driven::new(ex, &mut none);
+        let deadline = Deadline::start(self.settings.deadline);
         let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
         run(
             &mut driven,
             connector,
             conn,
             clock,
+            deadline,
             None,
             Some(sink),
             events,
@@ -233,25 +245,68 @@ fn send_sample(
     Ok(Ok(()))
 }
 
-/// Drives one exchange to its end.
+/// The end of a call's time, if it has one.
+#[derive(Clone, Copy)]
+struct Deadline {
+    at: Option<Instant>,
+    total: Duration,
+}
+
+impl Deadline {
+    fn start(total: Option<Duration>) -> Self {
+        Self {
+            at: total.map(|t| Instant::now() + t),
+            total: total.unwrap_or_default(),
+        }
+    }
+
+    /// The time left (`None`: no deadline), or the error once it passed.
+    fn left(&self, attempts: u32) -> Result<Option<Duration>, Error> {
+        let Some(at) = self.at else { return Ok(None) };
+        match at.checked_duration_since(Instant::now()) {
+            Some(left) if !left.is_zero() => Ok(Some(left)),
+            _ => Err(Error::Timeout {
+                detail: format!("the call's deadline of {:?} passed", self.total),
+                attempts,
+            }),
+        }
+    }
+}
+
+/// Drives one exchange to its end (or to its deadline: then the
+/// connection, in an unknown state, is dropped).
+#[allow(clippy::too_many_arguments)]
 fn run(
     ex: &mut dyn Drive,
     connector: &UreqConnector,
     conn: &mut Option<Connection>,
     clock: &mut Clock,
+    deadline: Deadline,
     mut sample: Option<&mut dyn SampleSource>,
     mut sink: Option<&mut dyn Sink>,
     events: &mut dyn FnMut(&Event),
 ) -> Result<(), Error> {
     // The connection layer's last word, for the error if the call fails.
     let mut last: Option<ConnError> = None;
+    // Attempts that failed (the machine told them as retries).
+    let mut failed = 0u32;
     loop {
+        let left = match deadline.left(failed.saturating_add(1)) {
+            Ok(left) => left,
+            Err(e) => {
+                *conn = None;
+                return Err(e);
+            }
+        };
+        if let Some(c) = conn.as_mut() {
+            c.within(left);
+        }
         let now = clock.now_ms();
         let random = clock.random();
         let failure = match ex.poll(now, random) {
             Step::Connect(origin) => {
                 *conn = None;
-                match connector.connect(&origin) {
+                match connector.connect(&origin, left) {
                     Ok(c) => {
                         *conn = Some(c);
                         None
@@ -305,7 +360,19 @@ fn run(
                 None => Some(Transport::Closed),
             },
             Step::Sleep { until_ms } => {
-                std::thread::sleep(Duration::from_millis(until_ms.saturating_sub(now)));
+                let wait = Duration::from_millis(until_ms.saturating_sub(now));
+                if left.is_some_and(|l| wait >= l) {
+                    // The retry would start after the deadline.
+                    *conn = None;
+                    return Err(Error::Timeout {
+                        detail: format!(
+                            "the call's deadline of {:?} would pass before the next attempt",
+                            deadline.total
+                        ),
+                        attempts: failed.max(1),
+                    });
+                }
+                std::thread::sleep(wait);
                 None
             }
             Step::Item(never) => match never {},
@@ -326,6 +393,9 @@ fn run(
                 None
             }
             Step::Event(e) => {
+                if let Event::Retry { attempt, .. } = e {
+                    failed = attempt;
+                }
                 log_event(&e);
                 events(&e);
                 None

@@ -15,6 +15,11 @@
 //!   [`CursorFile`] keeps across restarts.
 //! - [`Pool::submit_files`]: many files over several connections at once,
 //!   each file's outcome as it completes.
+//! - [`Config`]: a proxy of your own ([`Config::proxy`], with
+//!   [`Config::no_proxy`] exceptions) or the environment's, a whole
+//!   configuration from `LASTLINE_*` variables ([`Config::from_env`]),
+//!   and a deadline per call over retries and waits ([`Config::deadline`])
+//!   besides the connect and I/O timeouts.
 //!
 //! ```no_run
 //! use lastline_core::request::{GetResult, SubmitFile};
