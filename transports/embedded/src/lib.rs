@@ -33,6 +33,39 @@
 //! `error-text` feature (on by default) errors carry no prose. The sensor
 //! example's figures are in BENCHMARKS.md.
 //!
+//! # Stacks whose sessions borrow their buffers (embassy-net, embedded-tls)
+//!
+//! A [`Connector`](asynch::Connector) returns an owned connection, and an
+//! embassy-net `TcpSocket` or an embedded-tls `TlsConnection` borrows its
+//! buffers: such a connection cannot come out of a connector (it would
+//! borrow the connector). The `Connector` shape is kept, and the pattern
+//! is a session per connection, opened by your task: TCP, then TLS, given
+//! to [`Client::with_connection`](asynch::Client::with_connection) with a
+//! connector that refuses; when a request fails because the server closed
+//! the connection ([`Error::Exchange`] with a transport error), open the
+//! next session and go on. Keep the work in `lastline-core`'s state
+//! machines, outside the session: the hash-first submission
+//! ([`HashFirst`](lastline_core::workflow::HashFirst): one request at a
+//! time, `request()` then `on_response()`) and the completion cursor. The
+//! repository's `examples/embassy-sensor` (embassy-net + embedded-tls +
+//! the async client) and `examples/sensor` (blocking; it runs in QEMU
+//! against the emulator over TLS 1.3, also with every connection closed by
+//! the server) do exactly this.
+//!
+//! # Features
+//!
+//! - `error-text` (default): `lastline-core`'s explanations in errors;
+//!   off, errors keep their variant, parameter and field (about 1 KiB
+//!   less flash).
+//! - `defmt`: the client's own actions (retries with their error and
+//!   wait, reconnects, re-logins, redirects) are logged with
+//!   `defmt::info!`/`warn!`, and errors, events and failures implement
+//!   `defmt::Format` (`defmt::error!("{}", e)`). Add a defmt transport
+//!   (defmt-rtt, say) to the firmware as for any defmt log.
+//!
+//! Firmware targets: `rustup target add thumbv7em-none-eabihf` (Cortex-M4F;
+//! any Cortex-M target works), then build for it.
+//!
 //! ```no_run
 //! use lastline_embedded::{blocking::{Client, Connector, NoRetry}, Error, Options, Origin, SliceSample};
 //! use lastline_core::{request::SubmitFile, types::Timestamp, workflow::CompletionCursor, Credentials};
