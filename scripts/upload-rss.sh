@@ -26,7 +26,7 @@ printf '%-28s %12s %10s %12s\n' "lastline ping" "$base" "1.00x" "$(wall)"
 for mib in "${sizes[@]}"; do
   head -c $((mib << 20)) /dev/urandom >"$dir/sample.bin"
   cli --json submit "$dir/sample.bin"
-  grep -q '"uploaded": true' "$dir/out" || { echo "upload branch did not run:"; cat "$dir/out"; exit 1; }
+  grep -Eq '"uploaded": ?true' "$dir/out" || { echo "upload branch did not run:"; cat "$dir/out"; exit 1; }
   r=$(rss)
   printf '%-28s %12s %9.2fx %12s\n' "lastline submit ($mib MiB)" "$r" "$(echo "$r / $base" | bc -l)" "$(wall)"
   rm -f "$dir/sample.bin"

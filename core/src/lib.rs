@@ -103,6 +103,17 @@
 //! assert_eq!(cursor.page_done(&page.unwrap()), NextPoll::Later);
 //! assert_eq!(cursor.after().to_string(), "2020-08-07 00:25:50");
 //! ```
+//!
+//! # Features
+//!
+//! - `error-text` (default): explanations in errors ("expected a
+//!   string"); off, errors keep their variant, parameter and field but no
+//!   prose — about 1 KiB less flash for firmware that never shows an error
+//!   to a person.
+//! - `defmt`: `defmt::Format` for errors, events and the types firmware
+//!   logs (`defmt::info!("{}", failure)`).
+//! - `serde`: `Serialize` for the response types (no_std, no alloc), for
+//!   tools that print JSON.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

@@ -5,6 +5,10 @@
 //! JSON Lines ([`ledger`]); `completed --follow` one line per completion;
 //! an error is a JSON object on stderr (`error`, `code`, `code_name`,
 //! `http_status`, `attempts`, `exit_status`).
+//!
+//! Feature `demo` (default): `lastline demo` runs the whole job offline
+//! against the emulator in the process; `--no-default-features` leaves it
+//! and the emulator (hyper, tokio) out of the binary.
 
 #[cfg(feature = "demo")]
 mod demo;

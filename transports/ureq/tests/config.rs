@@ -192,3 +192,38 @@ fn a_deadline_bounds_a_call_over_slow_answers_and_retries() {
     emu.faults().set(|f| f.rules.clear());
     Client::new(config).unwrap().call(&Ping, |_| {}).unwrap();
 }
+
+/// `Config::from_env` itself, reading the process's environment: run in a
+/// child process of this test binary (the variables set there only), the
+/// child being `from_env_in_a_child` below.
+#[test]
+fn from_env_reads_the_process_environment() {
+    let (emu, _) = emulator();
+    let (key, token) = emu.credentials();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", "from_env_in_a_child", "--nocapture", "--test-threads", "1"])
+        .env("LASTLINE_FROM_ENV_CHILD", "1")
+        .env("LASTLINE_BASE_URL", emu.base_url())
+        .env("LASTLINE_API_KEY", key)
+        .env("LASTLINE_API_TOKEN", token)
+        .env("LASTLINE_DEADLINE", "9")
+        .env_remove("LASTLINE_PROXY")
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(said.contains("child: pinged with a 9s deadline"), "{said}");
+    assert!(emu.log().entries().iter().any(|e| e.api_method == Some("ping")));
+}
+
+/// The child of the test above (does nothing in a normal run).
+#[test]
+fn from_env_in_a_child() {
+    if std::env::var_os("LASTLINE_FROM_ENV_CHILD").is_none() {
+        return;
+    }
+    let c = Config::from_env().unwrap();
+    assert!(format!("{c:?}").contains("deadline: Some(9s)"), "{c:?}");
+    Client::new(c).unwrap().call(&Ping, |_| {}).unwrap();
+    println!("child: pinged with a 9s deadline");
+}
