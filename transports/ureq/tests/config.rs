@@ -201,7 +201,13 @@ fn from_env_reads_the_process_environment() {
     let (emu, _) = emulator();
     let (key, token) = emu.credentials();
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "from_env_in_a_child", "--nocapture", "--test-threads", "1"])
+        .args([
+            "--exact",
+            "from_env_in_a_child",
+            "--nocapture",
+            "--test-threads",
+            "1",
+        ])
         .env("LASTLINE_FROM_ENV_CHILD", "1")
         .env("LASTLINE_BASE_URL", emu.base_url())
         .env("LASTLINE_API_KEY", key)
@@ -211,9 +217,17 @@ fn from_env_reads_the_process_environment() {
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{said}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{said}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(said.contains("child: pinged with a 9s deadline"), "{said}");
-    assert!(emu.log().entries().iter().any(|e| e.api_method == Some("ping")));
+    assert!(emu
+        .log()
+        .entries()
+        .iter()
+        .any(|e| e.api_method == Some("ping")));
 }
 
 /// The child of the test above (does nothing in a normal run).
