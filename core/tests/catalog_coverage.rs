@@ -554,13 +554,21 @@ fn decoders_are_data_decoders() {
     is_decoder::<<SubmitFile<'static> as Request>::Response>();
 }
 
-/// Records the lists a decoder asks to have streamed.
-struct Recorder<D> {
-    inner: D,
-    streamed: std::rc::Rc<std::cell::RefCell<BTreeSet<&'static str>>>,
+/// What a decoder did with the members of `data`: the lists it asked to
+/// have streamed, and the members it read (anything but `Skip`).
+#[derive(Clone, Debug, Default)]
+struct Seen {
+    streamed: BTreeSet<&'static str>,
+    read: BTreeSet<String>,
 }
 
-impl<D: DataDecoder> DataDecoder for Recorder<D> {
+/// A decoder that records what `inner` does (see [`Seen`]).
+struct Recording<D> {
+    inner: D,
+    seen: std::rc::Rc<std::cell::RefCell<Seen>>,
+}
+
+impl<D: DataDecoder> DataDecoder for Recording<D> {
     type Item = D::Item;
     type Output = D::Output;
     const DATA_OPTIONAL: bool = D::DATA_OPTIONAL;
@@ -576,11 +584,20 @@ impl<D: DataDecoder> DataDecoder for Recorder<D> {
         r: &mut lastline_core::json::Reader<'_>,
     ) -> Result<lastline_core::envelope::Field, lastline_core::json::Fail> {
         use lastline_core::envelope::Field;
-        let f = self.inner.field(key, r)?;
-        if let Field::List(n) | Field::Map(n) | Field::OpenMap(n) | Field::ListOrMap(n) = f {
-            self.streamed.borrow_mut().insert(n);
+        // Noted before reading: a value it refuses was still one it reads.
+        self.seen.borrow_mut().read.insert(key.to_string());
+        let f = self.inner.field(key, r);
+        let mut seen = self.seen.borrow_mut();
+        match f {
+            Ok(Field::Skip) => {
+                seen.read.remove(key);
+            }
+            Ok(Field::List(n) | Field::Map(n) | Field::OpenMap(n) | Field::ListOrMap(n)) => {
+                seen.streamed.insert(n);
+            }
+            _ => {}
         }
-        Ok(f)
+        f
     }
     fn element(
         &mut self,
@@ -590,22 +607,43 @@ impl<D: DataDecoder> DataDecoder for Recorder<D> {
     ) -> Result<D::Item, lastline_core::json::Fail> {
         self.inner.element(list, key, r)
     }
+    fn skipped(&mut self, list: &'static str) {
+        self.inner.skipped(list)
+    }
     fn finish(&mut self) -> Result<D::Output, Error> {
         self.inner.finish()
     }
 }
 
-/// The lists a method's own decoder streams from a success built from the
-/// catalog's fields.
-fn streamed<R: Request>(body: &[u8]) -> BTreeSet<&'static str> {
-    let streamed = std::rc::Rc::new(std::cell::RefCell::new(BTreeSet::new()));
-    let rec = Recorder {
+/// Decodes `body` with `R`'s own decoder, recording: the outcome (the
+/// entries streamed) and what it did.
+fn decode_recording<R: Request>(body: &[u8]) -> (Result<usize, Error>, Seen) {
+    let seen = std::rc::Rc::new(std::cell::RefCell::new(Seen::default()));
+    let dec = Recording {
         inner: R::Response::default(),
-        streamed: streamed.clone(),
+        seen: seen.clone(),
     };
-    decode_with(rec, body, |_| Ok(())).unwrap_or_else(|e| panic!("{}: {e}", R::NAME));
-    let out = streamed.borrow().clone();
-    out
+    let mut n = 0;
+    let outcome = decode_with(dec, body, |_| {
+        n += 1;
+        Ok(())
+    })
+    .map(|_| n);
+    let seen = seen.borrow().clone();
+    (outcome, seen)
+}
+
+/// The lists a method's own decoder streams from `body`.
+fn streamed<R: Request>(body: &[u8]) -> BTreeSet<&'static str> {
+    let (outcome, seen) = decode_recording::<R>(body);
+    outcome.unwrap_or_else(|e| panic!("{}: {e}", R::NAME));
+    seen.streamed
+}
+
+/// The outcome, and the members of `data` the decoder read.
+fn decode_reading<R: Request>(body: &[u8]) -> (Result<usize, Error>, BTreeSet<String>) {
+    let (outcome, seen) = decode_recording::<R>(body);
+    (outcome, seen.read)
 }
 
 /// The one table of methods (`for_each_method!`, `METHODS`) is the
@@ -670,69 +708,6 @@ fn the_method_table_is_the_catalogs_and_declares_what_is_streamed() {
     // get_results and get_result, activities (2), completions (3), file
     // hashes, IOCs, tags, children, exported reports.
     assert_eq!(lists_seen, 12);
-}
-
-/// Records which members of `data` a decoder reads (anything but `Skip`).
-struct Reads<D> {
-    inner: D,
-    read: std::rc::Rc<std::cell::RefCell<BTreeSet<String>>>,
-}
-
-impl<D: DataDecoder> DataDecoder for Reads<D> {
-    type Item = D::Item;
-    type Output = D::Output;
-    const DATA_OPTIONAL: bool = D::DATA_OPTIONAL;
-    fn scalar(
-        &mut self,
-        r: &mut lastline_core::json::Reader<'_>,
-    ) -> Result<(), lastline_core::json::Fail> {
-        self.inner.scalar(r)
-    }
-    fn field(
-        &mut self,
-        key: &str,
-        r: &mut lastline_core::json::Reader<'_>,
-    ) -> Result<lastline_core::envelope::Field, lastline_core::json::Fail> {
-        // Noted before reading: a value it refuses was still one it reads.
-        self.read.borrow_mut().insert(key.to_string());
-        let f = self.inner.field(key, r);
-        if let Ok(lastline_core::envelope::Field::Skip) = f {
-            self.read.borrow_mut().remove(key);
-        }
-        f
-    }
-    fn element(
-        &mut self,
-        list: &'static str,
-        key: Option<&str>,
-        r: &mut lastline_core::json::Reader<'_>,
-    ) -> Result<D::Item, lastline_core::json::Fail> {
-        self.inner.element(list, key, r)
-    }
-    fn skipped(&mut self, list: &'static str) {
-        self.inner.skipped(list)
-    }
-    fn finish(&mut self) -> Result<D::Output, Error> {
-        self.inner.finish()
-    }
-}
-
-/// Decodes `body` with `R`'s own decoder: the outcome, and the members of
-/// `data` it read.
-fn decode_reading<R: Request>(body: &[u8]) -> (Result<usize, Error>, BTreeSet<String>) {
-    let read = std::rc::Rc::new(std::cell::RefCell::new(BTreeSet::new()));
-    let dec = Reads {
-        inner: R::Response::default(),
-        read: read.clone(),
-    };
-    let mut n = 0;
-    let outcome = decode_with(dec, body, |_| {
-        n += 1;
-        Ok(())
-    })
-    .map(|_| n);
-    let read = read.borrow().clone();
-    (outcome, read)
 }
 
 /// Whether the catalog leaves a field's shape open (an object without

@@ -165,7 +165,7 @@ where
                 },
             }
         };
-        if !needs_new_session(&ended) {
+        if !ended.ends_connection() {
             return Err(Failed::Api(ended));
         }
         #[cfg(feature = "defmt")]
@@ -247,19 +247,6 @@ async fn poll<
     let n = cursor.save(&mut bytes).map_err(Error::Core)?;
     flash.save(&bytes[..n]);
     Ok(score)
-}
-
-/// Whether a failure ends the session rather than the task: the
-/// connection is gone (the server closed it, or it broke), or the server
-/// stayed unavailable through the client's retries.
-fn needs_new_session(e: &Error) -> bool {
-    match e {
-        Error::Io(_) | Error::Closed => true,
-        Error::Exchange(f) => {
-            matches!(f.error, lastline_core::Error::Transport(_)) || f.error.is_retryable()
-        }
-        _ => false,
-    }
 }
 
 /// TLS with the server certificate checked against the pinned CA.

@@ -195,7 +195,7 @@ pub fn run<B: Board>(board: &mut B, captures: &'static [Capture]) -> Result<(), 
             match work.step(&mut client, board) {
                 Ok(true) => return Ok(()),
                 Ok(false) => {}
-                Err(Stop::Failed(e)) if needs_new_session(&e) => {
+                Err(Stop::Failed(e)) if e.ends_connection() => {
                     board.report(Report::SessionEnded {
                         number,
                         tls: None,
@@ -480,19 +480,6 @@ fn verification_failed(e: &TlsError) -> bool {
             | TlsError::InvalidSignatureScheme
             | TlsError::HandshakeAborted(..)
     )
-}
-
-/// Whether a failure ends the session rather than the run: the connection
-/// is gone (the server closed it, or it broke), or the server stayed
-/// unavailable through the client's retries. A new session carries on.
-fn needs_new_session(e: &Error) -> bool {
-    match e {
-        Error::Io(_) | Error::Closed => true,
-        Error::Exchange(f) => {
-            matches!(f.error, lastline_core::Error::Transport(_)) || f.error.is_retryable()
-        }
-        _ => false,
-    }
 }
 
 /// The client's connector: connections are opened by [`run`], so when the

@@ -39,6 +39,22 @@ impl Error {
         }
     }
 
+    /// Whether the connection is gone — the server closed it, it broke, or
+    /// the server stayed unavailable through the client's retries — so
+    /// that a new connection (a new TLS session) may carry on where the
+    /// work stood. For callers that open connections themselves and give
+    /// them to `Client::with_connection` (a connector that refuses to
+    /// reconnect makes the next request fail so).
+    pub fn ends_connection(&self) -> bool {
+        match self {
+            Self::Io(_) | Self::Closed => true,
+            Self::Exchange(f) => {
+                matches!(f.error, lastline_core::Error::Transport(_)) || f.error.is_retryable()
+            }
+            _ => false,
+        }
+    }
+
     /// The API error code, if the API answered with an error.
     pub fn api_code(&self) -> Option<lastline_core::ErrorCode> {
         match self {
@@ -106,5 +122,34 @@ impl defmt::Format for Error {
             Self::Core(e) => defmt::write!(f, "{}", e),
             Self::Exchange(x) => defmt::write!(f, "{}", x),
         }
+    }
+}
+
+#[cfg(test)]
+mod ends_connection_tests {
+    use super::Error;
+    use lastline_core::exchange::Failure;
+    use lastline_core::{ApiError, ErrorCode, Transport};
+
+    fn failed(error: lastline_core::Error) -> Error {
+        Error::Exchange(Failure {
+            error,
+            attempts: 1,
+            status: None,
+            message: None,
+        })
+    }
+
+    #[test]
+    fn the_connection_ends_with_transport_failures_and_spent_retries_only() {
+        assert!(Error::Closed.ends_connection());
+        assert!(Error::Io(embedded_io::ErrorKind::ConnectionReset).ends_connection());
+        assert!(failed(lastline_core::Error::Transport(Transport::Refused)).ends_connection());
+        assert!(failed(lastline_core::Error::HttpStatus { status: 503 }).ends_connection());
+        let api = |code| failed(lastline_core::Error::Api(ApiError { code: Some(code) }));
+        assert!(api(ErrorCode::TemporarilyUnavailable).ends_connection());
+        assert!(!api(ErrorCode::FileUploadRequired).ends_connection());
+        assert!(!failed(lastline_core::Error::HttpStatus { status: 404 }).ends_connection());
+        assert!(!Error::SampleChanged.ends_connection());
     }
 }
