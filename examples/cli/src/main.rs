@@ -66,9 +66,18 @@ struct Cli {
     /// Allow plain http:// to a host that is not loopback.
     #[arg(long, global = true)]
     insecure_http: bool,
-    /// Seconds allowed for each read or write.
-    #[arg(long, global = true, default_value_t = 60)]
-    timeout: u64,
+    /// Seconds allowed for each read or write [default: the config file's
+    /// `timeout`, else 60].
+    #[arg(long, global = true)]
+    timeout: Option<f64>,
+    /// Seconds a whole call may take, retries and waits included
+    /// [default: the config file's `deadline`, else none].
+    #[arg(long, global = true)]
+    deadline: Option<f64>,
+    /// Connect through this proxy (`http://host:port`) [default: the
+    /// config file's `proxy`, else HTTPS_PROXY and the like].
+    #[arg(long, global = true, env = "LASTLINE_PROXY")]
+    proxy: Option<String>,
     /// How to authenticate [default: the config file's `auth`, else basic].
     #[arg(long, global = true, value_enum)]
     auth: Option<Auth>,
@@ -324,16 +333,31 @@ fn config(cli: &Cli) -> Result<Config, Failure> {
         Auth::Session => AuthMode::Session,
         Auth::Body => AuthMode::BodyFields,
     };
+    // A flag, else the file (checked as numbers when read).
+    let number = |flag: Option<f64>, name: &str| -> Option<f64> {
+        flag.or_else(|| file.get(name).and_then(|v| v.parse().ok()))
+            .filter(|s: &f64| s.is_finite() && *s > 0.0)
+    };
     let mut config = Config::new(&base, &key, &token);
-    if let Some(n) = cli.retries {
+    let retries = cli
+        .retries
+        .or_else(|| file.get("retries").and_then(|v| v.parse().ok()));
+    if let Some(n) = retries {
         config = config.retry(lastline_core::workflow::RetryPolicy {
             max_attempts: n.saturating_add(1),
             ..lastline_core::workflow::RetryPolicy::default()
         });
     }
+    let io = number(cli.timeout, "timeout").unwrap_or(60.0);
+    if let Some(d) = number(cli.deadline, "deadline") {
+        config = config.deadline(Duration::from_secs_f64(d));
+    }
+    if let Some(p) = cli.proxy.as_deref().or_else(|| file.get("proxy")) {
+        config = config.proxy(p);
+    }
     let mut config = config
         .auth(auth)
-        .timeouts(Duration::from_secs(10), Duration::from_secs(cli.timeout))
+        .timeouts(Duration::from_secs(10), Duration::from_secs_f64(io))
         .allow_insecure_http(cli.insecure_http)
         .user_agent(concat!("lastline-cli/", env!("CARGO_PKG_VERSION")));
     let ca = cli.ca.clone().or_else(|| file.get("ca").map(PathBuf::from));

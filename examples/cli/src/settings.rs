@@ -28,8 +28,17 @@ use std::path::{Path, PathBuf};
 /// The default server.
 pub const DEFAULT_BASE_URL: &str = "https://analysis.lastline.com";
 
-/// The settings a file may hold.
-const NAMES: [&str; 6] = ["base_url", "key", "api_token", "ca", "auth", "api_key"];
+/// The settings a file may hold (text), and those that are numbers.
+const NAMES: [&str; 7] = [
+    "base_url",
+    "key",
+    "api_token",
+    "ca",
+    "auth",
+    "api_key",
+    "proxy",
+];
+const NUMBERS: [&str; 3] = ["timeout", "retries", "deadline"];
 
 /// Settings read from the config file, the chosen profile applied.
 #[derive(Default)]
@@ -75,18 +84,34 @@ fn setting(
     at: &str,
 ) -> Result<(), String> {
     let name = name.to_ascii_lowercase();
-    if !NAMES.contains(&name.as_str()) {
+    let v = if NUMBERS.contains(&name.as_str()) {
+        match value {
+            toml::Value::Integer(n) if *n >= 0 => n.to_string(),
+            toml::Value::Float(f) if *f >= 0.0 => f.to_string(),
+            // The old form's bare values arrive as text.
+            toml::Value::String(t) if t.trim().parse::<f64>().is_ok_and(|f| f >= 0.0) => {
+                t.trim().to_owned()
+            }
+            _ => {
+                return Err(format!(
+                    "{at}: `{name}` must be a number (seconds, or a count)"
+                ))
+            }
+        }
+    } else if NAMES.contains(&name.as_str()) {
+        match value.as_str() {
+            Some(v) => v.to_owned(),
+            None => return Err(format!("{at}: `{name}` must be a string")),
+        }
+    } else {
         return Err(format!("{at}: unknown setting `{name}`"));
-    }
-    let Some(v) = value.as_str() else {
-        return Err(format!("{at}: `{name}` must be a string"));
     };
     let name = if name == "api_key" {
         "key".to_owned()
     } else {
         name
     };
-    values.insert(name, v.to_owned());
+    values.insert(name, v);
     Ok(())
 }
 
@@ -261,6 +286,10 @@ pub fn init(explicit: Option<&Path>, force: bool) -> Result<PathBuf, String> {
          api_token = {}\n\
          # ca = \"/path/to/appliance-ca.pem\"   # trust only this CA (appliances)\n\
          # auth = \"session\"                    # basic (default), session or body\n\
+         # proxy = \"http://proxy.example:3128\" # else HTTPS_PROXY etc. from the environment\n\
+         # timeout = 60                          # seconds for each read or write\n\
+         # deadline = 300                        # seconds for a whole call, retries included\n\
+         # retries = 5                           # retries of a failed call\n\
          \n\
          # [profile.lab]\n\
          # base_url = \"https://appliance.lab.example\"\n\
@@ -372,6 +401,23 @@ mod tests {
         assert!(e.contains("unknown setting `colour`"), "{e}");
         let e = parse("key = 5\n", p, None).unwrap_err();
         assert!(e.contains("must be a string"), "{e}");
+        let n = parse(
+            "timeout = 30\nretries = 2\ndeadline = 2.5\nproxy = \"http://p:3128\"\n",
+            p,
+            None,
+        )
+        .unwrap();
+        assert_eq!(
+            (
+                n.get("timeout"),
+                n.get("retries"),
+                n.get("deadline"),
+                n.get("proxy")
+            ),
+            (Some("30"), Some("2"), Some("2.5"), Some("http://p:3128"))
+        );
+        let e = parse("timeout = \"soon\"\n", p, None).unwrap_err();
+        assert!(e.contains("must be a number"), "{e}");
         let e = parse("[prod]\nkey = \"K\"\n", p, None).unwrap_err();
         assert!(e.contains("[profile.prod]"), "{e}");
     }

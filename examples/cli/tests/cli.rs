@@ -1256,6 +1256,18 @@ fn config_init_profiles_and_old_files() {
         "no such profile"
     );
 
+    // The file's proxy is used: one where nothing listens makes the
+    // server unreachable (7); `--proxy` over it, or none, and it works.
+    std::fs::write(
+        &cfg,
+        format!(
+            "base_url = \"{}\"\nkey = \"{key}\"\napi_token = \"{token}\"\nproxy = \"http://127.0.0.1:9\"\nretries = 0\ntimeout = 5\n",
+            emu.base_url()
+        ),
+    )
+    .unwrap();
+    assert_eq!(ping(&[], None), Some(7), "through the file's dead proxy");
+
     // A file written before TOML: bare values.
     std::fs::write(
         &cfg,
