@@ -10,6 +10,10 @@
 //! against the emulator in the process; `--no-default-features` leaves it
 //! and the emulator (hyper, tokio) out of the binary.
 
+// The doc comments of the command-line types are `--help` texts: URLs in
+// them stay bare, as a terminal shows them.
+#![allow(rustdoc::bare_urls)]
+
 #[cfg(feature = "demo")]
 mod demo;
 mod ledger;
