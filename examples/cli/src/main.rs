@@ -242,6 +242,15 @@ pub struct Bars {
 }
 
 impl Bars {
+    /// Runs `f` with the bar hidden, so lines it writes to the terminal
+    /// do not mix with the bar (which is drawn again after).
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        match &self.bar {
+            Some(b) => b.suspend(f),
+            None => f(),
+        }
+    }
+
     /// `done` of `total` things (files submitted, say).
     pub fn count(&mut self, what: &str, done: usize, total: usize) {
         if let Some(b) = self.stage(what, total as u64, false) {

@@ -423,18 +423,24 @@ pub fn submit(
         pool.submit_files(inputs.files, opts.file_options(None)?, &mut |s| {
             done += 1;
             bars.count("submitted", done, total);
-            match s.outcome {
-                Ok(o) => record(&s.path, o),
-                Err(e) if about_this_input(&e) => ledger.failed(&s.path.display().to_string(), &e),
+            // Each outcome's line written with the bar out of the way.
+            bars.suspend(|| match s.outcome {
+                Ok(o) => {
+                    record(&s.path, o);
+                    ControlFlow::Continue(())
+                }
+                Err(e) if about_this_input(&e) => {
+                    ledger.failed(&s.path.display().to_string(), &e);
+                    ControlFlow::Continue(())
+                }
                 // Unreachable, or credentials refused: no further file is
                 // started; those under way are still told.
                 Err(e) => {
                     ledger.failed(&s.path.display().to_string(), &e);
                     fatal.get_or_insert(e);
-                    return ControlFlow::Break(());
+                    ControlFlow::Break(())
                 }
-            }
-            ControlFlow::Continue(())
+            })
         })?;
         bars.finish();
         if let Some(e) = fatal {
