@@ -1109,24 +1109,27 @@ fn config<'c>(
     }
 }
 
-/// Feeds the login's reader (not generic: once in a binary).
+/// Feeds the login's reader: a call's (its answer a string), the session
+/// cookie taken from the head at the end.
 #[inline(never)]
 fn feed_login(m: &mut Machine<'_>, r: &mut EnvelopeResponse<StringData, 64>) -> Seen {
-    let input = m.buf.get(..m.filled).unwrap_or(&[]);
-    let (used, seen) = match r.feed(input) {
-        Err(e) => (0, Seen::Failed(e, r.api_message())),
-        Ok((n, Progress::NeedMore | Progress::Item(_))) => (n, Seen::NeedMore),
-        Ok((n, Progress::Head)) => (n, Seen::Head),
-        Ok((n, Progress::Done)) => {
-            let cookie = r.head().and_then(|h| h.session_cookie());
-            (
-                n,
-                Seen::LoginEnd(r.finish().map(|_| ()), r.keep_alive(), cookie),
-            )
+    let (state, units, data) = r.parts();
+    let mut v = DecoderVisitor { data, item: None };
+    let seen = feed_envelope(m, state, units, &mut v, StringData::DATA_OPTIONAL, None);
+    login_seen(seen, state, data)
+}
+
+/// What the login's reader saw, as the login's end once it ended.
+fn login_seen(seen: Seen, state: &ResponseState, data: &mut StringData) -> Seen {
+    match seen {
+        Seen::End(outcome, keep, _) => {
+            let answer = outcome.and_then(|()| data.finish().map(|_| ()));
+            Seen::LoginEnd(answer, keep, state.head().and_then(|h| h.session_cookie()))
         }
-    };
-    m.filled = crate::envelope::move_to_front(m.buf, used.min(m.filled), m.filled);
-    seen
+        // A string has no entries.
+        Seen::Item => Seen::NeedMore,
+        other => other,
+    }
 }
 
 /// Feeds a download's reader (not generic: once in a binary).
@@ -1158,14 +1161,10 @@ fn feed_raw(m: &mut Machine<'_>, r: &mut RawResponse) -> Seen {
 /// Closes the login's reader at the connection's end.
 #[inline(never)]
 fn close_login(r: &mut EnvelopeResponse<StringData, 64>) -> Seen {
-    match r.close() {
-        Ok(Progress::Done) => {
-            let cookie = r.head().and_then(|h| h.session_cookie());
-            Seen::LoginEnd(r.finish().map(|_| ()), false, cookie)
-        }
-        Ok(_) => Seen::Failed(Error::Transport(Transport::Closed), None),
-        Err(e) => Seen::Failed(e, None),
-    }
+    let (state, units, data) = r.parts();
+    let mut v = DecoderVisitor { data, item: None };
+    let seen = close_envelope(state, units, &mut v, StringData::DATA_OPTIONAL);
+    login_seen(seen, state, data)
 }
 
 /// Closes a download's reader at the connection's end.

@@ -77,12 +77,12 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
 
     /// The head, once read.
     pub fn head(&self) -> Option<&ResponseHead> {
-        self.state.http.head()
+        self.state.head()
     }
 
     /// Whether the connection can be reused after this response.
     pub fn keep_alive(&self) -> bool {
-        self.state.http.head().is_some_and(|h| h.keep_alive)
+        self.state.keep_alive()
     }
 
     /// Feeds bytes read from the connection; returns how many were
@@ -109,7 +109,7 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     /// A failure envelope's message, for people, once the response was
     /// read ([`Self::finish`] returns the code as [`Error::Api`]).
     pub fn api_message(&self) -> Option<crate::ApiMessage> {
-        self.state.core.api_message()
+        self.state.api_message()
     }
 
     /// The decoded data, after [`Progress::Done`]: a failure envelope is
@@ -128,6 +128,11 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
 }
 
 impl ResponseState {
+    /// The head, once read.
+    pub(crate) fn head(&self) -> Option<&ResponseHead> {
+        self.http.head()
+    }
+
     /// Whether the connection can be reused after this response.
     pub(crate) fn keep_alive(&self) -> bool {
         self.http.head().is_some_and(|h| h.keep_alive)
