@@ -306,8 +306,8 @@ impl Config {
             )));
         }
         Credentials::new(&self.key, self.token.as_deref())?;
-        if let ProxyChoice::Url { url, .. } = &self.proxy {
-            ureq::Proxy::new(url).map_err(|e| Error::Config(format!("proxy: {e}")))?;
+        if let ProxyChoice::Url { url, except } = &self.proxy {
+            proxy_with(url, except)?;
         }
         let host_header = match uri.port_u16() {
             Some(p) if !(https && p == 443 || !https && p == 80) => format!("{host}:{p}"),
@@ -326,6 +326,30 @@ impl Config {
         };
         Ok((uri, settings))
     }
+}
+
+/// The proxy at `url`, with `except` reached directly: what connections
+/// use, and what `Config::settle` checks.
+pub(crate) fn proxy_with(url: &str, except: &[String]) -> Result<ureq::Proxy, Error> {
+    let bad = |e: ureq::Error| Error::Config(format!("proxy: {e}"));
+    let p = ureq::Proxy::new(url).map_err(bad)?;
+    if except.is_empty() {
+        return Ok(p);
+    }
+    let mut b = ureq::Proxy::builder(p.protocol())
+        .host(p.host())
+        .port(p.port())
+        .resolve_target(p.resolve_target());
+    if let Some(u) = p.username() {
+        b = b.username(u);
+    }
+    if let Some(pw) = p.password() {
+        b = b.password(pw);
+    }
+    for e in except {
+        b = b.no_proxy(e);
+    }
+    b.build().map_err(bad)
 }
 
 pub(crate) fn is_loopback(host: &str) -> bool {

@@ -14,29 +14,7 @@ use ureq::unversioned::transport::{
 };
 use ureq::Timeout;
 
-use crate::config::{Config, ProxyChoice};
-
-/// The proxy at `url`, with `except` reached directly.
-fn proxy_with(url: &str, except: &[String]) -> Option<ureq::Proxy> {
-    let p = ureq::Proxy::new(url).ok()?;
-    if except.is_empty() {
-        return Some(p);
-    }
-    let mut b = ureq::Proxy::builder(p.protocol())
-        .host(p.host())
-        .port(p.port())
-        .resolve_target(p.resolve_target());
-    if let Some(u) = p.username() {
-        b = b.username(u);
-    }
-    if let Some(pw) = p.password() {
-        b = b.password(pw);
-    }
-    for e in except {
-        b = b.no_proxy(e);
-    }
-    b.build().ok()
-}
+use crate::config::{proxy_with, Config, ProxyChoice};
 
 /// Opens connections to one server.
 pub(crate) struct UreqConnector {
@@ -65,8 +43,9 @@ impl UreqConnector {
             }
             ProxyChoice::FromEnv => builder,
             ProxyChoice::Direct => builder.proxy(None),
-            // Checked by `Config::settle`.
-            ProxyChoice::Url { url, except } => builder.proxy(proxy_with(url, except)),
+            // Built once by `Config::settle` already, so it builds here: a
+            // proxy asked for is never silently left out.
+            ProxyChoice::Url { url, except } => builder.proxy(proxy_with(url, except).ok()),
         };
         let config = builder.build();
         Self {
