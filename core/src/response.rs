@@ -31,8 +31,9 @@ pub struct EnvelopeResponse<D: DataDecoder, const N: usize> {
     units: [u8; N],
 }
 
-/// What sees a body's bytes as they go to the decoder.
-pub(crate) type BodyTap<'t> = &'t mut dyn FnMut(&[u8]);
+/// What sees a body's bytes as they go to the decoder (the exchange's
+/// `BodyTap` behind a closure).
+pub(crate) type BodyBytes<'t> = &'t mut dyn FnMut(&[u8]);
 
 /// Everything of a response reader but the method's decoder and the
 /// buffer's size, so its code exists once in a binary.
@@ -201,7 +202,7 @@ impl ResponseState {
         input: &[u8],
         units: &mut [u8],
         v: &mut dyn Visitor,
-        mut tap: Option<BodyTap<'_>>,
+        mut tap: Option<BodyBytes<'_>>,
     ) -> Result<(usize, Found), Error> {
         let mut used = 0usize;
         loop {
