@@ -45,7 +45,3 @@ pub static CAPTURES: [Capture; 2] = [
         bytes: &TRAFFIC_64K,
     },
 ];
-
-/// Bytes of the captures (measurements leave them out of the code size).
-#[allow(dead_code)]
-pub const CAPTURE_BYTES: usize = 4096 + 65536;

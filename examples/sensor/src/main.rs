@@ -10,8 +10,6 @@
 //! qemu`; run by `scripts/qemu-sensor.sh` against the emulator over TLS).
 #![no_std]
 #![no_main]
-// The stand-in board shows only some of what the flow reports.
-#![cfg_attr(not(feature = "qemu"), allow(dead_code))]
 // Errors carry the whole failure (its message too): a firmware choice the
 // flow keeps, not boxes.
 #![allow(clippy::result_large_err)]
