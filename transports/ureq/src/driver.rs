@@ -54,12 +54,18 @@ impl Clock {
 
 /// The connection, the session and the buffer, kept from call to call.
 pub(crate) struct Driver {
-    connector: UreqConnector,
-    conn: Option<Connection>,
+    line: Line,
     link: Link,
     buf: Vec<u8>,
-    clock: Clock,
     pub(crate) settings: Owned,
+}
+
+/// What carries an exchange's bytes: apart from the session and the
+/// buffer, which the live exchange borrows while the line runs it.
+struct Line {
+    connector: UreqConnector,
+    conn: Option<Connection>,
+    clock: Clock,
 }
 
 fn transport(e: &ConnError) -> Transport {
@@ -116,22 +122,24 @@ enum Stop {
 impl Driver {
     pub(crate) fn new(connector: UreqConnector, settings: Owned) -> Self {
         Self {
-            connector,
-            conn: None,
+            line: Line {
+                connector,
+                conn: None,
+                clock: Clock {
+                    start: Instant::now(),
+                    counter: 0,
+                    seed: u64::from(std::process::id()),
+                },
+            },
             link: Link::new(),
             buf: vec![0; RX],
-            clock: Clock {
-                start: Instant::now(),
-                counter: 0,
-                seed: u64::from(std::process::id()),
-            },
             settings,
         }
     }
 
     /// Closes the connection (the next call opens a new one).
     pub(crate) fn disconnect(&mut self) {
-        self.conn = None;
+        self.line.conn = None;
         self.link.disconnected();
     }
 
@@ -163,17 +171,7 @@ impl Driver {
             driven = driven.keeping_body(tap);
         }
         let deadline = Deadline::start(self.settings.deadline);
-        let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
-        run(
-            &mut driven,
-            connector,
-            conn,
-            clock,
-            deadline,
-            sample,
-            None,
-            events,
-        )?;
+        self.line.run(&mut driven, deadline, sample, None, events)?;
         driven
             .output()
             .ok_or_else(|| Error::protocol(lastline_core::Error::WorkflowMisuse("no output")))
@@ -191,17 +189,8 @@ impl Driver {
         let mut none = |_| {};
         let mut driven = Driven::new(ex, &mut none);
         let deadline = Deadline::start(self.settings.deadline);
-        let (connector, conn, clock) = (&self.connector, &mut self.conn, &mut self.clock);
-        run(
-            &mut driven,
-            connector,
-            conn,
-            clock,
-            deadline,
-            None,
-            Some(sink),
-            events,
-        )
+        self.line
+            .run(&mut driven, deadline, None, Some(sink), events)
     }
 }
 
@@ -273,142 +262,146 @@ impl Deadline {
     }
 }
 
-/// Drives one exchange to its end (or to its deadline: then the
-/// connection, in an unknown state, is dropped).
-#[allow(clippy::too_many_arguments)]
-fn run(
-    ex: &mut dyn Drive,
-    connector: &UreqConnector,
-    conn: &mut Option<Connection>,
-    clock: &mut Clock,
-    deadline: Deadline,
-    mut sample: Option<&mut dyn SampleSource>,
-    mut sink: Option<&mut dyn Sink>,
-    events: &mut dyn FnMut(&Event),
-) -> Result<(), Error> {
-    // The connection layer's last word, for the error if the call fails.
-    let mut last: Option<ConnError> = None;
-    // Attempts that failed (the machine told them as retries).
-    let mut failed = 0u32;
-    loop {
-        let left = match deadline.left(failed.saturating_add(1)) {
-            Ok(left) => left,
-            Err(e) => {
-                *conn = None;
-                return Err(e);
+impl Line {
+    /// Drives one exchange to its end (or to its deadline: then the
+    /// connection, in an unknown state, is dropped).
+    fn run(
+        &mut self,
+        ex: &mut dyn Drive,
+        deadline: Deadline,
+        mut sample: Option<&mut dyn SampleSource>,
+        mut sink: Option<&mut dyn Sink>,
+        events: &mut dyn FnMut(&Event),
+    ) -> Result<(), Error> {
+        let Line {
+            connector,
+            conn,
+            clock,
+        } = self;
+        // The connection layer's last word, for the error if the call fails.
+        let mut last: Option<ConnError> = None;
+        // Attempts that failed (the machine told them as retries).
+        let mut failed = 0u32;
+        loop {
+            let left = match deadline.left(failed.saturating_add(1)) {
+                Ok(left) => left,
+                Err(e) => {
+                    *conn = None;
+                    return Err(e);
+                }
+            };
+            if let Some(c) = conn.as_mut() {
+                c.within(left);
             }
-        };
-        if let Some(c) = conn.as_mut() {
-            c.within(left);
-        }
-        let now = clock.now_ms();
-        let random = clock.random();
-        let failure = match ex.poll(now, random) {
-            Step::Connect(origin) => {
-                *conn = None;
-                match connector.connect(&origin, left) {
-                    Ok(c) => {
-                        *conn = Some(c);
-                        None
-                    }
-                    Err(e) => {
-                        let t = connect_failure(&e);
-                        last = Some(e);
-                        Some(t)
+            let now = clock.now_ms();
+            let random = clock.random();
+            let failure = match ex.poll(now, random) {
+                Step::Connect(origin) => {
+                    *conn = None;
+                    match connector.connect(&origin, left) {
+                        Ok(c) => {
+                            *conn = Some(c);
+                            None
+                        }
+                        Err(e) => {
+                            let t = connect_failure(&e);
+                            last = Some(e);
+                            Some(t)
+                        }
                     }
                 }
-            }
-            Step::Write(bytes) => match conn.as_mut().map(|c| write_all(c, bytes)) {
-                Some(Ok(())) => None,
-                Some(Err(e)) => {
-                    let t = transport(&e);
-                    last = Some(e);
-                    Some(t)
-                }
-                None => Some(Transport::Closed),
-            },
-            Step::SendSample { len, scratch } => {
-                let (Some(c), Some(s)) = (conn.as_mut(), sample.as_deref_mut()) else {
-                    return Err(Error::SampleChanged);
-                };
-                match send_sample(c, s, len, scratch) {
-                    Ok(Ok(())) => None,
-                    Ok(Err(e)) => {
+                Step::Write(bytes) => match conn.as_mut().map(|c| write_all(c, bytes)) {
+                    Some(Ok(())) => None,
+                    Some(Err(e)) => {
                         let t = transport(&e);
                         last = Some(e);
                         Some(t)
                     }
-                    Err(Stop::SampleChanged) => return Err(Error::SampleChanged),
-                    Err(Stop::Sample(k)) => {
-                        return Err(Error::Io(std::io::Error::new(
-                            k,
-                            "reading the sample failed",
-                        )))
+                    None => Some(Transport::Closed),
+                },
+                Step::SendSample { len, scratch } => {
+                    let (Some(c), Some(s)) = (conn.as_mut(), sample.as_deref_mut()) else {
+                        return Err(Error::SampleChanged);
+                    };
+                    match send_sample(c, s, len, scratch) {
+                        Ok(Ok(())) => None,
+                        Ok(Err(e)) => {
+                            let t = transport(&e);
+                            last = Some(e);
+                            Some(t)
+                        }
+                        Err(Stop::SampleChanged) => return Err(Error::SampleChanged),
+                        Err(Stop::Sample(k)) => {
+                            return Err(Error::Io(std::io::Error::new(
+                                k,
+                                "reading the sample failed",
+                            )))
+                        }
                     }
                 }
-            }
-            Step::Read(space) => match conn.as_mut().map(|c| c.read(space)) {
-                Some(Ok(n)) => {
-                    ex.received(n);
+                Step::Read(space) => match conn.as_mut().map(|c| c.read(space)) {
+                    Some(Ok(n)) => {
+                        ex.received(n);
+                        None
+                    }
+                    Some(Err(e)) => {
+                        let t = transport(&e);
+                        last = Some(e);
+                        Some(t)
+                    }
+                    None => Some(Transport::Closed),
+                },
+                Step::Sleep { until_ms } => {
+                    let wait = Duration::from_millis(until_ms.saturating_sub(now));
+                    if left.is_some_and(|l| wait >= l) {
+                        // The retry would start after the deadline.
+                        *conn = None;
+                        return Err(Error::Timeout {
+                            detail: format!(
+                                "the call's deadline of {:?} would pass before the next attempt",
+                                deadline.total
+                            ),
+                            attempts: failed.max(1),
+                        });
+                    }
+                    std::thread::sleep(wait);
                     None
                 }
-                Some(Err(e)) => {
-                    let t = transport(&e);
-                    last = Some(e);
-                    Some(t)
+                Step::Item(never) => match never {},
+                Step::Data(d) => {
+                    if let Some(s) = sink.as_deref_mut() {
+                        s.put(d).map_err(Error::Io)?;
+                    }
+                    None
                 }
-                None => Some(Transport::Closed),
-            },
-            Step::Sleep { until_ms } => {
-                let wait = Duration::from_millis(until_ms.saturating_sub(now));
-                if left.is_some_and(|l| wait >= l) {
-                    // The retry would start after the deadline.
-                    *conn = None;
-                    return Err(Error::Timeout {
-                        detail: format!(
-                            "the call's deadline of {:?} would pass before the next attempt",
-                            deadline.total
-                        ),
-                        attempts: failed.max(1),
-                    });
+                Step::RestartSink => {
+                    let restarted = match sink.as_deref_mut() {
+                        Some(s) => s.restart().map_err(Error::Io)?,
+                        None => false,
+                    };
+                    if !restarted {
+                        ex.cannot_restart();
+                    }
+                    None
                 }
-                std::thread::sleep(wait);
-                None
+                Step::Event(e) => {
+                    if let Event::Retry { attempt, .. } = e {
+                        failed = attempt;
+                    }
+                    log_event(&e);
+                    events(&e);
+                    None
+                }
+                Step::Done(result) => {
+                    if !ex.keeps_connection() {
+                        *conn = None;
+                    }
+                    return result.map_err(|f| Error::from_failure(f, last.take()));
+                }
+            };
+            if let Some(t) = failure {
+                ex.failed(t);
             }
-            Step::Item(never) => match never {},
-            Step::Data(d) => {
-                if let Some(s) = sink.as_deref_mut() {
-                    s.put(d).map_err(Error::Io)?;
-                }
-                None
-            }
-            Step::RestartSink => {
-                let restarted = match sink.as_deref_mut() {
-                    Some(s) => s.restart().map_err(Error::Io)?,
-                    None => false,
-                };
-                if !restarted {
-                    ex.cannot_restart();
-                }
-                None
-            }
-            Step::Event(e) => {
-                if let Event::Retry { attempt, .. } = e {
-                    failed = attempt;
-                }
-                log_event(&e);
-                events(&e);
-                None
-            }
-            Step::Done(result) => {
-                if !ex.keeps_connection() {
-                    *conn = None;
-                }
-                return result.map_err(|f| Error::from_failure(f, last.take()));
-            }
-        };
-        if let Some(t) = failure {
-            ex.failed(t);
         }
     }
 }
