@@ -50,29 +50,61 @@ pub struct Digests {
     pub len: u64,
 }
 
-/// Bytes each digest takes before the next one's turn: one block.
-use md5::digest::array::Array;
-use md5::digest::block_api::{Block, Buffer, CtOutWrapper, FixedOutputCore, UpdateCore};
-use md5::digest::consts::U32;
-
-type Md5Core = md5::block_api::Md5Core;
-type Sha1Core = sha1::block_api::Sha1Core;
-type Sha256Core = CtOutWrapper<sha2::block_api::Sha256VarCore, U32>;
-
 /// The block size of all three digests.
 const BLOCK: usize = 64;
 
+/// The compression functions: the hash crates' own (unrolled rounds,
+/// SHA-NI for SHA-1 on x86-64), or with the `fast-digests` feature off
+/// the core's loop-form MD5 and SHA-1 (`compact`), about 4 KiB less
+/// flash on a Cortex-M. SHA-256 is always sha2's, whose compact form is
+/// its own build option (`sha2_backend_soft="compact"`).
+#[cfg(feature = "fast-digests")]
+use md5::block_api::compress as md5_compress;
+#[cfg(feature = "fast-digests")]
+use sha1::block_api::compress as sha1_compress;
+use sha2::block_api::compress256 as sha256_compress;
+
+#[cfg(not(feature = "fast-digests"))]
+use compact::{md5 as md5_compress, sha1 as sha1_compress};
+
+/// The loop-form MD5 and SHA-1, compiled without `fast-digests` (and in
+/// tests, where they are checked against the crates).
+#[cfg(any(test, not(feature = "fast-digests")))]
+mod compact;
+
+/// The initial chaining values (RFC 1321 §3.3, FIPS 180-4 §5.3.1 and
+/// §5.3.3).
+const MD5_IV: [u32; 4] = [0x6745_2301, 0xefcd_ab89, 0x98ba_dcfe, 0x1032_5476];
+const SHA1_IV: [u32; 5] = [
+    0x6745_2301,
+    0xefcd_ab89,
+    0x98ba_dcfe,
+    0x1032_5476,
+    0xc3d2_e1f0,
+];
+const SHA256_IV: [u32; 8] = [
+    0x6a09_e667,
+    0xbb67_ae85,
+    0x3c6e_f372,
+    0xa54f_f53a,
+    0x510e_527f,
+    0x9b05_688c,
+    0x1f83_d9ab,
+    0x5be0_cd19,
+];
+
 /// The running state of the chosen digests.
 ///
-/// The three digests share one 64-byte block buffer and are fed block by
-/// block from it (or straight from the input), instead of each keeping and
-/// managing a buffer of its own: one copy of that logic in a firmware
-/// image, and 128 bytes less state.
+/// The three digests are Merkle–Damgård hashes over 64-byte blocks: they
+/// share one block buffer, are fed block by block from it (or straight
+/// from the input), and are padded by one routine; only their chaining
+/// state and compression function are their own. One copy of the
+/// buffering and padding in a firmware image, and no per-digest buffer.
 #[derive(Clone)]
 pub struct MultiHasher {
-    md5: Option<Md5Core>,
-    sha1: Option<Sha1Core>,
-    sha256: Option<Sha256Core>,
+    md5: Option<[u32; 4]>,
+    sha1: Option<[u32; 5]>,
+    sha256: Option<[u32; 8]>,
     buf: [u8; BLOCK],
     pos: usize,
     len: u64,
@@ -93,9 +125,9 @@ impl MultiHasher {
     /// A hasher for `algorithms`.
     pub fn new(algorithms: Algorithms) -> Self {
         Self {
-            md5: algorithms.md5.then(Md5Core::default),
-            sha1: algorithms.sha1.then(Sha1Core::default),
-            sha256: algorithms.sha256.then(Sha256Core::default),
+            md5: algorithms.md5.then_some(MD5_IV),
+            sha1: algorithms.sha1.then_some(SHA1_IV),
+            sha256: algorithms.sha256.then_some(SHA256_IV),
             buf: [0; BLOCK],
             pos: 0,
             len: 0,
@@ -107,7 +139,7 @@ impl MultiHasher {
     /// lets the CPU run SHA-1/SHA-256 work in its gaps (measured 391 MB/s
     /// for all three against 347 when each digest walks the whole input;
     /// BENCHMARKS.md).
-    fn blocks(&mut self, blocks: &[Block<Md5Core>]) {
+    fn blocks(&mut self, blocks: &[[u8; BLOCK]]) {
         let several = [
             self.md5.is_some(),
             self.sha1.is_some(),
@@ -121,13 +153,13 @@ impl MultiHasher {
         let step = if several { 1 } else { blocks.len().max(1) };
         for block in blocks.chunks(step) {
             if let Some(h) = &mut self.md5 {
-                h.update_blocks(block);
+                md5_compress(h, block);
             }
             if let Some(h) = &mut self.sha1 {
-                h.update_blocks(block);
+                sha1_compress(h, block);
             }
             if let Some(h) = &mut self.sha256 {
-                h.update_blocks(block);
+                sha256_compress(h, block);
             }
         }
     }
@@ -147,11 +179,11 @@ impl MultiHasher {
             if self.pos < BLOCK {
                 return;
             }
-            let block = Array::from(self.buf);
+            let block = self.buf;
             self.blocks(core::slice::from_ref(&block));
             self.pos = 0;
         }
-        let (blocks, rest) = Array::slice_as_chunks(data);
+        let (blocks, rest) = data.as_chunks::<BLOCK>();
         self.blocks(blocks);
         if let Some(dst) = self.buf.get_mut(..rest.len()) {
             dst.copy_from_slice(rest);
@@ -171,32 +203,65 @@ impl MultiHasher {
 
     /// The digests of everything fed.
     pub fn finish(self) -> Digests {
-        let tail = self.buf.get(..self.pos).unwrap_or(&[]);
+        // The padding all three share: 0x80, zeros, and the length in
+        // bits in the last 8 bytes (little-endian for MD5, big-endian for
+        // the SHAs), in one block or, when the tail leaves no room for
+        // the length, two.
+        let mut pad = [[0u8; BLOCK]; 2];
+        let [first, _] = &mut pad;
+        if let (Some(dst), Some(tail)) = (first.get_mut(..self.pos), self.buf.get(..self.pos)) {
+            dst.copy_from_slice(tail);
+        }
+        if let Some(b) = first.get_mut(self.pos) {
+            *b = 0x80;
+        }
+        let blocks = if self.pos < LENGTH_AT { 1 } else { 2 };
+        let bits = self.len.wrapping_mul(8);
+        let md5 = self.md5.map(|mut h| {
+            md5_compress(&mut h, with_length(&mut pad, blocks, bits.to_le_bytes()));
+            words_out(&h, u32::to_le_bytes)
+        });
+        let last = with_length(&mut pad, blocks, bits.to_be_bytes());
+        let sha1 = self.sha1.map(|mut h| {
+            sha1_compress(&mut h, last);
+            words_out(&h, u32::to_be_bytes)
+        });
+        let sha256 = self.sha256.map(|mut h| {
+            sha256_compress(&mut h, last);
+            words_out(&h, u32::to_be_bytes)
+        });
         Digests {
-            md5: self
-                .md5
-                .and_then(|h| finalize(h, tail))
-                .map(|d| crate::types::Digest(d.into())),
-            sha1: self
-                .sha1
-                .and_then(|h| finalize(h, tail))
-                .map(|d| crate::types::Digest(d.into())),
-            sha256: self
-                .sha256
-                .and_then(|h| finalize(h, tail))
-                .map(|d| crate::types::Digest(d.into())),
+            md5: md5.map(crate::types::Digest),
+            sha1: sha1.map(crate::types::Digest),
+            sha256: sha256.map(crate::types::Digest),
             len: self.len,
         }
     }
 }
 
-/// Pads and finishes one digest over the last, partial block `tail`
-/// (always shorter than a block, so the buffer accepts it).
-fn finalize<C: FixedOutputCore>(mut core: C, tail: &[u8]) -> Option<md5::digest::Output<C>> {
-    let mut buffer = Buffer::<C>::try_new(tail).ok()?;
-    let mut out = md5::digest::Output::<C>::default();
-    core.finalize_fixed_core(&mut buffer, &mut out);
-    Some(out)
+/// Where the length goes in the last padded block.
+const LENGTH_AT: usize = BLOCK - 8;
+
+/// The first `blocks` padding blocks, the last ending in `length`.
+fn with_length(pad: &mut [[u8; BLOCK]; 2], blocks: usize, length: [u8; 8]) -> &[[u8; BLOCK]] {
+    let pad = pad.get_mut(..blocks).unwrap_or_default();
+    if let Some(dst) = pad.last_mut().and_then(|b| b.get_mut(LENGTH_AT..)) {
+        dst.copy_from_slice(&length);
+    }
+    pad
+}
+
+/// A digest's output: its chaining words, each in the digest's byte
+/// order.
+fn words_out<const W: usize, const N: usize>(
+    words: &[u32; W],
+    order: fn(u32) -> [u8; 4],
+) -> [u8; N] {
+    let mut out = [0; N];
+    for (dst, w) in out.as_chunks_mut::<4>().0.iter_mut().zip(words) {
+        *dst = order(*w);
+    }
+    out
 }
 
 /// Digests of a sample already in memory.
