@@ -8,12 +8,13 @@
 use lastline_core::decoders::*;
 use lastline_core::envelope::{decode_with, DataDecoder, EnvelopeDecoder, UnitBuffer};
 use lastline_core::http::{
-    ClientConfig, EncodeStep, RequestEncoder, ResponseHead, CAPTURE_CAPACITY,
+    ClientConfig, EncodeStep, RequestEncoder, ResponseDecoder, ResponseHead, CAPTURE_CAPACITY,
 };
 use lastline_core::request::SubmitFile;
 use lastline_core::response::{EnvelopeResponse, Progress, RawResponse};
 use lastline_core::types::PasswordCandidates;
 use lastline_core::Credentials;
+use lastline_core::{Error, HttpError};
 
 /// Reads every header a head captured: each fits the shared capture area.
 fn check_head(head: Option<&ResponseHead>) {
@@ -97,11 +98,44 @@ fn drive_raw(input: &[u8], step: usize) {
     panic!("raw reader did not finish");
 }
 
+/// The head as the decoder reads it against httparse, the oracle of the
+/// hand-written head parser: refused exactly where httparse refuses it,
+/// incomplete where httparse says partial, and else read to the same
+/// length and status (unless a header we act on is wrong, which httparse
+/// does not judge).
+fn head_against_httparse(input: &[u8]) {
+    // A slot for every possible header line: no "too many headers".
+    let mut slots = vec![httparse::EMPTY_HEADER; input.len() / 2 + 1];
+    let mut oracle = httparse::Response::new(&mut slots);
+    let expected = oracle.parse(input);
+    let mut ours = ResponseDecoder::new();
+    let got = ours.decode(input, 0);
+    match (expected, got) {
+        (Err(_), Err(Error::Http(HttpError::MalformedHead(_)))) => {}
+        (Ok(httparse::Status::Partial), Ok((0, Progress::NeedMore))) => {}
+        // Interim (1xx) heads are skipped by ours, not by httparse.
+        (Ok(httparse::Status::Complete(_)), _)
+            if oracle.code.is_some_and(|c| (100..200).contains(&c)) => {}
+        (Ok(httparse::Status::Complete(n)), Ok((m, Progress::Head))) => {
+            assert_eq!(n, m);
+            assert_eq!(oracle.code, ours.head().map(|h| h.status));
+        }
+        (Ok(httparse::Status::Complete(_)), Err(e)) => {
+            assert!(
+                !matches!(e, Error::Http(HttpError::MalformedHead(_))),
+                "{e:?}"
+            )
+        }
+        (expected, got) => panic!("httparse {expected:?}, ours {got:?}"),
+    }
+}
+
 /// Target `response`: HTTP head + framing + every envelope type.
 pub fn response(data: &[u8]) {
     let Some((&sel, input)) = data.split_first() else {
         return;
     };
+    head_against_httparse(input);
     let step = usize::from(sel >> 5) * 9 + 1;
     match sel & 31 {
         0 => drop(drive::<SubmitDecoder>(input, step)),

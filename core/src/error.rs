@@ -10,10 +10,8 @@ use crate::http::ContentType;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
 pub enum HttpError {
-    /// The status line or a header is not HTTP/1.x (httparse's words).
+    /// The status line or a header is not HTTP/1.x (what was wrong).
     MalformedHead(&'static str),
-    /// More header lines than the decoder keeps room for.
-    TooManyHeaders,
     /// A response head larger than the caller's buffer.
     HeadTooLarge,
     /// `Content-Length` is not a decimal number that fits in 64 bits.
@@ -49,7 +47,6 @@ impl fmt::Display for HttpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::MalformedHead(what) => write!(f, "malformed HTTP response head: {what}"),
-            Self::TooManyHeaders => f.write_str("too many HTTP headers"),
             Self::HeadTooLarge => f.write_str("HTTP response head larger than the buffer"),
             Self::BadContentLength => f.write_str("invalid Content-Length"),
             Self::ConflictingContentLength => f.write_str("conflicting Content-Length headers"),

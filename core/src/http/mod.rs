@@ -1,6 +1,7 @@
 //! HTTP/1.1: writing requests, decoding responses.
 
 mod chunked;
+mod head;
 mod request;
 mod response;
 

@@ -1,4 +1,4 @@
-//! Decoding an HTTP/1.1 response: head (httparse), then body framing.
+//! Decoding an HTTP/1.1 response: head ([`super::head`]), then body framing.
 
 use core::fmt;
 
@@ -12,8 +12,6 @@ use crate::progress::Progress;
 /// together. One shared area instead of one per header: a response rarely
 /// carries more than one of them, and every decoder holds a head.
 pub const CAPTURE_CAPACITY: usize = 512;
-/// Most header lines in one response head.
-const MAX_HEADERS: usize = 48;
 
 /// The kind of body, from `Content-Type`.
 #[non_exhaustive]
@@ -296,34 +294,17 @@ impl ResponseDecoder {
             let rest = input.get(used..).unwrap_or(&[]);
             match &mut self.state {
                 State::Head => {
-                    // Uninitialised header slots: nothing to fill before
-                    // each parse (48 slots, 768 bytes on a 32-bit target).
-                    let mut headers = [const { core::mem::MaybeUninit::uninit() }; MAX_HEADERS];
-                    let mut resp = httparse::Response::new(&mut []);
-                    let n = match httparse::ParserConfig::default()
-                        .parse_response_with_uninit_headers(&mut resp, rest, &mut headers)
-                    {
-                        Ok(httparse::Status::Complete(n)) => n,
-                        Ok(httparse::Status::Partial) => return Ok((used, Progress::NeedMore)),
-                        Err(httparse::Error::TooManyHeaders) => {
-                            return Err(HttpError::TooManyHeaders.into())
-                        }
-                        Err(e) => return Err(HttpError::MalformedHead(httparse_reason(e)).into()),
+                    let head = match super::head::parse(rest) {
+                        Ok(Some(head)) => head,
+                        Ok(None) => return Ok((used, Progress::NeedMore)),
+                        Err(why) => return Err(HttpError::MalformedHead(why).into()),
                     };
-                    let status = resp.code.unwrap_or(0);
-                    used = used.saturating_add(n);
-                    if (100..200).contains(&status) {
+                    used = used.saturating_add(head.len);
+                    if (100..200).contains(&head.status) {
                         // 100 Continue and friends precede the real head.
                         continue;
                     }
-                    interpret(
-                        &mut self.head,
-                        self.limit,
-                        self.head_request,
-                        status,
-                        resp.version.unwrap_or(1),
-                        resp.headers,
-                    )?;
+                    interpret(&mut self.head, self.limit, self.head_request, &head)?;
                     self.has_head = true;
                     self.state = match self.head.framing {
                         BodyFraming::Length(0) | BodyFraming::Empty => State::Done,
@@ -462,10 +443,9 @@ fn interpret(
     out: &mut ResponseHead,
     limit: Option<u64>,
     head_request: bool,
-    status: u16,
-    version: u8,
-    headers: &[httparse::Header<'_>],
+    head: &super::head::Head<'_>,
 ) -> Result<(), Error> {
+    let (status, version) = (head.status, head.version);
     out.status = status;
     out.content_type = ContentType::Missing;
     out.captured.clear();
@@ -477,12 +457,10 @@ fn interpret(
     let (mut retry_at, mut date) = (None, None);
     let mut chunked = false;
     let mut connection_close = version == 0;
-    for h in headers {
-        let name = h.name;
-        let v = h.value.trim_ascii();
-        if name.eq_ignore_ascii_case("content-type") {
+    for (name, v) in head.headers() {
+        if name.eq_ignore_ascii_case(b"content-type") {
             out.content_type = ContentType::parse(v);
-        } else if name.eq_ignore_ascii_case("content-length") {
+        } else if name.eq_ignore_ascii_case(b"content-length") {
             for part in v.split(|&b| b == b',') {
                 // Digits only (no sign, no space inside), at most u64.
                 let n = decimal_u64(part.trim_ascii()).ok_or(HttpError::BadContentLength)?;
@@ -491,13 +469,13 @@ fn interpret(
                 }
                 length = Some(n);
             }
-        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+        } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             let last = v.rsplit(|&b| b == b',').next().unwrap_or(&[]).trim_ascii();
             if !last.eq_ignore_ascii_case(b"chunked") {
                 return Err(HttpError::UnsupportedTransferEncoding.into());
             }
             chunked = true;
-        } else if name.eq_ignore_ascii_case("connection") {
+        } else if name.eq_ignore_ascii_case(b"connection") {
             for token in v.split(|&b| b == b',') {
                 let token = token.trim_ascii();
                 if token.eq_ignore_ascii_case(b"close") {
@@ -506,7 +484,7 @@ fn interpret(
                     connection_close = false;
                 }
             }
-        } else if name.eq_ignore_ascii_case("set-cookie") {
+        } else if name.eq_ignore_ascii_case(b"set-cookie") {
             // Only the first cookie's `name=value` pair is kept (checked
             // when read); later ones are ignored, whatever their size.
             let pair = v.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
@@ -514,14 +492,14 @@ fn interpret(
                 return Err(HttpError::HeaderTooLong("Set-Cookie").into());
             }
             out.cookie = out.capture("Set-Cookie", out.cookie, pair)?;
-        } else if name.eq_ignore_ascii_case("content-disposition") {
+        } else if name.eq_ignore_ascii_case(b"content-disposition") {
             out.filename = out.capture("Content-Disposition", out.filename, v)?;
-        } else if name.eq_ignore_ascii_case("location") {
+        } else if name.eq_ignore_ascii_case(b"location") {
             out.location = out.capture("Location", out.location, v)?;
-        } else if name.eq_ignore_ascii_case("retry-after") {
+        } else if name.eq_ignore_ascii_case(b"retry-after") {
             out.retry_after = decimal_u64(v).and_then(|n| u32::try_from(n).ok());
             retry_at = http_date(v);
-        } else if name.eq_ignore_ascii_case("date") {
+        } else if name.eq_ignore_ascii_case(b"date") {
             date = http_date(v);
         }
     }
@@ -561,18 +539,6 @@ fn decimal_u64(digits: &[u8]) -> Option<u64> {
         let d = d.checked_sub(b'0').filter(|d| *d <= 9)?;
         n.checked_mul(10)?.checked_add(u64::from(d))
     })
-}
-
-fn httparse_reason(e: httparse::Error) -> &'static str {
-    match e {
-        httparse::Error::HeaderName => text!("invalid header name"),
-        httparse::Error::HeaderValue => text!("invalid header value"),
-        httparse::Error::NewLine => text!("invalid line ending"),
-        httparse::Error::Status => text!("invalid status code"),
-        httparse::Error::Token => text!("invalid token"),
-        httparse::Error::Version => text!("not HTTP/1.x"),
-        httparse::Error::TooManyHeaders => text!("too many headers"),
-    }
 }
 
 #[cfg(test)]
