@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 LLVM=$(ls -d "$(rustc --print sysroot)"/lib/rustlib/*/bin | head -1)
 NM="$LLVM/llvm-nm"
-forbidden='__aeabi_uldivmod|__aeabi_ldivmod|__udivmoddi4|__udivdi3|__umoddi3|__divdi3|__moddi3|__aeabi_llsl|__aeabi_llsr|__aeabi_lasr|__ashldi3|__lshrdi3|__ashrdi3|memmove|memchr|TwoWaySearcher|dec2flt|core::fmt::write|core::fmt::Formatter::pad'
+forbidden='__aeabi_uldivmod|__aeabi_ldivmod|__udivmoddi4|__udivdi3|__umoddi3|__divdi3|__moddi3|__aeabi_llsl|__aeabi_llsr|__aeabi_lasr|__ashldi3|__lshrdi3|__ashrdi3|memmove|memchr|impl \[T\]>::contains|TwoWaySearcher|dec2flt|core::fmt::write|core::fmt::Formatter::pad'
 status=0
 # Where cargo put them: CARGO_TARGET_DIR when set, else each example's own.
 elf_of() { echo "${CARGO_TARGET_DIR:-examples/$1/target}/thumbv7em-none-eabihf/release/$1"; }

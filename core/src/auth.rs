@@ -76,7 +76,7 @@ pub(crate) fn cookie_pair(header: &[u8]) -> Result<&str, Error> {
         .next()
         .unwrap_or(&[])
         .trim_ascii();
-    let ok = pair.contains(&b'=')
+    let ok = pair.iter().any(|&b| b == b'=')
         && pair.first() != Some(&b'=')
         && pair.iter().all(|&b| (0x21..0x7f).contains(&b));
     core::str::from_utf8(pair)

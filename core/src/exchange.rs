@@ -127,7 +127,8 @@ impl<'a> Origin<'a> {
         let b = authority.as_bytes();
         let colon = b.iter().rposition(|&c| c == b':').filter(|&i| {
             // Not one inside an IPv6 literal.
-            !b.get(i..).is_some_and(|rest| rest.contains(&b']'))
+            !b.get(i..)
+                .is_some_and(|rest| rest.iter().any(|&c| c == b']'))
                 && (b.first().is_none_or(|&c| c != b'[') || b.get(i.wrapping_sub(1)) == Some(&b']'))
         });
         let (host, port) = match colon {
@@ -1755,12 +1756,13 @@ fn parse_url(url: &str) -> Option<Redirected> {
         .position(|&c| c == b'/' || c == b'?' || c == b'#')
         .unwrap_or(rest.len());
     let authority = rest.get(..auth_len)?;
-    if authority.is_empty() || authority.contains(&b'@') {
+    // Byte loops, not `contains` (core/FIRMWARE.md).
+    if authority.is_empty() || authority.iter().any(|&c| c == b'@') {
         return None;
     }
     // host, then an optional :port (after an IPv6 literal's `]`).
     let colon = match authority.iter().rposition(|&c| c == b':') {
-        Some(i) if !authority.get(i..)?.contains(&b']') => Some(i),
+        Some(i) if !authority.get(i..)?.iter().any(|&c| c == b']') => Some(i),
         _ => None,
     };
     let (host_len, port) = match colon {
