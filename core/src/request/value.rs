@@ -40,19 +40,12 @@ impl Value<'_> {
                 put(decimal(i.unsigned_abs(), &mut buf));
             }
             Self::Flag(b) => put(if b { b"1" } else { b"0" }),
-            Self::Uuid(u) => {
-                let mut buf = [0u8; 32];
-                put(u.encode(&mut buf).as_bytes());
-            }
+            Self::Uuid(u) => hex(put, u.as_bytes()),
             Self::Time(t) => {
                 let mut buf = [0u8; 19];
                 put(t.encode(&mut buf).as_bytes());
             }
-            Self::Hex(bytes) => {
-                for &b in bytes {
-                    put(&crate::codec::hex_pair(b));
-                }
-            }
+            Self::Hex(bytes) => hex(put, bytes),
             Self::Ip(ip) => {
                 for (i, o) in ip.octets().into_iter().enumerate() {
                     if i > 0 {
@@ -63,12 +56,18 @@ impl Value<'_> {
                 }
             }
             Self::Artifact(a) => {
-                let mut buf = [0u8; 32];
-                put(a.report().encode(&mut buf).as_bytes());
+                hex(put, a.report().as_bytes());
                 put(b":");
                 put(a.name().as_bytes());
             }
         }
+    }
+}
+
+/// Lower-case hex, a pair of digits at a time (UUIDs and digests alike).
+fn hex(put: &mut dyn FnMut(&[u8]), bytes: &[u8]) {
+    for &b in bytes {
+        put(&crate::codec::hex_pair(b));
     }
 }
 

@@ -111,7 +111,9 @@ fn run(ex: &mut dyn Drive) -> Result<(), Failure> {
     }
 }
 
-/// One call, its list entries to `each`.
+/// One call, its list entries to `each`. Not inlined: each exchange is
+/// built in this frame, not moved through its caller's (smaller flash).
+#[inline(never)]
 fn call<R: Request, D: DataDecoder + Default>(
     c: &mut Client,
     s: &Settings<'_>,
