@@ -29,8 +29,10 @@
 //! Sized for firmware: the receive buffer doubles as the send buffer,
 //! [`NoSessions`] options leave the session code out of the image when the
 //! credentials go with every request, `Client::with_connection` takes a
-//! connection the caller already opened (a TLS session), and without the
-//! `error-text` feature (on by default) errors carry no prose. The sensor
+//! connection the caller already opened (a TLS session), without the
+//! `error-text` feature (on by default) errors carry no prose, and without
+//! `fast-digests` (on by default) MD5 and SHA-1 are the core's loop-form
+//! ones. The sensor
 //! example's figures are in BENCHMARKS.md.
 //!
 //! # Stacks whose sessions borrow their buffers (embassy-net, embedded-tls)
@@ -57,6 +59,9 @@
 //! - `error-text` (default): `lastline-core`'s explanations in errors;
 //!   off, errors keep their variant, parameter and field (about 1 KiB
 //!   less flash).
+//! - `fast-digests` (default): `lastline-core`'s MD5 and SHA-1 from the
+//!   `md-5` and `sha1` crates; off, its loop-form ones (the same digests,
+//!   about 4 KiB less flash, slower).
 //! - `defmt`: the client's own actions (retries with their error and
 //!   wait, reconnects, re-logins, redirects) are logged with
 //!   `defmt::info!`/`warn!`, and errors, events and failures implement
