@@ -1,14 +1,13 @@
 //! MD5 and SHA-1 compression in loop form, for firmware.
 //!
-//! Hand-written because no crate offers it: md-5 and sha1 unroll all their
-//! rounds (4.8 KiB of flash together on thumbv7em), sha2 alone has a
-//! compact build. A loop over the rounds is a fifth of that (its table
-//! included); hashing
-//! all three digests then takes about 1.5 times the instructions on a
-//! Cortex-M4 (BENCHMARKS.md), which a sensor hashing each captured file
-//! once can afford. Checked against the md-5 and sha1 crates block by block (the
-//! tests below) and through `MultiHasher` (tests/properties.rs, run
-//! without `fast-digests` in CI).
+//! Hand-written because no crate offers it: md-5 and sha1 unroll all
+//! their rounds (4.8 KiB of flash together on thumbv7em), sha2 alone has a
+//! compact build. A loop over the rounds is a fifth of that, its table
+//! included; hashing all three digests then takes about 1.5 times the
+//! instructions on a Cortex-M4 (BENCHMARKS.md), which a sensor hashing
+//! each captured file once can afford. Checked against the md-5 and sha1
+//! crates block by block (the tests below) and through `MultiHasher`
+//! (tests/properties.rs, run without `fast-digests` in CI).
 //!
 //! Every index is a round number masked with `& 15` into a 16-word array
 //! or below 4 into a 4-entry table: none can panic, which is what the
