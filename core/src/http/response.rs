@@ -165,29 +165,30 @@ impl ResponseHead {
         let s = span?;
         self.captured.get(usize::from(s.start)..usize::from(s.end))
     }
+}
 
-    /// Keeps `v` (header `name`'s value) in the capture area, unless one
-    /// of its kind is already kept (the first wins).
-    fn capture(
-        &mut self,
-        name: &'static str,
-        kept: Option<Span>,
-        v: &[u8],
-    ) -> Result<Option<Span>, HttpError> {
-        if kept.is_some() {
-            return Ok(kept);
-        }
-        let start = self.captured.len();
-        self.captured
-            .extend_from_slice(v)
-            .map_err(|_| HttpError::HeaderTooLong(name))?;
-        // Both ends are at most CAPTURE_CAPACITY.
-        let end = self.captured.len();
-        Ok(Some(Span {
-            start: u16::try_from(start).unwrap_or(0),
-            end: u16::try_from(end).unwrap_or(0),
-        }))
+/// Keeps `v` (header `name`'s value) in the capture area `area` and
+/// records where in `slot`, unless one of its kind is already kept (the
+/// first wins).
+fn capture(
+    area: &mut heapless::Vec<u8, CAPTURE_CAPACITY>,
+    slot: &mut Option<Span>,
+    name: &'static str,
+    v: &[u8],
+) -> Result<(), HttpError> {
+    if slot.is_some() {
+        return Ok(());
     }
+    let start = area.len();
+    area.extend_from_slice(v)
+        .map_err(|_| HttpError::HeaderTooLong(name))?;
+    // Both ends are at most CAPTURE_CAPACITY.
+    let end = area.len();
+    *slot = Some(Span {
+        start: u16::try_from(start).unwrap_or(0),
+        end: u16::try_from(end).unwrap_or(0),
+    });
+    Ok(())
 }
 
 impl fmt::Debug for ResponseHead {
@@ -444,7 +445,7 @@ fn interpret(
     limit: Option<u64>,
     head_request: bool,
     head: &super::head::Head<'_>,
-) -> Result<(), Error> {
+) -> Result<(), HttpError> {
     let (status, version) = (head.status, head.version);
     out.status = status;
     out.content_type = ContentType::Missing;
@@ -465,14 +466,14 @@ fn interpret(
                 // Digits only (no sign, no space inside), at most u64.
                 let n = decimal_u64(part.trim_ascii()).ok_or(HttpError::BadContentLength)?;
                 if length.is_some_and(|l| l != n) {
-                    return Err(HttpError::ConflictingContentLength.into());
+                    return Err(HttpError::ConflictingContentLength);
                 }
                 length = Some(n);
             }
         } else if name.eq_ignore_ascii_case(b"transfer-encoding") {
             let last = v.rsplit(|&b| b == b',').next().unwrap_or(&[]).trim_ascii();
             if !last.eq_ignore_ascii_case(b"chunked") {
-                return Err(HttpError::UnsupportedTransferEncoding.into());
+                return Err(HttpError::UnsupportedTransferEncoding);
             }
             chunked = true;
         } else if name.eq_ignore_ascii_case(b"connection") {
@@ -489,13 +490,18 @@ fn interpret(
             // when read); later ones are ignored, whatever their size.
             let pair = v.split(|&b| b == b';').next().unwrap_or(&[]).trim_ascii();
             if out.cookie.is_none() && pair.len() > COOKIE_CAPACITY {
-                return Err(HttpError::HeaderTooLong("Set-Cookie").into());
+                return Err(HttpError::HeaderTooLong("Set-Cookie"));
             }
-            out.cookie = out.capture("Set-Cookie", out.cookie, pair)?;
+            capture(&mut out.captured, &mut out.cookie, "Set-Cookie", pair)?;
         } else if name.eq_ignore_ascii_case(b"content-disposition") {
-            out.filename = out.capture("Content-Disposition", out.filename, v)?;
+            capture(
+                &mut out.captured,
+                &mut out.filename,
+                "Content-Disposition",
+                v,
+            )?;
         } else if name.eq_ignore_ascii_case(b"location") {
-            out.location = out.capture("Location", out.location, v)?;
+            capture(&mut out.captured, &mut out.location, "Location", v)?;
         } else if name.eq_ignore_ascii_case(b"retry-after") {
             out.retry_after = decimal_u64(v).and_then(|n| u32::try_from(n).ok());
             retry_at = http_date(v);
@@ -518,7 +524,7 @@ fn interpret(
     };
     if let (BodyFraming::Length(n), Some(limit)) = (framing, limit) {
         if n > limit {
-            return Err(HttpError::BodyTooLarge { length: n, limit }.into());
+            return Err(HttpError::BodyTooLarge { length: n, limit });
         }
     }
     out.framing = framing;
