@@ -521,14 +521,13 @@ impl log::Log for Stderr {
     fn flush(&self) {}
 }
 
-/// A refusal the user can lift says which flag lifts it.
-fn name_the_flag(e: Error) -> Error {
-    match e {
-        Error::Config(m) if m.starts_with("refusing plain http") => {
-            Error::Config(format!("{m}: pass --insecure-http to allow it"))
-        }
-        e => e,
+/// A refused plain-HTTP URL, with the flag that allows it named.
+fn name_the_flag(e: Error) -> Failure {
+    let mut f = Failure::from(e);
+    if let Some(Error::PlainHttp { .. }) = f.error {
+        f.message.push_str(": pass --insecure-http to allow it");
     }
+    f
 }
 
 /// The command tree as `--help` shows it: the workflow commands listed,

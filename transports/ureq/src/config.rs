@@ -300,10 +300,9 @@ impl Config {
             return Err(Error::Config("base URL must not have a query".into()));
         }
         if !https && !self.allow_http && !is_loopback(host) {
-            return Err(Error::Config(format!(
-                "refusing plain http:// to {host}: credentials would cross the network unencrypted \
-                 (use https://, or allow insecure HTTP explicitly)"
-            )));
+            return Err(Error::PlainHttp {
+                host: host.to_owned(),
+            });
         }
         Credentials::new(&self.key, self.token.as_deref())?;
         if let ProxyChoice::Url { url, except } = &self.proxy {
@@ -407,7 +406,9 @@ mod tests {
             assert!(Config::new(ok, "k", "t").settle().is_ok(), "{ok}");
         }
         let remote = Config::new("http://analysis.example", "k", "t");
-        assert!(matches!(remote.settle(), Err(Error::Config(_))));
+        assert!(
+            matches!(remote.settle(), Err(Error::PlainHttp { host }) if host == "analysis.example")
+        );
         assert!(remote.allow_insecure_http(true).settle().is_ok());
         assert!(Config::new("ftp://x", "k", "t").settle().is_err());
         assert!(Config::new("https://x/?a=1", "k", "t").settle().is_err());

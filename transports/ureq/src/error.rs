@@ -73,7 +73,14 @@ pub enum Error {
     Io(io::Error),
     /// The sample changed between hashing and upload.
     SampleChanged,
-    /// The configuration is unusable (URL, CA file, plain HTTP).
+    /// The base URL is plain `http://` to a host other than this machine:
+    /// the credentials would cross the network unencrypted. Use
+    /// `https://`, or allow it with [`crate::Config::allow_insecure_http`].
+    PlainHttp {
+        /// The host the URL names.
+        host: String,
+    },
+    /// The configuration is unusable (URL, CA file, proxy).
     Config(String),
 }
 
@@ -232,6 +239,11 @@ impl fmt::Display for Error {
             ),
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
+            Self::PlainHttp { host } => write!(
+                f,
+                "refusing plain http:// to {host}: credentials would cross the network \
+                 unencrypted (use https://, or allow insecure HTTP explicitly)"
+            ),
             Self::Config(m) => write!(f, "configuration: {m}"),
         }?;
         // Say how hard it tried.
