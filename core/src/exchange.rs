@@ -404,6 +404,20 @@ enum Phase {
     Over,
 }
 
+/// How far an attempt's answer got, which decides what a failure now
+/// calls for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Answer {
+    /// No byte yet: a connection closed now is lost (and a kept-alive one
+    /// is reopened once).
+    Awaited,
+    /// Bytes arrived, none of them handed to the caller.
+    Arriving,
+    /// Body bytes reached the caller's sink or tap: a retry must have it
+    /// start over first.
+    Delivered,
+}
+
 /// Where the end of the peer's bytes stands, within one answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum PeerEnd {
@@ -520,11 +534,8 @@ struct Machine<'x> {
     reconnected: bool,
     /// The request went out on a connection that carried one before.
     on_reused: bool,
-    /// Some byte of the answer arrived.
-    answered: bool,
-    /// Some download byte reached the sink in this attempt.
-    delivered: bool,
-    sink_stuck: bool,
+    /// How far this attempt's answer got.
+    answer: Answer,
     hops: u8,
     redirect: Option<Redirected>,
     location: heapless::String<LOCATION_CAPACITY>,
@@ -722,7 +733,9 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
 
     /// The sink cannot start the download over (after [`Step::RestartSink`]).
     pub fn cannot_restart(&mut self) {
-        self.m.sink_stuck = true;
+        if let Phase::Restarting(_) = self.m.phase {
+            self.m.done(Err(Error::SinkCannotRestart));
+        }
     }
 
     /// The next step. `now_ms` is any monotonic clock in milliseconds (the
@@ -909,7 +922,9 @@ fn feed_envelope(
         None => state.feed(input, units, v, None),
     };
     // Body bytes left the machine: a retry starts the tap over first.
-    m.delivered |= tapped;
+    if tapped {
+        m.answer = Answer::Delivered;
+    }
     let (used, seen) = match result {
         Err(e) => (0, Seen::Failed(e, state.api_message())),
         Ok((n, Found::NeedMore)) => (n, Seen::NeedMore),
@@ -1151,7 +1166,7 @@ fn feed_raw(m: &mut Machine<'_>, r: &mut RawResponse) -> Seen {
             let at = (inside && !d.is_empty()).then_some(at);
             let len = d.len();
             m.consume = n;
-            m.delivered = true;
+            m.answer = Answer::Delivered;
             return Seen::Data { at, len };
         }
     };
@@ -1217,9 +1232,7 @@ impl<'x> Machine<'x> {
             attempts: 0,
             reconnected: false,
             on_reused: false,
-            answered: false,
-            delivered: false,
-            sink_stuck: false,
+            answer: Answer::Awaited,
             hops: 0,
             redirect: None,
             location: heapless::String::new(),
@@ -1293,14 +1306,16 @@ impl<'x> Machine<'x> {
             return;
         }
         if n == 0 {
-            if self.answered {
+            if self.answer != Answer::Awaited {
                 self.end = PeerEnd::Closed;
             } else {
                 self.lost(self.send_broken.unwrap_or(Transport::Closed));
             }
             return;
         }
-        self.answered = true;
+        if self.answer == Answer::Awaited {
+            self.answer = Answer::Arriving;
+        }
         self.filled = self.filled.saturating_add(n).min(self.buf.len());
     }
 
@@ -1327,12 +1342,7 @@ impl<'x> Machine<'x> {
                 Phase::Over => return Ask::Out(Out::Done),
                 Phase::Waiting(until) if now_ms < until => return Ask::Out(Out::Sleep(until)),
                 Phase::Waiting(_) => self.phase = Phase::Begin,
-                Phase::Restarting(until) => {
-                    if self.sink_stuck {
-                        return Ask::Out(self.done(Err(Error::SinkCannotRestart)));
-                    }
-                    self.phase = Phase::Waiting(until);
-                }
+                Phase::Restarting(until) => self.phase = Phase::Waiting(until),
                 Phase::Begin => return self.begin(random),
                 Phase::Connecting => {
                     // Connected: the driver polled again.
@@ -1385,8 +1395,7 @@ impl<'x> Machine<'x> {
         self.link.nonce = self.link.nonce.wrapping_add(1);
         self.entropy = entropy(random, self.link.nonce);
         self.pos = EncodePosition::START;
-        self.answered = false;
-        self.delivered = false;
+        self.answer = Answer::Awaited;
         self.end = PeerEnd::Open;
         self.status = None;
         self.phase = Phase::Sending;
@@ -1602,7 +1611,7 @@ impl<'x> Machine<'x> {
             Ok(SessionAction::ReloginAndRetry) => {
                 self.redirect = None;
                 self.hops = 0;
-                if self.delivered {
+                if self.answer == Answer::Delivered {
                     self.pending = Some(Event::Relogin);
                     self.phase = Phase::Restarting(0);
                     Some(Some(Out::RestartSink))
@@ -1664,7 +1673,7 @@ impl<'x> Machine<'x> {
                     delay_ms: at.saturating_sub(now),
                     error: e,
                 };
-                if self.delivered {
+                if self.answer == Answer::Delivered {
                     self.pending = Some(event);
                     self.phase = Phase::Restarting(at);
                     Some(Out::RestartSink)
@@ -1691,7 +1700,7 @@ impl<'x> Machine<'x> {
     /// The connection broke while sending or receiving.
     fn lost(&mut self, how: Transport) {
         self.conn = Conn::None;
-        if self.on_reused && !self.answered && !self.reconnected {
+        if self.on_reused && self.answer == Answer::Awaited && !self.reconnected {
             self.reconnected = true;
             self.pending = Some(Event::Reconnect);
             self.phase = Phase::Begin;
