@@ -58,65 +58,96 @@ impl Skipper {
     /// fewer than `input.len()` are taken, or the value ends exactly at the
     /// end of `input` with a closing bracket or quote, [`Self::is_done`]
     /// is true.
+    ///
+    /// Each state runs its own loop over the bytes, so a long string or a
+    /// long stretch of structure between strings goes by without a
+    /// dispatch per byte.
     pub fn feed(&mut self, input: &[u8]) -> Result<usize, JsonError> {
         let mut i = 0usize;
-        while let Some(&b) = input.get(i) {
-            // Inside a string, its plain bytes a machine word at a time:
-            // skipped reports are mostly strings.
-            if self.state == (State::String { escape: false }) {
-                let end = super::reader::plain_run_end(input, i);
-                if end > i {
-                    i = end;
-                    continue;
-                }
-            }
+        loop {
             match self.state {
                 State::Done => return Ok(i),
-                State::Start => match b {
-                    b' ' | b'\t' | b'\r' | b'\n' => {}
-                    b'"' => self.state = State::String { escape: false },
-                    b'{' | b'[' => {
-                        self.push(b == b'{')?;
-                        self.state = State::Nested;
+                State::Start => {
+                    let Some(&b) = input.get(i) else {
+                        return Ok(input.len());
+                    };
+                    i = i.saturating_add(1);
+                    match b {
+                        b' ' | b'\t' | b'\r' | b'\n' => {}
+                        b'"' => self.state = State::String { escape: false },
+                        b'{' | b'[' => {
+                            self.push(b == b'{')?;
+                            self.state = State::Nested;
+                        }
+                        _ if scalar_byte(b) => self.state = State::TopScalar,
+                        _ => return Err(JsonError::Syntax(text!("a value"))),
                     }
-                    _ if scalar_byte(b) => self.state = State::TopScalar,
-                    _ => return Err(JsonError::Syntax(text!("a value"))),
-                },
+                }
                 // One string scanner for top-level and nested strings.
-                State::String { escape } => {
+                State::String { mut escape } => loop {
+                    // Plain bytes a machine word at a time: skipped
+                    // reports are mostly strings.
+                    if !escape {
+                        i = super::reader::plain_run_end(input, i);
+                    }
+                    let Some(&b) = input.get(i) else {
+                        self.state = State::String { escape };
+                        return Ok(input.len());
+                    };
+                    i = i.saturating_add(1);
                     if b < 0x20 {
                         return Err(JsonError::Syntax(text!("no control characters in strings")));
                     }
-                    self.state = match (escape, b) {
-                        (false, b'\\') => State::String { escape: true },
-                        (false, b'"') if self.depth == 0 => State::Done,
-                        (false, b'"') => State::Nested,
-                        _ => State::String { escape: false },
-                    };
-                }
-                State::TopScalar => {
-                    if !scalar_byte(b) {
-                        self.state = State::Done;
-                        return Ok(i);
-                    }
-                }
-                State::Nested => match b {
-                    b'"' => self.state = State::String { escape: false },
-                    b'{' | b'[' => self.push(b == b'{')?,
-                    b'}' | b']' => {
-                        self.pop(b == b'}')?;
-                        if self.depth == 0 {
-                            self.state = State::Done;
+                    match (escape, b) {
+                        (false, b'\\') => escape = true,
+                        (false, b'"') => {
+                            self.state = if self.depth == 0 {
+                                State::Done
+                            } else {
+                                State::Nested
+                            };
+                            break;
                         }
+                        _ => escape = false,
                     }
-                    b' ' | b'\t' | b'\r' | b'\n' | b',' | b':' => {}
-                    _ if scalar_byte(b) => {}
-                    _ => return Err(JsonError::Syntax(text!("a value"))),
+                },
+                State::TopScalar => {
+                    while let Some(&b) = input.get(i) {
+                        if !scalar_byte(b) {
+                            self.state = State::Done;
+                            return Ok(i);
+                        }
+                        i = i.saturating_add(1);
+                    }
+                    return Ok(input.len());
+                }
+                // Between strings: brackets, punctuation, white space and
+                // scalars.
+                State::Nested => loop {
+                    let Some(&b) = input.get(i) else {
+                        return Ok(input.len());
+                    };
+                    i = i.saturating_add(1);
+                    match b {
+                        b'"' => {
+                            self.state = State::String { escape: false };
+                            break;
+                        }
+                        b'{' | b'[' => self.push(b == b'{')?,
+                        b'}' | b']' => {
+                            self.pop(b == b'}')?;
+                            if self.depth == 0 {
+                                self.state = State::Done;
+                                break;
+                            }
+                        }
+                        b' ' | b'\t' | b'\r' | b'\n' | b',' | b':' => {}
+                        _ if scalar_byte(b) => {}
+                        _ => return Err(JsonError::Syntax(text!("a value"))),
+                    }
                 },
             }
-            i = i.saturating_add(1);
         }
-        Ok(input.len())
     }
 
     fn push(&mut self, object: bool) -> Result<(), JsonError> {
@@ -158,6 +189,48 @@ fn level_bit(depth: usize) -> (usize, u32) {
 mod tests {
     extern crate std;
     use super::*;
+    use proptest::prelude::*;
+    use std::vec::Vec;
+
+    /// Any JSON value serde_json can write, strings with escapes and
+    /// beyond-ASCII text included.
+    fn json_value() -> impl Strategy<Value = serde_json::Value> {
+        let leaf = prop_oneof![
+            Just(serde_json::Value::Null),
+            any::<bool>().prop_map(serde_json::Value::Bool),
+            any::<i64>().prop_map(|n| serde_json::json!(n)),
+            (-1e9f64..1e9).prop_map(|f| serde_json::json!(f)),
+            "(\\PC|[\"\\\\\t\n/])*".prop_map(serde_json::Value::String),
+        ];
+        leaf.prop_recursive(6, 64, 8, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..8).prop_map(serde_json::Value::Array),
+                proptest::collection::vec(("\\PC{0,8}", inner), 0..8)
+                    .prop_map(|kv| serde_json::Value::Object(kv.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest! {
+        /// Whatever serde_json writes is skipped to its last byte exactly,
+        /// fed whole or in pieces of any size.
+        #[test]
+        fn skips_what_serde_json_writes(v in json_value(), piece in 1usize..40, pretty in any::<bool>()) {
+            let text = if pretty { serde_json::to_vec_pretty(&v) } else { serde_json::to_vec(&v) }.unwrap();
+            let input: Vec<u8> = [&text[..], b" ,\"next\""].concat();
+            let mut s = Skipper::new();
+            let mut taken = 0;
+            for chunk in input.chunks(piece) {
+                taken += s.feed(chunk).unwrap();
+                if s.is_done() {
+                    break;
+                }
+            }
+            prop_assert!(s.is_done());
+            // A top-level number ends at the byte after it: the same place.
+            prop_assert_eq!(taken, text.len());
+        }
+    }
 
     /// Feeds `input` one byte at a time; returns the bytes taken once done.
     fn skip_bytewise(input: &[u8]) -> Result<Option<usize>, JsonError> {
