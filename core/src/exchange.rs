@@ -731,7 +731,8 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
         self.m.received(n);
     }
 
-    /// The sink cannot start the download over (after [`Step::RestartSink`]).
+    /// The sink cannot start the download over (after [`Step::RestartSink`]):
+    /// the exchange ends in [`Error::SinkCannotRestart`].
     pub fn cannot_restart(&mut self) {
         if let Phase::Restarting(_) = self.m.phase {
             self.m.done(Err(Error::SinkCannotRestart));
