@@ -158,13 +158,54 @@ pub(crate) trait Visitor {
     fn skipped(&mut self, list: &'static str);
 }
 
-/// Adapts a [`DataDecoder`] to [`Visitor`], holding the last entry read.
-pub(crate) struct DecoderVisitor<'d, D: DataDecoder> {
-    pub data: &'d mut D,
-    pub item: Option<D::Item>,
+/// Where a [`DecoderVisitor`] puts each list entry it reads.
+pub(crate) trait EntrySink<T> {
+    /// Takes one entry; an error stops decoding.
+    fn entry(&mut self, item: T) -> Result<(), Fail>;
 }
 
-impl<D: DataDecoder> Visitor for DecoderVisitor<'_, D> {
+/// The last entry read, for the step that hands it out.
+impl<T> EntrySink<T> for Option<T> {
+    fn entry(&mut self, item: T) -> Result<(), Fail> {
+        *self = Some(item);
+        Ok(())
+    }
+}
+
+/// Each entry to a callback as soon as it is read: the callback's error
+/// stops decoding and is kept here.
+struct Each<F> {
+    each: F,
+    stopped: Option<Error>,
+}
+
+impl<T, F: FnMut(T) -> Result<(), Error>> EntrySink<T> for Each<F> {
+    fn entry(&mut self, item: T) -> Result<(), Fail> {
+        (self.each)(item).map_err(|e| {
+            self.stopped = Some(e);
+            Fail::Bad
+        })
+    }
+}
+
+/// Adapts a [`DataDecoder`] to [`Visitor`], its list entries to `entries`
+/// (by default the last one read, kept for the caller to take).
+pub(crate) struct DecoderVisitor<'d, D: DataDecoder, S = Option<<D as DataDecoder>::Item>> {
+    pub data: &'d mut D,
+    pub entries: S,
+}
+
+impl<'d, D: DataDecoder> DecoderVisitor<'d, D> {
+    /// A visitor that keeps the last entry read.
+    pub fn new(data: &'d mut D) -> Self {
+        Self {
+            data,
+            entries: None,
+        }
+    }
+}
+
+impl<D: DataDecoder, S: EntrySink<D::Item>> Visitor for DecoderVisitor<'_, D, S> {
     fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
         self.data.scalar(r)
     }
@@ -177,8 +218,8 @@ impl<D: DataDecoder> Visitor for DecoderVisitor<'_, D> {
         key: Option<&str>,
         r: &mut Reader<'_>,
     ) -> Result<(), Fail> {
-        self.item = Some(self.data.element(list, key, r)?);
-        Ok(())
+        let item = self.data.element(list, key, r)?;
+        self.entries.entry(item)
     }
     fn skipped(&mut self, list: &'static str) {
         self.data.skipped(list);
@@ -243,10 +284,7 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
     /// what it found. Unconsumed bytes must be passed again, followed by
     /// more.
     pub fn decode(&mut self, input: &[u8]) -> Result<(usize, Progress<D::Item>), Error> {
-        let mut slot = DecoderVisitor {
-            data: &mut self.data,
-            item: None,
-        };
+        let mut slot = DecoderVisitor::new(&mut self.data);
         let (n, step) = self.core.decode(input, &mut slot)?;
         Ok((n, to_step(step, &mut slot)))
     }
@@ -269,7 +307,7 @@ pub(crate) fn to_step<D: DataDecoder>(
     step: RawStep,
     slot: &mut DecoderVisitor<'_, D>,
 ) -> Progress<D::Item> {
-    match (step, slot.item.take()) {
+    match (step, slot.entries.take()) {
         (RawStep::Item, Some(item)) => Progress::Item(item),
         (RawStep::Done, _) => Progress::Done,
         _ => Progress::NeedMore,
@@ -709,15 +747,17 @@ pub fn decode_with<D: DataDecoder>(
     let mut core = EnvelopeState::new();
     // Entries go to `each` as the decoder reads them, not through the
     // step it returns: an entry is moved once, not five times.
-    let mut v = EachVisitor {
+    let mut v = DecoderVisitor {
         data: &mut data,
-        each,
-        stopped: None,
+        entries: Each {
+            each,
+            stopped: None,
+        },
     };
     let mut at = 0usize;
     loop {
         let decoded = core.decode_units(body.get(at..).unwrap_or(&[]), &mut v, false);
-        if let Some(e) = v.stopped.take() {
+        if let Some(e) = v.entries.stopped.take() {
             return Err(e);
         }
         let (n, step) = decoded?;
@@ -741,38 +781,6 @@ pub fn decode_with<D: DataDecoder>(
                 ));
             }
         }
-    }
-}
-
-/// Adapts a [`DataDecoder`] to [`Visitor`], handing each entry to a
-/// callback as soon as it is read; the callback's error stops decoding.
-struct EachVisitor<'d, D: DataDecoder, F> {
-    data: &'d mut D,
-    each: F,
-    stopped: Option<Error>,
-}
-
-impl<D: DataDecoder, F: FnMut(D::Item) -> Result<(), Error>> Visitor for EachVisitor<'_, D, F> {
-    fn scalar(&mut self, r: &mut Reader<'_>) -> Result<(), Fail> {
-        self.data.scalar(r)
-    }
-    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
-        self.data.field(key, r)
-    }
-    fn element(
-        &mut self,
-        list: &'static str,
-        key: Option<&str>,
-        r: &mut Reader<'_>,
-    ) -> Result<(), Fail> {
-        let item = self.data.element(list, key, r)?;
-        (self.each)(item).map_err(|e| {
-            self.stopped = Some(e);
-            Fail::Bad
-        })
-    }
-    fn skipped(&mut self, list: &'static str) {
-        self.data.skipped(list);
     }
 }
 
@@ -824,10 +832,7 @@ impl<const N: usize> UnitBuffer<N> {
         &mut self,
         dec: &mut EnvelopeDecoder<D>,
     ) -> Result<Progress<D::Item>, Error> {
-        let mut slot = DecoderVisitor {
-            data: &mut dec.data,
-            item: None,
-        };
+        let mut slot = DecoderVisitor::new(&mut dec.data);
         let step = units_decode(&mut self.buf, &mut self.len, &mut dec.core, &mut slot)?;
         Ok(to_step(step, &mut slot))
     }

@@ -838,10 +838,10 @@ impl<D: DataDecoder + Default, const N: usize, const S: bool> Typed for Part<'_,
         match &mut self.reader {
             Reader::Call(r) => {
                 let (state, units, data) = r.parts();
-                let mut v = DecoderVisitor { data, item: None };
+                let mut v = DecoderVisitor::new(data);
                 let tap = self.tap.as_mut().map(|t| &mut **t as &mut dyn BodyTap);
                 let seen = feed_envelope(m, state, units, &mut v, D::DATA_OPTIONAL, tap);
-                let item = v.item.take();
+                let item = v.entries.take();
                 settle(seen, item, data, &mut self.output, &mut self.item)
             }
             Reader::Login(r) if S => Some(feed_login(m, r)),
@@ -861,7 +861,7 @@ impl<D: DataDecoder + Default, const N: usize, const S: bool> Typed for Part<'_,
         match &mut self.reader {
             Reader::Call(r) => {
                 let (state, units, data) = r.parts();
-                let mut v = DecoderVisitor { data, item: None };
+                let mut v = DecoderVisitor::new(data);
                 let seen = close_envelope(state, units, &mut v, D::DATA_OPTIONAL);
                 settle(seen, None, data, &mut self.output, &mut self.item)
                     .unwrap_or(Seen::Failed(Error::Transport(Transport::Closed), None))
@@ -1131,7 +1131,7 @@ fn config<'c>(
 #[inline(never)]
 fn feed_login(m: &mut Machine<'_>, r: &mut EnvelopeResponse<StringData, 64>) -> Seen {
     let (state, units, data) = r.parts();
-    let mut v = DecoderVisitor { data, item: None };
+    let mut v = DecoderVisitor::new(data);
     let seen = feed_envelope(m, state, units, &mut v, StringData::DATA_OPTIONAL, None);
     login_seen(seen, state, data)
 }
@@ -1179,7 +1179,7 @@ fn feed_raw(m: &mut Machine<'_>, r: &mut RawResponse) -> Seen {
 #[inline(never)]
 fn close_login(r: &mut EnvelopeResponse<StringData, 64>) -> Seen {
     let (state, units, data) = r.parts();
-    let mut v = DecoderVisitor { data, item: None };
+    let mut v = DecoderVisitor::new(data);
     let seen = close_envelope(state, units, &mut v, StringData::DATA_OPTIONAL);
     login_seen(seen, state, data)
 }

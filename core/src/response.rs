@@ -89,20 +89,14 @@ impl<D: DataDecoder, const N: usize> EnvelopeResponse<D, N> {
     /// Feeds bytes read from the connection; returns how many were
     /// consumed and what was found. Pass unconsumed bytes again with more.
     pub fn feed(&mut self, input: &[u8]) -> Result<(usize, Progress<D::Item>), Error> {
-        let mut slot = DecoderVisitor {
-            data: &mut self.data,
-            item: None,
-        };
+        let mut slot = DecoderVisitor::new(&mut self.data);
         let (n, found) = self.state.feed(input, &mut self.units, &mut slot, None)?;
         Ok((n, to_progress(found, &mut slot)))
     }
 
     /// The connection closed: ends a close-delimited body.
     pub fn close(&mut self) -> Result<Progress<D::Item>, Error> {
-        let mut slot = DecoderVisitor {
-            data: &mut self.data,
-            item: None,
-        };
+        let mut slot = DecoderVisitor::new(&mut self.data);
         let found = self.state.close(&mut self.units, &mut slot)?;
         Ok(to_progress(found, &mut slot))
     }
@@ -149,7 +143,7 @@ fn to_progress<D: DataDecoder>(
     found: Found,
     slot: &mut DecoderVisitor<'_, D>,
 ) -> Progress<D::Item> {
-    match (found, slot.item.take()) {
+    match (found, slot.entries.take()) {
         (Found::Item, Some(item)) => Progress::Item(item),
         (Found::Head, _) => Progress::Head,
         (Found::Done, _) => Progress::Done,
