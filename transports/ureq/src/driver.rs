@@ -368,12 +368,16 @@ impl Line {
                     None
                 }
                 Step::Item(never) => match never {},
-                Step::Data(d) => {
-                    if let Some(s) = sink.as_deref_mut() {
+                Step::Data(d) => match sink.as_deref_mut() {
+                    Some(s) => {
                         s.put(d).map_err(Error::Io)?;
+                        None
                     }
-                    None
-                }
+                    // As lastline-embedded: download bytes are never dropped.
+                    None => {
+                        return Err(Error::from(lastline_core::Error::WorkflowMisuse("no sink")))
+                    }
+                },
                 Step::RestartSink => {
                     let restarted = match sink.as_deref_mut() {
                         Some(s) => s.restart().map_err(Error::Io)?,
