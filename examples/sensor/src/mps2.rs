@@ -226,10 +226,7 @@ impl rand_core::RngCore for TestRng {
         self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for c in dest.chunks_mut(8) {
-            let w = self.next_u64().to_le_bytes();
-            c.copy_from_slice(&w[..c.len()]);
-        }
+        rand_core::impls::fill_bytes_via_next(self, dest)
     }
     fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
         self.fill_bytes(dest);

@@ -55,13 +55,10 @@ impl rand_core::RngCore for HwRng {
         reg(0x4000_0020)
     }
     fn next_u64(&mut self) -> u64 {
-        (u64::from(self.next_u32()) << 32) | u64::from(self.next_u32())
+        rand_core::impls::next_u64_via_u32(self)
     }
     fn fill_bytes(&mut self, dest: &mut [u8]) {
-        for c in dest.chunks_mut(4) {
-            let w = self.next_u32().to_le_bytes();
-            c.copy_from_slice(&w[..c.len()]);
-        }
+        rand_core::impls::fill_bytes_via_next(self, dest)
     }
     fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rand_core::Error> {
         self.fill_bytes(dest);
