@@ -195,6 +195,17 @@ pub struct ApiMessage {
     pub truncated: bool,
 }
 
+/// Appends as much of `s` as fits in `out`, cut at a character boundary;
+/// true when it was cut.
+pub(crate) fn push_cut<const N: usize>(out: &mut heapless::String<N>, s: &str) -> bool {
+    for (i, c) in s.char_indices() {
+        if out.push(c).is_err() {
+            return i < s.len();
+        }
+    }
+    false
+}
+
 impl fmt::Display for ApiMessage {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(&self.text)?;

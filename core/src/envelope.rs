@@ -246,6 +246,8 @@ pub(crate) struct EnvelopeState {
     raw_message: heapless::Vec<u8, MESSAGE_CAPACITY>,
     message_cut: bool,
     data_seen: bool,
+    /// `data`'s members read so far (a second one is refused).
+    data_keys: crate::json::KeySet,
 }
 
 /// Decodes one envelope with the data decoder `D`.
@@ -324,6 +326,7 @@ impl EnvelopeState {
             raw_message: heapless::Vec::new(),
             message_cut: false,
             data_seen: false,
+            data_keys: crate::json::KeySet::new(),
         }
     }
 
@@ -475,7 +478,11 @@ impl EnvelopeState {
                 }
                 let mut scratch = KeyBuf::new();
                 let key = r.key("data", &mut scratch)?;
-                self.phase = match v.field(key.as_str(), r)? {
+                let field = v.field(key.as_str(), r)?;
+                if !matches!(field, Field::Skip) && !self.data_keys.insert(key.as_str()) {
+                    return Err(r.fail("data", JsonError::DuplicateKey));
+                }
+                self.phase = match field {
                     Field::Read => Phase::DataMember { first: false },
                     Field::Skip => Phase::Skip {
                         skipper: Skipper::new(),

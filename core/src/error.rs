@@ -34,6 +34,11 @@ pub enum HttpError {
     /// A header we keep (cookie, file name, location) is longer than its
     /// capacity.
     HeaderTooLong(&'static str),
+    /// More interim (1xx) answers before the final head than are read.
+    TooManyInterim {
+        /// How many are read.
+        limit: u8,
+    },
     /// A body longer than the caller allows for this response.
     BodyTooLarge {
         /// Bytes announced or seen.
@@ -70,6 +75,12 @@ impl fmt::Display for HttpError {
             Self::HeaderTooLong(name) => write!(f, "header {name} is longer than its capacity"),
             Self::BodyTooLarge { length, limit } => {
                 write!(f, "body of {length} bytes exceeds the limit of {limit}")
+            }
+            Self::TooManyInterim { limit } => {
+                write!(
+                    f,
+                    "more than {limit} interim (1xx) answers before the response"
+                )
             }
         }
     }
@@ -275,6 +286,22 @@ pub enum Error {
     /// A download had to start again after part of it reached the sink,
     /// and the sink cannot start over.
     SinkCannotRestart,
+    /// The server redirected an upload to another origin: the sample is
+    /// not sent there (the reference documents datacenter redirects for
+    /// reads, never for submissions). The exchange's
+    /// [`Failure::message`](crate::exchange::Failure::message) holds the
+    /// `Location` it named.
+    UploadRedirected,
+    /// A completion page would move the cursor implausibly far ahead: its
+    /// `resume` past its own `before`, or past the caller's clock. The
+    /// cursor is not moved (it would skip every completion until then).
+    CursorAhead {
+        /// Where the page would move the cursor.
+        next: crate::types::Timestamp,
+        /// What it may not pass by the allowance: the page's `before`,
+        /// or the caller's clock.
+        limit: crate::types::Timestamp,
+    },
 }
 
 impl Error {
@@ -358,6 +385,13 @@ impl fmt::Display for Error {
             Self::SinkCannotRestart => {
                 f.write_str("the download had to start again and its destination cannot start over")
             }
+            Self::UploadRedirected => {
+                f.write_str("the server redirected the upload to another origin (not sent there)")
+            }
+            Self::CursorAhead { next, limit } => write!(
+                f,
+                "completion page would move the cursor to {next}, far past {limit}: not moved"
+            ),
         }
     }
 }
@@ -398,6 +432,13 @@ impl defmt::Format for Error {
             Self::TooManyRedirects { limit } => defmt::write!(f, "over {=u8} redirects", limit),
             Self::BadRedirect(w) => defmt::write!(f, "bad redirect: {=str}", w),
             Self::SinkCannotRestart => defmt::write!(f, "sink cannot restart"),
+            Self::UploadRedirected => defmt::write!(f, "upload redirected to another origin"),
+            Self::CursorAhead { next, limit } => defmt::write!(
+                f,
+                "cursor ahead: {=i64} past {=i64}",
+                next.unix(),
+                limit.unix()
+            ),
         }
     }
 }

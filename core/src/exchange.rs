@@ -292,7 +292,9 @@ pub struct Failure {
     pub attempts: u32,
     /// The HTTP status of the last answer, if one came.
     pub status: Option<u16>,
-    /// The message of a failure envelope, for people.
+    /// The server's words, for people: a failure envelope's `error`, or
+    /// the `Location` of a redirect refused as
+    /// [`Error::UploadRedirected`].
     pub message: Option<ApiMessage>,
 }
 
@@ -1514,6 +1516,16 @@ impl<'x> Machine<'x> {
             port: parsed.port,
         }
         .same_as(&self.settings.server);
+        if other_origin && self.req.shape().upload_len.is_some() {
+            // A sample goes to the configured origin or nowhere.
+            let mut message = ApiMessage::default();
+            message.truncated = crate::api_error::push_cut(&mut message.text, &next);
+            let out = self.done(Err(Error::UploadRedirected));
+            if let Some(Err(f)) = &mut self.outcome {
+                f.message = Some(message);
+            }
+            return Some(out);
+        }
         let as_get = status == 303 || self.redirect.is_some_and(|r| r.as_get);
         self.location = next;
         self.redirect = Some(Redirected {
@@ -1535,9 +1547,12 @@ impl<'x> Machine<'x> {
         }
     }
 
-    /// An answer was read whole; how the connection is left.
+    /// An answer was read whole; how the connection is left. Bytes
+    /// already there after the answer answer no request of ours (a
+    /// pipelined or forged second answer): one answer per request, so the
+    /// connection carries no other.
     fn finished(&mut self, keep_alive: bool) {
-        if !keep_alive || self.send_broken.is_some() {
+        if !keep_alive || self.send_broken.is_some() || self.filled > 0 {
             self.conn = Conn::None;
         }
     }
@@ -1552,6 +1567,9 @@ impl<'x> Machine<'x> {
         random: u32,
     ) -> Option<Out> {
         self.finished(keep);
+        // The session is the configured origin's own: a login answered
+        // by another origin (after a redirect) sets none.
+        let cookie = cookie.filter(|_| !self.redirect.is_some_and(|r| r.other_origin));
         match self.link.session.on_login(answer, cookie) {
             Ok(()) => {
                 // A redirect the login followed was the login's: the

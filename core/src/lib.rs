@@ -100,7 +100,7 @@
 //!         assert_eq!((t.task_uuid, t.score), (task, Some(100)));
 //!     }
 //! }
-//! assert_eq!(cursor.page_done(&page.unwrap()), NextPoll::Later);
+//! assert_eq!(cursor.page_done(&page.unwrap(), None), Ok(NextPoll::Later));
 //! assert_eq!(cursor.after().to_string(), "2020-08-07 00:25:50");
 //! ```
 //!

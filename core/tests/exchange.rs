@@ -1017,8 +1017,10 @@ fn redirect_limits_schemes_and_methods() {
     ))]);
     let e = ping(&tls, &mut Link::new(), &mut server, &mut Run::default()).unwrap_err();
     assert!(matches!(e.error, Error::BadRedirect(_)), "{e:?}");
-    // 303 turns a POST (an upload) into a GET without a body; 307 keeps
-    // the method, the body and the sample, without credentials elsewhere.
+    // An upload follows a redirect within the configured origin (307
+    // keeps the method, the body and the sample; 303 turns it into a GET
+    // without them), never to another origin: the sample goes to the
+    // configured server or nowhere, and the error names the target.
     let sample = b"MZ sample bytes";
     let o = Options { sample, ..DEFAULT };
     let req = SubmitFile {
@@ -1028,14 +1030,8 @@ fn redirect_limits_schemes_and_methods() {
     let done = r#"{"success": 1, "data": {"task_uuid": "0123456789abcdef0123456789abcdef"}}"#;
     for (status, get) in [("303 See Other", true), ("307 Temporary Redirect", false)] {
         let mut server = Server::new(vec![
-            Some((
-                SERVER,
-                vec![redirect(
-                    status,
-                    &format!("http://127.0.0.1:{CDN}/dc/submit/file.json"),
-                )],
-            )),
-            Some((CDN, vec![Answer::Bytes(json(done))])),
+            Some((SERVER, vec![redirect(status, "/dc/submit/file.json")])),
+            Some((SERVER, vec![Answer::Bytes(json(done))])),
         ]);
         let mut run = Run::default();
         let mut buf = [0u8; 2048];
@@ -1048,7 +1044,7 @@ fn redirect_limits_schemes_and_methods() {
             sub.task_uuid.to_string(),
             "0123456789abcdef0123456789abcdef"
         );
-        let there = &server.requests_to(CDN)[0];
+        let there = &server.requests_to(SERVER)[1];
         assert_eq!(
             there.starts_with("GET /dc/submit/file.json HTTP/1.1"),
             get,
@@ -1056,8 +1052,45 @@ fn redirect_limits_schemes_and_methods() {
         );
         assert_eq!(there.contains("MZ sample bytes"), !get, "{status}");
         assert_eq!(run.samples_sent, if get { 1 } else { 2 });
-        assert!(!carries_credentials(there), "{status}: {there}");
+
+        let target = format!("http://127.0.0.1:{CDN}/dc/submit/file.json");
+        let mut server = Server::new(vec![
+            Some((SERVER, vec![redirect(status, &target)])),
+            Some((CDN, vec![Answer::Bytes(json(done))])),
+        ]);
+        let mut run = Run::default();
+        let mut link = Link::new();
+        let ex = Exchange::<_, SubmitDecoder, 128>::call(&req, &bf, &mut link, &mut buf);
+        let (r, _) = drive(ex, &mut server, &mut run, &o);
+        let e = r.unwrap_err();
+        assert_eq!(e.error, Error::UploadRedirected, "{status}");
+        assert_eq!(e.message.unwrap().text.as_str(), target);
+        assert!(server.requests_to(CDN).is_empty(), "{status}");
+        assert_eq!(run.samples_sent, 1, "{status}: only to the server");
     }
+    // A submission by hash (no sample) may still follow a datacenter
+    // redirect, without credentials.
+    let by_hash = SubmitFile {
+        md5: Some(lastline_core::types::Digest([1; 16])),
+        ..SubmitFile::default()
+    };
+    let mut server = Server::new(vec![
+        Some((
+            SERVER,
+            vec![redirect(
+                "307 Temporary Redirect",
+                &format!("http://127.0.0.1:{CDN}/dc/submit/file.json"),
+            )],
+        )),
+        Some((CDN, vec![Answer::Bytes(json(done))])),
+    ]);
+    let mut run = Run::default();
+    let mut buf = [0u8; 2048];
+    let mut link = Link::new();
+    let ex = Exchange::<_, SubmitDecoder, 128>::call(&by_hash, &s, &mut link, &mut buf);
+    let (r, _) = drive(ex, &mut server, &mut run, &DEFAULT);
+    r.unwrap();
+    assert!(!carries_credentials(&server.requests_to(CDN)[0]));
 }
 
 #[test]
@@ -1204,4 +1237,82 @@ proptest! {
         let reasons = run.events.len() as u32;
         prop_assert!(uploads <= 1 + reasons, "{uploads} uploads, {:?}", run.events);
     }
+}
+
+#[test]
+fn bytes_after_an_answer_close_the_connection() {
+    // A second answer right behind the first, in the same read: it
+    // answers no request of ours, so the connection is not used again.
+    let s = settings(AuthMode::Basic);
+    let mut forged = http(
+        "200 OK",
+        &["Content-Type: application/json"],
+        br#"{"success": 1, "data": "pong"}"#,
+    );
+    forged.extend(json(r#"{"success": 1, "data": "forged"}"#));
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![Answer::Bytes(forged)])),
+        Some((SERVER, vec![pong()])),
+    ]);
+    let mut link = Link::new();
+    let mut run = Run::default();
+    assert_eq!(ping(&s, &mut link, &mut server, &mut run).unwrap(), "pong");
+    assert!(!link.connection_open());
+    assert_eq!(ping(&s, &mut link, &mut server, &mut run).unwrap(), "pong");
+    assert_eq!(server.connections, 2);
+    assert!(run.events.is_empty(), "{:?}", run.events);
+}
+
+#[test]
+fn a_login_answered_by_another_origin_sets_no_session() {
+    // The login is redirected to another origin, whose Set-Cookie would
+    // become the API origin's session (fixation): it is not taken, and
+    // the login fails for want of the server's own cookie.
+    let s = settings(AuthMode::Session);
+    let mut server = Server::new(vec![
+        Some((
+            SERVER,
+            vec![redirect(
+                "307 Temporary Redirect",
+                &format!("http://127.0.0.1:{CDN}/login.json"),
+            )],
+        )),
+        Some((CDN, vec![login_ok("planted")])),
+    ]);
+    let mut link = Link::new();
+    let e = ping(&s, &mut link, &mut server, &mut Run::default()).unwrap_err();
+    assert_eq!(
+        e.error,
+        Error::MissingField {
+            field: "Set-Cookie"
+        }
+    );
+    assert!(link.session().cookie().is_none());
+    assert!(server
+        .requests_to(SERVER)
+        .iter()
+        .all(|r| !r.contains("planted")));
+}
+
+#[test]
+fn interim_answers_are_read_a_few_times_not_forever() {
+    let s = settings(AuthMode::Basic);
+    let mut two =
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </x>\r\n\r\n".to_vec();
+    two.extend(json(r#"{"success": 1, "data": "pong"}"#));
+    let mut server = Server::new(vec![Some((SERVER, vec![Answer::Bytes(two)]))]);
+    assert_eq!(
+        ping(&s, &mut Link::new(), &mut server, &mut Run::default()).unwrap(),
+        "pong"
+    );
+    let flood = b"HTTP/1.1 103 Early Hints\r\n\r\n"
+        .repeat(usize::from(lastline_core::http::MAX_INTERIM) + 1);
+    let mut server = Server::new(vec![Some((SERVER, vec![Answer::Bytes(flood)]))]);
+    let e = ping(&s, &mut Link::new(), &mut server, &mut Run::default()).unwrap_err();
+    assert_eq!(
+        e.error,
+        Error::Http(lastline_core::HttpError::TooManyInterim {
+            limit: lastline_core::http::MAX_INTERIM
+        })
+    );
 }

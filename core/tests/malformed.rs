@@ -75,6 +75,11 @@ fn cases() -> Vec<(&'static str, Vec<u8>, Check)> {
         ("success is 2", ok(r#"{"success": 2, "data": {"score": 1}}"#), |e| json_kind(e, |k| matches!(k, JsonError::InvalidValue(_)))),
         ("success twice", ok(r#"{"success": 1, "success": 0, "data": {"score": 1}}"#), |e| json_kind(e, |k| matches!(k, JsonError::DuplicateKey))),
         ("success without data", ok(r#"{"success": 1}"#), |e| matches!(e, Error::BadEnvelope(_))),
+        // The duplicate rule: a member read twice is refused at every depth.
+        ("data twice", ok(r#"{"success": 1, "data": {"score": 1}, "data": {"score": 90}}"#), |e| json_kind(e, |k| matches!(k, JsonError::DuplicateKey))),
+        ("score twice", ok(r#"{"success": 1, "data": {"score": 1, "score": 90}}"#), |e| json_kind(e, |k| matches!(k, JsonError::DuplicateKey))),
+        ("threat twice", ok(r#"{"success": 1, "data": {"score": 1, "threat": "a", "threat": "b"}}"#), |e| json_kind(e, |k| matches!(k, JsonError::DuplicateKey))),
+        ("report uuid twice in an entry", ok(r#"{"success": 1, "data": {"score": 1, "reports": [{"report_uuid": "0123456789abcdef0123456789abcdef", "report_uuid": "1123456789abcdef0123456789abcdef"}]}}"#), |e| json_kind(e, |k| matches!(k, JsonError::DuplicateKey))),
         ("error_code as garbage string", ok(r#"{"success": 0, "error_code": "banana"}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
         ("error_code as a name", ok(r#"{"success": 0, "error_code": "ANALYSIS_API_INVALID_UUID"}"#), |e| json_kind(e, |k| matches!(k, JsonError::WrongType(_)))),
         ("error_code beyond 32 bits", ok(r#"{"success": 0, "error_code": 99999999999}"#), |e| json_kind(e, |k| matches!(k, JsonError::NumberOutOfRange))),
@@ -115,6 +120,7 @@ fn malformed_responses_give_typed_errors() {
                 read_envelope::<ResultDecoder, 512>(ResultDecoder::default(), &bytes, read);
             match res {
                 Err(e) => {
+                    // Every refusal reads as text (the CLI shows it).
                     assert!(
                         check(&e),
                         "{name} (reads of {read}): unexpected error {e:?}"

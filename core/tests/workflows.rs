@@ -118,13 +118,16 @@ fn cursor_follows_resume_and_dedups() {
     assert_eq!(c.request().include_score, Some(true));
     assert!(c.accept(u(1)) && c.accept(u(2)));
     assert_eq!(
-        c.page_done(&page(
-            "2020-08-05 14:00:39",
-            "2020-08-07 00:25:49",
-            Some("2020-08-07 00:25:50"),
-            true
-        )),
-        NextPoll::Now
+        c.page_done(
+            &page(
+                "2020-08-05 14:00:39",
+                "2020-08-07 00:25:49",
+                Some("2020-08-07 00:25:50"),
+                true
+            ),
+            None
+        ),
+        Ok(NextPoll::Now)
     );
     assert_eq!(c.after().to_string(), "2020-08-07 00:25:50");
     // A server repeating the boundary: nothing twice.
@@ -132,13 +135,11 @@ fn cursor_follows_resume_and_dedups() {
     assert!(c.accept(u(3)));
     // Without resume (get_completed_with_metadata examples): continue from before.
     assert_eq!(
-        c.page_done(&page(
-            "2020-08-07 00:25:50",
-            "2020-08-07 00:27:49",
-            None,
-            false
-        )),
-        NextPoll::Later
+        c.page_done(
+            &page("2020-08-07 00:25:50", "2020-08-07 00:27:49", None, false),
+            None
+        ),
+        Ok(NextPoll::Later)
     );
     assert_eq!(
         c.request_with_metadata().after.to_string(),
@@ -146,13 +147,11 @@ fn cursor_follows_resume_and_dedups() {
     );
     // Never backwards, and "more" without progress does not spin.
     assert_eq!(
-        c.page_done(&page(
-            "2020-08-07 00:25:50",
-            "2020-08-01 00:00:00",
-            None,
-            true
-        )),
-        NextPoll::Later
+        c.page_done(
+            &page("2020-08-07 00:25:50", "2020-08-01 00:00:00", None, true),
+            None
+        ),
+        Ok(NextPoll::Later)
     );
     assert_eq!(c.after().to_string(), "2020-08-07 00:27:49");
 }
@@ -163,12 +162,16 @@ fn cursor_survives_a_restart() {
     for i in 0..11 {
         c.accept(u(i));
     }
-    c.page_done(&page(
-        "2021-01-01",
-        "2021-01-02 03:04:05",
-        Some("2021-01-02 03:04:06"),
-        false,
-    ));
+    c.page_done(
+        &page(
+            "2021-01-01",
+            "2021-01-02 03:04:05",
+            Some("2021-01-02 03:04:06"),
+            false,
+        ),
+        None,
+    )
+    .unwrap();
     let mut buf = [0u8; CompletionCursor::<8>::SAVED_LEN];
     let n = c.save(&mut buf).unwrap();
     assert_eq!(n, 15 + 8 * 16);
@@ -305,4 +308,96 @@ fn retry_backs_off_with_jitter_and_gives_up() {
     );
     let e503 = Error::HttpStatus { status: 503 };
     assert!(RetryState::is_retryable(&e503));
+}
+
+#[test]
+fn a_page_that_would_move_the_cursor_far_ahead_is_refused() {
+    let start = Timestamp::parse("2026-12-01 00:00:00").unwrap();
+    let now = Some(Timestamp::parse("2026-12-07 12:00:00").unwrap());
+    let mut c = CompletionCursor::<8>::new(start);
+    // resume far past the page's own before.
+    let e = c
+        .page_done(
+            &page(
+                "2026-12-01 00:00:00",
+                "2026-12-07 11:59:00",
+                Some("9999-12-31 23:59:59"),
+                false,
+            ),
+            now,
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::CursorAhead { .. }), "{e:?}");
+    assert_eq!(c.after(), start, "not moved");
+    // before (and so resume) far past the local clock.
+    let e = c
+        .page_done(
+            &page(
+                "2026-12-01 00:00:00",
+                "2030-01-01 00:00:00",
+                Some("2030-01-01 00:00:01"),
+                false,
+            ),
+            now,
+        )
+        .unwrap_err();
+    assert!(matches!(e, Error::CursorAhead { .. }), "{e}");
+    assert_eq!(c.after(), start);
+    // Without a clock only the page's own bound holds.
+    assert_eq!(
+        c.page_done(
+            &page(
+                "2026-12-01 00:00:00",
+                "2030-01-01 00:00:00",
+                Some("2030-01-01 00:00:01"),
+                false
+            ),
+            None,
+        ),
+        Ok(NextPoll::Later)
+    );
+    // A day of clock skew is allowed.
+    let mut c = CompletionCursor::<8>::new(start);
+    assert_eq!(
+        c.page_done(
+            &page(
+                "2026-12-01 00:00:00",
+                "2026-12-08 00:00:00",
+                Some("2026-12-08 00:00:01"),
+                true
+            ),
+            now,
+        ),
+        Ok(NextPoll::Now)
+    );
+}
+
+#[test]
+fn a_page_naming_a_task_twice_is_refused_after_the_first() {
+    let start = Timestamp::parse("2026-12-01 00:00:00").unwrap();
+    let mut c = CompletionCursor::<8>::new(start);
+    let p = page(
+        "2026-12-01 00:00:00",
+        "2026-12-01 01:00:00",
+        Some("2026-12-01 01:00:01"),
+        false,
+    );
+    assert!(c.accept(u(1)));
+    assert!(!c.accept(u(1)));
+    let e = c.page_done(&p, None).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::Json {
+                kind: lastline_core::JsonError::DuplicateKey,
+                ..
+            }
+        ),
+        "{e:?}"
+    );
+    assert_eq!(c.after(), start);
+    // The page read again (a repeat of earlier pages' tasks is no fault).
+    assert!(!c.accept(u(1)));
+    assert!(c.accept(u(2)));
+    assert_eq!(c.page_done(&p, None), Ok(NextPoll::Later));
 }

@@ -10,4 +10,6 @@ pub(crate) use request::Describe;
 pub use request::{
     ClientConfig, EncodePosition, RedirectTarget, RequestEncoder, Step as EncodeStep,
 };
-pub use response::{BodyFraming, ContentType, ResponseDecoder, ResponseHead, CAPTURE_CAPACITY};
+pub use response::{
+    BodyFraming, ContentType, ResponseDecoder, ResponseHead, CAPTURE_CAPACITY, MAX_INTERIM,
+};

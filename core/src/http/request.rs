@@ -68,7 +68,7 @@ pub(crate) struct Shape {
     needs_token: bool,
     format: Option<crate::types::Format>,
     body_kind: BodyKind,
-    upload_len: Option<u64>,
+    pub(crate) upload_len: Option<u64>,
     preferred_method: HttpMethod,
 }
 

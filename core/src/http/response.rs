@@ -223,7 +223,13 @@ pub struct ResponseDecoder {
     head_request: bool,
     head: ResponseHead,
     has_head: bool,
+    /// Interim (1xx) heads read before the final one.
+    interim: u8,
 }
+
+/// Most interim (1xx) answers read before the final head: a server may
+/// send `100 Continue` or `103 Early Hints` once or twice, not forever.
+pub const MAX_INTERIM: u8 = 8;
 
 impl Default for ResponseDecoder {
     fn default() -> Self {
@@ -260,6 +266,7 @@ impl ResponseDecoder {
             head_request: false,
             head: ResponseHead::new(),
             has_head: false,
+            interim: 0,
         }
     }
 
@@ -302,7 +309,12 @@ impl ResponseDecoder {
                     };
                     used = used.saturating_add(head.len);
                     if (100..200).contains(&head.status) {
-                        // 100 Continue and friends precede the real head.
+                        // 100 Continue and friends precede the real head,
+                        // a few of them.
+                        self.interim = self.interim.saturating_add(1);
+                        if self.interim > MAX_INTERIM {
+                            return Err(HttpError::TooManyInterim { limit: MAX_INTERIM }.into());
+                        }
                         continue;
                     }
                     interpret(&mut self.head, self.limit, self.head_request, &head)?;

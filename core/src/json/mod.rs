@@ -11,8 +11,8 @@
 mod reader;
 mod skip;
 
-pub(crate) use reader::decode_message;
-pub use reader::{Key, KeyBuf, Reader};
+pub(crate) use reader::{decode_message, KeySet};
+pub use reader::{Key, KeyBuf, Reader, KEYS_TRACKED};
 pub use skip::Skipper;
 
 use crate::error::{Error, JsonError};

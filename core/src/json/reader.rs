@@ -43,6 +43,52 @@ pub struct Reader<'a> {
     buf: &'a [u8],
     pos: usize,
     problem: Option<Problem>,
+    /// The value just consumed was skipped, not read (see [`Self::object`]).
+    skipped: bool,
+}
+
+/// Most members of one object whose duplicates are caught: more than any
+/// record of the reference has.
+pub const KEYS_TRACKED: usize = 24;
+
+/// The members of one object a decoder read, by hash, so a second one of
+/// the same name is caught.
+///
+/// # The duplicate rule
+///
+/// A member a decoder reads that appears twice in one object is refused
+/// ([`JsonError::DuplicateKey`]), everywhere: the envelope, `data`, and
+/// every record within. A second value cannot be told apart from one
+/// injected after the first, and readers downstream disagree on which
+/// wins (first, last); refusing leaves no reading to choose. Members that
+/// are skipped (unknown, open shapes) are not tracked: no value of theirs
+/// is used.
+#[derive(Debug)]
+pub(crate) struct KeySet {
+    hashes: heapless::Vec<u32, KEYS_TRACKED>,
+}
+
+impl KeySet {
+    /// None recorded.
+    pub(crate) const fn new() -> Self {
+        Self {
+            hashes: heapless::Vec::new(),
+        }
+    }
+
+    /// Records `key`; false when it was recorded before.
+    pub(crate) fn insert(&mut self, key: &str) -> bool {
+        // FNV-1a: the names read are the decoders' own, few and distinct.
+        let h = key.bytes().fold(0x811c_9dc5u32, |h, b| {
+            (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+        });
+        if self.hashes.contains(&h) {
+            return false;
+        }
+        // Past the capacity the rest go untracked (no record has as many).
+        let _ = self.hashes.push(h);
+        true
+    }
 }
 
 /// The end of the run of plain string bytes (not `"`, `\\`, or a control
@@ -192,6 +238,7 @@ impl<'a> Reader<'a> {
             buf,
             pos: 0,
             problem: None,
+            skipped: false,
         }
     }
 
@@ -610,6 +657,7 @@ impl<'a> Reader<'a> {
             return Err(Fail::Incomplete);
         }
         self.bump(n);
+        self.skipped = true;
         Ok(())
     }
 
@@ -664,7 +712,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Calls `each` with every key of an object, positioned at its value
-    /// (which `each` must consume).
+    /// (which `each` must consume: read it, or [`Self::skip`] it). A
+    /// member read twice is refused ([`KeySet`]'s rule).
     pub fn object(
         &mut self,
         at: &'static str,
@@ -674,13 +723,21 @@ impl<'a> Reader<'a> {
             return Err(self.fail(at, JsonError::WrongType(text!("an object"))));
         }
         self.bump(1);
+        // The enclosing object's member is read, whatever is skipped within.
+        let enclosing = self.skipped;
+        let mut read = KeySet::new();
         let mut first = true;
         while self.more_members(first, at)? {
             first = false;
             let mut scratch = KeyBuf::new();
             let key = self.key(at, &mut scratch)?;
+            self.skipped = false;
             each(self, key.as_str())?;
+            if !self.skipped && !read.insert(key.as_str()) {
+                return Err(self.fail(at, JsonError::DuplicateKey));
+            }
         }
+        self.skipped = enclosing;
         Ok(())
     }
 

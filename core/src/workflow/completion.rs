@@ -12,7 +12,7 @@
 use heapless::Deque;
 
 use crate::decoders::CompletionPage;
-use crate::error::Error;
+use crate::error::{Error, JsonError};
 use crate::request::{GetCompleted, GetCompletedWithMetadata};
 use crate::types::{Timestamp, Uuid};
 
@@ -29,11 +29,26 @@ pub enum NextPoll {
     Later,
 }
 
+/// How far a page's `resume` may lie past its own `before`: the
+/// reference's `resume` is `before` plus one second; a minute allows for
+/// servers that round.
+pub const RESUME_ALLOWANCE_SECS: i64 = 60;
+
+/// How far past the caller's clock the next `after` may lie: a day, for
+/// clocks that are off (a sensor without a battery-backed clock passes
+/// none at all). Beyond it, the cursor would skip every completion until
+/// then.
+pub const CLOCK_ALLOWANCE_SECS: i64 = 24 * 3600;
+
 /// The cursor. `K` UUIDs are remembered for de-duplication.
 #[derive(Clone, Debug)]
 pub struct CompletionCursor<const K: usize = 64> {
     after: Timestamp,
     recent: Deque<Uuid, K>,
+    /// Tasks accepted from the page being read.
+    on_page: usize,
+    /// The page named a task twice.
+    repeated: bool,
 }
 
 fn fnv1a(bytes: &[u8]) -> u32 {
@@ -51,6 +66,8 @@ impl<const K: usize> CompletionCursor<K> {
         Self {
             after: start,
             recent: Deque::new(),
+            on_page: 0,
+            repeated: false,
         }
     }
 
@@ -79,9 +96,15 @@ impl<const K: usize> CompletionCursor<K> {
     /// A task from the current page: true if it is new (deliver it),
     /// false if it was delivered before.
     pub fn accept(&mut self, task: Uuid) -> bool {
-        if self.recent.iter().any(|u| *u == task) {
+        if let Some(i) = self.recent.iter().position(|u| *u == task) {
+            // Within the page being read (its tasks are the newest), a
+            // second entry for one task: the page is refused at its end.
+            if i >= self.recent.len().saturating_sub(self.on_page) {
+                self.repeated = true;
+            }
             return false;
         }
+        self.on_page = self.on_page.saturating_add(1);
         if self.recent.is_full() {
             self.recent.pop_front();
         }
@@ -91,17 +114,48 @@ impl<const K: usize> CompletionCursor<K> {
 
     /// The page ended (its envelope decoded): move the cursor on. The new
     /// position never goes back.
-    pub fn page_done(&mut self, page: &CompletionPage) -> NextPoll {
+    ///
+    /// `now` is the caller's clock, if it has one. A page is refused — a
+    /// typed error, the cursor not moved — when its `resume` lies more
+    /// than [`RESUME_ALLOWANCE_SECS`] past its own `before`, when the next
+    /// `after` lies more than [`CLOCK_ALLOWANCE_SECS`] past `now` (either
+    /// would skip every completion until then), or when it named a task
+    /// twice (the first entry was handed on; which score is true cannot
+    /// be told).
+    pub fn page_done(
+        &mut self,
+        page: &CompletionPage,
+        now: Option<Timestamp>,
+    ) -> Result<NextPoll, Error> {
+        let repeated = core::mem::take(&mut self.repeated);
+        self.on_page = 0;
+        if repeated {
+            return Err(Error::json("tasks", JsonError::DuplicateKey));
+        }
         let next = page.next_after();
+        if let Some(resume) = page.resume {
+            if resume.unix() > page.before.unix().saturating_add(RESUME_ALLOWANCE_SECS) {
+                return Err(Error::CursorAhead {
+                    next: resume,
+                    limit: page.before,
+                });
+            }
+        }
+        if let Some(now) = now {
+            let limit = now.unix().saturating_add(CLOCK_ALLOWANCE_SECS);
+            if next.unix() > limit {
+                return Err(Error::CursorAhead { next, limit: now });
+            }
+        }
         let moved = next > self.after;
         if moved {
             self.after = next;
         }
-        if page.more_results_available && moved {
+        Ok(if page.more_results_available && moved {
             NextPoll::Now
         } else {
             NextPoll::Later
-        }
+        })
     }
 
     /// Bytes [`Self::save`] needs at most.
@@ -161,6 +215,11 @@ impl<const K: usize> CompletionCursor<K> {
                 .push_back(Uuid::from_bytes(bytes))
                 .map_err(|_| Error::CorruptState)?;
         }
-        Ok(Self { after, recent })
+        Ok(Self {
+            after,
+            recent,
+            on_page: 0,
+            repeated: false,
+        })
     }
 }

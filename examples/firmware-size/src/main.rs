@@ -186,7 +186,7 @@ fn poll_completions(c: &mut Client, s: &Settings<'_>, task: Uuid) -> Result<Opti
             score = t.score;
         }
     })?;
-    cursor.page_done(&page);
+    cursor.page_done(&page, None).map_err(fail)?;
     cursor.save(saved).map_err(fail)?;
     Ok(score)
 }

@@ -197,7 +197,17 @@ pub async fn submit_and_wait(
                 }
             })
             .await?;
-        let next = cursor.page_done(&page);
+        // The local clock bounds how far the server may move the cursor.
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()
+            .and_then(|d| Timestamp::from_unix(d.as_secs() as i64).ok());
+        let next = cursor.page_done(&page, now).map_err(|error| Failure {
+            error,
+            attempts: 1,
+            status: None,
+            message: None,
+        })?;
         if let Some(s) = score {
             return Ok((task, done.uploaded, s));
         }

@@ -181,7 +181,7 @@ fn core_speaks_to_the_emulator() {
             scores.insert(t.task_uuid, t.score.unwrap());
         }
     }
-    cursor.page_done(&page);
+    cursor.page_done(&page, None).unwrap();
     assert_eq!(scores[&tasks[1]], 100);
     assert!(scores[&tasks[0]] < 30);
 

@@ -382,6 +382,6 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
                 }
             })
             .await?;
-        Ok(cursor.page_done(&page))
+        Ok(cursor.page_done(&page, None)?)
     }
 }

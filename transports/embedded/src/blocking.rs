@@ -363,6 +363,6 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
                 each(&t);
             }
         })?;
-        Ok(cursor.page_done(&page))
+        Ok(cursor.page_done(&page, None)?)
     }
 }

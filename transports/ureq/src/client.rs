@@ -5,7 +5,7 @@
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::fs::File;
-use std::io::{self, Read, Seek, SeekFrom, Write};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -48,6 +48,21 @@ pub struct Quiet;
 
 impl Observer for Quiet {}
 
+/// The local clock, for the cursor's sanity check (none if it is not
+/// a time a cursor can hold).
+fn now() -> Option<lastline_core::types::Timestamp> {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?
+        .as_secs();
+    lastline_core::types::Timestamp::from_unix(i64::try_from(secs).ok()?).ok()
+}
+
+/// Pages read in a row while the server says more are ready, before a
+/// pause of the poll interval: a server that always has more cannot keep
+/// a waiting client reading without a breath.
+pub const PAGES_PER_ROUND: u32 = 100;
+
 /// How [`Client::wait_for`] waits.
 #[derive(Clone, Copy, Debug)]
 pub struct Wait<'a> {
@@ -88,13 +103,13 @@ struct WriteSink<'w> {
 }
 
 impl Sink for WriteSink<'_> {
-    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.out.write_all(bytes)?;
         self.written += bytes.len() as u64;
         Ok(())
     }
 
-    fn restart(&mut self) -> io::Result<bool> {
+    fn restart(&mut self) -> Result<bool, Error> {
         Ok(false)
     }
 }
@@ -106,13 +121,13 @@ struct FileSink<'f> {
 }
 
 impl Sink for FileSink<'_> {
-    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self.file.write_all(bytes)?;
         self.written += bytes.len() as u64;
         Ok(())
     }
 
-    fn restart(&mut self) -> io::Result<bool> {
+    fn restart(&mut self) -> Result<bool, Error> {
         self.file.set_len(0)?;
         self.file.seek(SeekFrom::Start(0))?;
         self.written = 0;
@@ -208,15 +223,23 @@ impl Client {
             .prefix(".lastline-")
             .suffix(".part")
             .tempfile_in(dir)?;
-        let mut sink = FileSink {
-            file: tmp.as_file_mut(),
-            written: 0,
-        };
-        self.driver.download(req, &mut sink, &mut |_| {})?;
-        let written = sink.written;
+        let written = self.download_to(req, tmp.as_file_mut())?;
         tmp.as_file_mut().sync_all()?;
         tmp.persist(path).map_err(|e| Error::Io(e.error))?;
         Ok(written)
+    }
+
+    /// Downloads a raw response into `file` from its start: a download cut
+    /// off half-way is retried, the file truncated and written again (so
+    /// it is the caller's to create, name, and remove on failure — a
+    /// temporary file it removes on Ctrl-C, say). Returns the bytes
+    /// written.
+    pub fn download_to<R: Request>(&mut self, req: &R, file: &mut File) -> Result<u64, Error> {
+        file.set_len(0)?;
+        file.seek(SeekFrom::Start(0))?;
+        let mut sink = FileSink { file, written: 0 };
+        self.driver.download(req, &mut sink, &mut |_| {})?;
+        Ok(sink.written)
     }
 
     /// Submits a file hash-first: hashes it once (on two threads when it is
@@ -332,7 +355,7 @@ impl Client {
             },
             &mut |_| {},
         )?;
-        Ok(cursor.page_done(&page))
+        Ok(cursor.page_done(&page, now())?)
     }
 
     /// Waits until every task in `tasks` has completed, reading only the
@@ -340,7 +363,10 @@ impl Client {
     /// reference warns gets clients blocked). Other completions seen on the
     /// way go to `others`. Returns the awaited tasks in the order given;
     /// [`Error::Pending`] when `wait.timeout` passes first (the tasks
-    /// found by then were told to [`Observer::completed`]).
+    /// found by then were told to [`Observer::completed`]). The timeout is
+    /// checked after every page, and at most [`PAGES_PER_ROUND`] pages are
+    /// read in a row before a pause of `wait.poll_interval`: the wait ends
+    /// within the timeout plus one call, whatever the server answers.
     pub fn wait_for(
         &mut self,
         tasks: &[Uuid],
@@ -353,6 +379,7 @@ impl Client {
         let mut found: HashMap<Uuid, CompletedTask> = HashMap::new();
         let deadline = Instant::now() + wait.timeout;
         observer.waiting(0, wanted.len());
+        let mut pages = 0u32;
         loop {
             let next = self.completions(cursor, &mut |t| {
                 if wanted.contains(&t.task_uuid) {
@@ -376,15 +403,19 @@ impl Client {
                     .filter_map(|u| found.remove(u))
                     .collect());
             }
-            if next == NextPoll::Later {
-                let now = Instant::now();
-                if now >= deadline {
-                    return Err(Error::Pending {
-                        completed: found.len(),
-                        awaited: wanted.len(),
-                        waited: wait.timeout,
-                    });
-                }
+            // The deadline holds on every page, not only once caught up:
+            // a server that always has more cannot hold the wait open.
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::Pending {
+                    completed: found.len(),
+                    awaited: wanted.len(),
+                    waited: wait.timeout,
+                });
+            }
+            pages += 1;
+            if next == NextPoll::Later || pages >= PAGES_PER_ROUND {
+                pages = 0;
                 std::thread::sleep(wait.poll_interval.min(deadline - now));
             }
         }

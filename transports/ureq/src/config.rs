@@ -43,7 +43,18 @@ pub struct Config {
     user_agent: String,
     pub(crate) proxy: ProxyChoice,
     pub(crate) deadline: Option<Duration>,
+    pub(crate) download_deadline: Option<Duration>,
+    pub(crate) max_download: Option<u64>,
 }
+
+/// The most a call may take by default, retries and waits included: a
+/// server that trickles its answer, sends interim answers without end or
+/// goes silent cannot hold a call longer.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(120);
+
+/// The most a download may take by default (reports and artifacts can be
+/// large).
+pub const DEFAULT_DOWNLOAD_DEADLINE: Duration = Duration::from_secs(3600);
 
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -70,6 +81,8 @@ impl fmt::Debug for Config {
                 },
             )
             .field("deadline", &self.deadline)
+            .field("download_deadline", &self.download_deadline)
+            .field("max_download", &self.max_download)
             .finish()
     }
 }
@@ -77,7 +90,9 @@ impl fmt::Debug for Config {
 impl Config {
     /// A server (`https://analysis.lastline.com`, say) and the account's key
     /// and API token. HTTP Basic, platform roots, 10 s to connect, 60 s per
-    /// read or write, the core's default retry policy.
+    /// read or write, [`DEFAULT_DEADLINE`] per call and
+    /// [`DEFAULT_DOWNLOAD_DEADLINE`] per download, no download size limit,
+    /// the core's default retry policy.
     pub fn new(base_url: &str, key: &str, api_token: &str) -> Self {
         Self {
             base_url: base_url.trim_end_matches('/').to_owned(),
@@ -91,7 +106,9 @@ impl Config {
             retry: RetryPolicy::default(),
             user_agent: concat!("lastline-ureq/", env!("CARGO_PKG_VERSION")).to_owned(),
             proxy: ProxyChoice::FromEnv,
-            deadline: None,
+            deadline: Some(DEFAULT_DEADLINE),
+            download_deadline: Some(DEFAULT_DOWNLOAD_DEADLINE),
+            max_download: None,
         }
     }
 
@@ -164,7 +181,9 @@ impl Config {
         if let Some(d) = seconds("LASTLINE_TIMEOUT")? {
             c.io_timeout = d;
         }
-        c.deadline = seconds("LASTLINE_DEADLINE")?;
+        if let Some(d) = seconds("LASTLINE_DEADLINE")? {
+            c = c.deadline(d);
+        }
         if let Some(n) = var("LASTLINE_RETRIES") {
             let n: u32 = n
                 .trim()
@@ -211,11 +230,30 @@ impl Config {
         self
     }
 
-    /// The most one call may take, retries and waits included (none by
-    /// default: the connect and I/O timeouts bound each step, the retry
-    /// policy the attempts). A call over it ends in [`Error::Timeout`].
+    /// The most one call or download may take, retries and waits
+    /// included (by default [`DEFAULT_DEADLINE`] for a call,
+    /// [`DEFAULT_DOWNLOAD_DEADLINE`] for a download). A call over it ends
+    /// in [`Error::Timeout`].
     pub fn deadline(mut self, total: Duration) -> Self {
         self.deadline = Some(total);
+        self.download_deadline = Some(total);
+        self
+    }
+
+    /// No deadline: only the connect and I/O timeouts bound each step and
+    /// the retry policy the attempts (a server trickling one byte per
+    /// timeout can then hold a call for as long as it likes).
+    pub fn without_deadline(mut self) -> Self {
+        self.deadline = None;
+        self.download_deadline = None;
+        self
+    }
+
+    /// Refuses a download larger than `bytes` ([`Error::Protocol`] with
+    /// the core's `BodyTooLarge`), whatever it announced: what was written
+    /// by then stays in the destination (a file download leaves none).
+    pub fn max_download(mut self, bytes: u64) -> Self {
+        self.max_download = Some(bytes);
         self
     }
 
@@ -322,6 +360,8 @@ impl Config {
             auth: self.auth,
             retry: self.retry,
             deadline: self.deadline,
+            download_deadline: self.download_deadline,
+            max_download: self.max_download,
         };
         Ok((uri, settings))
     }
@@ -372,6 +412,10 @@ pub(crate) struct Settings {
     retry: RetryPolicy,
     /// The most one call may take.
     pub(crate) deadline: Option<Duration>,
+    /// The most one download may take.
+    pub(crate) download_deadline: Option<Duration>,
+    /// The largest download taken.
+    pub(crate) max_download: Option<u64>,
 }
 
 impl OptionsSource for Settings {

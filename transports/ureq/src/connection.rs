@@ -218,6 +218,12 @@ impl Connection {
         self.limit = within.map_or(self.io_timeout, |w| w.min(self.io_timeout));
     }
 
+    /// Whether the connection is idle as a kept-alive one must be: open,
+    /// with nothing received that no request asked for.
+    pub(crate) fn is_idle(&mut self) -> bool {
+        self.transport.buffers().input().is_empty() && self.transport.is_open()
+    }
+
     fn timeout(&self, reason: Timeout) -> NextTimeout {
         NextTimeout {
             after: self.limit.into(),

@@ -28,8 +28,8 @@ const UNITS: usize = 64 * 1024;
 
 /// Where a download's bytes go: `put`, and `restart` (false: it cannot).
 pub(crate) trait Sink {
-    fn put(&mut self, bytes: &[u8]) -> std::io::Result<()>;
-    fn restart(&mut self) -> std::io::Result<bool>;
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error>;
+    fn restart(&mut self) -> Result<bool, Error>;
 }
 
 /// The clock and randomness behind the machine's retries.
@@ -71,7 +71,20 @@ struct Line {
 fn transport(e: &ConnError) -> Transport {
     match e.kind {
         embedded_io::ErrorKind::TimedOut => Transport::TimedOut,
+        _ if tls_refused(&e.cause) => Transport::Refused,
         _ => Transport::Closed,
+    }
+}
+
+/// TLS said no: rustls reports a certificate it did not verify (unknown
+/// issuer, wrong name, expired) or a broken handshake as `InvalidData`
+/// (the `io::Error` carrying its reason). Nothing about that is
+/// transient: it is never retried.
+fn tls_refused(e: &ureq::Error) -> bool {
+    match e {
+        ureq::Error::Io(io) => io.kind() == std::io::ErrorKind::InvalidData,
+        ureq::Error::Tls(_) | ureq::Error::TlsRequired => true,
+        _ => false,
     }
 }
 
@@ -80,6 +93,7 @@ fn transport(e: &ConnError) -> Transport {
 fn connect_failure(e: &ConnError) -> Transport {
     match &e.cause {
         ureq::Error::Timeout(_) => Transport::TimedOut,
+        c if tls_refused(c) => Transport::Refused,
         ureq::Error::Io(_) | ureq::Error::HostNotFound | ureq::Error::ConnectionFailed => {
             Transport::Connect
         }
@@ -143,6 +157,18 @@ impl Driver {
         self.link.disconnected();
     }
 
+    /// One answer per request: a kept-alive connection on which bytes
+    /// arrived while no request was out (a late answer to a request that
+    /// timed out, a front end's idle `408`, a forged answer) or which the
+    /// server closed is not used again; the next call opens a new one.
+    fn check_idle(&mut self) {
+        if let Some(c) = self.line.conn.as_mut() {
+            if !c.is_idle() {
+                self.disconnect();
+            }
+        }
+    }
+
     /// One call: its list entries to `each`; an upload's sample from
     /// `sample`.
     pub(crate) fn call<R: Request, D: DataDecoder + Default>(
@@ -164,6 +190,7 @@ impl Driver {
         tap: Option<&mut dyn BodyTap>,
         events: &mut dyn FnMut(&Event),
     ) -> Result<D::Output, Error> {
+        self.check_idle();
         let s = self.settings.exchange()?;
         let ex = Exchange::<R, D, UNITS>::call(req, &s, &mut self.link, &mut self.buf);
         let mut driven = Driven::new(ex, each);
@@ -184,13 +211,47 @@ impl Driver {
         sink: &mut dyn Sink,
         events: &mut dyn FnMut(&Event),
     ) -> Result<(), Error> {
+        self.check_idle();
+        let mut sink = Limited {
+            sink,
+            taken: 0,
+            limit: self.settings.max_download,
+        };
         let s = self.settings.exchange()?;
         let ex = Exchange::<R, NoData, 0>::download(req, &s, &mut self.link, &mut self.buf);
         let mut none = |_| {};
         let mut driven = Driven::new(ex, &mut none);
-        let deadline = Deadline::start(self.settings.deadline);
+        let deadline = Deadline::start(self.settings.download_deadline);
         self.line
-            .run(&mut driven, deadline, None, Some(sink), events)
+            .run(&mut driven, deadline, None, Some(&mut sink), events)
+    }
+}
+
+/// A download's sink with the size limit: bytes past it end the download
+/// with the core's `BodyTooLarge`, never a cut file that looks whole.
+struct Limited<'s> {
+    sink: &'s mut dyn Sink,
+    taken: u64,
+    limit: Option<u64>,
+}
+
+impl Sink for Limited<'_> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.taken = self.taken.saturating_add(bytes.len() as u64);
+        if let Some(limit) = self.limit.filter(|l| self.taken > *l) {
+            return Err(Error::protocol(lastline_core::Error::Http(
+                lastline_core::HttpError::BodyTooLarge {
+                    length: self.taken,
+                    limit,
+                },
+            )));
+        }
+        self.sink.put(bytes)
+    }
+
+    fn restart(&mut self) -> Result<bool, Error> {
+        self.taken = 0;
+        self.sink.restart()
     }
 }
 
@@ -370,7 +431,7 @@ impl Line {
                 Step::Item(never) => match never {},
                 Step::Data(d) => match sink.as_deref_mut() {
                     Some(s) => {
-                        s.put(d).map_err(Error::Io)?;
+                        s.put(d)?;
                         None
                     }
                     // As lastline-embedded: download bytes are never dropped.
@@ -380,7 +441,7 @@ impl Line {
                 },
                 Step::RestartSink => {
                     let restarted = match sink.as_deref_mut() {
-                        Some(s) => s.restart().map_err(Error::Io)?,
+                        Some(s) => s.restart()?,
                         None => false,
                     };
                     if !restarted {

@@ -68,8 +68,8 @@ mod error;
 mod pool;
 mod sample;
 
-pub use client::{Client, Observer, Quiet, Wait};
-pub use config::Config;
+pub use client::{Client, Observer, Quiet, Wait, PAGES_PER_ROUND};
+pub use config::{Config, DEFAULT_DEADLINE, DEFAULT_DOWNLOAD_DEADLINE};
 pub use cursor_file::{Cursor, CursorFile, CURSOR_MEMORY};
 pub use error::Error;
 pub use lastline_embedded::AuthMode;
