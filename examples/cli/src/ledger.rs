@@ -19,8 +19,8 @@ use lastline_core::decoders::CompletedTask;
 use lastline_core::types::Uuid;
 use serde_json::{json, Value};
 
-use crate::status;
 use crate::workflows::{exit_code_for, row_json, Row, Verdict};
+use crate::{safe, status};
 
 /// One task's place in the ledger.
 #[derive(Clone, Debug)]
@@ -45,7 +45,7 @@ pub struct Ledger(Arc<Mutex<Inner>>);
 
 impl Ledger {
     /// An empty ledger printing as `json` says. Ctrl-C then lists the tasks
-    /// still pending and exits with [`status::PENDING`].
+    /// still pending and exits with [`status::PENDING`] ([`crate::interrupt`]).
     pub fn new(json: bool) -> Self {
         let ledger = Self(Arc::new(Mutex::new(Inner {
             json,
@@ -53,13 +53,13 @@ impl Ledger {
             failed: Vec::new(),
             waiting: false,
         })));
-        let on_interrupt = ledger.clone();
-        // Only the first ledger of a process installs it (there is one).
-        let _ = ctrlc::set_handler(move || {
-            on_interrupt.list_pending("interrupted");
-            std::process::exit(i32::from(status::PENDING));
-        });
+        crate::interrupt::tell(&ledger);
         ledger
+    }
+
+    /// Whether any task is still without a verdict.
+    pub fn has_pending(&self) -> bool {
+        self.lock().entries.iter().any(|e| !e.done)
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -81,7 +81,7 @@ impl Ledger {
         } else {
             eprintln!(
                 "lastline: {} submitted: task {}",
-                row.sample.as_deref().unwrap_or("-"),
+                safe::text(row.sample.as_deref().unwrap_or("-")),
                 row.task
             );
         }
@@ -108,7 +108,7 @@ impl Ledger {
         if inner.json {
             line(&json!({"event": "failed", "sample": sample, "error": error}));
         } else {
-            eprintln!("lastline: {sample}: {error}");
+            eprintln!("lastline: {}: {}", safe::text(sample), safe::text(&error));
         }
         inner.failed.push((sample.to_owned(), error));
     }
@@ -157,7 +157,7 @@ impl Ledger {
                 eprintln!(
                     "  {}  {}",
                     e.row.task,
-                    e.row.sample.as_deref().unwrap_or("")
+                    safe::text(e.row.sample.as_deref().unwrap_or(""))
                 );
             }
         }
@@ -198,9 +198,10 @@ impl Ledger {
     }
 }
 
-fn line(v: &Value) {
+/// One JSON line on stdout, flushed (for pipes).
+pub fn line(v: &Value) {
     let mut out = io::stdout().lock();
-    let _ = writeln!(out, "{v}");
+    let _ = writeln!(out, "{}", safe::json_line(v));
     let _ = out.flush();
 }
 

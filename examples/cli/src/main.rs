@@ -14,11 +14,14 @@
 // them stay bare, as a terminal shows them.
 #![allow(rustdoc::bare_urls)]
 
+mod data_copy;
 #[cfg(feature = "demo")]
 mod demo;
+mod interrupt;
 mod ledger;
 mod methods;
 mod output;
+mod safe;
 mod settings;
 mod status;
 mod workflows;
@@ -74,8 +77,9 @@ struct Cli {
     /// `timeout`, else 60].
     #[arg(long, global = true)]
     timeout: Option<f64>,
-    /// Seconds a whole call may take, retries and waits included
-    /// [default: the config file's `deadline`, else none].
+    /// Seconds a whole call or download may take, retries and waits
+    /// included [default: the config file's `deadline`, else 120 for a
+    /// call and 3600 for a download].
     #[arg(long, global = true)]
     deadline: Option<f64>,
     /// Connect through this proxy (`http://host:port`) [default: the
@@ -228,7 +232,7 @@ impl Ui {
     pub fn bars(&mut self, label: &str) -> Bars {
         Bars {
             bar: None,
-            label: label.to_owned(),
+            label: safe::text(label).into_owned(),
             enabled: self.progress,
         }
     }
@@ -412,7 +416,7 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
     if let Command::Config(ConfigCommand::Init { force }) = cli.command {
         let path = settings::init(cli.config.as_deref(), force)
             .map_err(|m| Failure::local(status::ERROR, m))?;
-        eprintln!("wrote {} (readable by you only)", path.display());
+        eprintln!("wrote {} (readable by you only)", safe::path(&path));
         return Ok(status::OK);
     }
     if let Command::Completions { shell } = cli.command {
@@ -486,7 +490,7 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
         ),
         Command::Result { task } => workflows::result(&mut c, task).map_err(err)?,
         Command::Report { task, format, out } => (
-            workflows::report(&mut c, task, format, &out).map_err(err)?,
+            workflows::report(&mut c, task, format, &out, ui.json).map_err(err)?,
             0,
         ),
         Command::Artifact {
@@ -515,7 +519,7 @@ impl log::Log for Stderr {
     }
     fn log(&self, r: &log::Record<'_>) {
         if self.enabled(r.metadata()) {
-            eprintln!("lastline: {}", r.args());
+            eprintln!("lastline: {}", safe::text(&r.args().to_string()));
         }
     }
     fn flush(&self) {}
@@ -573,6 +577,7 @@ fn main() -> ExitCode {
             log::set_max_level(log::LevelFilter::Info);
         }
     }
+    interrupt::install();
     let mut ui = Ui {
         json: cli.json,
         progress: !cli.quiet && std::io::stderr().is_terminal(),
@@ -581,13 +586,14 @@ fn main() -> ExitCode {
     match run(cli, &mut ui) {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
+            // The message may hold the server's words: never raw.
             if json {
                 eprintln!(
                     "{}",
-                    status::json_of(&f.message, f.error.as_ref(), f.status)
+                    safe::json_line(&status::json_of(&f.message, f.error.as_ref(), f.status))
                 );
             } else {
-                eprintln!("lastline: {}", f.message);
+                eprintln!("lastline: {}", safe::text(&f.message));
             }
             ExitCode::from(f.status)
         }

@@ -1,6 +1,7 @@
 //! One subcommand for each of the 29 methods, named as in the reference
 //! (`get_progress` → `lastline get-progress`).
 
+use std::io::{Seek, SeekFrom};
 use std::path::PathBuf;
 
 use clap::Subcommand;
@@ -296,21 +297,49 @@ pub enum Method {
     },
 }
 
+/// The largest answer shown as a table: a `serde_json::Value` takes some
+/// 30 times the answer's size, so larger ones are for `--json`, which
+/// streams.
+pub const TABLE_LIMIT: u64 = 16 * 1024 * 1024;
+
 /// Calls a method; what it prints is the server's `data` as sent — the
 /// reference's member names and nesting, list entries and open shapes
 /// whole — once the typed decoder has accepted the whole answer. One rule
-/// for every method: nothing is chosen per method.
-pub fn call<R: Request>(c: &mut Client, req: &R) -> Result<Value, Error> {
-    let (_, body) = c.call_keeping_body(req, |_| {})?;
-    // The typed decoder accepted it; serde_json may still refuse what ours
-    // reads past (invalid UTF-8 in a skipped member): a bad answer too.
-    let mut v: Value = serde_json::from_slice(&body).map_err(|_| Error::Protocol {
+/// for every method: nothing is chosen per method. The answer is kept in
+/// an unnamed temporary file, not in memory: with `--json` its `data` is
+/// copied through to the output (nothing is returned); as a table it is
+/// read into a tree when at most [`TABLE_LIMIT`] bytes.
+pub fn call<R: Request>(c: &mut Client, json: bool, req: &R) -> Result<Value, Error> {
+    let mut body = tempfile::tempfile()?;
+    c.call_into(req, |_| {}, &mut body)?;
+    let len = body.seek(SeekFrom::End(0))?;
+    body.seek(SeekFrom::Start(0))?;
+    // The typed decoder accepted it; what ours reads past (invalid UTF-8
+    // in a skipped member) may still not be JSON: a bad answer too.
+    let not_json = || Error::Protocol {
         error: Box::new(lastline_core::Error::Json {
             at: "body",
             kind: lastline_core::JsonError::Syntax("JSON that serde_json reads"),
         }),
         attempts: 1,
-    })?;
+    };
+    if json {
+        let mut out = std::io::stdout().lock();
+        crate::data_copy::copy_data(std::io::BufReader::new(body), &mut out).map_err(
+            |e| match e.kind() {
+                std::io::ErrorKind::InvalidData => not_json(),
+                _ => Error::Io(e),
+            },
+        )?;
+        return Ok(Value::Null);
+    }
+    if len > TABLE_LIMIT {
+        return Err(Error::Io(std::io::Error::other(format!(
+            "the answer ({len} bytes) is larger than a table shows ({TABLE_LIMIT} bytes): use --json"
+        ))));
+    }
+    let mut v: Value =
+        serde_json::from_reader(std::io::BufReader::new(body)).map_err(|_| not_json())?;
     Ok(v.get_mut("data").map(Value::take).unwrap_or(Value::Null))
 }
 
@@ -327,9 +356,9 @@ fn artifact_id(s: &str) -> Result<ArtifactId<'_>, Error> {
 pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error> {
     use Method as M;
     Ok(match m {
-        M::Ping => call(c, &Ping)?,
-        M::Login => call(c, &Login)?,
-        M::GetApiUtcTimestamp => call(c, &GetApiUtcTimestamp)?,
+        M::Ping => call(c, ui.json, &Ping)?,
+        M::Login => call(c, ui.json, &Login)?,
+        M::GetApiUtcTimestamp => call(c, ui.json, &GetApiUtcTimestamp)?,
         M::SubmitFile {
             file: Some(file),
             md5: None,
@@ -358,7 +387,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 sha256,
                 ..opts.file_options(None)?
             };
-            call(c, &req)?
+            call(c, ui.json, &req)?
         }
         M::SubmitFile { .. } => {
             return Err(Error::from(lastline_core::Error::InvalidParam {
@@ -371,6 +400,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         } => crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
         M::GetCompleted { after, before } => call(
             c,
+            ui.json,
             &GetCompleted {
                 after,
                 before,
@@ -378,12 +408,13 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             },
         )?,
         M::GetCompletedWithMetadata { after, before } => {
-            call(c, &GetCompletedWithMetadata { after, before })?
+            call(c, ui.json, &GetCompletedWithMetadata { after, before })?
         }
-        M::GetPending { after, before } => call(c, &GetPending { after, before })?,
-        M::GetProgress { uuid } => call(c, &GetProgress::new(uuid))?,
+        M::GetPending { after, before } => call(c, ui.json, &GetPending { after, before })?,
+        M::GetProgress { uuid } => call(c, ui.json, &GetProgress::new(uuid))?,
         M::GetResult { uuid, score_only } => call(
             c,
+            ui.json,
             &GetResult {
                 score_only: score_only.then_some(true),
                 ..GetResult::new(uuid)
@@ -395,30 +426,35 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             report_version,
         } => call(
             c,
+            ui.json,
             &GetResults {
                 full_report_score: full_report_score.or(Some(-1)),
                 report_version: report_version.as_deref(),
                 ..GetResults::new(uuid)
             },
         )?,
-        M::GetTaskMetadata { uuid } => call(c, &GetTaskMetadata::new(uuid))?,
-        M::GetResultActivities { uuid } => call(c, &GetResultActivities::new(uuid))?,
+        M::GetTaskMetadata { uuid } => call(c, ui.json, &GetTaskMetadata::new(uuid))?,
+        M::GetResultActivities { uuid } => call(c, ui.json, &GetResultActivities::new(uuid))?,
         M::GetReportActivities { uuid, report_uuid } => call(
             c,
+            ui.json,
             &GetReportActivities {
                 uuid,
                 report_uuid,
                 allow_datacenter_redirect: None,
             },
         )?,
-        M::GetAnalysisTags { uuid } => call(c, &GetAnalysisTags::new(uuid))?,
-        M::GetNetworkIocs { uuid } => call(c, &GetNetworkIocs::new(uuid))?,
-        M::GetChildTasksRecursively { uuid } => call(c, &GetChildTasksRecursively::new(uuid))?,
+        M::GetAnalysisTags { uuid } => call(c, ui.json, &GetAnalysisTags::new(uuid))?,
+        M::GetNetworkIocs { uuid } => call(c, ui.json, &GetNetworkIocs::new(uuid))?,
+        M::GetChildTasksRecursively { uuid } => {
+            call(c, ui.json, &GetChildTasksRecursively::new(uuid))?
+        }
         M::QueryFileHash {
             hash,
             hash_block_size,
         } => call(
             c,
+            ui.json,
             &QueryFileHash {
                 hash,
                 hash_block_size,
@@ -429,6 +465,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             hash_block_size,
         } => call(
             c,
+            ui.json,
             &IsBlockedFileHash {
                 hash,
                 hash_block_size,
@@ -436,6 +473,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         )?,
         M::IsRiskyAnalysisArtifact { artifact, uuid } => call(
             c,
+            ui.json,
             &IsRiskyAnalysisArtifact {
                 artifact_uuid: artifact_id(&artifact)?,
                 uuid,
@@ -447,6 +485,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             artifact_name,
         } => call(
             c,
+            ui.json,
             &QueryTaskArtifact {
                 uuid,
                 artifact_name: &artifact_name,
@@ -489,6 +528,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             report_version,
         } => call(
             c,
+            ui.json,
             &CreateIocFromResult {
                 uuid,
                 report_version: &report_version,
@@ -498,6 +538,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         )?,
         M::GetIocMetadata { ioc_uuid } => call(
             c,
+            ui.json,
             &GetIocMetadata {
                 ioc_uuid,
                 allow_datacenter_redirect: None,
@@ -510,6 +551,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             report_format,
         } => call(
             c,
+            ui.json,
             &ExportReport {
                 uuid,
                 report_type,
@@ -518,6 +560,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         )?,
         M::GetCompletedExportedReports { resume_after } => call(
             c,
+            ui.json,
             &GetCompletedExportedReports {
                 resume_after_report_uuid: resume_after,
             },

@@ -1,15 +1,18 @@
 //! What the CLI prints: JSON for scripts (`--json`), or readable text —
-//! `key: value` lines, and tables for lists of records.
+//! `key: value` lines, and tables for lists of records. Every string goes
+//! through [`crate::safe`]: keys and values alike come from the server.
 
 use std::io::{self, Write};
 
 use serde_json::Value;
 
+use crate::safe;
+
 /// Prints `v` as JSON or as text.
 pub fn print(v: &Value, json: bool) -> io::Result<()> {
     let mut out = io::stdout().lock();
     if json {
-        serde_json::to_writer_pretty(&mut out, v)?;
+        safe::json_pretty(&mut out, v)?;
         writeln!(out)
     } else {
         let mut s = String::new();
@@ -21,11 +24,11 @@ pub fn print(v: &Value, json: bool) -> io::Result<()> {
 fn scalar(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => safe::text(s).into_owned(),
         Value::Array(a) if a.iter().all(|x| !x.is_object() && !x.is_array()) => {
             a.iter().map(scalar).collect::<Vec<_>>().join(", ")
         }
-        other => other.to_string(),
+        other => safe::text(&other.to_string()).into_owned(),
     }
 }
 
@@ -38,8 +41,9 @@ pub fn render(v: &Value, indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
     match v {
         Value::Object(map) => {
-            let width = map.keys().map(|k| k.len()).max().unwrap_or(0);
+            let width = map.keys().map(|k| safe::text(k).len()).max().unwrap_or(0);
             for (k, v) in map {
+                let k = safe::text(k);
                 match v {
                     Value::Object(m) if !m.is_empty() => {
                         out.push_str(&format!("{pad}{k}:\n"));
@@ -62,11 +66,14 @@ pub fn render(v: &Value, indent: usize, out: &mut String) {
 /// Rows of records as an aligned table (columns: every key seen).
 fn table(rows: &[Value], indent: usize, out: &mut String) {
     let pad = " ".repeat(indent);
+    // Columns in the order first seen (a set beside: a hostile answer
+    // may have many keys).
     let mut cols: Vec<String> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
     for r in rows {
         if let Value::Object(m) = r {
             for k in m.keys() {
-                if !cols.contains(k) {
+                if seen.insert(k.as_str()) {
                     cols.push(k.clone());
                 }
             }
@@ -80,6 +87,7 @@ fn table(rows: &[Value], indent: usize, out: &mut String) {
                 .collect()
         })
         .collect();
+    let cols: Vec<String> = cols.iter().map(|c| safe::text(c).into_owned()).collect();
     let widths: Vec<usize> = cols
         .iter()
         .enumerate()

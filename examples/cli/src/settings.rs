@@ -328,7 +328,7 @@ fn warn_if_readable_by_others(path: &Path) {
         if m.permissions().mode() & 0o077 != 0 {
             eprintln!(
                 "warning: {} holds credentials and is readable by other users (chmod 600 it)",
-                path.display()
+                crate::safe::path(path)
             );
         }
     }

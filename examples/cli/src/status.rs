@@ -23,13 +23,17 @@ pub const CREDENTIALS: u8 = 6;
 pub const UNREACHABLE: u8 = 7;
 /// Some inputs could not be submitted (named); the others were.
 pub const INPUT_FAILED: u8 = 8;
+/// Interrupted (Ctrl-C) with no task pending: the shell's status for
+/// SIGINT. A partial download was removed.
+pub const INTERRUPTED: u8 = 130;
 
 /// The table, as `--help` shows it.
 pub const TABLE: &str = "Exit status: 0 success (verdicts benign or unknown), 1 error, 2 usage, \
     3 a suspicious verdict (score 30-69), 4 a malicious verdict (score >= 70), \
     5 still pending (waiting timed out or was interrupted; the tasks are listed), \
     6 no credentials or credentials refused, 7 server unreachable or not answering, \
-    8 some inputs not submitted (named; the others were). \
+    8 some inputs not submitted (named; the others were), \
+    130 interrupted (a partial download removed). \
     With several, the first of 8, 5 and the worst verdict counts.";
 
 /// The exit status of an error.

@@ -78,16 +78,33 @@ pub struct Download {
     /// Output file (`-` for standard output).
     #[arg(short, long)]
     pub output: Option<PathBuf>,
+    /// Refuse a download larger than this many bytes [default: no limit].
+    #[arg(long, value_name = "BYTES")]
+    pub max_size: Option<u64>,
 }
 
 impl Download {
     /// Downloads `req` into the output.
     pub fn fetch<R: Request>(&self, c: &mut Client, req: &R) -> Result<Value, Error> {
+        c.set_max_download(self.max_size);
         match self.output.as_deref() {
-            // Into a temporary file renamed on success: a failed download
-            // leaves nothing, a restarted one starts the file over.
+            // Into a temporary file renamed once whole: a failed or
+            // interrupted download leaves nothing, a restarted one starts
+            // the file over.
             Some(p) if p != Path::new("-") => {
-                let n = c.download_to_file(req, p)?;
+                let dir = match p.parent() {
+                    Some(d) if !d.as_os_str().is_empty() => d,
+                    _ => Path::new("."),
+                };
+                let mut tmp = tempfile::Builder::new()
+                    .prefix(".lastline-")
+                    .suffix(".part")
+                    .tempfile_in(dir)?;
+                let partial = crate::interrupt::Partial::new(tmp.path());
+                let n = c.download_to(req, tmp.as_file_mut())?;
+                tmp.as_file_mut().sync_all()?;
+                tmp.persist(p).map_err(|e| Error::Io(e.error))?;
+                drop(partial);
                 Ok(json!({"written": n, "to": p.display().to_string()}))
             }
             None if io::stdout().is_terminal() => Err(Error::Io(io::Error::other(
@@ -229,8 +246,10 @@ pub fn submit_one(
     opts: &SubmitArgs,
     ui: &mut Ui,
 ) -> Result<HashFirstOutcome, Error> {
-    let name = file.file_name().and_then(|n| n.to_str());
-    let options = opts.file_options(name)?;
+    // The file's own name, sent as a form field can carry it (any file
+    // can be submitted, whatever bytes its name holds).
+    let name = file.file_name().map(lastline_ureq::sample_name);
+    let options = opts.file_options(name.as_deref())?;
     let mut bars = ui.bars(&file.display().to_string());
     let out = c.submit_file(file, options, &mut bars);
     bars.finish();
@@ -535,7 +554,12 @@ pub fn wait(
     finish(c, &ledger, Some(start), Some(args), ui)
 }
 
-/// `completed [--follow]`: completions after the cursor, as they arrive.
+/// `completed [--follow]`: completions after the cursor, printed as each
+/// page arrives (nothing is kept, whatever the server sends): a table's
+/// rows, or with `--json` one JSON array (JSON Lines with `--follow`).
+/// `--wait-timeout` is checked after every page, and at most
+/// [`lastline_ureq::PAGES_PER_ROUND`] pages are read in a row before a
+/// pause: a server that always has more cannot keep it running.
 pub fn completed(
     c: &mut Client,
     after: Option<Timestamp>,
@@ -549,55 +573,105 @@ pub fn completed(
         Some(f) => f.load_or(start)?,
         None => Cursor::new(start),
     };
-    let mut all = Vec::new();
     let json = ui.json;
     let deadline = args
         .wait_timeout
         .map(|s| std::time::Instant::now() + Duration::from_secs(s));
-    loop {
+    let pause = Duration::from_secs_f64(args.poll_interval.max(0.05));
+    let mut rows = 0u64;
+    let mut pages = 0u32;
+    let mut out = Lines { broken: None };
+    if !follow {
+        out.put(if json {
+            "["
+        } else {
+            "TASK_UUID                         SCORE  VERDICT\n"
+        });
+    }
+    let ended = loop {
         let next = c.completions(&mut cursor, &mut |t| {
             let verdict = Verdict::of(t.score).as_str();
-            let row = row_json(
-                &Row {
-                    sample: None,
-                    task: t.task_uuid,
-                    uploaded: None,
-                    score: t.score,
-                },
-                verdict,
-            );
-            if follow {
-                // One line per completion, flushed, for pipes.
-                let line = if json {
-                    row.to_string()
-                } else {
-                    format!(
-                        "{}  {:>5}  {}",
-                        t.task_uuid,
-                        t.score.map(|s| s.to_string()).unwrap_or("-".into()),
+            let score = t.score.map_or("-".into(), |s| s.to_string());
+            let line = match (json, follow) {
+                (true, true) => format!(
+                    "{}\n",
+                    crate::safe::json_line(&row_json(
+                        &Row {
+                            sample: None,
+                            task: t.task_uuid,
+                            uploaded: None,
+                            score: t.score,
+                        },
                         verdict
-                    )
-                };
-                let mut out = io::stdout().lock();
-                let _ = writeln!(out, "{line}");
-                let _ = out.flush();
-            } else {
-                all.push(row);
-            }
-        })?;
+                    ))
+                ),
+                (true, false) => format!(
+                    "{}\n  {}",
+                    if rows == 0 { "" } else { "," },
+                    crate::safe::json_line(&row_json(
+                        &Row {
+                            sample: None,
+                            task: t.task_uuid,
+                            uploaded: None,
+                            score: t.score,
+                        },
+                        verdict
+                    ))
+                ),
+                (false, true) => format!("{}  {score:>5}  {verdict}\n", t.task_uuid),
+                (false, false) => format!("{}  {score:<5}  {verdict}\n", t.task_uuid),
+            };
+            rows += 1;
+            out.put(&line);
+        });
+        let next = match next {
+            Ok(n) => n,
+            Err(e) => break Err(e),
+        };
         if let Some(f) = &file {
-            f.save(&cursor)?;
-        }
-        if next == NextPoll::Later {
-            if !follow {
-                return Ok(json!(all));
+            if let Err(e) = f.save(&cursor) {
+                break Err(e);
             }
-            let pause = Duration::from_secs_f64(args.poll_interval.max(0.05));
-            match deadline.map(|d| d.saturating_duration_since(std::time::Instant::now())) {
-                // --wait-timeout: following ends once it has passed.
-                Some(left) if left.is_zero() => return Ok(Value::Null),
-                Some(left) => std::thread::sleep(pause.min(left)),
-                None => std::thread::sleep(pause),
+        }
+        if out.broken.is_some() {
+            break Ok(());
+        }
+        pages += 1;
+        let caught_up = next == NextPoll::Later;
+        if caught_up && !follow {
+            break Ok(());
+        }
+        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
+        if left.is_some_and(|l| l.is_zero()) {
+            // --wait-timeout: listing ends once it has passed.
+            break Ok(());
+        }
+        if caught_up || pages >= lastline_ureq::PAGES_PER_ROUND {
+            pages = 0;
+            std::thread::sleep(left.map_or(pause, |l| pause.min(l)));
+        }
+    };
+    if !follow && json {
+        out.put(if rows == 0 { "]\n" } else { "\n]\n" });
+    }
+    match out.broken {
+        Some(e) if e.kind() != io::ErrorKind::BrokenPipe => Err(Error::Io(e)),
+        _ => ended.map(|()| Value::Null),
+    }
+}
+
+/// Standard output, flushed line by line; the first write error (a
+/// closed pipe) ends the listing.
+struct Lines {
+    broken: Option<io::Error>,
+}
+
+impl Lines {
+    fn put(&mut self, text: &str) {
+        if self.broken.is_none() {
+            let mut o = io::stdout().lock();
+            if let Err(e) = o.write_all(text.as_bytes()).and_then(|()| o.flush()) {
+                self.broken = Some(e);
             }
         }
     }
@@ -631,6 +705,7 @@ pub fn report(
     task: Uuid,
     format: ReportFormat,
     out: &Download,
+    json: bool,
 ) -> Result<Value, Error> {
     let req = |f| GetResults {
         full_report_score: Some(0),
@@ -640,7 +715,7 @@ pub fn report(
     match format {
         ReportFormat::Pdf => out.fetch(c, &req(ResultsFormat::Pdf)),
         ReportFormat::Rtf => out.fetch(c, &req(ResultsFormat::Rtf)),
-        ReportFormat::Json => crate::methods::call(c, &req(ResultsFormat::Json)),
+        ReportFormat::Json => crate::methods::call(c, json, &req(ResultsFormat::Json)),
     }
 }
 

@@ -68,6 +68,7 @@ mod api;
 mod catalog;
 mod config;
 mod faults;
+pub mod hostile;
 mod log;
 pub mod pki;
 mod render;

@@ -48,6 +48,22 @@ pub struct Quiet;
 
 impl Observer for Quiet {}
 
+/// The name a file is submitted under: its own, with what a form field
+/// cannot carry (bytes that are not UTF-8, control characters) as `_`, so
+/// a file of any name can be submitted.
+pub fn sample_name(name: &std::ffi::OsStr) -> String {
+    name.to_string_lossy()
+        .chars()
+        .map(|c| {
+            if c.is_control() || c == '\u{fffd}' {
+                '_'
+            } else {
+                c
+            }
+        })
+        .collect()
+}
+
 /// The local clock, for the cursor's sanity check (none if it is not
 /// a time a cursor can hold).
 fn now() -> Option<lastline_core::types::Timestamp> {
@@ -148,6 +164,33 @@ impl lastline_core::exchange::BodyTap for BodyBytes {
     }
 }
 
+/// A call's body, written to a file as it is read; a retry starts it over.
+struct FileTap<'f> {
+    file: &'f mut File,
+    /// The first write that failed (the call's error once it ends).
+    failed: Option<std::io::Error>,
+}
+
+impl lastline_core::exchange::BodyTap for FileTap<'_> {
+    fn put(&mut self, bytes: &[u8]) {
+        if self.failed.is_none() {
+            if let Err(e) = self.file.write_all(bytes) {
+                self.failed = Some(e);
+            }
+        }
+    }
+
+    fn restart(&mut self) {
+        let start = self
+            .file
+            .set_len(0)
+            .and_then(|()| self.file.seek(SeekFrom::Start(0)));
+        if let Err(e) = start {
+            self.failed.get_or_insert(e);
+        }
+    }
+}
+
 impl Client {
     /// A client for `config` (checked now; nothing is connected yet).
     pub fn new(config: Config) -> Result<Self, Error> {
@@ -209,6 +252,42 @@ impl Client {
         Ok((out, body.0))
     }
 
+    /// Calls `req` like [`call`](Self::call) and writes the body, as the
+    /// server sent it, into `body` from its start (a retry starts it
+    /// over): the answer kept on disk, not in memory, for passing the
+    /// server's JSON on once the typed decoder has accepted it, whatever
+    /// its size.
+    pub fn call_into<R: Request>(
+        &mut self,
+        req: &R,
+        mut each: impl FnMut(<R::Response as DataDecoder>::Item),
+        body: &mut File,
+    ) -> Result<<R::Response as DataDecoder>::Output, Error> {
+        body.set_len(0)?;
+        body.seek(SeekFrom::Start(0))?;
+        let mut tap = FileTap {
+            file: body,
+            failed: None,
+        };
+        let out = self.driver.call_tapped::<R, R::Response>(
+            req,
+            None,
+            &mut each,
+            Some(&mut tap),
+            &mut |_| {},
+        );
+        if let Some(e) = tap.failed {
+            return Err(Error::Io(e));
+        }
+        out
+    }
+
+    /// Refuses downloads larger than `bytes` from now on (`None`: no
+    /// limit), as [`Config::max_download`] does.
+    pub fn set_max_download(&mut self, bytes: Option<u64>) {
+        self.driver.settings.max_download = bytes;
+    }
+
     /// Downloads a raw response into the file at `path`: written to a
     /// temporary file beside it and renamed into place only once whole, so
     /// a failed download leaves nothing behind (and an existing file is
@@ -252,10 +331,9 @@ impl Client {
         observer: &mut dyn Observer,
     ) -> Result<HashFirstOutcome, Error> {
         let file = File::open(path)?;
+        let name = path.file_name().map(sample_name);
         let options = SubmitFile {
-            filename: options
-                .filename
-                .or_else(|| path.file_name().and_then(|n| n.to_str())),
+            filename: options.filename.or(name.as_deref()),
             ..options
         };
         self.submit_reader(file, options, observer)
