@@ -69,6 +69,15 @@ pub enum Error {
         /// How long it waited.
         waited: std::time::Duration,
     },
+    /// The server redirected an upload to another origin: the sample was
+    /// not sent there (uploads go to the configured server or nowhere).
+    UploadRedirected {
+        /// The `Location` it named (as the server sent it: escape it
+        /// before showing it).
+        to: String,
+        /// Attempts made, the last one included.
+        attempts: u32,
+    },
     /// Reading the sample or writing a download failed.
     Io(io::Error),
     /// The sample changed between hashing and upload.
@@ -101,7 +110,8 @@ impl Error {
             | Self::Http { attempts, .. }
             | Self::Protocol { attempts, .. }
             | Self::Transport { attempts, .. }
-            | Self::Timeout { attempts, .. } => Some(*attempts),
+            | Self::Timeout { attempts, .. }
+            | Self::UploadRedirected { attempts, .. } => Some(*attempts),
             _ => None,
         }
     }
@@ -157,6 +167,10 @@ impl Error {
         let detail = |fallback: String| cause.as_ref().map_or(fallback, |c| c.to_string());
         match e {
             Core::Api(a) => Self::api(a, message, attempts),
+            Core::UploadRedirected => Self::UploadRedirected {
+                to: message.map_or_else(String::new, |m| m.to_string()),
+                attempts,
+            },
             Core::HttpStatus { status } => Self::Http {
                 status,
                 meaning: lastline_core::response::status_meaning(status),
@@ -236,6 +250,10 @@ impl fmt::Display for Error {
             } => write!(
                 f,
                 "still pending: {completed} of {awaited} tasks completed within {waited:?}"
+            ),
+            Self::UploadRedirected { to, .. } => write!(
+                f,
+                "the server redirected the upload to another origin ({to}): not sent there"
             ),
             Self::Io(e) => write!(f, "I/O error: {e}"),
             Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
