@@ -302,6 +302,10 @@ pub fn multipart(data: &[u8]) {
 /// how often a read fails; the rest is what each connection answers,
 /// connections separated by `FE ED FA CE`. Every run must end within the
 /// retry budget, and no credential may be written to another origin.
+/// With bit 5, a second call (`ping`) follows on the same link: bytes of
+/// a connection after `FE ED 1A 7E` arrive only once the first exchange
+/// ended (a late answer), and the driver, as lastline-ureq's does, drops
+/// a kept-alive connection with unread bytes before reusing it.
 pub fn exchange(data: &[u8]) {
     use lastline_core::exchange::{
         AuthMode, Drive, Driven, Exchange, Link, Origin, Settings, Step,
@@ -348,21 +352,30 @@ pub fn exchange(data: &[u8]) {
         cdn: None,
     };
     let mut none = |_| {};
+    // The open connection: to another origin, its bytes now, its late bytes.
+    // (Copy, in a Cell: the driving closure and the code between calls
+    // both reach it.)
+    let conn: std::cell::Cell<Option<(bool, &[u8], &[u8])>> = Default::default();
+    let late_marker = [0xFE, 0xED, 0x1A, 0x7E];
     let mut drive_it = |ex: &mut dyn Drive| {
         let (mut now, mut reads) = (0u64, 0usize);
-        let mut conn: Option<(bool, &[u8])> = None;
         for _ in 0..200_000 {
             match ex.poll(now, (now as u32).wrapping_mul(2_654_435_761)) {
                 Step::Connect(o) => {
                     let other = !o.same_as(&server);
-                    conn = segments.pop_front().map(|s| (other, s));
-                    if conn.is_none() {
+                    conn.set(segments.pop_front().map(|s| {
+                        match s.windows(4).position(|w| w == late_marker) {
+                            Some(i) => (other, &s[..i], &s[i + 4..]),
+                            None => (other, s, &s[s.len()..]),
+                        }
+                    }));
+                    if conn.get().is_none() {
                         ex.failed(Transport::Connect);
                     }
                 }
                 Step::Write(bytes) => {
                     let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
-                    if conn.is_some_and(|(other, _)| other) {
+                    if conn.get().is_some_and(|(other, _, _)| other) {
                         assert!(
                             !text.contains("authorization:")
                                 && !text.contains("cookie:")
@@ -379,13 +392,13 @@ pub fn exchange(data: &[u8]) {
                         ex.failed(Transport::Closed);
                         continue;
                     }
-                    let Some((_, seg)) = conn.as_mut() else {
+                    let Some((other, seg, late)) = conn.get() else {
                         ex.failed(Transport::Closed);
                         continue;
                     };
                     let n = space.len().min(chunk).min(seg.len());
                     space[..n].copy_from_slice(&seg[..n]);
-                    *seg = &seg[n..];
+                    conn.set(Some((other, &seg[n..], late)));
                     ex.received(n);
                 }
                 Step::Sleep { until_ms } => {
@@ -414,4 +427,19 @@ pub fn exchange(data: &[u8]) {
         let ex = Exchange::<_, StringData, 64>::call(&Ping, &settings, &mut link, &mut buf);
         drive_it(&mut Driven::new(ex, &mut none));
     }
+    if mode & 32 == 0 {
+        return;
+    }
+    if !link.connection_open() {
+        conn.set(None);
+    }
+    // The late bytes arrive; the driver's idle check before reuse.
+    if let Some((_, now_bytes, late)) = conn.get() {
+        if !now_bytes.is_empty() || !late.is_empty() {
+            link.disconnected();
+            conn.set(None);
+        }
+    }
+    let ex = Exchange::<_, StringData, 64>::call(&Ping, &settings, &mut link, &mut buf);
+    drive_it(&mut Driven::new(ex, &mut none));
 }

@@ -7,6 +7,17 @@
 //! [`Fail::Incomplete`] when they end first, so the caller can keep them
 //! and retry with more. [`Skipper`] walks past values nobody asked for
 //! (a multi-megabyte `report`) byte by byte, holding only a bit stack.
+//!
+//! # The duplicate rule
+//!
+//! A member a decoder reads that appears twice in one object is refused
+//! ([`JsonError::DuplicateKey`]),
+//! everywhere: the envelope, `data`, and every record within (at most
+//! [`KEYS_TRACKED`] members read per object, more than any record of the
+//! reference has). A second value cannot be told apart from one injected
+//! after the first, and readers downstream disagree on which wins (first,
+//! last); refusing leaves no reading to choose. Members that are skipped
+//! (unknown, open shapes) are not tracked: no value of theirs is used.
 
 mod reader;
 mod skip;

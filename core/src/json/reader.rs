@@ -52,17 +52,7 @@ pub struct Reader<'a> {
 pub const KEYS_TRACKED: usize = 24;
 
 /// The members of one object a decoder read, by hash, so a second one of
-/// the same name is caught.
-///
-/// # The duplicate rule
-///
-/// A member a decoder reads that appears twice in one object is refused
-/// ([`JsonError::DuplicateKey`]), everywhere: the envelope, `data`, and
-/// every record within. A second value cannot be told apart from one
-/// injected after the first, and readers downstream disagree on which
-/// wins (first, last); refusing leaves no reading to choose. Members that
-/// are skipped (unknown, open shapes) are not tracked: no value of theirs
-/// is used.
+/// the same name is caught (the duplicate rule: see the module doc).
 #[derive(Debug)]
 pub(crate) struct KeySet {
     hashes: heapless::Vec<u32, KEYS_TRACKED>,
@@ -713,7 +703,7 @@ impl<'a> Reader<'a> {
 
     /// Calls `each` with every key of an object, positioned at its value
     /// (which `each` must consume: read it, or [`Self::skip`] it). A
-    /// member read twice is refused ([`KeySet`]'s rule).
+    /// member read twice is refused (the module's duplicate rule).
     pub fn object(
         &mut self,
         at: &'static str,

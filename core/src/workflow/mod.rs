@@ -6,7 +6,9 @@ mod hash_first;
 mod retry;
 mod session;
 
-pub use completion::{CompletionCursor, NextPoll, CURSOR_VERSION};
+pub use completion::{
+    CompletionCursor, NextPoll, CLOCK_ALLOWANCE_SECS, CURSOR_VERSION, RESUME_ALLOWANCE_SECS,
+};
 pub use hash_first::{HashFirst, HashFirstOutcome, Stage};
 pub use retry::{RetryDecision, RetryPolicy, RetryState};
 pub use session::{Session, SessionAction};

@@ -48,7 +48,7 @@ pub fn tell(ledger: &Ledger) {
     pending().ledger = Some(ledger.clone());
 }
 
-/// A partial file an interrupt removes, until [`Partial::keep`] or drop.
+/// A partial file an interrupt removes while this guard lives.
 pub struct Partial(PathBuf);
 
 impl Partial {

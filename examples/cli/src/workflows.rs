@@ -91,19 +91,12 @@ impl Download {
             // Into a temporary file renamed once whole: a failed or
             // interrupted download leaves nothing, a restarted one starts
             // the file over.
+            // Ctrl-C removes the temporary file while it is written.
             Some(p) if p != Path::new("-") => {
-                let dir = match p.parent() {
-                    Some(d) if !d.as_os_str().is_empty() => d,
-                    _ => Path::new("."),
-                };
-                let mut tmp = tempfile::Builder::new()
-                    .prefix(".lastline-")
-                    .suffix(".part")
-                    .tempfile_in(dir)?;
-                let partial = crate::interrupt::Partial::new(tmp.path());
-                let n = c.download_to(req, tmp.as_file_mut())?;
-                tmp.as_file_mut().sync_all()?;
-                tmp.persist(p).map_err(|e| Error::Io(e.error))?;
+                let mut partial = None;
+                let n = c.download_to_file_noting(req, p, &mut |tmp| {
+                    partial = Some(crate::interrupt::Partial::new(tmp));
+                })?;
                 drop(partial);
                 Ok(json!({"written": n, "to": p.display().to_string()}))
             }
@@ -246,10 +239,8 @@ pub fn submit_one(
     opts: &SubmitArgs,
     ui: &mut Ui,
 ) -> Result<HashFirstOutcome, Error> {
-    // The file's own name, sent as a form field can carry it (any file
-    // can be submitted, whatever bytes its name holds).
-    let name = file.file_name().map(lastline_ureq::sample_name);
-    let options = opts.file_options(name.as_deref())?;
+    // The client names it after the file (`lastline_ureq::sample_name`).
+    let options = opts.file_options(None)?;
     let mut bars = ui.bars(&file.display().to_string());
     let out = c.submit_file(file, options, &mut bars);
     bars.finish();
@@ -592,32 +583,18 @@ pub fn completed(
         let next = c.completions(&mut cursor, &mut |t| {
             let verdict = Verdict::of(t.score).as_str();
             let score = t.score.map_or("-".into(), |s| s.to_string());
+            let row = || {
+                let r = Row {
+                    sample: None,
+                    task: t.task_uuid,
+                    uploaded: None,
+                    score: t.score,
+                };
+                crate::safe::json_line(&row_json(&r, verdict))
+            };
             let line = match (json, follow) {
-                (true, true) => format!(
-                    "{}\n",
-                    crate::safe::json_line(&row_json(
-                        &Row {
-                            sample: None,
-                            task: t.task_uuid,
-                            uploaded: None,
-                            score: t.score,
-                        },
-                        verdict
-                    ))
-                ),
-                (true, false) => format!(
-                    "{}\n  {}",
-                    if rows == 0 { "" } else { "," },
-                    crate::safe::json_line(&row_json(
-                        &Row {
-                            sample: None,
-                            task: t.task_uuid,
-                            uploaded: None,
-                            score: t.score,
-                        },
-                        verdict
-                    ))
-                ),
+                (true, true) => format!("{}\n", row()),
+                (true, false) => format!("{}\n  {}", if rows == 0 { "" } else { "," }, row()),
                 (false, true) => format!("{}  {score:>5}  {verdict}\n", t.task_uuid),
                 (false, false) => format!("{}  {score:<5}  {verdict}\n", t.task_uuid),
             };

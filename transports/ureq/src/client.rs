@@ -294,6 +294,18 @@ impl Client {
     /// kept). A download cut off half-way is retried: the temporary file
     /// starts over. Returns the bytes written.
     pub fn download_to_file<R: Request>(&mut self, req: &R, path: &Path) -> Result<u64, Error> {
+        self.download_to_file_noting(req, path, &mut |_| {})
+    }
+
+    /// [`download_to_file`](Self::download_to_file), telling `temporary`
+    /// the temporary file's path before writing it: a caller that exits
+    /// on a signal (where destructors do not run) removes it then.
+    pub fn download_to_file_noting<R: Request>(
+        &mut self,
+        req: &R,
+        path: &Path,
+        temporary: &mut dyn FnMut(&Path),
+    ) -> Result<u64, Error> {
         let dir = match path.parent() {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
@@ -302,6 +314,7 @@ impl Client {
             .prefix(".lastline-")
             .suffix(".part")
             .tempfile_in(dir)?;
+        temporary(tmp.path());
         let written = self.download_to(req, tmp.as_file_mut())?;
         tmp.as_file_mut().sync_all()?;
         tmp.persist(path).map_err(|e| Error::Io(e.error))?;
