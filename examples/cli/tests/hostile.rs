@@ -310,7 +310,7 @@ fn a_download_over_max_size_is_refused() {
     let server = Hostile::start(|c| {
         while c.request().is_some() {
             c.send(
-                b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Length: 5000\r\n\r\n",
+                b"HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=\"../evil.pdf\"\r\nContent-Length: 5000\r\n\r\n",
             );
             c.send(&[b'x'; 5000]);
         }
@@ -332,4 +332,137 @@ fn a_download_over_max_size_is_refused() {
     assert!(!out.exists());
     report("5000", 0);
     assert_eq!(std::fs::metadata(&out).unwrap().len(), 5000);
+    // No file name is taken from the server: only the one asked for.
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names, ["r.pdf"]);
+    assert!(!dir.path().parent().unwrap().join("evil.pdf").exists());
+}
+
+/// What already held keeps holding against this server: refused
+/// redirects, redirect loops, floods of headers, nesting and numbers,
+/// and a huge announced length each end in a clean error (exit 1 or 7),
+/// never a hang or a crash, with nothing raw on the terminal.
+#[test]
+fn floods_and_bad_redirects_end_in_clean_errors() {
+    let header_flood = {
+        let mut h = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n".to_vec();
+        for i in 0..20_000 {
+            h.extend(format!("X-Flood-{i}: {}\r\n", "a".repeat(20)).as_bytes());
+        }
+        h.extend(b"Content-Length: 2\r\n\r\n{}");
+        h
+    };
+    let nesting = json(
+        "200 OK",
+        &format!(
+            r#"{{"success": 1, "data": {{"score": 1, "x": {}}}}}"#,
+            "[".repeat(100_000)
+        ),
+    );
+    let number = json(
+        "200 OK",
+        &format!(
+            r#"{{"success": 1, "data": {{"score": 1{}}}}}"#,
+            "0".repeat(100_000)
+        ),
+    );
+    let redirect = |to: &str| {
+        format!("HTTP/1.1 302 Found\r\nLocation: {to}\r\nContent-Length: 0\r\n\r\n").into_bytes()
+    };
+    let cases: Vec<(&str, Vec<u8>, &str)> = vec![
+        ("file:// redirect", redirect("file:///etc/passwd"), "redirect"),
+        ("user:pass@ redirect", redirect("http://user:pass@127.0.0.1:1/x"), "redirect"),
+        ("redirect loop", redirect("/analysis/get_result.json"), "redirects"),
+        ("header flood", header_flood, "buffer"),
+        ("nesting flood", nesting, "deep"),
+        ("number flood", number, "buffer"),
+        (
+            "a 1 TB Content-Length",
+            b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 1099511627776\r\n\r\n{".to_vec(),
+            "limit",
+        ),
+    ];
+    for (name, answer, says) in cases {
+        let server = Hostile::start(move |c| {
+            while c.request().is_some() {
+                c.send(&answer);
+            }
+        });
+        let out = run(lastline(&server).args(["result", TASK]));
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            matches!(out.status.code(), Some(1 | 7)),
+            "{name}: {:?} {stderr}",
+            out.status
+        );
+        assert!(stderr.to_lowercase().contains(says), "{name}: {stderr}");
+        assert_no_controls(name, &out.stderr);
+        // A loop is followed five times, not forever.
+        assert!(
+            server.requests().len() <= 6,
+            "{name}: {} requests",
+            server.requests().len()
+        );
+    }
+}
+
+/// A file whose name holds a quote, CR/LF and ESC is submitted; the name
+/// cannot add a part or a header to the upload, and is shown escaped.
+#[test]
+fn a_file_of_any_name_is_submitted_without_injecting_parts() {
+    let api = Hostile::start(move |c| {
+        while let Some(r) = c.request() {
+            if r.body.windows(6).any(|w| w == b"SAMPLE") {
+                c.send(&json(
+                    "200 OK",
+                    r#"{"success": 1, "data": {"task_uuid": "0123456789abcdef0123456789abcdef"}}"#,
+                ));
+            } else {
+                c.send(&json(
+                    "200 OK",
+                    r#"{"success": 0, "error_code": 101, "error": "upload it"}"#,
+                ));
+            }
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir
+        .path()
+        .join("a\"\r\n--x\r\nContent-Disposition: form-data; name=\"key\"\r\n\u{1b}[2J.exe");
+    std::fs::write(&f, "SAMPLE bytes").unwrap();
+    let out = run(lastline(&api).arg("submit").arg(&f));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_no_controls("stderr", &out.stderr);
+    assert_no_controls("stdout", &out.stdout);
+    let upload = api
+        .requests()
+        .into_iter()
+        .find(|r| r.body.windows(6).any(|w| w == b"SAMPLE"))
+        .unwrap();
+    let body = String::from_utf8_lossy(&upload.body);
+    // The name stays inside its field's value: no line of the upload
+    // starts a part or a header it wrote.
+    assert!(
+        !body
+            .lines()
+            .any(|l| l.starts_with("Content-Disposition: form-data; name=\"key\"") || l == "--x"),
+        "a part was injected: {body}"
+    );
+    let sent = body
+        .lines()
+        .skip_while(|l| !l.contains("name=\"filename\""))
+        .nth(2)
+        .unwrap();
+    assert!(
+        sent.starts_with("a\"__--x__Content-Disposition") && sent.ends_with("_[2J.exe"),
+        "{sent:?}"
+    );
 }
