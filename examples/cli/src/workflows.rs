@@ -14,7 +14,7 @@ use lastline_core::request::{
 };
 use lastline_core::types::{ArtifactId, Priority, Timestamp, Url, Uuid};
 use lastline_core::workflow::{HashFirstOutcome, NextPoll};
-use lastline_ureq::{Client, Cursor, CursorFile, Error, Observer, Pool, Wait};
+use lastline_ureq::{Client, Cursor, CursorFile, Error, Observer, Pace, Pacing, Pool, Wait};
 use serde_json::{json, Value};
 
 use crate::ledger::{Ledger, SeenFile};
@@ -548,9 +548,8 @@ pub fn wait(
 /// `completed [--follow]`: completions after the cursor, printed as each
 /// page arrives (nothing is kept, whatever the server sends): a table's
 /// rows, or with `--json` one JSON array (JSON Lines with `--follow`).
-/// `--wait-timeout` is checked after every page, and at most
-/// [`lastline_ureq::PAGES_PER_ROUND`] pages are read in a row before a
-/// pause: a server that always has more cannot keep it running.
+/// Pages are read as [`Pacing`] says: `--wait-timeout` holds after every
+/// page, so a server that always has more cannot keep it running.
 pub fn completed(
     c: &mut Client,
     after: Option<Timestamp>,
@@ -565,12 +564,11 @@ pub fn completed(
         None => Cursor::new(start),
     };
     let json = ui.json;
-    let deadline = args
-        .wait_timeout
-        .map(|s| std::time::Instant::now() + Duration::from_secs(s));
-    let pause = Duration::from_secs_f64(args.poll_interval.max(0.05));
+    let mut pacing = Pacing::new(
+        args.wait_timeout.map(Duration::from_secs),
+        Duration::from_secs_f64(args.poll_interval.max(0.05)),
+    );
     let mut rows = 0u64;
-    let mut pages = 0u32;
     let mut out = Lines { broken: None };
     if !follow {
         out.put(if json {
@@ -613,19 +611,14 @@ pub fn completed(
         if out.broken.is_some() {
             break Ok(());
         }
-        pages += 1;
-        let caught_up = next == NextPoll::Later;
-        if caught_up && !follow {
+        if next == NextPoll::Later && !follow {
             break Ok(());
         }
-        let left = deadline.map(|d| d.saturating_duration_since(std::time::Instant::now()));
-        if left.is_some_and(|l| l.is_zero()) {
+        match pacing.after_page(next) {
+            Pace::Now => {}
+            Pace::After(pause) => std::thread::sleep(pause),
             // --wait-timeout: listing ends once it has passed.
-            break Ok(());
-        }
-        if caught_up || pages >= lastline_ureq::PAGES_PER_ROUND {
-            pages = 0;
-            std::thread::sleep(left.map_or(pause, |l| pause.min(l)));
+            Pace::Stop => break Ok(()),
         }
     };
     if !follow && json {

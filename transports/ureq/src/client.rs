@@ -79,6 +79,57 @@ fn now() -> Option<lastline_core::types::Timestamp> {
 /// a waiting client reading without a breath.
 pub const PAGES_PER_ROUND: u32 = 100;
 
+/// What a reader of completion pages does after a page.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pace {
+    /// Read the next page now.
+    Now,
+    /// Pause this long, then read the next page.
+    After(Duration),
+    /// The time is up: stop reading.
+    Stop,
+}
+
+/// The one rule for reading completion pages in a loop ([`Client::wait_for`],
+/// the CLI's `completed`): the time limit holds after every page, not
+/// only once caught up, and at most [`PAGES_PER_ROUND`] pages are read in
+/// a row before a pause, so a server that always has more cannot keep
+/// the reader going.
+#[derive(Clone, Debug)]
+pub struct Pacing {
+    deadline: Option<Instant>,
+    pause: Duration,
+    pages: u32,
+}
+
+impl Pacing {
+    /// Reading for at most `limit` (`None`: until stopped), pausing
+    /// `pause` once caught up.
+    pub fn new(limit: Option<Duration>, pause: Duration) -> Self {
+        Self {
+            deadline: limit.map(|l| Instant::now() + l),
+            pause,
+            pages: 0,
+        }
+    }
+
+    /// What to do after a page that said `next`.
+    pub fn after_page(&mut self, next: NextPoll) -> Pace {
+        let left = self
+            .deadline
+            .map(|d| d.saturating_duration_since(Instant::now()));
+        if left.is_some_and(|l| l.is_zero()) {
+            return Pace::Stop;
+        }
+        self.pages += 1;
+        if next == NextPoll::Later || self.pages >= PAGES_PER_ROUND {
+            self.pages = 0;
+            return Pace::After(left.map_or(self.pause, |l| self.pause.min(l)));
+        }
+        Pace::Now
+    }
+}
+
 /// How [`Client::wait_for`] waits.
 #[derive(Clone, Copy, Debug)]
 pub struct Wait<'a> {
@@ -454,10 +505,9 @@ impl Client {
     /// reference warns gets clients blocked). Other completions seen on the
     /// way go to `others`. Returns the awaited tasks in the order given;
     /// [`Error::Pending`] when `wait.timeout` passes first (the tasks
-    /// found by then were told to [`Observer::completed`]). The timeout is
-    /// checked after every page, and at most [`PAGES_PER_ROUND`] pages are
-    /// read in a row before a pause of `wait.poll_interval`: the wait ends
-    /// within the timeout plus one call, whatever the server answers.
+    /// found by then were told to [`Observer::completed`]). Pages are read
+    /// as [`Pacing`] says: the wait ends within the timeout plus one call,
+    /// whatever the server answers.
     pub fn wait_for(
         &mut self,
         tasks: &[Uuid],
@@ -468,9 +518,8 @@ impl Client {
     ) -> Result<Vec<CompletedTask>, Error> {
         let wanted: HashSet<Uuid> = tasks.iter().copied().collect();
         let mut found: HashMap<Uuid, CompletedTask> = HashMap::new();
-        let deadline = Instant::now() + wait.timeout;
+        let mut pacing = Pacing::new(Some(wait.timeout), wait.poll_interval);
         observer.waiting(0, wanted.len());
-        let mut pages = 0u32;
         loop {
             let next = self.completions(cursor, &mut |t| {
                 if wanted.contains(&t.task_uuid) {
@@ -494,20 +543,16 @@ impl Client {
                     .filter_map(|u| found.remove(u))
                     .collect());
             }
-            // The deadline holds on every page, not only once caught up:
-            // a server that always has more cannot hold the wait open.
-            let now = Instant::now();
-            if now >= deadline {
-                return Err(Error::Pending {
-                    completed: found.len(),
-                    awaited: wanted.len(),
-                    waited: wait.timeout,
-                });
-            }
-            pages += 1;
-            if next == NextPoll::Later || pages >= PAGES_PER_ROUND {
-                pages = 0;
-                std::thread::sleep(wait.poll_interval.min(deadline - now));
+            match pacing.after_page(next) {
+                Pace::Now => {}
+                Pace::After(pause) => std::thread::sleep(pause),
+                Pace::Stop => {
+                    return Err(Error::Pending {
+                        completed: found.len(),
+                        awaited: wanted.len(),
+                        waited: wait.timeout,
+                    })
+                }
             }
         }
     }
@@ -523,6 +568,26 @@ mod tests {
     use super::*;
 
     fn is_send<T: Send>() {}
+
+    #[test]
+    fn pacing_pauses_after_a_round_and_stops_at_its_limit() {
+        let pause = Duration::from_millis(10);
+        let mut p = Pacing::new(None, pause);
+        for _ in 1..PAGES_PER_ROUND {
+            assert_eq!(p.after_page(NextPoll::Now), Pace::Now);
+        }
+        assert_eq!(p.after_page(NextPoll::Now), Pace::After(pause));
+        assert_eq!(p.after_page(NextPoll::Now), Pace::Now);
+        assert_eq!(p.after_page(NextPoll::Later), Pace::After(pause));
+        // A limit: the pause never runs past it, and once it passed, stop
+        // (even while the server says more are ready).
+        let mut p = Pacing::new(Some(Duration::from_millis(5)), Duration::from_secs(60));
+        assert!(
+            matches!(p.after_page(NextPoll::Later), Pace::After(d) if d <= Duration::from_millis(5))
+        );
+        std::thread::sleep(Duration::from_millis(6));
+        assert_eq!(p.after_page(NextPoll::Now), Pace::Stop);
+    }
 
     #[test]
     fn a_client_can_move_to_another_thread() {
