@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Peak RSS of the CLI against a hostile server's 1 GiB answer (a method
+# Peak RSS of the CLI against a hostile server's 1 GiB answer (or SIZE
+# bytes: scripts/hostile-rss.sh SIZE) (a method
 # with --json, and `completed`), beside `ping`'s: the memory bound must
 # not grow with the answer. Measured with /usr/bin/time -v; the server is
 # scripts/hostile-answer.py on loopback.
@@ -24,5 +25,5 @@ run() {
     printf '%-32s peak RSS %7d KiB  wall %s  %s\n' "$name" "$rss" "$secs" "$said"
 }
 run "ping" ping
-run "get-result --json (1 GiB)" --json get-result 0123456789abcdef0123456789abcdef
-run "completed (1 GiB page)" completed --after 2026-12-01
+run "get-result --json ($((size >> 20)) MiB)" --json get-result 0123456789abcdef0123456789abcdef
+run "completed ($((size >> 20)) MiB page)" completed --after 2026-12-01
