@@ -497,7 +497,12 @@ enum Seen {
     /// A call's end: its outcome (its output kept aside), keep-alive, a
     /// failure envelope's message.
     End(Result<(), Error>, bool, Option<ApiMessage>),
-    LoginEnd(Result<(), Error>, bool, Option<crate::auth::SessionCookie>),
+    LoginEnd(
+        Result<(), Error>,
+        bool,
+        Option<crate::auth::SessionCookie>,
+        Option<ApiMessage>,
+    ),
     /// A download ended (keep-alive).
     DownloadEnd(bool),
     /// Download bytes at `buf[at..at + len]`, or (`at` = None) held by the
@@ -1141,9 +1146,10 @@ fn feed_login(m: &mut Machine<'_>, r: &mut EnvelopeResponse<StringData, 64>) -> 
 /// What the login's reader saw, as the login's end once it ended.
 fn login_seen(seen: Seen, state: &ResponseState, data: &mut StringData) -> Seen {
     match seen {
-        Seen::End(outcome, keep, _) => {
+        Seen::End(outcome, keep, message) => {
             let answer = outcome.and_then(|()| data.finish().map(|_| ()));
-            Seen::LoginEnd(answer, keep, state.head().and_then(|h| h.session_cookie()))
+            let cookie = state.head().and_then(|h| h.session_cookie());
+            Seen::LoginEnd(answer, keep, cookie, message)
         }
         // A string has no entries.
         Seen::Item => Seen::NeedMore,
@@ -1455,8 +1461,8 @@ impl<'x> Machine<'x> {
             Seen::End(outcome, keep, message) => {
                 self.call_done(outcome, keep, message, head, now, random)
             }
-            Seen::LoginEnd(answer, keep, cookie) => {
-                self.login_done(answer, cookie, keep, head, now, random)
+            Seen::LoginEnd(answer, keep, cookie, message) => {
+                self.login_done(answer, cookie, message, keep, head, now, random)
             }
             Seen::DownloadEnd(keep) => {
                 self.finished(keep);
@@ -1561,6 +1567,7 @@ impl<'x> Machine<'x> {
         &mut self,
         answer: Result<(), Error>,
         cookie: Option<crate::auth::SessionCookie>,
+        message: Option<ApiMessage>,
         keep: bool,
         head: Option<&ResponseHead>,
         now: u64,
@@ -1579,7 +1586,7 @@ impl<'x> Machine<'x> {
                 self.phase = Phase::Begin;
                 None
             }
-            Err(e) => self.answer_failed(e, None, head, now, random),
+            Err(e) => self.answer_failed(e, message, head, now, random),
         }
     }
 
@@ -1678,12 +1685,13 @@ impl<'x> Machine<'x> {
         random: u32,
     ) -> Option<Out> {
         self.attempts = self.attempts.saturating_add(1);
+        let (e, retryable) = crate::workflow::classify(head.map(|h| h.status), e);
         let hint = head.and_then(|h| h.retry_after).map(|s| {
             u64::from(s)
                 .saturating_mul(1000)
                 .min(self.settings.retry_after_cap_ms)
         });
-        match self.retry.on_failure(now, e.is_retryable(), random, hint) {
+        match self.retry.on_failure(now, retryable, random, hint) {
             RetryDecision::RetryAt(at) => {
                 self.redirect = None;
                 self.hops = 0;

@@ -1316,3 +1316,168 @@ fn interim_answers_are_read_a_few_times_not_forever() {
         })
     );
 }
+
+/// The HTTP status classifies first: 429 and 5xx are retried whatever the
+/// body (a failure envelope without a code, HTML, nothing), on a call, a
+/// download and the login, each waiting at least the `Retry-After` asked
+/// (in seconds or as a date) and no longer than the cap.
+#[test]
+fn http_back_off_is_honoured_whatever_the_body_on_calls_downloads_and_logins() {
+    const DATE: &str = "Date: Sun, 06 Nov 1994 08:49:37 GMT";
+    let bodies: [(&str, &[u8]); 3] = [
+        (
+            "application/json",
+            br#"{"success": 0, "error": "Too many requests: slow down"}"#,
+        ),
+        ("text/html", b"<html><body>Service busy</body></html>"),
+        ("text/plain", b""),
+    ];
+    let waits: [(&[&str], u64); 4] = [
+        (&["Retry-After: 2"], 2000),
+        (&[DATE, "Retry-After: Sun, 06 Nov 1994 08:49:40 GMT"], 3000),
+        (&["Retry-After: 86400"], 60_000),
+        // A date with no Date to measure it by: the longest wait allowed.
+        (&["Retry-After: Sun, 06 Nov 1994 08:49:40 GMT"], 60_000),
+    ];
+    let pdf_body = pdf(300);
+    let pdf_answer = http("200 OK", &["Content-Type: application/pdf"], &pdf_body);
+    for status in ["429 Too Many Requests", "503 Service Unavailable"] {
+        for (content_type, body) in bodies {
+            for (headers, least) in waits {
+                let ct = format!("Content-Type: {content_type}");
+                let mut all = vec![ct.as_str()];
+                all.extend_from_slice(headers);
+                let busy = Answer::Bytes(http(status, &all, body));
+                let case = format!("{status} {content_type} {headers:?}");
+                // A call.
+                let mut run = Run::default();
+                let mut server = Server::queued(vec![busy.clone()], pong());
+                let s = settings(AuthMode::Basic);
+                assert_eq!(
+                    ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+                    "pong",
+                    "{case}"
+                );
+                assert_eq!(run.sleeps.len(), 1, "{case}");
+                assert!(
+                    (least..=least.max(30_000)).contains(&run.sleeps[0]),
+                    "{case}: slept {}",
+                    run.sleeps[0]
+                );
+                // A download.
+                let mut run = Run::default();
+                let mut server =
+                    Server::queued(vec![busy.clone()], Answer::Bytes(pdf_answer.clone()));
+                download(&s, &mut Link::new(), &mut server, &mut run, &DEFAULT).unwrap();
+                assert_eq!(run.sink, pdf_body, "{case}");
+                assert_eq!(run.sleeps.len(), 1, "{case}");
+                assert!(
+                    (least..=least.max(30_000)).contains(&run.sleeps[0]),
+                    "{case}: download slept {}",
+                    run.sleeps[0]
+                );
+            }
+        }
+    }
+    // The login: a rate-limited login waits and logs in again.
+    let s = settings(AuthMode::Session);
+    let mut run = Run::default();
+    let limited = Answer::Bytes(http(
+        "429 Too Many Requests",
+        &["Content-Type: application/json", "Retry-After: 4"],
+        br#"{"success": 0, "error": "Too many logins"}"#,
+    ));
+    let mut server = Server::new(vec![
+        Some((SERVER, vec![limited])),
+        Some((SERVER, vec![login_ok("c"), pong()])),
+    ]);
+    assert_eq!(
+        ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+        "pong"
+    );
+    assert_eq!(run.sleeps.len(), 1);
+    assert!((4000..=30_000).contains(&run.sleeps[0]), "{:?}", run.sleeps);
+}
+
+/// Past the retry budget a 429 ends in a typed error that carries the
+/// status and the server's own words; an envelope's code stays the error
+/// when it has one (a 503 carrying 107).
+#[test]
+fn a_rate_limit_past_the_budget_ends_with_its_status_and_text() {
+    let s = settings(AuthMode::Basic);
+    let limited = Answer::Bytes(http(
+        "429 Too Many Requests",
+        &["Content-Type: application/json", "Retry-After: 1"],
+        br#"{"success": 0, "error": "Too many requests: 10 per minute"}"#,
+    ));
+    let mut run = Run::default();
+    let mut server = Server::queued(vec![], limited);
+    let e = ping(&s, &mut Link::new(), &mut server, &mut run).unwrap_err();
+    assert_eq!(e.error, Error::HttpStatus { status: 429 });
+    assert_eq!((e.status, e.attempts), (Some(429), 6));
+    assert_eq!(
+        e.message.as_ref().map(|m| m.text.as_str()),
+        Some("Too many requests: 10 per minute")
+    );
+    assert!(run.sleeps.iter().all(|&ms| ms >= 1000), "{:?}", run.sleeps);
+    let shown = e.to_string();
+    assert!(
+        shown.contains("429") && shown.contains("10 per minute") && shown.contains("6 attempts"),
+        "{shown}"
+    );
+    // The same on a download, and the login's words are kept too.
+    let limited_download = Answer::Bytes(http(
+        "429 Too Many Requests",
+        &["Content-Type: application/json"],
+        br#"{"success": 0, "error": "Too many downloads"}"#,
+    ));
+    let mut server = Server::queued(vec![], limited_download);
+    let e = download(
+        &s,
+        &mut Link::new(),
+        &mut server,
+        &mut Run::default(),
+        &DEFAULT,
+    )
+    .unwrap_err();
+    assert_eq!(
+        (e.error.clone(), e.status),
+        (Error::HttpStatus { status: 429 }, Some(429))
+    );
+    assert_eq!(e.message.unwrap().text.as_str(), "Too many downloads");
+    let mut server = Server::new(vec![Some((
+        SERVER,
+        vec![Answer::Bytes(http(
+            "403 Forbidden",
+            &["Content-Type: application/json"],
+            br#"{"success": 0, "error_code": 104, "error": "Invalid credentials"}"#,
+        ))],
+    ))]);
+    let e = ping(
+        &settings(AuthMode::Session),
+        &mut Link::new(),
+        &mut server,
+        &mut Run::default(),
+    )
+    .unwrap_err();
+    assert_eq!(e.attempts, 1, "a 4xx with a code is final");
+    assert_eq!(e.message.unwrap().text.as_str(), "Invalid credentials");
+    // A 503 whose envelope has a code reports the code, and is retried.
+    let mut run = Run::default();
+    let mut server = Server::queued(
+        vec![Answer::Bytes(http(
+            "503 Service Unavailable",
+            &["Content-Type: application/json"],
+            br#"{"success": 0, "error_code": 104, "error": "Invalid credentials"}"#,
+        ))],
+        pong(),
+    );
+    assert_eq!(
+        ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+        "pong"
+    );
+    assert!(matches!(
+        &run.events[..],
+        [Event::Retry { error: Error::Api(a), .. }] if a.code == Some(ErrorCode::InvalidCredentials)
+    ));
+}

@@ -111,8 +111,8 @@ pub struct ResponseHead {
     /// Whether the connection can carry another request afterwards.
     pub keep_alive: bool,
     /// `Retry-After` in seconds: given as a number, or as an HTTP date
-    /// measured against the answer's own `Date` (the server's clock; none
-    /// without a `Date`).
+    /// measured against the answer's own `Date` (the server's clock;
+    /// without a `Date`, `u32::MAX`: the longest wait the caller allows).
     pub retry_after: Option<u32>,
     /// The captured values' raw bytes: read (UTF-8 checked, parsed) only
     /// by the accessors, so an image that never asks for them carries none
@@ -521,10 +521,16 @@ fn interpret(
             date = http_date(v);
         }
     }
-    if let (None, Some(at), Some(now)) = (out.retry_after, retry_at, date) {
-        let wait = at.saturating_sub(now).max(0);
-        out.retry_after = Some(u32::try_from(wait).unwrap_or(u32::MAX));
-    }
+    out.retry_after = match (out.retry_after, retry_at, date) {
+        (None, Some(at), Some(now)) => {
+            Some(u32::try_from(at.saturating_sub(now).max(0)).unwrap_or(u32::MAX))
+        }
+        // A date with no `Date` to measure it against: a time we cannot
+        // place, so the longest wait (the caller caps it); never sooner
+        // than asked.
+        (None, Some(_), None) => Some(u32::MAX),
+        (given, _, _) => given,
+    };
     let framing = if head_request || status == 204 || status == 304 {
         BodyFraming::Empty
     } else if chunked {

@@ -10,5 +10,5 @@ pub use completion::{
     CompletionCursor, NextPoll, CLOCK_ALLOWANCE_SECS, CURSOR_VERSION, RESUME_ALLOWANCE_SECS,
 };
 pub use hash_first::{HashFirst, HashFirstOutcome, Stage};
-pub use retry::{RetryDecision, RetryPolicy, RetryState};
+pub use retry::{classify, RetryDecision, RetryPolicy, RetryState};
 pub use session::{Session, SessionAction};

@@ -1,6 +1,46 @@
-//! When to try again: exponential back-off with full jitter.
+//! When to try again: which answers are retried ([`classify`], the one
+//! table) and when (exponential back-off with full jitter, never sooner
+//! than the server's `Retry-After`).
 
 use crate::error::Error;
+
+/// Whether a failed attempt is tried again, and the error it is reported
+/// as: the one table every path (calls, downloads, the login) goes
+/// through. `status` is the attempt's HTTP status, if an answer came.
+///
+/// The HTTP status classifies first, then the body:
+///
+/// | the answer | retried | reported as |
+/// |---|---|---|
+/// | HTTP 429 or 5xx, an envelope with an `error_code` | yes | that API error (e.g. 107) |
+/// | HTTP 429 or 5xx, any other body (an envelope without a code, HTML, none, cut short) | yes | [`Error::HttpStatus`] |
+/// | any other status, envelope 107 `TEMPORARILY_UNAVAILABLE` | yes | the API error |
+/// | any other status, any other envelope | no | the API error |
+/// | a body cut short, a connection lost or timed out | yes | the transport error |
+/// | a connection refused (TLS verification included) | no | [`Error::Transport`] |
+/// | any other HTTP 4xx (401, 404, 410, 412, 413, 422...) | no | its status |
+///
+/// Not retries, and handled before this table: a 3xx is a redirect to
+/// follow; a 122 (or a download's 401) in session mode logs in again
+/// once; a kept-alive connection closed before any answer reconnects
+/// once. A retry waits at least the answer's `Retry-After` (seconds, or an
+/// HTTP date measured against its `Date`), capped by
+/// [`Settings::retry_after_cap_ms`](crate::exchange::Settings::retry_after_cap_ms),
+/// and the attempts and deadline of the [`RetryPolicy`] bound them all.
+/// The server's words (a failure envelope's `error`) stay with the
+/// failure whatever it is reported as.
+pub fn classify(status: Option<u16>, error: Error) -> (Error, bool) {
+    match status {
+        Some(status @ (429 | 500..=599)) => match error {
+            e @ Error::Api(crate::ApiError { code: Some(_) }) => (e, true),
+            _ => (Error::HttpStatus { status }, true),
+        },
+        _ => {
+            let retry = error.is_retryable();
+            (error, retry)
+        }
+    }
+}
 
 /// How often and how patiently to retry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -62,8 +102,9 @@ impl RetryState {
         self.failures
     }
 
-    /// Whether `err` is worth retrying: 107, HTTP 5xx or 429 without an
-    /// envelope, a body cut short.
+    /// Whether `err` is worth retrying whatever the status it came with:
+    /// 107, HTTP 5xx or 429, a body cut short (the status's part of the
+    /// rule is [`classify`]).
     pub fn is_retryable(err: &Error) -> bool {
         err.is_retryable()
     }
@@ -140,5 +181,46 @@ mod tests {
         assert_eq!(scale(0, 1000), 0);
         assert_eq!(scale(u32::MAX, 1000), 999);
         assert_eq!(scale(u32::MAX / 2, 1000), 499);
+    }
+}
+
+#[cfg(test)]
+mod table {
+    use super::classify;
+    use crate::error::Error;
+    use crate::{ApiError, ErrorCode, Transport};
+
+    #[test]
+    fn the_status_classifies_first_then_the_body() {
+        let api = |code| Error::Api(ApiError { code });
+        let busy = Some(ErrorCode::TemporarilyUnavailable);
+        let bad = Some(ErrorCode::InvalidCredentials);
+        let http = |status| Error::HttpStatus { status };
+        for (status, error, want) in [
+            (Some(429), api(None), (http(429), true)),
+            (Some(503), api(None), (http(503), true)),
+            (Some(500), api(bad), (api(bad), true)),
+            (Some(502), Error::PayloadTooLarge, (http(502), true)),
+            (Some(200), api(None), (api(None), false)),
+            (Some(200), api(busy), (api(busy), true)),
+            (Some(403), api(bad), (api(bad), false)),
+            (Some(404), http(404), (http(404), false)),
+            (
+                None,
+                Error::Transport(Transport::Closed),
+                (Error::Transport(Transport::Closed), true),
+            ),
+            (
+                None,
+                Error::Transport(Transport::Refused),
+                (Error::Transport(Transport::Refused), false),
+            ),
+        ] {
+            assert_eq!(
+                classify(status, error.clone()),
+                want,
+                "{status:?} {error:?}"
+            );
+        }
     }
 }
