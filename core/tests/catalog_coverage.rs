@@ -678,6 +678,12 @@ fn the_method_table_is_the_catalogs_and_declares_what_is_streamed() {
             m["format_suffix"].as_bool().unwrap(),
             "{name}"
         );
+        let xml = m["formats"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|f| f.as_str().is_some_and(|f| f.eq_ignore_ascii_case("xml")));
+        assert_eq!(info.offers_xml(), xml, "{name}: offers XML");
         let fields = m["response"]["fields"]
             .as_array()
             .cloned()

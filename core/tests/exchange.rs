@@ -1481,3 +1481,43 @@ fn a_rate_limit_past_the_budget_ends_with_its_status_and_text() {
         [Event::Retry { error: Error::Api(a), .. }] if a.code == Some(ErrorCode::InvalidCredentials)
     ));
 }
+
+/// A method asked for in XML goes out with the `.xml` suffix and its body
+/// comes back byte for byte, under the same HTTP policy (a 429 retried).
+#[test]
+fn an_xml_answer_streams_byte_for_byte_under_the_same_policy() {
+    use lastline_core::request::{GetResult, Xml};
+    let s = settings(AuthMode::Basic);
+    let xml = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<response><success>1</success><data><score>0</score></data></response>\n";
+    let ok = Answer::Bytes(http(
+        "200 OK",
+        &["Content-Type: text/xml; charset=utf-8"],
+        xml,
+    ));
+    let limited = Answer::Bytes(http(
+        "429 Too Many Requests",
+        &["Content-Type: text/xml", "Retry-After: 1"],
+        b"<response><success>0</success></response>",
+    ));
+    let mut server = Server::queued(vec![limited], ok);
+    let mut run = Run::default();
+    let get = GetResult::new(Uuid::parse("0123456789abcdef0123456789abcdef").unwrap());
+    let req = Xml(&get);
+    let mut buf = [0u8; 1024];
+    let mut link = Link::new();
+    let ex = Exchange::download(&req, &s, &mut link, &mut buf);
+    let o = Options {
+        read_chunk: 7,
+        ..DEFAULT
+    };
+    drive(ex, &mut server, &mut run, &o).0.unwrap();
+    assert_eq!(run.sink, xml);
+    assert!(run.sleeps[0] >= 1000, "{:?}", run.sleeps);
+    let sent = String::from_utf8_lossy(&server.requests[1].1).into_owned();
+    assert!(
+        sent.starts_with(
+            "GET /analysis/get_result.xml?uuid=0123456789abcdef0123456789abcdef HTTP/1.1\r\n"
+        ),
+        "{sent}"
+    );
+}

@@ -594,8 +594,12 @@ fn retry_after_in_seconds_or_as_a_date() {
         )),
         Some(0)
     );
-    // No Date to measure against, or not a date: nothing.
-    assert_eq!(head("Retry-After: Wed, 02 Dec 2026 00:00:15 GMT\r\n"), None);
+    // No Date to measure against: the longest wait (the caller caps it);
+    // not a date: nothing.
+    assert_eq!(
+        head("Retry-After: Wed, 02 Dec 2026 00:00:15 GMT\r\n"),
+        Some(u32::MAX)
+    );
     assert_eq!(head(&format!("{date}Retry-After: soon\r\n")), None);
     assert_eq!(
         head(&format!(

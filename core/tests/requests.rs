@@ -423,3 +423,26 @@ fn suffixes_and_methods_follow_the_reference() {
     let w = parse_request(&encode(&Ping, &cfg, b"", 64).unwrap());
     assert_eq!(w.path(), "/a/b-c_d.e/authentication/ping.json");
 }
+
+/// A method asked for in XML: the same request with the `.xml` suffix,
+/// read as a download; a raw-only method refuses it before sending.
+#[test]
+fn xml_is_the_same_request_with_its_suffix_and_raw_only_methods_refuse_it() {
+    use lastline_core::request::{GetExportedReport, GetResult, Ping, Request, ResponseKind, Xml};
+    use lastline_core::types::{Format, Uuid};
+    let uuid = Uuid::parse("0123456789abcdef0123456789abcdef").unwrap();
+    let json = GetResult::new(uuid);
+    let xml = Xml(&json);
+    assert_eq!(
+        (xml.format(), xml.response_kind()),
+        (Some(Format::Xml), ResponseKind::Raw)
+    );
+    assert_eq!(<Xml<'_, GetResult> as Request>::PATH, GetResult::PATH);
+    assert_eq!(xml.preferred_method(), json.preferred_method());
+    assert!(Xml(&Ping).validate().is_ok());
+    let raw_only = Xml(&GetExportedReport {
+        exported_report_uuid: uuid,
+        cdn: None,
+    });
+    assert!(raw_only.validate().is_err());
+}

@@ -45,8 +45,9 @@ pub use lookups::{
     TaskArtifact, TaskArtifactDecoder, TaskMetadata, TaskMetadataDecoder, TaskProgress,
 };
 pub use results::{
-    AnalysisResult, ReportRef, ResultDecoder, ResultItem, ResultSummaryDecoder, Submission,
-    SubmitDecoder, TECHNIQUES_CAPACITY, THREAT_CAPACITY,
+    AnalysisResult, AnalysisSubject, ReportRef, ResultDecoder, ResultItem, ResultSummary,
+    ResultSummaryDecoder, Submission, SubmitDecoder, SubmitResultDecoder, SubmittedResult,
+    TECHNIQUES_CAPACITY, THREAT_CAPACITY,
 };
 pub use scalars::{IsRiskyDecoder, NoData, StringData, UtcTimestampDecoder};
 

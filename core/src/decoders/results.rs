@@ -7,15 +7,73 @@ use super::{need, opt, NAME_CAPACITY, TEXT_CAPACITY};
 use crate::envelope::{DataDecoder, Field};
 use crate::error::{Error, JsonError};
 use crate::json::{Fail, Reader};
-use crate::types::{Timestamp, Uuid};
+use crate::types::{Digest, Md5, Sha1, Sha256, Timestamp, Uuid, URL_CAPACITY};
 
 /// Capacity of threat names and classes.
 pub const THREAT_CAPACITY: usize = 128;
 
-/// A result's scalar members.
+/// What a task analysed, as its result names it (`analysis_subject`: real
+/// results carry it beyond the reference, and integrations rely on it):
+/// the file's hashes and MIME type, or the URL. Its other members are
+/// skipped, as the decoding rule skips any member not listed.
 #[derive(Clone, Debug, Default, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct AnalysisResult {
+pub struct AnalysisSubject {
+    /// The file's MD5.
+    pub md5: Option<Md5>,
+    /// The file's SHA-1.
+    pub sha1: Option<Sha1>,
+    /// The file's SHA-256.
+    pub sha256: Option<Sha256>,
+    /// The file's MIME type as the sandbox saw it.
+    pub mime_type: Option<String<TEXT_CAPACITY>>,
+    /// The URL analysed (as long as a URL this crate submits may be).
+    pub url: Option<String<URL_CAPACITY>>,
+}
+
+/// Reads `analysis_subject`. A hash given as `null` or `""` (a URL task's)
+/// is absent; one that is not a hex digest of its length is an error.
+fn analysis_subject(r: &mut Reader<'_>) -> Result<AnalysisSubject, Fail> {
+    const AT: &str = "analysis_subject";
+    let mut s = AnalysisSubject::default();
+    r.object(AT, |r, k| {
+        match k {
+            "md5" => s.md5 = subject_digest(r, "analysis_subject.md5")?,
+            "sha1" => s.sha1 = subject_digest(r, "analysis_subject.sha1")?,
+            "sha256" => s.sha256 = subject_digest(r, "analysis_subject.sha256")?,
+            "mime_type" => s.mime_type = opt(r, |r| r.string("analysis_subject.mime_type"))?,
+            "url" => s.url = opt(r, |r| r.string("analysis_subject.url"))?,
+            _ => r.skip(AT)?,
+        }
+        Ok(())
+    })?;
+    Ok(s)
+}
+
+fn subject_digest<const N: usize>(
+    r: &mut Reader<'_>,
+    at: &'static str,
+) -> Result<Option<Digest<N>>, Fail> {
+    if r.null()? {
+        return Ok(None);
+    }
+    // 64: the longest digest's hex (a longer string is too long for one).
+    let hex: String<64> = r.string(at)?;
+    if hex.is_empty() {
+        return Ok(None);
+    }
+    Digest::parse(&hex)
+        .map(Some)
+        .map_err(|_| r.fail(at, JsonError::InvalidValue(text!("a hex digest"))))
+}
+
+/// A result's scalar members, and what it analysed: `S` is
+/// [`AnalysisSubject`] as [`ResultDecoder`] reads it, `()` in the
+/// [`ResultSummary`] of [`ResultSummaryDecoder`] (which skips it, so a
+/// firmware's result stays small).
+#[derive(Clone, Debug, Default, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct AnalysisResult<S = AnalysisSubject> {
     /// 0..=100; 70 and above is malicious by the usual reading.
     pub score: Option<i32>,
     /// When the task was submitted.
@@ -33,7 +91,13 @@ pub struct AnalysisResult {
     /// reference leaves open) too large for the unit buffer: skipped whole
     /// rather than failing the result, and counted here.
     pub open_entries_skipped: u32,
+    /// What was analysed (`analysis_subject`), when the result names it.
+    pub subject: Option<S>,
 }
+
+/// A result's scalar members without its subject: what
+/// [`ResultSummaryDecoder`] reads.
+pub type ResultSummary = AnalysisResult<()>;
 
 /// A list entry of a result.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +120,9 @@ pub enum ResultItem {
         /// or a value that is not a list (counted as one).
         skipped: u32,
     },
+    /// An entry of a cached submission's `child_tasks`: a task the
+    /// analysis spawned (an archive's member, a download).
+    ChildTask(Uuid),
 }
 
 /// Technique ids kept per activity (the rest are counted as skipped).
@@ -76,8 +143,8 @@ pub struct ReportRef {
 }
 
 /// Reads a result member into `out`; `None` if `key` is not one.
-fn result_field(
-    out: &mut AnalysisResult,
+fn result_field<S>(
+    out: &mut AnalysisResult<S>,
     key: &str,
     r: &mut Reader<'_>,
 ) -> Result<Option<Field>, Fail> {
@@ -226,17 +293,17 @@ fn scalars_only(f: Option<Field>) -> Field {
 /// skipping its lists: what a sensor needs from `get_result` with
 /// `score_only=1`, in a fraction of [`ResultDecoder`]'s code.
 #[derive(Debug, Default)]
-pub struct ResultSummaryDecoder(AnalysisResult);
+pub struct ResultSummaryDecoder(ResultSummary);
 
 impl DataDecoder for ResultSummaryDecoder {
     type Item = core::convert::Infallible;
-    type Output = AnalysisResult;
+    type Output = ResultSummary;
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
         Ok(scalars_only(result_field(&mut self.0, key, r)?))
     }
 
-    fn finish(&mut self) -> Result<AnalysisResult, Error> {
+    fn finish(&mut self) -> Result<ResultSummary, Error> {
         need(self.0.score, "score")?;
         Ok(core::mem::take(&mut self.0))
     }
@@ -257,6 +324,10 @@ impl DataDecoder for ResultDecoder {
     ];
 
     fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        if key == "analysis_subject" {
+            self.0.subject = opt(r, analysis_subject)?;
+            return Ok(Field::Read);
+        }
         Ok(result_field(&mut self.0, key, r)?.unwrap_or(Field::Skip))
     }
 
@@ -329,6 +400,103 @@ impl DataDecoder for SubmitDecoder {
             submission_timestamp: self.submission_timestamp,
             expires: self.expires,
             score: self.score,
+        })
+    }
+}
+
+/// A submission's answer read whole: the task, and — when the server
+/// answered from a recent analysis of the same file or URL — its result
+/// inline (score, threat, subject, times; the lists go to the caller's
+/// callback as [`ResultItem`]s, child tasks included).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SubmittedResult {
+    /// The task, as [`SubmitDecoder`] reads it (its `score` the result's).
+    pub submission: Submission,
+    /// The cached result; `None` when the task is new or still pending
+    /// (the answer then has no `score`).
+    pub result: Option<AnalysisResult>,
+}
+
+/// Decodes `submit_file` / `submit_url` data whole: [`SubmitDecoder`]'s
+/// members, and the result a cached answer carries — `get_results`'
+/// members, `analysis_subject`, and `child_tasks` (its shape open: a list
+/// of UUIDs or of objects naming `task_uuid`, or a map keyed by UUID).
+/// For std clients; firmware keeps [`SubmitDecoder`].
+#[derive(Debug, Default)]
+pub struct SubmitResultDecoder {
+    submit: SubmitDecoder,
+    result: ResultDecoder,
+}
+
+impl DataDecoder for SubmitResultDecoder {
+    type Item = ResultItem;
+    type Output = SubmittedResult;
+    const LISTS: &'static [&'static str] = &[
+        "malicious_activity",
+        "errors",
+        "reports",
+        "activity_to_mitre_techniques",
+        "child_tasks",
+    ];
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        match key {
+            "task_uuid" | "submission_timestamp" | "expires" => self.submit.field(key, r),
+            "child_tasks" => Ok(Field::ListOrMap("child_tasks")),
+            _ => self.result.field(key, r),
+        }
+    }
+
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<ResultItem, Fail> {
+        if list != "child_tasks" {
+            return result_element(list, key, r);
+        }
+        let bad = |r: &mut Reader<'_>| r.fail(list, JsonError::InvalidValue(text!("a task UUID")));
+        let uuid = match key {
+            // A map keyed by UUID: the value is the child's details.
+            Some(k) => {
+                r.skip(list)?;
+                Uuid::parse(k).ok()
+            }
+            None if r.peek()? == b'"' => {
+                let s: String<64> = r.string(list)?;
+                Uuid::parse(&s).ok()
+            }
+            None => {
+                let mut uuid = None;
+                r.object(list, |r, k| {
+                    match k {
+                        "task_uuid" => uuid = Some(r.uuid("child_tasks[].task_uuid")?),
+                        _ => r.skip(list)?,
+                    }
+                    Ok(())
+                })?;
+                uuid
+            }
+        };
+        match uuid {
+            Some(u) => Ok(ResultItem::ChildTask(u)),
+            None => Err(bad(r)),
+        }
+    }
+
+    fn skipped(&mut self, list: &'static str) {
+        self.result.skipped(list);
+    }
+
+    fn finish(&mut self) -> Result<SubmittedResult, Error> {
+        let mut submission = self.submit.finish()?;
+        let result = core::mem::take(&mut self.result.0);
+        submission.score = result.score;
+        Ok(SubmittedResult {
+            submission,
+            result: result.score.is_some().then_some(result),
         })
     }
 }

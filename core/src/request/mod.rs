@@ -15,6 +15,7 @@ mod reports;
 mod session;
 mod submit;
 mod value;
+mod xml;
 
 pub use analysis::{
     GetAnalysisTags, GetApiUtcTimestamp, GetChildTasksRecursively, GetProgress,
@@ -33,6 +34,7 @@ pub use reports::{
 pub use session::{Login, Ping};
 pub use submit::{SubmitFile, SubmitUrl};
 pub use value::Value;
+pub use xml::Xml;
 
 /// An HTTP request method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -288,6 +290,13 @@ impl MethodInfo {
     /// Whether a success streams list entries.
     pub const fn is_list(&self) -> bool {
         !self.lists.is_empty()
+    }
+
+    /// Whether the reference lets the method answer in XML (asked with
+    /// [`Xml`]): every method whose path takes a format suffix; the three
+    /// raw-only downloads do not.
+    pub const fn offers_xml(&self) -> bool {
+        self.format_suffix
     }
 }
 

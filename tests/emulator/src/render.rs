@@ -1,4 +1,22 @@
 //! Envelopes as JSON or XML.
+//!
+//! The reference offers XML ("recommended for human consumption") but
+//! gives no schema; this is the emulator's rendering of an envelope, the
+//! same value as its JSON answer:
+//!
+//! - the document is `<?xml version="1.0" encoding="UTF-8"?>` and one
+//!   `<response>` element holding the envelope's members (`success`,
+//!   `data`, or `error_code` and `error`);
+//! - an object's member is an element named by its key when the key is an
+//!   XML name (`score`, `analysis_subject`), else `<entry key="...">` (a
+//!   task UUID mapped to its score, a file name);
+//! - a list's entries are `<item>` elements, in order;
+//! - a string is the element's text; a number its JSON spelling; `true`
+//!   and `false` are `1` and `0`; `null` an empty element;
+//! - `<`, `>`, `&`, `"` and `'` are escaped as entities, and tab, line
+//!   feed and carriage return as character references (so parsers keep
+//!   them as sent); a character XML 1.0 cannot hold (the C0 controls but
+//!   those three, U+FFFE, U+FFFF) is written as U+FFFD.
 
 use serde_json::{json, Value};
 
@@ -33,6 +51,10 @@ fn xml_escape(s: &str, out: &mut String) {
             '&' => out.push_str("&amp;"),
             '"' => out.push_str("&quot;"),
             '\'' => out.push_str("&apos;"),
+            '\t' => out.push_str("&#x9;"),
+            '\n' => out.push_str("&#xA;"),
+            '\r' => out.push_str("&#xD;"),
+            '\u{0}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}' => out.push('\u{fffd}'),
             c => out.push(c),
         }
     }

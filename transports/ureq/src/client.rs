@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use lastline_core::decoders::{CompletedDecoder, CompletedTask, SubmitDecoder};
 use lastline_core::envelope::DataDecoder;
-use lastline_core::request::{Request, SubmitFile};
+use lastline_core::request::{Request, SubmitFile, Xml};
 use lastline_core::types::Uuid;
 use lastline_core::workflow::{HashFirst, HashFirstOutcome, NextPoll};
 use lastline_core::{ApiError, ErrorCode};
@@ -281,6 +281,25 @@ impl Client {
         self.driver.download(req, &mut sink, &mut |_| {})?;
         sink.out.flush()?;
         Ok(sink.written)
+    }
+
+    /// Calls `req` for its XML answer (the reference's second format, for
+    /// people) and streams the body, byte for byte, into `out`; returns the
+    /// bytes written. The XML is not read: a failure the server renders in
+    /// it is in the body (the HTTP-level policy holds as for a download:
+    /// a 429 or 5xx is retried, a failure answered in JSON is an error).
+    /// A method that answers only raw is refused before anything is sent.
+    /// `out` cannot start over, so an answer cut off after its first bytes
+    /// ends in an error; [`call_xml_to`](Self::call_xml_to) retries it.
+    #[allow(clippy::result_large_err)]
+    pub fn call_xml<R: Request>(&mut self, req: &R, out: &mut dyn Write) -> Result<u64, Error> {
+        self.download(&Xml(req), out)
+    }
+
+    /// [`call_xml`](Self::call_xml) into `file` from its start: an answer
+    /// cut off half-way is retried, the file truncated and written again.
+    pub fn call_xml_to<R: Request>(&mut self, req: &R, file: &mut File) -> Result<u64, Error> {
+        self.download_to(&Xml(req), file)
     }
 
     /// Calls `req` like [`call`](Self::call) and also returns the body as
