@@ -431,9 +431,93 @@ pub(crate) fn report_lines(t: &Task, title: &str) -> Vec<String> {
     l
 }
 
+/// What a result says it analysed (`analysis_subject`, beyond the
+/// reference; wire-dialect: integrations fail without it): a file's
+/// hashes and MIME type, or the URL. The rich reading adds members a
+/// client must skip.
+fn analysis_subject(t: &Task, reading: Reading) -> Value {
+    let (mut v, extra) = match &t.subject {
+        Subject::File { file, filename } => (
+            json!({"md5": file.md5, "sha1": file.sha1, "sha256": file.sha256, "mime_type": file.mime}),
+            json!({"size": file.size, "file_name": filename, "md5": file.md5}),
+        ),
+        Subject::Url { url, referer } => (
+            json!({"url": url}),
+            json!({"referer": referer, "md5": null, "sha1": ""}),
+        ),
+    };
+    if reading == Reading::Rich {
+        if let (Some(m), Value::Object(x)) = (v.as_object_mut(), extra) {
+            m.extend(x);
+        }
+    }
+    v
+}
+
+/// The full report's network part, as an integration reads it for
+/// indicators: `analysis.network.requests[]` (`url`, `ip`), and per
+/// analysis subject `dns_queries[]` (`hostname`) and
+/// `http_conversations[]` (addresses, ports, `dst_host`, and `url` as the
+/// request line). A malicious file calls home; a URL task fetches its URL;
+/// a benign file is quiet. The rich reading adds members.
+fn network(t: &Task, reading: Reading) -> (Value, Value) {
+    let (host, path) = match &t.subject {
+        Subject::Url { url, .. } => {
+            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+            let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+            (
+                Some(host.to_string()),
+                if path.is_empty() {
+                    "/".to_string()
+                } else {
+                    path.to_string()
+                },
+            )
+        }
+        Subject::File { .. } if t.malicious() => (
+            Some("c2.malware.example".to_string()),
+            "/gate.php?id=1".to_string(),
+        ),
+        Subject::File { .. } => (None, String::new()),
+    };
+    let Some(host) = host else {
+        return (
+            json!({"network": {"requests": []}}),
+            json!([{"dns_queries": [], "http_conversations": []}]),
+        );
+    };
+    let ip = "198.51.100.7";
+    let mut request = json!({"url": format!("http://{host}{path}"), "ip": ip});
+    let mut query = json!({"hostname": host});
+    let mut conversation = json!({"src_ip": "10.0.2.15", "dst_ip": ip, "src_port": 49_162,
+        "dst_port": 80, "dst_host": host, "url": format!("GET {path} HTTP/1.1")});
+    if reading == Reading::Rich {
+        request["method"] = json!("GET");
+        request["status"] = json!(200);
+        query["results"] = json!([ip]);
+        conversation["protocol"] = json!("http");
+        conversation["response"] = json!({"status": 200, "headers": ["Server: nginx"]});
+    }
+    (
+        json!({"network": {"requests": [request]}}),
+        json!([{"dns_queries": [query], "http_conversations": [conversation]}]),
+    )
+}
+
 /// The detailed `report` object (its shape is left open by the
-/// reference): nested in the rich reading, flat in the plain one.
+/// reference): nested in the rich reading, flat in the plain one; its
+/// network part (see [`network`]) in both.
 fn full_report(t: &Task, reading: Reading) -> Value {
+    let mut report = detailed_report(t, reading);
+    let (analysis, subjects) = network(t, reading);
+    if let Some(m) = report.as_object_mut() {
+        m.insert("analysis".into(), analysis);
+        m.insert("analysis_subjects".into(), subjects);
+    }
+    report
+}
+
+fn detailed_report(t: &Task, reading: Reading) -> Value {
     let (name, hashes) = match &t.subject {
         Subject::File { file, filename } => (
             filename.clone(),
@@ -524,6 +608,7 @@ pub(crate) fn result_data(
     if score_only {
         return Value::Object(d);
     }
+    d.insert("analysis_subject".into(), analysis_subject(t, reading));
     d.insert("submission".into(), json!(format_time(t.submitted)));
     d.insert(
         "last_submission_timestamp".into(),
@@ -636,14 +721,7 @@ fn submit(
             .and_then(|u| store.task(u))
             .filter(|t| now < t.expires());
         if let Some(t) = earlier {
-            let mut d = json!({"task_uuid": t.uuid, "submission_timestamp": format_time(t.submitted), "expires": format_time(t.expires())});
-            if t.completed(now) {
-                let results = result_data(t, false, include_report(t, frs), &cfg.shapes);
-                if let (Some(d), Value::Object(r)) = (d.as_object_mut(), results) {
-                    d.extend(r);
-                }
-            }
-            return Ok(d);
+            return Ok(cached_answer(store, cfg, t, now, frs));
         }
     }
     let d = new_task(store, cfg, subject)?;
@@ -651,6 +729,42 @@ fn submit(
         store.submissions.insert(key, u.to_string());
     }
     Ok(d)
+}
+
+/// A submission answered from an earlier one (what Lastline's own
+/// clients read back): the task and its submission time; once complete,
+/// the whole result inline — `get_results`' members (`score`,
+/// `submission`, `last_submission_timestamp`, `reports`,
+/// `analysis_subject`...) and `child_tasks`. The plain reading answers a
+/// pending one with `task_uuid` and `submission_timestamp` alone and lists
+/// children by UUID; the rich one adds `expires` and child objects.
+fn cached_answer(store: &Store, cfg: &Config, t: &Task, now: i64, frs: Option<i64>) -> Value {
+    let reading = cfg.shapes.reading;
+    let mut d = json!({"task_uuid": t.uuid, "submission_timestamp": format_time(t.submitted)});
+    if reading == Reading::Rich {
+        d["expires"] = json!(format_time(t.expires()));
+    }
+    if !t.completed(now) {
+        return d;
+    }
+    if reading == Reading::Plain {
+        d["expires"] = json!(format_time(t.expires()));
+    }
+    let results = result_data(t, false, include_report(t, frs), &cfg.shapes);
+    if let (Some(m), Value::Object(r)) = (d.as_object_mut(), results) {
+        m.extend(r);
+    }
+    let children: Vec<Value> = store
+        .tasks
+        .iter()
+        .filter(|c| c.parent.as_ref().is_some_and(|(p, _)| *p == t.uuid))
+        .map(|c| match reading {
+            Reading::Rich => json!({"task_uuid": c.uuid, "score": c.score}),
+            Reading::Plain => json!(c.uuid),
+        })
+        .collect();
+    d["child_tasks"] = json!(children);
+    d
 }
 
 fn new_task(store: &mut Store, cfg: &Config, subject: Subject) -> Result<Value, Fail> {

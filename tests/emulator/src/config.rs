@@ -95,13 +95,20 @@ pub enum Reading {
     /// The richer plausible form: MITRE technique information as objects,
     /// reports with `report_versions`, nested activity objects, `errors`
     /// lists, extra members in open objects, `resume` wherever a reading
-    /// has it, `expires` in each hash-query entry.
+    /// has it, `expires` in each hash-query entry; `analysis_subject` with
+    /// members beyond those clients read (`size`, `file_name`, a URL
+    /// task's null and empty hashes), a cached submission's child tasks as
+    /// objects and `expires` even while pending, network requests and
+    /// conversations with extra members.
     #[default]
     Rich,
     /// The other readings: technique ids as plain strings, flat lists, no
-    /// members beyond the catalog's, `resume` only where documented,
-    /// `expires` at the top of a hash query, get_ioc_report's document as
-    /// a success envelope.
+    /// members beyond the catalog's and the wire dialect's (the
+    /// `analysis_subject` members clients read, a pending cached
+    /// submission as `task_uuid` and `submission_timestamp` alone, child
+    /// tasks as UUIDs), `resume` only where documented, `expires` at the
+    /// top of a hash query, get_ioc_report's document as a success
+    /// envelope.
     Plain,
 }
 
@@ -124,7 +131,9 @@ pub struct Shapes {
     /// Every integer field the catalog types `int` (and `error_code`) in
     /// hex.
     pub hex: Option<Hex>,
-    /// Every field the catalog marks optional left out.
+    /// Every field the catalog marks optional left out, and members it
+    /// does not list beside its fields (`analysis_subject`): the least an
+    /// answer may hold.
     pub omit_optional: bool,
     /// 0/1 flags as strings (`"1"`), as some of the reference's examples
     /// quote them.

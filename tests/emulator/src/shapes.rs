@@ -58,6 +58,9 @@ fn value(v: &mut Value, f: &FieldSpec, s: &Shapes) {
 
 fn object(v: &mut Value, fields: &[FieldSpec], s: &Shapes) {
     let Some(map) = v.as_object_mut() else { return };
+    if s.omit_optional && !fields.is_empty() {
+        map.retain(|k, _| fields.iter().any(|f| f.name == *k));
+    }
     for f in fields {
         if s.omit_optional && f.optional {
             map.remove(&f.name);

@@ -871,23 +871,6 @@ fn content_length_mismatch_is_refused() {
         .all(|e| e.api_method != Some("submit_url")));
 }
 
-/// A ZIP archive with its entries stored (no compression).
-fn stored_zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut z = Vec::new();
-    for (name, data) in entries {
-        z.extend_from_slice(b"PK\x03\x04");
-        z.extend_from_slice(&[20, 0, 0, 0, 0, 0, 0, 0, 0, 0]); // version, flags, method 0, time, date
-        z.extend_from_slice(&[0, 0, 0, 0]); // crc (not checked by the emulator)
-        z.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        z.extend_from_slice(&(data.len() as u32).to_le_bytes());
-        z.extend_from_slice(&(name.len() as u16).to_le_bytes());
-        z.extend_from_slice(&0u16.to_le_bytes());
-        z.extend_from_slice(name.as_bytes());
-        z.extend_from_slice(data);
-    }
-    z
-}
-
 #[test]
 fn child_tasks_from_archives_and_downloads() {
     let env = Env::new(Config::default());

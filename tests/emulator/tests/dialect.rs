@@ -519,3 +519,141 @@ fn lower_case_suffixes_for_every_format() {
         100
     );
 }
+
+/// What the smaller client Lastline wrote reads back (wire-dialect's
+/// section on it), in both readings: `analysis_subject` on results and on
+/// a cached submission, the cached answer's members (and a pending one's
+/// two), and the full report's network part with the request line.
+#[test]
+fn what_lastlines_second_client_reads_back_in_both_readings() {
+    use lastline_emulator::{Reading, Shapes};
+    for reading in [Reading::Rich, Reading::Plain] {
+        let emu = Emulator::start(Config {
+            completion_delay: Duration::from_secs(30),
+            shapes: Shapes {
+                reading,
+                ..Shapes::default()
+            },
+            ..Config::default()
+        })
+        .unwrap();
+        let mut c = Official::new(&emu);
+        let inner = sample();
+        let archive = stored_zip(&[("dropper.com", &inner)]);
+        let md5 = md5_hex(&archive);
+        let task = c.upload(&archive, "bundle.zip").data()["task_uuid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        // Pending: the task and its submission time (plain: nothing else).
+        let pending = c.submit_hash(&md5).data();
+        let keys: Vec<&str> = pending
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(|k| k.as_str())
+            .collect();
+        match reading {
+            Reading::Plain => {
+                assert_eq!(keys, ["submission_timestamp", "task_uuid"], "{reading:?}")
+            }
+            Reading::Rich => assert!(keys.contains(&"expires") && !keys.contains(&"score")),
+        }
+        emu.advance_clock(31);
+        // Cached and complete: the result inline.
+        let cached = c.submit_hash(&md5).data();
+        for member in [
+            "task_uuid",
+            "submission",
+            "submission_timestamp",
+            "last_submission_timestamp",
+            "child_tasks",
+            "reports",
+            "score",
+            "analysis_subject",
+        ] {
+            assert!(
+                cached.get(member).is_some(),
+                "{reading:?}: {member} in {cached}"
+            );
+        }
+        assert_eq!(cached["task_uuid"], task.as_str());
+        let child = &cached["child_tasks"][0];
+        let child_uuid = match reading {
+            Reading::Plain => child.as_str(),
+            Reading::Rich => child["task_uuid"].as_str(),
+        };
+        assert_eq!(child_uuid.map(str::len), Some(32), "{reading:?}: {child}");
+        // The subject: the four members it needs for a file.
+        let subject = &cached["analysis_subject"];
+        assert_eq!(subject["md5"], md5.as_str());
+        for member in ["sha1", "sha256", "mime_type"] {
+            assert!(
+                subject[member].is_string(),
+                "{reading:?}: {member} in {subject}"
+            );
+        }
+        assert_eq!(
+            subject.as_object().unwrap().len() > 4,
+            reading == Reading::Rich
+        );
+        // get_results with the full report: its network part.
+        let full = c
+            .get(
+                "/analysis/get.json",
+                &[("uuid", &task), ("full_report_score", "0")],
+            )
+            .data();
+        assert_eq!(full["analysis_subject"]["md5"], md5.as_str());
+        let report = &full["report"];
+        let request = &report["analysis"]["network"]["requests"][0];
+        assert!(
+            request["url"].as_str().unwrap().starts_with("http://"),
+            "{report}"
+        );
+        assert!(request["ip"].is_string());
+        let subject = &report["analysis_subjects"][0];
+        assert!(
+            subject["dns_queries"][0]["hostname"].is_string(),
+            "{subject}"
+        );
+        let conversation = &subject["http_conversations"][0];
+        for member in ["src_ip", "dst_ip", "dst_host"] {
+            assert!(
+                conversation[member].is_string(),
+                "{member} in {conversation}"
+            );
+        }
+        for member in ["src_port", "dst_port"] {
+            assert!(conversation[member].is_u64(), "{member} in {conversation}");
+        }
+        let line = conversation["url"].as_str().unwrap();
+        let parts: Vec<&str> = line.split(' ').collect();
+        assert!(
+            parts.len() == 3
+                && parts[0] == "GET"
+                && parts[1].starts_with('/')
+                && parts[2] == "HTTP/1.1",
+            "{line}"
+        );
+        // A URL task names its URL.
+        let url = "http://phish.example/login.php";
+        let url_task = c.post("/analysis/submit/url.json", &[("url", url)]).data()["task_uuid"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        emu.advance_clock(31);
+        let result = c.get("/analysis/get.json", &[("uuid", &url_task)]).data();
+        assert_eq!(result["analysis_subject"]["url"], url, "{reading:?}");
+        let full = c
+            .get(
+                "/analysis/get.json",
+                &[("uuid", &url_task), ("full_report_score", "0")],
+            )
+            .data();
+        assert_eq!(
+            full["report"]["analysis_subjects"][0]["http_conversations"][0]["url"],
+            "GET /login.php HTTP/1.1"
+        );
+    }
+}
