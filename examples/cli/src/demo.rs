@@ -64,10 +64,13 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
     for f in &files {
         let o = workflows::submit_one(&mut c, f, &opts, ui)?;
         first.push(Row {
-            sample: Some(f.display().to_string()),
-            task: o.submission.task_uuid,
             uploaded: Some(o.uploaded),
-            score: o.submission.score,
+            ..Row::submitted(
+                f.display().to_string(),
+                &o.submission,
+                o.result.as_ref(),
+                &o.items,
+            )
         });
     }
     for (file, row) in files.iter().zip(&first) {
@@ -125,9 +128,8 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
         );
         verdicts.push(Row {
             sample: Some(name.to_owned()),
-            task: t.task_uuid,
-            uploaded: None,
             score: t.score,
+            ..Row::new(t.task_uuid)
         });
     }
 

@@ -19,7 +19,7 @@ use lastline_core::decoders::CompletedTask;
 use lastline_core::types::Uuid;
 use serde_json::{json, Value};
 
-use crate::workflows::{exit_code_for, row_json, Row, Verdict};
+use crate::workflows::{exit_code_for, row_json, row_text, Row, Verdict};
 use crate::{safe, status};
 
 /// One task's place in the ledger.
@@ -91,12 +91,7 @@ impl Ledger {
     /// A task awaited by `wait` (not submitted by this command).
     pub fn awaited(&self, task: Uuid) {
         self.lock().entries.push(Entry {
-            row: Row {
-                sample: None,
-                task,
-                uploaded: None,
-                score: None,
-            },
+            row: Row::new(task),
             done: false,
         });
     }
@@ -190,7 +185,7 @@ impl Ledger {
                     } else {
                         Verdict::of(e.row.score).as_str()
                     };
-                    row_json(&e.row, verdict)
+                    row_text(&e.row, verdict)
                 })
                 .collect::<Vec<_>>())
         };

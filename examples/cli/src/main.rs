@@ -466,7 +466,8 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
             wait,
             opts,
             waiting,
-        }) => workflows::submit_url(
+            answer,
+        }) if answer.format == methods::AnswerFormat::Json => workflows::submit_url(
             &mut c,
             &url,
             referer.as_deref(),

@@ -1,8 +1,8 @@
 //! One subcommand for each of the 29 methods, named as in the reference
 //! (`get_progress` → `lastline get-progress`).
 
-use std::io::{Seek, SeekFrom};
-use std::path::PathBuf;
+use std::io::{IsTerminal, Seek, SeekFrom, Write};
+use std::path::{Path, PathBuf};
 
 use clap::Subcommand;
 use lastline_core::request::*;
@@ -51,11 +51,20 @@ fn report_type(s: &str) -> Result<ReportType, String> {
 #[derive(Subcommand, Debug)]
 pub enum Method {
     /// ping: checks the credentials.
-    Ping,
+    Ping {
+        #[command(flatten)]
+        answer: Answer,
+    },
     /// login: opens a session (then prints nothing of it).
-    Login,
+    Login {
+        #[command(flatten)]
+        answer: Answer,
+    },
     /// get_api_utc_timestamp: the server's clock.
-    GetApiUtcTimestamp,
+    GetApiUtcTimestamp {
+        #[command(flatten)]
+        answer: Answer,
+    },
     /// submit_file: hash-first submission of FILE, or by hash alone with --md5/--sha1/--sha256.
     SubmitFile {
         /// The file (hashed, submitted by hash, uploaded on 101).
@@ -71,6 +80,8 @@ pub enum Method {
         sha256: Option<Sha256>,
         #[command(flatten)]
         opts: SubmitArgs,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// submit_url: submits a URL (--wait for its verdict).
     SubmitUrl {
@@ -86,6 +97,8 @@ pub enum Method {
         opts: SubmitArgs,
         #[command(flatten)]
         waiting: crate::workflows::WaitArgs,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_completed: tasks completed in a time range.
     GetCompleted {
@@ -95,6 +108,8 @@ pub enum Method {
         /// Only tasks completed before this time.
         #[arg(long, value_parser = timestamp)]
         before: Option<Timestamp>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_completed_with_metadata: the same with task metadata.
     GetCompletedWithMetadata {
@@ -104,6 +119,8 @@ pub enum Method {
         /// Only tasks completed before this time.
         #[arg(long, value_parser = timestamp)]
         before: Option<Timestamp>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_pending: tasks not completed yet.
     GetPending {
@@ -113,12 +130,16 @@ pub enum Method {
         /// Only pending tasks created before this time.
         #[arg(long, value_parser = timestamp)]
         before: Option<Timestamp>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_progress: one task's progress (do not poll it: use `wait`).
     GetProgress {
         /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_result: a task's result summary.
     GetResult {
@@ -128,6 +149,8 @@ pub enum Method {
         /// Only the score and the threat/threat_class classification (score_only=1).
         #[arg(long)]
         score_only: bool,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_results: a task's result (--full-report-score for the report).
     GetResults {
@@ -140,18 +163,24 @@ pub enum Method {
         /// Name of the report version to return.
         #[arg(long)]
         report_version: Option<String>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_task_metadata: a task's metadata.
     GetTaskMetadata {
         /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_result_activities: a task's activities.
     GetResultActivities {
         /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_report_activities: one report's activities.
     GetReportActivities {
@@ -161,24 +190,32 @@ pub enum Method {
         /// Identifier of the report.
         #[arg(value_parser = uuid)]
         report_uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_analysis_tags: a task's tags.
     GetAnalysisTags {
         /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_network_iocs: a task's network indicators.
     GetNetworkIocs {
         /// Identifier of the task to query.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_child_tasks_recursively: tasks spawned by a task.
     GetChildTasksRecursively {
         /// Identifier of the parent task.
         #[arg(value_parser = uuid)]
         uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// query_file_hash: what the server knows of a hash.
     QueryFileHash {
@@ -188,6 +225,8 @@ pub enum Method {
         /// Number of bytes, counted from the start of the file, over which hash_value was computed.
         #[arg(long)]
         hash_block_size: Option<u64>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// is_blocked_file_hash: the block decision for a hash.
     IsBlockedFileHash {
@@ -197,6 +236,8 @@ pub enum Method {
         /// Number of bytes, counted from the start of the file, over which hash_value was computed.
         #[arg(long)]
         hash_block_size: Option<u64>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// is_risky_analysis_artifact: whether an artifact is risky.
     IsRiskyAnalysisArtifact {
@@ -205,6 +246,8 @@ pub enum Method {
         /// Task identifier; only used to route the request to the right datacenter.
         #[arg(long, value_parser = uuid)]
         uuid: Option<Uuid>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// query_task_artifact: whether a task has an artifact.
     QueryTaskArtifact {
@@ -213,6 +256,8 @@ pub enum Method {
         uuid: Uuid,
         /// Name of the task artifact.
         artifact_name: String,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_result_artifact: downloads an artifact of a task.
     GetResultArtifact {
@@ -254,12 +299,16 @@ pub enum Method {
         /// Kind of IOC report to create.
         #[arg(long, default_value = "ioc:openioc")]
         report_version: String,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_ioc_metadata: an IOC report's metadata.
     GetIocMetadata {
         /// Identifier of the IOC.
         #[arg(value_parser = uuid)]
         ioc_uuid: Uuid,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_ioc_report: downloads an IOC report.
     GetIocReport {
@@ -280,12 +329,16 @@ pub enum Method {
         /// Format of the generated report.
         #[arg(long)]
         report_format: Option<String>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_completed_exported_reports: exports ready for download.
     GetCompletedExportedReports {
         #[arg(long, value_parser = uuid)]
         /// Only reports exported after this one (resume_after_report_uuid).
         resume_after: Option<Uuid>,
+        #[command(flatten)]
+        answer: Answer,
     },
     /// get_exported_report: downloads an exported report.
     GetExportedReport {
@@ -295,6 +348,105 @@ pub enum Method {
         #[command(flatten)]
         out: Download,
     },
+}
+
+/// The answer's format (`--format`).
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AnswerFormat {
+    /// The server's `data`: a table, or its JSON with `--json`.
+    #[default]
+    Json,
+    /// The server's XML answer (the reference's format for people), byte
+    /// for byte: its `success`, `data` or `error` as the server renders
+    /// them (not read by this CLI).
+    Xml,
+}
+
+/// How a method's answer is asked for and where it goes.
+#[derive(clap::Args, Debug, Clone)]
+pub struct Answer {
+    /// The answer's format: json (the server's data, a table without
+    /// --json) or xml (its XML answer as sent; to a terminal with control
+    /// characters escaped).
+    #[arg(long, value_enum, default_value_t)]
+    pub format: AnswerFormat,
+    /// With --format xml: the XML goes to this file (`-` for standard
+    /// output), written whole or not at all, as downloads are.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+impl Answer {
+    /// Calls `req` in the chosen format; returns what to print.
+    pub fn call<R: Request>(
+        &self,
+        c: &mut Client,
+        ui: &crate::Ui,
+        req: &R,
+    ) -> Result<Value, Error> {
+        match self.format {
+            AnswerFormat::Json => {
+                self.json_only("-o")?;
+                call(c, ui.json, req)
+            }
+            AnswerFormat::Xml => xml(c, self.output.as_deref(), req),
+        }
+    }
+
+    /// Refuses what only --format xml takes (or what XML cannot do).
+    pub fn json_only(&self, what: &'static str) -> Result<(), Error> {
+        let refused = match self.format {
+            AnswerFormat::Json => self.output.is_some() && what == "-o",
+            AnswerFormat::Xml => what != "-o",
+        };
+        if refused {
+            let reason = match self.format {
+                AnswerFormat::Json => "-o writes an XML answer: add --format xml",
+                AnswerFormat::Xml => what,
+            };
+            return Err(Error::from(lastline_core::Error::InvalidParam {
+                param: "--format",
+                reason,
+            }));
+        }
+        Ok(())
+    }
+}
+
+/// The most of an XML answer shown on a terminal (it is read whole to
+/// escape it); a larger one goes to a file with `-o`.
+pub const XML_TERMINAL_LIMIT: u64 = TABLE_LIMIT;
+
+/// `req`'s XML answer: into a file (temporary, renamed once whole), to
+/// standard output byte for byte, or — on a terminal — with every control
+/// character escaped (the XML carries the malware's strings).
+fn xml<R: Request>(c: &mut Client, output: Option<&Path>, req: &R) -> Result<Value, Error> {
+    let xml = Xml(req);
+    match output {
+        Some(p) if p != Path::new("-") => Download {
+            output: Some(p.to_path_buf()),
+            max_size: None,
+        }
+        .fetch(c, &xml),
+        None if std::io::stdout().is_terminal() => {
+            c.set_max_download(Some(XML_TERMINAL_LIMIT));
+            let mut text = Vec::new();
+            let got = c.download(&xml, &mut text);
+            c.set_max_download(None);
+            got?;
+            let shown = String::from_utf8_lossy(&text);
+            // Line ends kept: the XML is for people to read.
+            let lines: Vec<_> = shown.split('\n').map(crate::safe::text).collect();
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{}", lines.join("\n").trim_end())?;
+            Ok(Value::Null)
+        }
+        _ => {
+            let mut out = std::io::stdout().lock();
+            c.call_xml(req, &mut out)?;
+            Ok(Value::Null)
+        }
+    }
 }
 
 /// The largest answer shown as a table: a `serde_json::Value` takes some
@@ -356,20 +508,27 @@ fn artifact_id(s: &str) -> Result<ArtifactId<'_>, Error> {
 pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error> {
     use Method as M;
     Ok(match m {
-        M::Ping => call(c, ui.json, &Ping)?,
-        M::Login => call(c, ui.json, &Login)?,
-        M::GetApiUtcTimestamp => call(c, ui.json, &GetApiUtcTimestamp)?,
+        M::Ping { answer } => answer.call(c, ui, &Ping)?,
+        M::Login { answer } => answer.call(c, ui, &Login)?,
+        M::GetApiUtcTimestamp { answer } => answer.call(c, ui, &GetApiUtcTimestamp)?,
         M::SubmitFile {
+            answer,
             file: Some(file),
             md5: None,
             sha1: None,
             sha256: None,
             opts,
         } => {
-            let outcome = workflows::submit_one(c, &file, &opts, ui)?;
-            json!(outcome)
+            answer.json_only("submit-file FILE (hash-first reads the JSON answer; give --md5/--sha1/--sha256 for XML)")?;
+            let o = workflows::submit_one(c, &file, &opts, ui)?;
+            let mut v = json!({"submission": o.submission, "uploaded": o.uploaded});
+            if let Some(r) = &o.result {
+                v["result"] = workflows::inline_result(r, &o.items);
+            }
+            v
         }
         M::SubmitFile {
+            answer,
             file: None,
             md5,
             sha1,
@@ -387,7 +546,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 sha256,
                 ..opts.file_options(None)?
             };
-            call(c, ui.json, &req)?
+            answer.call(c, ui, &req)?
         }
         M::SubmitFile { .. } => {
             return Err(Error::from(lastline_core::Error::InvalidParam {
@@ -395,85 +554,126 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 reason: "give a file or hashes, not both",
             }))
         }
+        // Its JSON answer is the submission workflow's (`main`): rows,
+        // --wait. Here the method's own answer, as XML.
         M::SubmitUrl {
-            url, referer, opts, ..
-        } => crate::workflows::submit_url(c, &url, referer.as_deref(), &opts, None, ui)?.0,
-        M::GetCompleted { after, before } => call(
+            answer,
+            url,
+            referer,
+            opts,
+            wait,
+            ..
+        } => {
+            if wait {
+                answer.json_only("--wait (it reads the JSON answer)")?;
+            }
+            let mut req = opts.url_options(workflows::url_param(&url)?)?;
+            req.referer = referer.as_deref();
+            answer.call(c, ui, &req)?
+        }
+        M::GetCompleted {
+            answer,
+            after,
+            before,
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &GetCompleted {
                 after,
                 before,
                 include_score: Some(true),
             },
         )?,
-        M::GetCompletedWithMetadata { after, before } => {
-            call(c, ui.json, &GetCompletedWithMetadata { after, before })?
-        }
-        M::GetPending { after, before } => call(c, ui.json, &GetPending { after, before })?,
-        M::GetProgress { uuid } => call(c, ui.json, &GetProgress::new(uuid))?,
-        M::GetResult { uuid, score_only } => call(
+        M::GetCompletedWithMetadata {
+            answer,
+            after,
+            before,
+        } => answer.call(c, ui, &GetCompletedWithMetadata { after, before })?,
+        M::GetPending {
+            answer,
+            after,
+            before,
+        } => answer.call(c, ui, &GetPending { after, before })?,
+        M::GetProgress { answer, uuid } => answer.call(c, ui, &GetProgress::new(uuid))?,
+        M::GetResult {
+            answer,
+            uuid,
+            score_only,
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &GetResult {
                 score_only: score_only.then_some(true),
                 ..GetResult::new(uuid)
             },
         )?,
         M::GetResults {
+            answer,
             uuid,
             full_report_score,
             report_version,
-        } => call(
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &GetResults {
                 full_report_score: full_report_score.or(Some(-1)),
                 report_version: report_version.as_deref(),
                 ..GetResults::new(uuid)
             },
         )?,
-        M::GetTaskMetadata { uuid } => call(c, ui.json, &GetTaskMetadata::new(uuid))?,
-        M::GetResultActivities { uuid } => call(c, ui.json, &GetResultActivities::new(uuid))?,
-        M::GetReportActivities { uuid, report_uuid } => call(
+        M::GetTaskMetadata { answer, uuid } => answer.call(c, ui, &GetTaskMetadata::new(uuid))?,
+        M::GetResultActivities { answer, uuid } => {
+            answer.call(c, ui, &GetResultActivities::new(uuid))?
+        }
+        M::GetReportActivities {
+            answer,
+            uuid,
+            report_uuid,
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &GetReportActivities {
                 uuid,
                 report_uuid,
                 allow_datacenter_redirect: None,
             },
         )?,
-        M::GetAnalysisTags { uuid } => call(c, ui.json, &GetAnalysisTags::new(uuid))?,
-        M::GetNetworkIocs { uuid } => call(c, ui.json, &GetNetworkIocs::new(uuid))?,
-        M::GetChildTasksRecursively { uuid } => {
-            call(c, ui.json, &GetChildTasksRecursively::new(uuid))?
+        M::GetAnalysisTags { answer, uuid } => answer.call(c, ui, &GetAnalysisTags::new(uuid))?,
+        M::GetNetworkIocs { answer, uuid } => answer.call(c, ui, &GetNetworkIocs::new(uuid))?,
+        M::GetChildTasksRecursively { answer, uuid } => {
+            answer.call(c, ui, &GetChildTasksRecursively::new(uuid))?
         }
         M::QueryFileHash {
+            answer,
             hash,
             hash_block_size,
-        } => call(
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &QueryFileHash {
                 hash,
                 hash_block_size,
             },
         )?,
         M::IsBlockedFileHash {
+            answer,
             hash,
             hash_block_size,
-        } => call(
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &IsBlockedFileHash {
                 hash,
                 hash_block_size,
             },
         )?,
-        M::IsRiskyAnalysisArtifact { artifact, uuid } => call(
+        M::IsRiskyAnalysisArtifact {
+            answer,
+            artifact,
+            uuid,
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &IsRiskyAnalysisArtifact {
                 artifact_uuid: artifact_id(&artifact)?,
                 uuid,
@@ -481,11 +681,12 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             },
         )?,
         M::QueryTaskArtifact {
+            answer,
             uuid,
             artifact_name,
-        } => call(
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &QueryTaskArtifact {
                 uuid,
                 artifact_name: &artifact_name,
@@ -523,12 +724,13 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             },
         )?,
         M::CreateIocFromResult {
+            answer,
             uuid,
             report_uuid,
             report_version,
-        } => call(
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &CreateIocFromResult {
                 uuid,
                 report_version: &report_version,
@@ -536,9 +738,9 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
                 allow_datacenter_redirect: None,
             },
         )?,
-        M::GetIocMetadata { ioc_uuid } => call(
+        M::GetIocMetadata { answer, ioc_uuid } => answer.call(
             c,
-            ui.json,
+            ui,
             &GetIocMetadata {
                 ioc_uuid,
                 allow_datacenter_redirect: None,
@@ -546,21 +748,25 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
         )?,
         M::GetIocReport { ioc_uuid, out } => out.fetch(c, &GetIocReport { ioc_uuid })?,
         M::ExportReport {
+            answer,
             uuid,
             report_type,
             report_format,
-        } => call(
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &ExportReport {
                 uuid,
                 report_type,
                 report_format: report_format.as_deref(),
             },
         )?,
-        M::GetCompletedExportedReports { resume_after } => call(
+        M::GetCompletedExportedReports {
+            answer,
+            resume_after,
+        } => answer.call(
             c,
-            ui.json,
+            ui,
             &GetCompletedExportedReports {
                 resume_after_report_uuid: resume_after,
             },

@@ -7,14 +7,18 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use clap::Args;
-use lastline_core::decoders::CompletedTask;
+use lastline_core::decoders::{
+    AnalysisResult, CompletedTask, ResultItem, Submission, SubmitResultDecoder,
+};
 use lastline_core::request::{
     GetApiUtcTimestamp, GetResult, GetResultArtifact, GetResults, Request, ResultsFormat,
     SubmitFile, SubmitUrl,
 };
 use lastline_core::types::{ArtifactId, Priority, Timestamp, Url, Uuid};
-use lastline_core::workflow::{HashFirstOutcome, NextPoll};
-use lastline_ureq::{Client, Cursor, CursorFile, Error, Observer, Pace, Pacing, Pool, Wait};
+use lastline_core::workflow::NextPoll;
+use lastline_ureq::{
+    Client, Cursor, CursorFile, Error, FileSubmitted, Observer, Pace, Pacing, Pool, Wait,
+};
 use serde_json::{json, Value};
 
 use crate::ledger::{Ledger, SeenFile};
@@ -177,10 +181,87 @@ pub struct Row {
     pub uploaded: Option<bool>,
     /// Its score, once known.
     pub score: Option<i32>,
+    /// When the server says it was submitted, and when its task expires
+    /// (submissions only).
+    pub submitted: Option<Timestamp>,
+    /// See `submitted`.
+    pub expires: Option<Timestamp>,
+    /// A cached submission's result, inline: its subject (hashes or URL),
+    /// threat, times and lists, as JSON.
+    pub result: Option<Value>,
 }
 
-/// A row as JSON, with `verdict` given: `sample` and `uploaded` only
-/// where known.
+impl Row {
+    /// A task known by its UUID alone.
+    pub fn new(task: Uuid) -> Self {
+        Self {
+            sample: None,
+            task,
+            uploaded: None,
+            score: None,
+            submitted: None,
+            expires: None,
+            result: None,
+        }
+    }
+
+    /// A task as a submission's answer gives it: the task, its times, and
+    /// a cached result inline with its list entries.
+    pub fn submitted(
+        sample: String,
+        answer: &Submission,
+        result: Option<&AnalysisResult>,
+        items: &[ResultItem],
+    ) -> Self {
+        Self {
+            sample: Some(sample),
+            score: answer.score,
+            submitted: answer.submission_timestamp,
+            expires: answer.expires,
+            result: result.map(|r| inline_result(r, items)),
+            ..Self::new(answer.task_uuid)
+        }
+    }
+
+    /// What the result says was analysed, in one cell: the URL, or the
+    /// strongest hash.
+    fn subject_cell(&self) -> Option<String> {
+        let s = self.result.as_ref()?.get("subject")?;
+        ["url", "sha256", "sha1", "md5"]
+            .iter()
+            .find_map(|k| s.get(*k)?.as_str().map(str::to_owned))
+    }
+}
+
+/// A cached result as JSON: the typed result (without nulls) and its lists
+/// by name.
+pub fn inline_result(r: &AnalysisResult, items: &[ResultItem]) -> Value {
+    let mut v = json!(r);
+    let Value::Object(m) = &mut v else { return v };
+    m.retain(|_, x| !x.is_null());
+    if let Some(Value::Object(s)) = m.get_mut("subject") {
+        s.retain(|_, x| !x.is_null());
+    }
+    let mut lists: Vec<(&str, Value)> = Vec::new();
+    for i in items {
+        let (name, entry) = match i {
+            ResultItem::MaliciousActivity(a) => ("malicious_activity", json!(a.as_str())),
+            ResultItem::Error(e) => ("errors", json!(e.as_str())),
+            ResultItem::Report(rep) => ("reports", json!(rep)),
+            ResultItem::ChildTask(t) => ("child_tasks", json!(t.to_string())),
+            ResultItem::MitreTechniques { .. } => continue,
+        };
+        match lists.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, Value::Array(a))) => a.push(entry),
+            _ => lists.push((name, json!([entry]))),
+        }
+    }
+    m.extend(lists.into_iter().map(|(n, v)| (n.to_owned(), v)));
+    v
+}
+
+/// A row as JSON, with `verdict` given: `sample`, `uploaded`, the times
+/// and a cached result only where known.
 pub fn row_json(r: &Row, verdict: &str) -> Value {
     let mut v = json!({
         "task_uuid": r.task.to_string(),
@@ -194,6 +275,40 @@ pub fn row_json(r: &Row, verdict: &str) -> Value {
         if let Some(u) = r.uploaded {
             m.insert("uploaded".into(), json!(u));
         }
+        if let Some(t) = r.submitted {
+            m.insert("submission_timestamp".into(), json!(t));
+        }
+        if let Some(t) = r.expires {
+            m.insert("expires".into(), json!(t));
+        }
+        if let Some(res) = &r.result {
+            m.insert("result".into(), res.clone());
+        }
+    }
+    v
+}
+
+/// A row as a line of the text table: the cached result's subject and
+/// threat in a cell each, not nested.
+pub fn row_text(r: &Row, verdict: &str) -> Value {
+    let mut v = json!({
+        "task_uuid": r.task.to_string(),
+        "score": r.score,
+        "verdict": verdict,
+    });
+    if let Value::Object(m) = &mut v {
+        if let Some(s) = &r.sample {
+            m.insert("sample".into(), json!(s));
+        }
+        if let Some(u) = r.uploaded {
+            m.insert("uploaded".into(), json!(u));
+        }
+        if let Some(s) = r.subject_cell() {
+            m.insert("subject".into(), json!(s));
+        }
+        if let Some(t) = r.result.as_ref().and_then(|x| x.get("threat")) {
+            m.insert("threat".into(), t.clone());
+        }
     }
     v
 }
@@ -203,7 +318,7 @@ pub fn row_json(r: &Row, verdict: &str) -> Value {
 pub fn rows_json(rows: &[Row]) -> Value {
     json!(rows
         .iter()
-        .map(|r| row_json(r, Verdict::of(r.score).as_str()))
+        .map(|r| row_text(r, Verdict::of(r.score).as_str()))
         .collect::<Vec<_>>())
 }
 
@@ -238,7 +353,7 @@ pub fn submit_one(
     file: &Path,
     opts: &SubmitArgs,
     ui: &mut Ui,
-) -> Result<HashFirstOutcome, Error> {
+) -> Result<FileSubmitted, Error> {
     // The client names it after the file (`lastline_ureq::sample_name`).
     let options = opts.file_options(None)?;
     let mut bars = ui.bars(&file.display().to_string());
@@ -406,16 +521,18 @@ pub fn submit(
         ledger.failed(&name, &Error::Io(e));
     }
     let mut earliest: Option<Timestamp> = None;
-    let mut record = |path: &Path, o: HashFirstOutcome| {
-        let s = o.submission;
-        if let Some(t) = s.submission_timestamp {
+    let mut record = |path: &Path, o: FileSubmitted| {
+        if let Some(t) = o.submission.submission_timestamp {
             earliest = Some(earliest.map_or(t, |e| if t.unix() < e.unix() { t } else { e }));
         }
         ledger.submitted(Row {
-            sample: Some(path.display().to_string()),
-            task: s.task_uuid,
             uploaded: Some(o.uploaded),
-            score: s.score,
+            ..Row::submitted(
+                path.display().to_string(),
+                &o.submission,
+                o.result.as_ref(),
+                &o.items,
+            )
         });
     };
     if let [file] = inputs.files.as_slice() {
@@ -460,6 +577,16 @@ pub fn submit(
     finish(c, &ledger, earliest, wait, ui)
 }
 
+/// The URL to submit, checked.
+pub fn url_param(url: &str) -> Result<Url<'_>, Error> {
+    Url::parse(url).map_err(|_| {
+        Error::from(lastline_core::Error::InvalidParam {
+            param: "url",
+            reason: "not an http(s) URL",
+        })
+    })
+}
+
 /// `submit-url URL`.
 pub fn submit_url(
     c: &mut Client,
@@ -469,23 +596,19 @@ pub fn submit_url(
     wait: Option<&WaitArgs>,
     ui: &mut Ui,
 ) -> Result<(Value, u8), Error> {
-    let parsed = Url::parse(url).map_err(|_| {
-        Error::from(lastline_core::Error::InvalidParam {
-            param: "url",
-            reason: "not an http(s) URL",
-        })
-    })?;
-    let mut req = opts.url_options(parsed)?;
+    let mut req = opts.url_options(url_param(url)?)?;
     req.referer = referer;
-    let s = c.call(&req, |_| {})?;
+    // The whole answer: a URL analysed recently comes with its result.
+    let mut items = Vec::new();
+    let s = c.call_with::<_, SubmitResultDecoder>(&req, &mut |i| items.push(i))?;
     let ledger = Ledger::new(ui.json);
-    ledger.submitted(Row {
-        sample: Some(url.to_owned()),
-        task: s.task_uuid,
-        uploaded: None,
-        score: s.score,
-    });
-    finish(c, &ledger, s.submission_timestamp, wait, ui)
+    ledger.submitted(Row::submitted(
+        url.to_owned(),
+        &s.submission,
+        s.result.as_ref(),
+        &items,
+    ));
+    finish(c, &ledger, s.submission.submission_timestamp, wait, ui)
 }
 
 /// With `wait`, waits for the verdicts still missing; a wait that ends
@@ -583,10 +706,8 @@ pub fn completed(
             let score = t.score.map_or("-".into(), |s| s.to_string());
             let row = || {
                 let r = Row {
-                    sample: None,
-                    task: t.task_uuid,
-                    uploaded: None,
                     score: t.score,
+                    ..Row::new(t.task_uuid)
                 };
                 crate::safe::json_line(&row_json(&r, verdict))
             };
@@ -654,6 +775,10 @@ pub fn result(c: &mut Client, task: Uuid) -> Result<(Value, u8), Error> {
     let mut v = json!(r);
     if let Value::Object(m) = &mut v {
         m.insert("verdict".into(), json!(Verdict::of(r.score).as_str()));
+        // The subject's hashes, or its URL: what it has.
+        if let Some(Value::Object(s)) = m.get_mut("subject") {
+            s.retain(|_, x| !x.is_null());
+        }
     }
     Ok((v, code))
 }

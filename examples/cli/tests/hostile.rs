@@ -11,12 +11,21 @@ use lastline_emulator::hostile::{json, Hostile};
 const TASK: &str = "0123456789abcdef0123456789abcdef";
 
 fn lastline(server: &Hostile) -> Command {
+    retrying(server, 0)
+}
+
+fn retrying(server: &Hostile, retries: u32) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_lastline"));
     c.env_remove("LASTLINE_CONFIG")
         .env("XDG_CONFIG_HOME", "/nonexistent-lastline-test")
         .env("LASTLINE_API_KEY", "k")
         .env("LASTLINE_API_TOKEN", "t")
-        .args(["--base-url", &server.url(), "--retries", "0"]);
+        .args([
+            "--base-url",
+            &server.url(),
+            "--retries",
+            &retries.to_string(),
+        ]);
     c
 }
 
@@ -465,4 +474,61 @@ fn a_file_of_any_name_is_submitted_without_injecting_parts() {
         sent.starts_with("a\"__--x__Content-Disposition") && sent.ends_with("_[2J.exe"),
         "{sent:?}"
     );
+}
+
+/// A rate limit is waited out whatever its body says, as long as asked;
+/// past `--retries` it ends with the status and the server's words.
+#[test]
+fn rate_limits_and_busy_pages_are_waited_out_as_asked() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let limited = {
+        let body = r#"{"success": 0, "error": "Too many requests: 10 per minute"}"#;
+        format!(
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Type: application/json\r\nRetry-After: 1\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    };
+    let busy = b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html\r\nRetry-After: 1\r\nContent-Length: 13\r\n\r\n<html></html>".to_vec();
+    for first in [limited.clone(), busy] {
+        let count = Arc::new(AtomicUsize::new(0));
+        let seen = count.clone();
+        let first = first.clone();
+        let server = Hostile::start(move |c| {
+            while c.request().is_some() {
+                if seen.fetch_add(1, Ordering::SeqCst) == 0 {
+                    c.send(&first);
+                } else {
+                    c.send(&json("200 OK", r#"{"success": 1, "data": "pong"}"#));
+                }
+            }
+        });
+        let started = Instant::now();
+        let out = run(retrying(&server, 2).arg("ping"));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            started.elapsed() >= Duration::from_secs(1),
+            "waited as asked"
+        );
+        assert_eq!(count.load(Ordering::SeqCst), 2);
+    }
+    // Past the retries: the status and the server's text, shown safely.
+    let server = Hostile::start(move |c| {
+        while c.request().is_some() {
+            c.send(&limited);
+        }
+    });
+    let out = run(retrying(&server, 1).arg("ping"));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("429") && stderr.contains("10 per minute"),
+        "{stderr}"
+    );
+    assert_eq!(server.requests().len(), 2);
 }

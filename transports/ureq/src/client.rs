@@ -9,11 +9,13 @@ use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use lastline_core::decoders::{CompletedDecoder, CompletedTask, SubmitDecoder};
+use lastline_core::decoders::{
+    AnalysisResult, CompletedDecoder, CompletedTask, ResultItem, Submission, SubmitResultDecoder,
+};
 use lastline_core::envelope::DataDecoder;
 use lastline_core::request::{Request, SubmitFile, Xml};
 use lastline_core::types::Uuid;
-use lastline_core::workflow::{HashFirst, HashFirstOutcome, NextPoll};
+use lastline_core::workflow::{HashFirst, NextPoll};
 use lastline_core::{ApiError, ErrorCode};
 
 use crate::config::Config;
@@ -242,6 +244,21 @@ impl lastline_core::exchange::BodyTap for FileTap<'_> {
     }
 }
 
+/// A file submitted hash-first: its task, whether it was uploaded, and the
+/// result the server answered with when it had analysed the same file
+/// recently (a cached submission).
+#[derive(Clone, Debug, PartialEq)]
+pub struct FileSubmitted {
+    /// What the server answered (the task; the score of a cached result).
+    pub submission: Submission,
+    /// Whether the content had to be uploaded.
+    pub uploaded: bool,
+    /// The cached result, inline (`None` for a new or pending task).
+    pub result: Option<AnalysisResult>,
+    /// The cached result's list entries: reports, child tasks, activities.
+    pub items: Vec<ResultItem>,
+}
+
 impl Client {
     /// A client for `config` (checked now; nothing is connected yet).
     pub fn new(config: Config) -> Result<Self, Error> {
@@ -412,7 +429,7 @@ impl Client {
         path: &Path,
         options: SubmitFile<'_>,
         observer: &mut dyn Observer,
-    ) -> Result<HashFirstOutcome, Error> {
+    ) -> Result<FileSubmitted, Error> {
         let file = File::open(path)?;
         let name = path.file_name().map(sample_name);
         let options = SubmitFile {
@@ -428,7 +445,7 @@ impl Client {
         mut sample: S,
         options: SubmitFile<'_>,
         observer: &mut dyn Observer,
-    ) -> Result<HashFirstOutcome, Error> {
+    ) -> Result<FileSubmitted, Error> {
         let total = sample.seek(SeekFrom::End(0))?;
         sample.seek(SeekFrom::Start(0))?;
         let digests = hash_sample(&mut sample, total, &mut |done| {
@@ -470,21 +487,27 @@ impl Client {
         sample: &mut dyn lastline_embedded::SampleSource,
         options: SubmitFile<'_>,
         events: &mut dyn FnMut(&lastline_core::exchange::Event),
-    ) -> Result<HashFirstOutcome, Error> {
+    ) -> Result<FileSubmitted, Error> {
         let mut flow = HashFirst::new(digests, options);
+        let mut result = None;
+        let mut items = Vec::new();
         loop {
             let req = flow
                 .request()
                 .ok_or(lastline_core::Error::WorkflowMisuse("hash-first finished"))?;
+            items.clear();
             // Only the 101 is the workflow's to read; every other failure
             // goes back whole.
-            let answer = match self.driver.call::<_, SubmitDecoder>(
+            let answer = match self.driver.call::<_, SubmitResultDecoder>(
                 &req,
                 Some(&mut *sample),
-                &mut |_| {},
+                &mut |i| items.push(i),
                 &mut *events,
             ) {
-                Ok(s) => Ok(s),
+                Ok(s) => {
+                    result = s.result;
+                    Ok(s.submission)
+                }
                 Err(e) if e.api_code() == Some(ErrorCode::FileUploadRequired) => {
                     Err(lastline_core::Error::Api(ApiError {
                         code: Some(ErrorCode::FileUploadRequired),
@@ -493,7 +516,12 @@ impl Client {
                 Err(e) => return Err(e),
             };
             if let Some(done) = flow.on_response(answer)? {
-                return Ok(done);
+                return Ok(FileSubmitted {
+                    submission: done.submission,
+                    uploaded: done.uploaded,
+                    result,
+                    items,
+                });
             }
         }
     }

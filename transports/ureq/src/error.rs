@@ -27,6 +27,9 @@ pub enum Error {
         status: u16,
         /// What the reference says it means.
         meaning: &'static str,
+        /// The server's words, when the status came with a failure
+        /// envelope (a rate limit's `error`); empty otherwise.
+        message: String,
         /// Attempts made, the last one included.
         attempts: u32,
     },
@@ -133,16 +136,18 @@ impl Error {
     }
 
     fn api(a: ApiError, message: Option<&ApiMessage>, attempts: u32) -> Self {
-        let message = message.map_or_else(String::new, |m| {
-            let mut text = m.text.as_str().to_owned();
-            if m.truncated {
-                text.push('…');
-            }
-            text
-        });
         Self::Api {
             code: a.code,
-            message,
+            message: words(message),
+            attempts,
+        }
+    }
+
+    fn http(status: u16, message: Option<&ApiMessage>, attempts: u32) -> Self {
+        Self::Http {
+            status,
+            meaning: lastline_core::response::status_meaning(status),
+            message: words(message),
             attempts,
         }
     }
@@ -171,21 +176,11 @@ impl Error {
                 to: message.map_or_else(String::new, |m| m.to_string()),
                 attempts,
             },
-            Core::HttpStatus { status } => Self::Http {
-                status,
-                meaning: lastline_core::response::status_meaning(status),
-                attempts,
-            },
-            Core::PayloadTooLarge => Self::Http {
-                status: 413,
-                meaning: lastline_core::response::status_meaning(413),
-                attempts,
-            },
-            Core::NotAnEnvelope { status, .. } if status != 200 => Self::Http {
-                status,
-                meaning: lastline_core::response::status_meaning(status),
-                attempts,
-            },
+            Core::HttpStatus { status } => Self::http(status, message, attempts),
+            Core::PayloadTooLarge => Self::http(413, message, attempts),
+            Core::NotAnEnvelope { status, .. } if status != 200 => {
+                Self::http(status, message, attempts)
+            }
             c @ (Core::InvalidParam { .. }
             | Core::MissingParam { .. }
             | Core::HeaderInjection { .. }) => Self::Invalid(Box::new(c)),
@@ -209,6 +204,17 @@ impl Error {
             },
         }
     }
+}
+
+/// A failure envelope's `error`, marked when it was cut to fit.
+fn words(message: Option<&ApiMessage>) -> String {
+    message.map_or_else(String::new, |m| {
+        let mut text = m.text.as_str().to_owned();
+        if m.truncated {
+            text.push('…');
+        }
+        text
+    })
 }
 
 impl From<lastline_core::Error> for Error {
@@ -237,8 +243,18 @@ impl fmt::Display for Error {
                 ..
             } => write!(f, "API error: {message}"),
             Self::Http {
-                status, meaning, ..
-            } => write!(f, "HTTP {status}: {meaning}"),
+                status,
+                meaning,
+                message,
+                ..
+            } => {
+                write!(f, "HTTP {status}: {meaning}")?;
+                if message.is_empty() {
+                    Ok(())
+                } else {
+                    write!(f, ": {message}")
+                }
+            }
             Self::Invalid(e) => write!(f, "request refused before sending: {e}"),
             Self::Protocol { error, .. } => write!(f, "unexpected answer from the server: {error}"),
             Self::Transport { detail, .. } => write!(f, "connection failed: {detail}"),

@@ -68,7 +68,9 @@ mod error;
 mod pool;
 mod sample;
 
-pub use client::{sample_name, Client, Observer, Pace, Pacing, Quiet, Wait, PAGES_PER_ROUND};
+pub use client::{
+    sample_name, Client, FileSubmitted, Observer, Pace, Pacing, Quiet, Wait, PAGES_PER_ROUND,
+};
 pub use config::{Config, DEFAULT_DEADLINE, DEFAULT_DOWNLOAD_DEADLINE};
 pub use cursor_file::{Cursor, CursorFile, CURSOR_MEMORY};
 pub use error::Error;

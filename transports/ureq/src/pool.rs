@@ -10,10 +10,8 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Mutex};
 
+use crate::{Client, Config, Error, FileSubmitted, Quiet};
 use lastline_core::request::SubmitFile;
-use lastline_core::workflow::HashFirstOutcome;
-
-use crate::{Client, Config, Error, Quiet};
 
 /// Submits many files over `connections` connections at once.
 ///
@@ -46,7 +44,7 @@ pub struct Submitted {
     pub path: PathBuf,
     /// What became of it: its task, or why it was not submitted (a failed
     /// file never stops the others).
-    pub outcome: Result<HashFirstOutcome, Error>,
+    pub outcome: Result<FileSubmitted, Error>,
 }
 
 impl Pool {

@@ -943,3 +943,55 @@ fn a_pool_submits_many_files_over_its_connections() {
     assert_eq!(told, pulled, "every started file is told");
     assert!(told <= 8, "{told} of 20 started after the stop");
 }
+
+/// A method's XML answer streamed into any `Write` or a file, as the
+/// server sent it; a cached resubmission's result inline.
+#[test]
+fn xml_answers_and_a_cached_result_inline() {
+    let emu = Emulator::start(EmuConfig {
+        completion_delay: Duration::from_secs(30),
+        ..EmuConfig::default()
+    })
+    .unwrap();
+    let mut c = client(&emu);
+    let f = eicar_file();
+    let first = c
+        .submit_file(f.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap();
+    assert!(first.uploaded && first.result.is_none());
+    let task = first.submission.task_uuid;
+    emu.advance_clock(31);
+    let mut xml = Vec::new();
+    let n = c.call_xml(&GetTaskMetadata::new(task), &mut xml).unwrap();
+    let text = String::from_utf8(xml).unwrap();
+    assert_eq!(n as usize, text.len());
+    assert!(
+        text.starts_with("<?xml") && text.contains(&task.to_string()),
+        "{text}"
+    );
+    let mut file = tempfile::tempfile().unwrap();
+    c.call_xml_to(&GetResult::new(task), &mut file).unwrap();
+    // A raw-only method has no XML: refused before sending.
+    let before = emu.log().entries().len();
+    let refused = c.call_xml(
+        &GetExportedReport {
+            exported_report_uuid: task,
+            cdn: None,
+        },
+        &mut Vec::new(),
+    );
+    assert!(matches!(refused, Err(Error::Invalid(_))), "{refused:?}");
+    assert_eq!(emu.log().entries().len(), before);
+    // Submitted again: known, not uploaded, its result inline.
+    let again = c
+        .submit_file(f.path(), SubmitFile::default(), &mut Quiet)
+        .unwrap();
+    assert_eq!((again.submission.task_uuid, again.uploaded), (task, false));
+    let result = again.result.unwrap();
+    assert_eq!(result.score, Some(100));
+    assert!(result.subject.unwrap().md5.is_some());
+    assert!(again
+        .items
+        .iter()
+        .any(|i| matches!(i, lastline_core::decoders::ResultItem::Report(_))));
+}
