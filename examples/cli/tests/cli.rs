@@ -1279,3 +1279,25 @@ fn config_init_profiles_and_old_files() {
     .unwrap();
     assert_eq!(ping(&[], None), Some(0));
 }
+
+/// The README's method table says, for each method, its subcommand and
+/// whether it answers in XML — as the core's table declares and the CLI
+/// accepts (`--format xml` on each subcommand that offers it).
+#[test]
+fn the_readme_method_table_is_the_core_table() {
+    let readme = include_str!("../../../README.md");
+    for m in lastline_core::request::METHODS.iter() {
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", m.name)))
+            .unwrap_or_else(|| panic!("{}: no row in the README's method table", m.name));
+        let cells: Vec<&str> = row.split('|').map(str::trim).collect();
+        let sub = m.name.replace('_', "-");
+        assert_eq!(cells[3], format!("`{sub}`"), "{row}");
+        assert_eq!(cells[5].starts_with("yes"), m.offers_xml(), "{row}");
+        let help = lastline().args([sub.as_str(), "--help"]).output().unwrap();
+        let cli_xml = String::from_utf8_lossy(&help.stdout).contains("--format <FORMAT>");
+        let library_only = cells[5].contains("library");
+        assert_eq!(cli_xml, m.offers_xml() && !library_only, "{sub} --help");
+    }
+}
