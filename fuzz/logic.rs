@@ -160,6 +160,8 @@ pub fn response(data: &[u8]) {
         19 => drop(drive::<IsRiskyDecoder>(input, step)),
         20 => drop(drive::<StringData>(input, step)),
         21 => drop(drive::<NoData>(input, step)),
+        22 => drop(drive::<SubmitResultDecoder>(input, step)),
+        23 => drop(drive::<ResultSummaryDecoder>(input, step)),
         _ => drive_raw(input, step),
     }
 }

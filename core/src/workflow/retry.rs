@@ -224,3 +224,41 @@ mod table {
         }
     }
 }
+
+#[cfg(test)]
+mod table_properties {
+    use super::classify;
+    use crate::error::Error;
+    use crate::{ApiError, ErrorCode, Transport};
+    use proptest::prelude::*;
+
+    fn error() -> impl Strategy<Value = Error> {
+        prop_oneof![
+            (0i32..200).prop_map(|n| Error::Api(ApiError {
+                code: Some(ErrorCode::from_number(n))
+            })),
+            Just(Error::Api(ApiError { code: None })),
+            (100u16..600).prop_map(|status| Error::HttpStatus { status }),
+            Just(Error::Transport(Transport::Closed)),
+            Just(Error::Transport(Transport::Refused)),
+            Just(Error::PayloadTooLarge),
+        ]
+    }
+
+    proptest! {
+        /// 429 and 5xx are retried whatever the error; otherwise the
+        /// error alone decides, and it is reported unchanged. An API code
+        /// is never hidden behind a status.
+        #[test]
+        fn status_first_then_the_error(status in proptest::option::of(100u16..600), e in error()) {
+            let busy = matches!(status, Some(429 | 500..=599));
+            let (reported, retry) = classify(status, e.clone());
+            prop_assert_eq!(retry, busy || e.is_retryable());
+            if !busy || e.api_code().is_some() {
+                prop_assert_eq!(reported, e);
+            } else {
+                prop_assert_eq!(reported, Error::HttpStatus { status: status.unwrap_or(0) });
+            }
+        }
+    }
+}

@@ -532,3 +532,50 @@ fn rate_limits_and_busy_pages_are_waited_out_as_asked() {
     );
     assert_eq!(server.requests().len(), 2);
 }
+
+/// XML for people: on a terminal (a pseudo-terminal from `script`) the
+/// malware's control characters arrive escaped; into a pipe, byte for byte.
+#[test]
+fn an_xml_answer_reaches_a_terminal_escaped_and_a_pipe_as_sent() {
+    let xml = "<?xml version=\"1.0\"?>\n<response><success>1</success><data><threat>\u{1b}]0;owned\u{7}\u{1b}[2J\u{202e}exe</threat></data></response>\n";
+    let answer = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/xml\r\nContent-Length: {}\r\n\r\n{xml}",
+        xml.len()
+    );
+    let server = Hostile::start(move |c| {
+        while c.request().is_some() {
+            c.send(answer.as_bytes());
+        }
+    });
+    // A pipe: the server's bytes.
+    let out = run(lastline(&server).args(["get-result", TASK, "--format", "xml"]));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(out.stdout, xml.as_bytes());
+    // A terminal: escaped.
+    let command = format!(
+        "{} --base-url {} --retries 0 get-result {TASK} --format xml",
+        env!("CARGO_BIN_EXE_lastline"),
+        server.url()
+    );
+    let out = Command::new("script")
+        .args(["-q", "-e", "-c", &command, "/dev/null"])
+        .env_remove("LASTLINE_CONFIG")
+        .env("XDG_CONFIG_HOME", "/nonexistent-lastline-test")
+        .env("LASTLINE_API_KEY", "k")
+        .env("LASTLINE_API_TOKEN", "t")
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let shown = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+    assert!(shown.contains("<threat>"), "{shown}");
+    assert_no_controls("XML on a terminal", shown.as_bytes());
+}

@@ -56,8 +56,12 @@ pub enum Fault {
         /// The header, if sent.
         retry_after: Option<RetryAfter>,
     },
-    /// HTTP 429 with `Retry-After`.
+    /// HTTP 429 with `Retry-After` and an HTML page.
     TooManyRequests(RetryAfter),
+    /// HTTP 429 with `Retry-After` and a failure envelope without an
+    /// `error_code` (`{"success": 0, "error": "Too many requests: ..."}`),
+    /// as a rate limiter in front of the API answers.
+    RateLimited(RetryAfter),
     /// The request is served (a submission creates its task), then the
     /// connection closes before any byte of the answer.
     ResetBeforeHead,
@@ -151,6 +155,7 @@ impl std::str::FromStr for FaultRule {
             "107" => Fault::Unavailable,
             "122" => Fault::SessionGone,
             "429" => Fault::TooManyRequests(retry_after(arg)?.unwrap_or(RetryAfter::Seconds(1))),
+            "429-json" => Fault::RateLimited(retry_after(arg)?.unwrap_or(RetryAfter::Seconds(1))),
             "reset-before-head" => Fault::ResetBeforeHead,
             "reset-mid-head" => Fault::ResetMidHead,
             "reset-mid-body" => Fault::ResetMidBody,

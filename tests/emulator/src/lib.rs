@@ -85,6 +85,7 @@ pub use api::{method_names, LONG_ACTIVITY};
 pub use config::{Config, Hex, Reading, Redirect, Shapes, TlsIdentity};
 pub use faults::{Fault, FaultRule, FaultSettings, Faults, RetryAfter};
 pub use log::{CredentialSource, LogEntry, Origin, PartInfo, RequestLog, Violation};
+pub use server::RATE_LIMITED;
 pub use store::EICAR;
 
 use hyper::server::conn::http1;

@@ -99,7 +99,8 @@ struct Args {
     #[arg(long)]
     connection_close: bool,
     /// A fault for an endpoint: [METHOD:]KIND[,ARG][*N|*always], KIND one
-    /// of 107, 122, 500..599, 429, reset-before-head, reset-mid-head,
+    /// of 107, 122, 500..599, 429 (an HTML page), 429-json (a failure
+    /// envelope without a code), reset-before-head, reset-mid-head,
     /// reset-mid-body, slow, close; ARG retry-after=SECS or date=SECS (5xx,
     /// 429) or milliseconds (slow); METHOD an API method name, or cdn for the
     /// CDN origin. Once unless *N or *always. Repeatable.

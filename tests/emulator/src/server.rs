@@ -197,6 +197,16 @@ struct Answer {
 }
 
 impl Answer {
+    /// A rate limiter's 429: a failure envelope without a code.
+    fn rate_limited() -> Self {
+        Self {
+            status: 429,
+            content_type: "application/json",
+            payload: render::failure(None, RATE_LIMITED).to_string().into_bytes(),
+            ..Self::default()
+        }
+    }
+
     fn html(status: u16, title: &str) -> Self {
         Self {
             status,
@@ -206,6 +216,9 @@ impl Answer {
         }
     }
 }
+
+/// The words of a rate-limited answer ([`Fault::RateLimited`]).
+pub const RATE_LIMITED: &str = "Too many requests: the limit is 10 per minute";
 
 /// How the wire treats the answer.
 #[derive(Default)]
@@ -336,6 +349,10 @@ async fn serve_cdn(
             retry_after: Some(retry_after(&ctx, ra)),
             ..Answer::html(429, "Too Many Requests")
         },
+        (Some(Fault::RateLimited(ra)), _) => Answer {
+            retry_after: Some(retry_after(&ctx, ra)),
+            ..Answer::rate_limited()
+        },
         (_, _) if entry.method != "GET" => Answer::html(405, "Method Not Allowed"),
         (_, Some((file, bytes))) => Answer {
             status: 200,
@@ -456,6 +473,10 @@ pub(crate) async fn handle(
         Some(Fault::TooManyRequests(ra)) => {
             retry = Some(retry_after(&ctx, ra));
             Err(Answer::html(429, "Too Many Requests"))
+        }
+        Some(Fault::RateLimited(ra)) => {
+            retry = Some(retry_after(&ctx, ra));
+            Err(Answer::rate_limited())
         }
         Some(Fault::Unavailable) => Ok(api_fault(&ctx, 107, routed, api.format)),
         Some(Fault::SessionGone) => Ok(api_fault(&ctx, 122, routed, api.format)),

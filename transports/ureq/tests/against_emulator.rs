@@ -995,3 +995,92 @@ fn xml_answers_and_a_cached_result_inline() {
         .iter()
         .any(|i| matches!(i, lastline_core::decoders::ResultItem::Report(_))));
 }
+
+/// The emulator's rate limits and busy pages — 429 with a failure envelope
+/// and with an HTML page, 503 with HTML, each with `Retry-After` in
+/// seconds and as a date — on a call and on a download: retried no sooner
+/// than asked; past the budget a 429 is a typed error with its status and
+/// the server's words.
+#[test]
+fn rate_limits_and_busy_pages_from_the_emulator_are_waited_out() {
+    use lastline_emulator::{Fault, FaultRule, RetryAfter};
+    let faults = [
+        Fault::RateLimited(RetryAfter::Seconds(1)),
+        Fault::RateLimited(RetryAfter::HttpDate(2)),
+        Fault::TooManyRequests(RetryAfter::Seconds(1)),
+        Fault::TooManyRequests(RetryAfter::HttpDate(2)),
+        Fault::ServerError {
+            status: 503,
+            retry_after: Some(RetryAfter::Seconds(1)),
+        },
+        Fault::ServerError {
+            status: 503,
+            retry_after: Some(RetryAfter::HttpDate(2)),
+        },
+    ];
+    let runs: Vec<_> = faults
+        .into_iter()
+        .map(|fault| {
+            std::thread::spawn(move || {
+                let emu = Emulator::start(EmuConfig::default()).unwrap();
+                let mut c = client(&emu);
+                let f = eicar_file();
+                let task = c
+                    .submit_file(f.path(), SubmitFile::default(), &mut Quiet)
+                    .unwrap()
+                    .submission
+                    .task_uuid;
+                // A call.
+                emu.faults()
+                    .add(FaultRule::new(Some("get_result"), fault, 1));
+                let started = Instant::now();
+                c.call(&GetResult::new(task), |_| {}).unwrap();
+                // A date is whole seconds: at least one of the two asked.
+                let least = Duration::from_millis(950);
+                assert!(
+                    started.elapsed() >= least,
+                    "{fault:?}: {:?}",
+                    started.elapsed()
+                );
+                // A download.
+                emu.faults()
+                    .add(FaultRule::new(Some("get_results"), fault, 1));
+                let started = Instant::now();
+                let mut pdf = Vec::new();
+                let req = GetResults {
+                    format: ResultsFormat::Pdf,
+                    ..GetResults::new(task)
+                };
+                c.download(&req, &mut pdf).unwrap();
+                assert!(pdf.starts_with(b"%PDF"), "{fault:?}");
+                assert!(
+                    started.elapsed() >= least,
+                    "{fault:?}: {:?}",
+                    started.elapsed()
+                );
+            })
+        })
+        .collect();
+    for r in runs {
+        r.join().unwrap();
+    }
+    // Past the budget.
+    let emu = Emulator::start(EmuConfig::default()).unwrap();
+    emu.faults().add(FaultRule {
+        times: None,
+        ..FaultRule::new(Some("ping"), Fault::RateLimited(RetryAfter::Seconds(0)), 1)
+    });
+    let mut c = Client::new(config(&emu).retry(RetryPolicy {
+        max_attempts: 2,
+        ..fast_retry()
+    }))
+    .unwrap();
+    match c.call(&Ping, |_| {}) {
+        Err(e @ Error::Http { status: 429, .. }) => {
+            let shown = e.to_string();
+            assert!(shown.contains(lastline_emulator::RATE_LIMITED), "{shown}");
+            assert!(matches!(e, Error::Http { attempts: 2, .. }));
+        }
+        other => panic!("{other:?}"),
+    }
+}
