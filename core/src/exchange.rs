@@ -487,6 +487,15 @@ enum Ask {
     Eof,
 }
 
+/// The login's answer, read whole.
+struct LoginEnd {
+    answer: Result<(), Error>,
+    keep_alive: bool,
+    cookie: Option<crate::auth::SessionCookie>,
+    /// A refusal's words.
+    message: Option<ApiMessage>,
+}
+
 /// What the reader found, without its types: a call's output stays with
 /// the typed part.
 enum Seen {
@@ -497,12 +506,7 @@ enum Seen {
     /// A call's end: its outcome (its output kept aside), keep-alive, a
     /// failure envelope's message.
     End(Result<(), Error>, bool, Option<ApiMessage>),
-    LoginEnd(
-        Result<(), Error>,
-        bool,
-        Option<crate::auth::SessionCookie>,
-        Option<ApiMessage>,
-    ),
+    LoginEnd(LoginEnd),
     /// A download ended (keep-alive).
     DownloadEnd(bool),
     /// Download bytes at `buf[at..at + len]`, or (`at` = None) held by the
@@ -1148,8 +1152,12 @@ fn login_seen(seen: Seen, state: &ResponseState, data: &mut StringData) -> Seen 
     match seen {
         Seen::End(outcome, keep, message) => {
             let answer = outcome.and_then(|()| data.finish().map(|_| ()));
-            let cookie = state.head().and_then(|h| h.session_cookie());
-            Seen::LoginEnd(answer, keep, cookie, message)
+            Seen::LoginEnd(LoginEnd {
+                answer,
+                keep_alive: keep,
+                cookie: state.head().and_then(|h| h.session_cookie()),
+                message,
+            })
         }
         // A string has no entries.
         Seen::Item => Seen::NeedMore,
@@ -1461,9 +1469,7 @@ impl<'x> Machine<'x> {
             Seen::End(outcome, keep, message) => {
                 self.call_done(outcome, keep, message, head, now, random)
             }
-            Seen::LoginEnd(answer, keep, cookie, message) => {
-                self.login_done(answer, cookie, message, keep, head, now, random)
-            }
+            Seen::LoginEnd(end) => self.login_done(end, head, now, random),
             Seen::DownloadEnd(keep) => {
                 self.finished(keep);
                 Some(self.done(Ok(())))
@@ -1565,15 +1571,18 @@ impl<'x> Machine<'x> {
 
     fn login_done(
         &mut self,
-        answer: Result<(), Error>,
-        cookie: Option<crate::auth::SessionCookie>,
-        message: Option<ApiMessage>,
-        keep: bool,
+        end: LoginEnd,
         head: Option<&ResponseHead>,
         now: u64,
         random: u32,
     ) -> Option<Out> {
-        self.finished(keep);
+        let LoginEnd {
+            answer,
+            keep_alive,
+            cookie,
+            message,
+        } = end;
+        self.finished(keep_alive);
         // The session is the configured origin's own: a login answered
         // by another origin (after a redirect) sets none.
         let cookie = cookie.filter(|_| !self.redirect.is_some_and(|r| r.other_origin));
