@@ -9,8 +9,12 @@
 //!
 //! - [`Client::call`]: any of the 29 methods, typed; list entries stream.
 //! - [`Client::download`]: raw reports and artifacts into any `Write`.
+//! - [`Client::call_xml`]: a method's XML answer (the reference's format
+//!   for people), byte for byte into any `Write`.
 //! - [`Client::submit_file`]: hash once, submit by hash, upload (streamed,
-//!   `Content-Length` set, memory independent of the size) only on 101.
+//!   `Content-Length` set, memory independent of the size) only on 101;
+//!   a file the server analysed recently comes back with its result
+//!   ([`FileSubmitted::result`]).
 //! - [`Client::wait_for`]: verdicts through one completion cursor, which a
 //!   [`CursorFile`] keeps across restarts.
 //! - [`Pool::submit_files`]: many files over several connections at once,

@@ -60,9 +60,17 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
     let ours = every_method!(
         c,
         dl_ureq,
-        |c: &mut Client| c
-            .submit_file(file.path(), SubmitFile::default(), &mut Quiet)
-            .unwrap(),
+        |c: &mut Client| {
+            let done = c
+                .submit_file(file.path(), SubmitFile::default(), &mut Quiet)
+                .unwrap();
+            // A new task: no cached result; the rest as the core's outcome.
+            assert_eq!((&done.result, done.items.len()), (&None, 0));
+            lastline_core::workflow::HashFirstOutcome {
+                submission: done.submission,
+                uploaded: done.uploaded,
+            }
+        },
         &sample
     );
     // No credentials in any URL, one connection for everything.
