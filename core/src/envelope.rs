@@ -226,20 +226,12 @@ impl<D: DataDecoder, S: EntrySink<D::Item>> Visitor for DecoderVisitor<'_, D, S>
     }
 }
 
-/// What the non-generic state machine found.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum RawStep {
-    NeedMore,
-    Item,
-    Done,
-}
-
 /// The envelope state machine without the method's decoder.
 #[derive(Debug)]
 pub(crate) struct EnvelopeState {
     phase: Phase,
     success: Option<bool>,
-    code: Option<Option<ErrorCode>>,
+    code: Code,
     /// `error` as read: its raw (still escaped) start, decoded only when
     /// the outcome is asked for, so a decoder holds the message once.
     message: Message,
@@ -306,12 +298,12 @@ impl<D: DataDecoder> EnvelopeDecoder<D> {
 }
 
 pub(crate) fn to_step<D: DataDecoder>(
-    step: RawStep,
+    step: Progress<()>,
     slot: &mut DecoderVisitor<'_, D>,
 ) -> Progress<D::Item> {
     match (step, slot.entries.take()) {
-        (RawStep::Item, Some(item)) => Progress::Item(item),
-        (RawStep::Done, _) => Progress::Done,
+        (Progress::Item(()), Some(item)) => Progress::Item(item),
+        (Progress::Done, _) => Progress::Done,
         _ => Progress::NeedMore,
     }
 }
@@ -321,7 +313,7 @@ impl EnvelopeState {
         Self {
             phase: Phase::Start,
             success: None,
-            code: None,
+            code: Code::Absent,
             message: Message::Absent,
             raw_message: heapless::Vec::new(),
             message_cut: false,
@@ -339,19 +331,19 @@ impl EnvelopeState {
         &mut self,
         input: &[u8],
         v: &mut dyn Visitor,
-    ) -> Result<(usize, RawStep), Error> {
+    ) -> Result<(usize, Progress<()>), Error> {
         self.decode_units(input, v, true)
     }
 
     /// Reads units from `input`; after an entry, returns
-    /// [`RawStep::Item`] when `stop_at_items` (the visitor holds it for the
+    /// [`Progress::Item(())`] when `stop_at_items` (the visitor holds it for the
     /// caller), else reads on (the visitor handed it on already).
     fn decode_units(
         &mut self,
         input: &[u8],
         v: &mut dyn Visitor,
         stop_at_items: bool,
-    ) -> Result<(usize, RawStep), Error> {
+    ) -> Result<(usize, Progress<()>), Error> {
         let mut used = 0usize;
         loop {
             let rest = input.get(used..).unwrap_or(&[]);
@@ -359,16 +351,16 @@ impl EnvelopeState {
             match self.unit(&mut r, v) {
                 Ok(UnitOut::Continue) => used = used.saturating_add(r.pos()),
                 Ok(UnitOut::Item) if !stop_at_items => used = used.saturating_add(r.pos()),
-                Ok(UnitOut::Item) => return Ok((used.saturating_add(r.pos()), RawStep::Item)),
-                Ok(UnitOut::Done) => return Ok((used.saturating_add(r.pos()), RawStep::Done)),
+                Ok(UnitOut::Item) => return Ok((used.saturating_add(r.pos()), Progress::Item(()))),
+                Ok(UnitOut::Done) => return Ok((used.saturating_add(r.pos()), Progress::Done)),
                 Ok(UnitOut::Consumed(n)) => {
                     used = used.saturating_add(n);
                     if !matches!(self.phase, Phase::Skip { .. } | Phase::Message { .. }) {
                         continue;
                     }
-                    return Ok((used, RawStep::NeedMore));
+                    return Ok((used, Progress::NeedMore));
                 }
-                Err(Fail::Incomplete) => return Ok((used, RawStep::NeedMore)),
+                Err(Fail::Incomplete) => return Ok((used, Progress::NeedMore)),
                 Err(Fail::Bad) => return Err(r.error()),
             }
         }
@@ -416,16 +408,16 @@ impl EnvelopeState {
                         });
                     }
                     "error_code" => {
-                        if self.code.is_some() {
+                        if self.code != Code::Absent {
                             return Err(dup(r, "error_code"));
                         }
                         // An integer (also "101", as every integer is
                         // read); names travel in the message, not here.
-                        self.code = Some(if r.null()? {
-                            None
+                        self.code = if r.null()? {
+                            Code::Null
                         } else {
-                            Some(ErrorCode::from_number(r.int::<i32>("error_code")?))
-                        });
+                            Code::Given(ErrorCode::from_number(r.int::<i32>("error_code")?))
+                        };
                     }
                     "error" => {
                         if self.message != Message::Absent {
@@ -708,7 +700,11 @@ impl EnvelopeState {
             Some(false) => {
                 let mut text = heapless::String::new();
                 self.decode_message(&mut text)?;
-                let code = self.code.flatten().or_else(|| {
+                let given = match self.code {
+                    Code::Given(c) => Some(c),
+                    Code::Absent | Code::Null => None,
+                };
+                let code = given.or_else(|| {
                     // Codes without a number travel by name in the message.
                     text.as_bytes()
                         .split(|&b| !(b.is_ascii_uppercase() || b == b'_'))
@@ -727,6 +723,14 @@ impl EnvelopeState {
             }
         }
     }
+}
+
+/// What the envelope's `error_code` member was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Code {
+    Absent,
+    Null,
+    Given(ErrorCode),
 }
 
 /// What the envelope's `error` member was.
@@ -770,8 +774,9 @@ pub fn decode_with<D: DataDecoder>(
         let (n, step) = decoded?;
         at = at.saturating_add(n);
         match step {
-            RawStep::Item => {}
-            RawStep::Done => {
+            // Below the head: never `Head`.
+            Progress::Item(()) | Progress::Head => {}
+            Progress::Done => {
                 if body
                     .get(at..)
                     .is_some_and(|rest| !rest.trim_ascii().is_empty())
@@ -781,7 +786,7 @@ pub fn decode_with<D: DataDecoder>(
                 core.outcome(D::DATA_OPTIONAL)?;
                 return data.finish();
             }
-            RawStep::NeedMore => {
+            Progress::NeedMore => {
                 return Err(Error::json(
                     "envelope",
                     JsonError::Syntax(text!("more JSON before the body ended")),
@@ -830,7 +835,7 @@ impl<const N: usize> UnitBuffer<N> {
 
     /// Appends as much of `bytes` as fits; returns how much.
     pub fn push(&mut self, bytes: &[u8]) -> usize {
-        units_push(&mut self.buf, &mut self.len, bytes)
+        crate::buffer::push(&mut self.buf, &mut self.len, bytes)
     }
 
     /// Runs `dec` over the bytes held and drops what it consumed. A full
@@ -859,19 +864,19 @@ pub(crate) fn units_decode(
     len: &mut usize,
     core: &mut EnvelopeState,
     v: &mut dyn Visitor,
-) -> Result<RawStep, Error> {
+) -> Result<Progress<()>, Error> {
     loop {
         let held = buf.get(..*len).unwrap_or(&[]);
         let (n, step) = core.decode(held, v)?;
-        *len = move_to_front(buf, n.min(*len), *len);
-        if step != RawStep::NeedMore || *len < buf.len() {
+        *len = crate::buffer::move_to_front(buf, n.min(*len), *len);
+        if step != Progress::NeedMore || *len < buf.len() {
             return Ok(step);
         }
         // Full, and no unit completes in it: an open shape's entry is
         // skipped; anything else is too large to read.
         let held = buf.get(..*len).unwrap_or(&[]);
         match core.skip_entry(held, v)? {
-            Some(n) => *len = move_to_front(buf, n.min(*len), *len),
+            Some(n) => *len = crate::buffer::move_to_front(buf, n.min(*len), *len),
             None => {
                 return Err(Error::BufferTooSmall {
                     capacity: buf.len(),
@@ -879,36 +884,4 @@ pub(crate) fn units_decode(
             }
         }
     }
-}
-
-/// Appends as much of `bytes` to `buf[..*len]` as fits.
-pub(crate) fn units_push(buf: &mut [u8], len: &mut usize, bytes: &[u8]) -> usize {
-    let room = buf.len().saturating_sub(*len);
-    let n = bytes.len().min(room);
-    match (buf.get_mut(*len..len.saturating_add(n)), bytes.get(..n)) {
-        (Some(dst), Some(src)) => {
-            dst.copy_from_slice(src);
-            *len = len.saturating_add(n);
-            n
-        }
-        _ => 0,
-    }
-}
-
-/// Moves `buf[from..to]` to the front of `buf` and returns its length.
-///
-/// A forward byte loop rather than `copy_within`: the bytes only ever move
-/// down, and `copy_within` brings `memmove` into firmware (core/FIRMWARE.md) for
-/// these few short copies.
-pub fn move_to_front(buf: &mut [u8], from: usize, to: usize) -> usize {
-    let to = to.min(buf.len());
-    let mut dst = 0usize;
-    for src in from..to {
-        let b = buf.get(src).copied().unwrap_or(0);
-        if let Some(slot) = buf.get_mut(dst) {
-            *slot = b;
-        }
-        dst = dst.saturating_add(1);
-    }
-    dst
 }

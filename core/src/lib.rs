@@ -174,6 +174,7 @@ macro_rules! text {
 
 pub mod api_error;
 pub mod auth;
+pub mod buffer;
 mod codec;
 pub mod decoders;
 pub mod emit;

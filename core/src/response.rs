@@ -4,8 +4,7 @@
 
 use crate::decoders::NoData;
 use crate::envelope::{
-    units_decode, units_push, DataDecoder, DecoderVisitor, EnvelopeDecoder, EnvelopeState, RawStep,
-    UnitBuffer, Visitor,
+    units_decode, DataDecoder, DecoderVisitor, EnvelopeDecoder, EnvelopeState, UnitBuffer, Visitor,
 };
 use crate::error::Error;
 use crate::error::JsonError;
@@ -42,17 +41,24 @@ pub(crate) struct ResponseState {
     http: ResponseDecoder,
     core: EnvelopeState,
     held: usize,
-    sniffed: bool,
-    env_done: bool,
-    http_done: bool,
+    stage: Stage,
 }
 
+/// How far a call's body has been read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Found {
-    NeedMore,
-    Head,
-    Item,
+enum Stage {
+    /// Nothing but white space yet: is the body an envelope at all?
+    Sniffing,
+    /// The envelope's units are decoded as the body arrives.
+    Decoding,
+    /// The body ended: the units held are decoded to the envelope's end.
+    BodyEnded,
+    /// The envelope ended: the rest of the body may only be white space.
+    Trailing,
+    /// Both ended.
     Done,
+    /// Not an envelope: refused.
+    Refused,
 }
 
 impl<D: DataDecoder + Default, const N: usize> Default for EnvelopeResponse<D, N> {
@@ -140,13 +146,13 @@ impl ResponseState {
 }
 
 fn to_progress<D: DataDecoder>(
-    found: Found,
+    found: Progress<()>,
     slot: &mut DecoderVisitor<'_, D>,
 ) -> Progress<D::Item> {
     match (found, slot.entries.take()) {
-        (Found::Item, Some(item)) => Progress::Item(item),
-        (Found::Head, _) => Progress::Head,
-        (Found::Done, _) => Progress::Done,
+        (Progress::Item(()), Some(item)) => Progress::Item(item),
+        (Progress::Head, _) => Progress::Head,
+        (Progress::Done, _) => Progress::Done,
         _ => Progress::NeedMore,
     }
 }
@@ -160,16 +166,14 @@ impl ResponseState {
             http: ResponseDecoder::new().with_body_limit(limit),
             core: EnvelopeState::new(),
             held: 0,
-            sniffed: false,
-            env_done: false,
-            http_done: false,
+            stage: Stage::Sniffing,
         }
     }
 
     /// Whether the response ended in a success envelope (not generic).
     #[inline(never)]
     pub(crate) fn outcome(&mut self, data_optional: bool) -> Result<(), Error> {
-        if !self.http_done {
+        if self.stage != Stage::Done {
             return Err(Error::WorkflowMisuse(text!(
                 "finish before the response ended"
             )));
@@ -179,12 +183,13 @@ impl ResponseState {
 
     /// The connection closed (not generic, so it exists once).
     #[inline(never)]
-    pub(crate) fn close(&mut self, units: &mut [u8], v: &mut dyn Visitor) -> Result<Found, Error> {
+    pub(crate) fn close(
+        &mut self,
+        units: &mut [u8],
+        v: &mut dyn Visitor,
+    ) -> Result<Progress<()>, Error> {
         self.http.close()?;
-        self.http_done = true;
-        if !self.sniffed {
-            return Err(self.not_envelope());
-        }
+        self.body_ended()?;
         let (_, found) = self.feed(&[], units, v, None)?;
         Ok(found)
     }
@@ -197,18 +202,22 @@ impl ResponseState {
         units: &mut [u8],
         v: &mut dyn Visitor,
         mut tap: Option<BodyBytes<'_>>,
-    ) -> Result<(usize, Found), Error> {
+    ) -> Result<(usize, Progress<()>), Error> {
         let mut used = 0usize;
         loop {
-            if self.env_done && self.http_done {
-                return Ok((used, Found::Done));
+            if self.stage == Stage::Done {
+                return Ok((used, Progress::Done));
             }
             // Decode what the unit buffer holds before taking more bytes.
-            if self.http.head().is_some() && !self.env_done && self.sniffed {
+            let decoding = matches!(self.stage, Stage::Decoding | Stage::BodyEnded);
+            if self.http.head().is_some() && decoding {
                 match units_decode(units, &mut self.held, &mut self.core, v)? {
-                    RawStep::Item => return Ok((used, Found::Item)),
-                    RawStep::Done => {
-                        self.env_done = true;
+                    Progress::Item(()) => return Ok((used, Progress::Item(()))),
+                    Progress::Done => {
+                        self.stage = match self.stage {
+                            Stage::BodyEnded => Stage::Done,
+                            _ => Stage::Trailing,
+                        };
                         if !units
                             .get(..self.held)
                             .unwrap_or(&[])
@@ -219,8 +228,9 @@ impl ResponseState {
                         }
                         continue;
                     }
-                    RawStep::NeedMore => {
-                        if self.http_done {
+                    // Below the head: never `Head`.
+                    Progress::NeedMore | Progress::Head => {
+                        if self.stage == Stage::BodyEnded {
                             return Err(Error::json(
                                 "envelope",
                                 JsonError::Syntax(text!("more JSON before the body ended")),
@@ -230,7 +240,7 @@ impl ResponseState {
                 }
             }
             let rest = input.get(used..).unwrap_or(&[]);
-            let room = if self.env_done {
+            let room = if self.stage == Stage::Trailing {
                 usize::MAX
             } else {
                 units.len().saturating_sub(self.held)
@@ -238,35 +248,44 @@ impl ResponseState {
             let (n, ev) = self.http.decode(rest, room)?;
             used = used.saturating_add(n);
             match ev {
-                Progress::NeedMore => return Ok((used, Found::NeedMore)),
+                Progress::NeedMore => return Ok((used, Progress::NeedMore)),
                 Progress::Head => {
                     if self.http.head().is_some_and(|h| h.status == 413) {
                         return Err(Error::PayloadTooLarge);
                     }
-                    return Ok((used, Found::Head));
+                    return Ok((used, Progress::Head));
                 }
                 Progress::Item(bytes) => {
                     if let Some(tap) = tap.as_mut() {
                         tap(bytes);
                     }
-                    if self.env_done {
+                    if self.stage == Stage::Trailing {
                         if !bytes.trim_ascii().is_empty() {
                             return Err(Error::json("envelope", JsonError::TrailingData));
                         }
                         continue;
                     }
-                    units_push(units, &mut self.held, bytes);
+                    crate::buffer::push(units, &mut self.held, bytes);
                     self.sniff(units)?;
                 }
-                Progress::Done => {
-                    self.http_done = true;
-                    if !self.sniffed {
-                        self.sniffed = true;
-                        return Err(self.not_envelope());
-                    }
-                }
+                Progress::Done => self.body_ended()?,
             }
         }
+    }
+
+    /// The HTTP body ended: an envelope's units are decoded to its end; a
+    /// body that never showed one is refused.
+    fn body_ended(&mut self) -> Result<(), Error> {
+        self.stage = match self.stage {
+            Stage::Sniffing => {
+                self.stage = Stage::Refused;
+                return Err(self.not_envelope());
+            }
+            Stage::Decoding => Stage::BodyEnded,
+            Stage::Trailing => Stage::Done,
+            other => other,
+        };
+        Ok(())
     }
 
     fn not_envelope(&self) -> Error {
@@ -285,7 +304,7 @@ impl ResponseState {
     }
 
     fn sniff(&mut self, units: &[u8]) -> Result<(), Error> {
-        if self.sniffed {
+        if self.stage != Stage::Sniffing {
             return Ok(());
         }
         match units
@@ -296,11 +315,11 @@ impl ResponseState {
         {
             None => Ok(()),
             Some(b'{') => {
-                self.sniffed = true;
+                self.stage = Stage::Decoding;
                 Ok(())
             }
             Some(_) => {
-                self.sniffed = true;
+                self.stage = Stage::Refused;
                 Err(self.not_envelope())
             }
         }

@@ -46,7 +46,7 @@ proptest! {
         let (from, to) = (a.min(b).min(buf.len()), a.max(b).min(buf.len()));
         let mut want = buf.clone();
         want.copy_within(from..to, 0);
-        let n = lastline_core::envelope::move_to_front(&mut buf, from, to);
+        let n = lastline_core::buffer::move_to_front(&mut buf, from, to);
         prop_assert_eq!(n, to - from);
         prop_assert_eq!(&buf[..n], &want[..n]);
     }

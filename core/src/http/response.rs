@@ -220,9 +220,8 @@ enum State {
 pub struct ResponseDecoder {
     state: State,
     limit: Option<u64>,
-    head_request: bool,
+    /// The final head, once read (`state` is past `Head`).
     head: ResponseHead,
-    has_head: bool,
     /// Interim (1xx) heads read before the final one.
     interim: u8,
 }
@@ -263,9 +262,7 @@ impl ResponseDecoder {
         Self {
             state: State::Head,
             limit: None,
-            head_request: false,
             head: ResponseHead::new(),
-            has_head: false,
             interim: 0,
         }
     }
@@ -278,7 +275,7 @@ impl ResponseDecoder {
 
     /// The head, once [`Progress::Head`] was returned.
     pub fn head(&self) -> Option<&ResponseHead> {
-        self.has_head.then_some(&self.head)
+        (!matches!(self.state, State::Head)).then_some(&self.head)
     }
 
     /// True once the body is complete.
@@ -317,8 +314,7 @@ impl ResponseDecoder {
                         }
                         continue;
                     }
-                    interpret(&mut self.head, self.limit, self.head_request, &head)?;
-                    self.has_head = true;
+                    interpret(&mut self.head, self.limit, &head)?;
                     self.state = match self.head.framing {
                         BodyFraming::Length(0) | BodyFraming::Empty => State::Done,
                         BodyFraming::Length(n) => State::Length { left: n, total: n },
@@ -455,7 +451,6 @@ fn http_date(v: &[u8]) -> Option<i64> {
 fn interpret(
     out: &mut ResponseHead,
     limit: Option<u64>,
-    head_request: bool,
     head: &super::head::Head<'_>,
 ) -> Result<(), HttpError> {
     let (status, version) = (head.status, head.version);
@@ -531,7 +526,8 @@ fn interpret(
         (None, Some(_), None) => Some(u32::MAX),
         (given, _, _) => given,
     };
-    let framing = if head_request || status == 204 || status == 304 {
+    // No HEAD requests are sent: only these statuses have no body.
+    let framing = if status == 204 || status == 304 {
         BodyFraming::Empty
     } else if chunked {
         BodyFraming::Chunked
