@@ -9,8 +9,9 @@ use lastline_emulator::{Config as EmuConfig, Emulator, EICAR};
 use lastline_ureq::{Client, Config, Error};
 use serde_json::{json, Value};
 
-use crate::workflows::{self, Row, SubmitArgs, Verdict, WaitArgs};
-use crate::Ui;
+use crate::rows::{Row, Verdict};
+use crate::terminal::Ui;
+use crate::workflows::{self, SubmitArgs, WaitArgs};
 
 fn say(ui: &Ui, line: &str) {
     if !ui.json {
@@ -178,9 +179,9 @@ pub fn run(ui: &mut Ui) -> Result<(Value, u8), Error> {
     );
     let summary = json!({
         "emulator": emu.base_url(),
-        "submissions": workflows::rows_json(&first),
+        "submissions": crate::rows::rows_json(&first),
         "resubmitted": {"task_uuid": again.submission.task_uuid.to_string(), "uploaded": again.uploaded},
-        "verdicts": workflows::rows_json(&verdicts),
+        "verdicts": crate::rows::rows_json(&verdicts),
         "report": {"path": pdf.display().to_string(), "bytes": n},
         "requests": log.len(),
         "uploads": uploads,

@@ -6,17 +6,24 @@
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
-use crate::ledger::Ledger;
 use crate::status;
+
+/// Tasks an interrupt lists (the ledger of the command running).
+pub trait PendingTasks: Send {
+    /// Whether any task is still without a verdict.
+    fn has_pending(&self) -> bool;
+    /// Tells the tasks still pending, saying `why`.
+    fn list_pending(&self, why: &str);
+}
 
 /// What an interrupt must clean up or tell.
 struct Pending {
-    ledger: Option<Ledger>,
+    tasks: Option<Box<dyn PendingTasks>>,
     partial: Vec<PathBuf>,
 }
 
 static PENDING: Mutex<Pending> = Mutex::new(Pending {
-    ledger: None,
+    tasks: None,
     partial: Vec::new(),
 });
 
@@ -32,7 +39,7 @@ pub fn install() {
         for f in p.partial.drain(..) {
             let _ = std::fs::remove_file(f);
         }
-        let code = match &p.ledger {
+        let code = match &p.tasks {
             Some(l) if l.has_pending() => {
                 l.list_pending("interrupted");
                 status::PENDING
@@ -43,9 +50,9 @@ pub fn install() {
     });
 }
 
-/// The ledger whose pending tasks an interrupt lists.
-pub fn tell(ledger: &Ledger) {
-    pending().ledger = Some(ledger.clone());
+/// The tasks an interrupt lists from now on.
+pub fn tell(tasks: Box<dyn PendingTasks>) {
+    pending().tasks = Some(tasks);
 }
 
 /// A partial file an interrupt removes while this guard lives.

@@ -19,7 +19,7 @@ use lastline_core::decoders::CompletedTask;
 use lastline_core::types::Uuid;
 use serde_json::{json, Value};
 
-use crate::workflows::{exit_code_for, row_json, row_text, Row, Verdict};
+use crate::rows::{exit_code_for, row_json, row_text, Row, Verdict};
 use crate::{safe, status};
 
 /// One task's place in the ledger.
@@ -53,7 +53,7 @@ impl Ledger {
             failed: Vec::new(),
             waiting: false,
         })));
-        crate::interrupt::tell(&ledger);
+        crate::interrupt::tell(Box::new(ledger.clone()));
         ledger
     }
 
@@ -190,6 +190,16 @@ impl Ledger {
                 .collect::<Vec<_>>())
         };
         (value, code)
+    }
+}
+
+impl crate::interrupt::PendingTasks for Ledger {
+    fn has_pending(&self) -> bool {
+        Ledger::has_pending(self)
+    }
+
+    fn list_pending(&self, why: &str) {
+        Ledger::list_pending(self, why);
     }
 }
 

@@ -14,6 +14,8 @@
 // them stay bare, as a terminal shows them.
 #![allow(rustdoc::bare_urls)]
 
+mod answer;
+mod configuration;
 mod data_copy;
 #[cfg(feature = "demo")]
 mod demo;
@@ -21,22 +23,25 @@ mod interrupt;
 mod ledger;
 mod methods;
 mod output;
+mod rows;
 mod safe;
 mod settings;
 mod status;
+mod terminal;
 mod workflows;
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use indicatif::{ProgressBar, ProgressStyle};
+use clap::{Parser, Subcommand};
 use lastline_core::types::{Timestamp, Uuid};
-use lastline_ureq::{AuthMode, Client, Config, Error, Observer};
+use lastline_ureq::{Client, Error};
 
-use crate::workflows::{Download, ReportFormat, SubmitArgs, WaitArgs};
+use crate::answer::Download;
+use crate::status::Failure;
+use crate::terminal::Ui;
+use crate::workflows::{ReportFormat, SubmitArgs, WaitArgs};
 
 /// The Lastline Analyst API: submit files and URLs, wait for verdicts,
 /// fetch results, reports and artifacts. Credentials come from
@@ -52,43 +57,12 @@ use crate::workflows::{Download, ReportFormat, SubmitArgs, WaitArgs};
     after_help = status::TABLE
 )]
 struct Cli {
-    /// Server URL [default: the config file's base_url, else https://analysis.lastline.com].
-    #[arg(long, global = true, env = "LASTLINE_BASE_URL")]
-    base_url: Option<String>,
     /// JSON output for scripts: a method prints the server's `data`;
     /// submit, submit-url and wait print JSON Lines, one object per event
     /// (`event`: submitted, completed, pending, failed); an error is a
     /// JSON object on stderr.
     #[arg(long, global = true)]
     json: bool,
-    /// A [profile.NAME] of the config file, over its top-level settings.
-    #[arg(long, global = true, env = "LASTLINE_PROFILE")]
-    profile: Option<String>,
-    /// Config file [default: ~/.config/lastline/config].
-    #[arg(long, global = true, env = "LASTLINE_CONFIG")]
-    config: Option<PathBuf>,
-    /// Trust only this CA (PEM) for TLS, instead of the platform's roots.
-    #[arg(long, global = true)]
-    ca: Option<PathBuf>,
-    /// Allow plain http:// to a host that is not loopback.
-    #[arg(long, global = true)]
-    insecure_http: bool,
-    /// Seconds allowed for each read or write [default: the config file's
-    /// `timeout`, else 60].
-    #[arg(long, global = true)]
-    timeout: Option<f64>,
-    /// Seconds a whole call or download may take, retries and waits
-    /// included [default: the config file's `deadline`, else 120 for a
-    /// call and 3600 for a download].
-    #[arg(long, global = true)]
-    deadline: Option<f64>,
-    /// Connect through this proxy (`http://host:port`) [default: the
-    /// config file's `proxy`, else HTTPS_PROXY and the like].
-    #[arg(long, global = true, env = "LASTLINE_PROXY")]
-    proxy: Option<String>,
-    /// How to authenticate [default: the config file's `auth`, else basic].
-    #[arg(long, global = true, value_enum)]
-    auth: Option<Auth>,
     /// No progress bars.
     #[arg(long, short, global = true)]
     quiet: bool,
@@ -96,22 +70,10 @@ struct Cli {
     /// the wait), reconnects, re-logins, redirects.
     #[arg(long, short, global = true)]
     verbose: bool,
-    /// Times a failed call is retried (107, HTTP 5xx and 429, a dropped
-    /// connection) before it gives up [default: 5].
-    #[arg(long, global = true, value_name = "N")]
-    retries: Option<u32>,
+    #[command(flatten)]
+    connection: configuration::ConnectionArgs,
     #[command(subcommand)]
     command: Command,
-}
-
-#[derive(ValueEnum, Clone, Copy, Debug)]
-enum Auth {
-    /// HTTP Basic on every request.
-    Basic,
-    /// Log in once, reuse the session cookie.
-    Session,
-    /// Credentials as POST fields.
-    Body,
 }
 
 /// What `lastline config` does.
@@ -220,201 +182,9 @@ enum Command {
     Method(methods::Method),
 }
 
-/// How results and progress are shown.
-pub struct Ui {
-    /// JSON output.
-    pub json: bool,
-    progress: bool,
-}
-
-impl Ui {
-    /// Progress bars for one job (hidden when stderr is not a terminal).
-    pub fn bars(&mut self, label: &str) -> Bars {
-        Bars {
-            bar: None,
-            label: safe::text(label).into_owned(),
-            enabled: self.progress,
-        }
-    }
-}
-
-/// indicatif bars for hashing, upload and waiting.
-pub struct Bars {
-    bar: Option<ProgressBar>,
-    label: String,
-    enabled: bool,
-}
-
-impl Bars {
-    /// Runs `f` with the bar hidden, so lines it writes to the terminal
-    /// do not mix with the bar (which is drawn again after).
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        match &self.bar {
-            Some(b) => b.suspend(f),
-            None => f(),
-        }
-    }
-
-    /// `done` of `total` things (files submitted, say).
-    pub fn count(&mut self, what: &str, done: usize, total: usize) {
-        if let Some(b) = self.stage(what, total as u64, false) {
-            b.set_position(done as u64);
-        }
-    }
-
-    fn stage(&mut self, what: &str, len: u64, bytes: bool) -> Option<&ProgressBar> {
-        if !self.enabled {
-            return None;
-        }
-        let current = self.bar.as_ref().map(|b| b.message());
-        if current.as_deref() != Some(what) {
-            if let Some(b) = self.bar.take() {
-                b.finish_and_clear();
-            }
-            let template = if bytes {
-                "{prefix} {msg:>9} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec}"
-            } else {
-                "{prefix} {msg:>9} [{bar:30}] {pos}/{len} {elapsed}"
-            };
-            let b = ProgressBar::new(len)
-                .with_style(
-                    ProgressStyle::with_template(template)
-                        .unwrap_or_else(|_| ProgressStyle::default_bar())
-                        .progress_chars("=> "),
-                )
-                .with_prefix(self.label.clone())
-                .with_message(what.to_owned());
-            if !bytes {
-                // Waiting shows progress only when a task completes: the
-                // elapsed time ticks on so it never looks hung.
-                b.enable_steady_tick(Duration::from_millis(500));
-            }
-            self.bar = Some(b);
-        }
-        self.bar.as_ref()
-    }
-
-    /// Removes the bar.
-    pub fn finish(&mut self) {
-        if let Some(b) = self.bar.take() {
-            b.finish_and_clear();
-        }
-    }
-}
-
-impl Observer for Bars {
-    fn hashing(&mut self, done: u64, total: u64) {
-        if let Some(b) = self.stage("hashing", total, true) {
-            b.set_position(done);
-        }
-    }
-    fn upload_needed(&mut self, needed: bool) {
-        if !needed {
-            self.finish();
-        }
-    }
-    fn uploading(&mut self, done: u64, total: u64) {
-        if let Some(b) = self.stage("uploading", total, true) {
-            b.set_position(done);
-        }
-    }
-    fn waiting(&mut self, done: usize, total: usize) {
-        if let Some(b) = self.stage("waiting", total as u64, false) {
-            b.set_position(done as u64);
-        }
-    }
-}
-
-/// The client's configuration: flags, then the environment, then the file.
-fn config(cli: &Cli) -> Result<Config, Failure> {
-    let bad = |m: String| Failure::local(status::ERROR, m);
-    let profile = settings::profile(cli.profile.as_deref());
-    let file = settings::load(cli.config.as_deref(), profile.as_deref()).map_err(bad)?;
-    let (key, token) =
-        settings::credentials(&file).map_err(|m| Failure::local(status::CREDENTIALS, m))?;
-    let base = cli
-        .base_url
-        .clone()
-        .or_else(|| file.get("base_url").map(str::to_owned))
-        .unwrap_or_else(|| settings::DEFAULT_BASE_URL.to_owned());
-    let from_file = match file.get("auth") {
-        None => None,
-        Some(v) => Some(Auth::from_str(v, true).map_err(|_| {
-            bad(format!(
-                "config file: auth = {v:?}: expected basic, session or body"
-            ))
-        })?),
-    };
-    let auth = match cli.auth.or(from_file).unwrap_or(Auth::Basic) {
-        Auth::Basic => AuthMode::Basic,
-        Auth::Session => AuthMode::Session,
-        Auth::Body => AuthMode::BodyFields,
-    };
-    // A flag, else the file (checked as numbers when read).
-    let number = |flag: Option<f64>, name: &str| -> Option<f64> {
-        flag.or_else(|| file.get(name).and_then(|v| v.parse().ok()))
-            .filter(|s: &f64| s.is_finite() && *s > 0.0)
-    };
-    let mut config = Config::new(&base, &key, &token);
-    let retries = cli
-        .retries
-        .or_else(|| file.get("retries").and_then(|v| v.parse().ok()));
-    if let Some(n) = retries {
-        config = config.retry(lastline_core::workflow::RetryPolicy {
-            max_attempts: n.saturating_add(1),
-            ..lastline_core::workflow::RetryPolicy::default()
-        });
-    }
-    let io = number(cli.timeout, "timeout").unwrap_or(60.0);
-    if let Some(d) = number(cli.deadline, "deadline") {
-        config = config.deadline(Duration::from_secs_f64(d));
-    }
-    if let Some(p) = cli.proxy.as_deref().or_else(|| file.get("proxy")) {
-        config = config.proxy(p);
-    }
-    let mut config = config
-        .auth(auth)
-        .timeouts(Duration::from_secs(10), Duration::from_secs_f64(io))
-        .allow_insecure_http(cli.insecure_http)
-        .user_agent(concat!("lastline-cli/", env!("CARGO_PKG_VERSION")));
-    let ca = cli.ca.clone().or_else(|| file.get("ca").map(PathBuf::from));
-    if let Some(ca) = ca {
-        let pem = std::fs::read(&ca).map_err(|e| bad(format!("CA file {}: {e}", ca.display())))?;
-        config = config.ca_pem(&pem)?;
-    }
-    Ok(config)
-}
-
-/// Why the command failed, with its exit status.
-struct Failure {
-    status: u8,
-    message: String,
-    error: Option<Error>,
-}
-
-impl From<Error> for Failure {
-    fn from(e: Error) -> Self {
-        Self {
-            status: status::of(&e),
-            message: e.to_string(),
-            error: Some(e),
-        }
-    }
-}
-
-impl Failure {
-    fn local(status: u8, message: impl Into<String>) -> Self {
-        Self {
-            status,
-            message: message.into(),
-            error: None,
-        }
-    }
-}
-
 fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
     if let Command::Config(ConfigCommand::Init { force }) = cli.command {
-        let path = settings::init(cli.config.as_deref(), force)
+        let path = settings::init(cli.connection.config.as_deref(), force)
             .map_err(|m| Failure::local(status::ERROR, m))?;
         eprintln!("wrote {} (readable by you only)", safe::path(&path));
         return Ok(status::OK);
@@ -440,7 +210,7 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
         }
         return Ok(code);
     }
-    let config = config(&cli)?;
+    let config = configuration::client_config(&cli.connection)?;
     let mut c = Client::new(config.clone()).map_err(name_the_flag)?;
     let err = Failure::from;
     let (value, code) = match cli.command {
@@ -467,7 +237,7 @@ fn run(cli: Cli, ui: &mut Ui) -> Result<u8, Failure> {
             opts,
             waiting,
             answer,
-        }) if answer.format == methods::AnswerFormat::Json => workflows::submit_url(
+        }) if answer.format == answer::AnswerFormat::Json => workflows::submit_url(
             &mut c,
             &url,
             referer.as_deref(),
@@ -628,45 +398,5 @@ mod tests {
         let mut missing = Vec::new();
         walk(&Cli::command(), "lastline", &mut missing);
         assert!(missing.is_empty(), "no help text: {missing:#?}");
-    }
-
-    #[test]
-    fn bars_follow_hashing_upload_and_waiting() {
-        let mut ui = Ui {
-            json: false,
-            progress: true,
-        };
-        let mut b = ui.bars("sample");
-        b.hashing(5, 10);
-        let bar = b.bar.clone().unwrap();
-        assert_eq!(
-            (bar.message(), bar.position(), bar.length()),
-            ("hashing".to_string(), 5, Some(10))
-        );
-        b.upload_needed(true);
-        b.uploading(3, 10);
-        let bar = b.bar.clone().unwrap();
-        assert_eq!(
-            (bar.message(), bar.position()),
-            ("uploading".to_string(), 3)
-        );
-        b.upload_needed(false);
-        assert!(b.bar.is_none());
-        b.waiting(1, 2);
-        let bar = b.bar.clone().unwrap();
-        assert_eq!(
-            (bar.message(), bar.position(), bar.length()),
-            ("waiting".to_string(), 1, Some(2))
-        );
-        b.finish();
-        assert!(b.bar.is_none());
-        // Not on a terminal (or --quiet): no bars at all.
-        let mut quiet = Ui {
-            json: false,
-            progress: false,
-        };
-        let mut b = quiet.bars("sample");
-        b.hashing(1, 2);
-        assert!(b.bar.is_none());
     }
 }

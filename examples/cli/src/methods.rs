@@ -1,8 +1,7 @@
 //! One subcommand for each of the 29 methods, named as in the reference
 //! (`get_progress` → `lastline get-progress`).
 
-use std::io::{IsTerminal, Seek, SeekFrom, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use clap::Subcommand;
 use lastline_core::request::*;
@@ -12,7 +11,8 @@ use lastline_core::types::{
 use lastline_ureq::{Client, Error};
 use serde_json::{json, Value};
 
-use crate::workflows::{self, Download, SubmitArgs};
+use crate::answer::{Answer, Download};
+use crate::workflows::{self, SubmitArgs};
 
 /// Parses a task, report or IOC UUID.
 pub fn uuid(s: &str) -> Result<Uuid, String> {
@@ -350,151 +350,6 @@ pub enum Method {
     },
 }
 
-/// The answer's format (`--format`).
-#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub enum AnswerFormat {
-    /// The server's `data`: a table, or its JSON with `--json`.
-    #[default]
-    Json,
-    /// The server's XML answer (the reference's format for people), byte
-    /// for byte: its `success`, `data` or `error` as the server renders
-    /// them (not read by this CLI).
-    Xml,
-}
-
-/// How a method's answer is asked for and where it goes.
-#[derive(clap::Args, Debug, Clone)]
-pub struct Answer {
-    /// The answer's format: json (the server's data, a table without
-    /// --json) or xml (its XML answer as sent; to a terminal with control
-    /// characters escaped).
-    #[arg(long, value_enum, default_value_t)]
-    pub format: AnswerFormat,
-    /// With --format xml: the XML goes to this file (`-` for standard
-    /// output), written whole or not at all, as downloads are.
-    #[arg(short, long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
-}
-
-impl Answer {
-    /// Calls `req` in the chosen format; returns what to print.
-    pub fn call<R: Request>(
-        &self,
-        c: &mut Client,
-        ui: &crate::Ui,
-        req: &R,
-    ) -> Result<Value, Error> {
-        match self.format {
-            AnswerFormat::Json => {
-                self.json_only("-o")?;
-                call(c, ui.json, req)
-            }
-            AnswerFormat::Xml => xml(c, self.output.as_deref(), req),
-        }
-    }
-
-    /// Refuses what only --format xml takes (or what XML cannot do).
-    pub fn json_only(&self, what: &'static str) -> Result<(), Error> {
-        let refused = match self.format {
-            AnswerFormat::Json => self.output.is_some() && what == "-o",
-            AnswerFormat::Xml => what != "-o",
-        };
-        if refused {
-            let reason = match self.format {
-                AnswerFormat::Json => "-o writes an XML answer: add --format xml",
-                AnswerFormat::Xml => what,
-            };
-            return Err(Error::from(lastline_core::Error::InvalidParam {
-                param: "--format",
-                reason,
-            }));
-        }
-        Ok(())
-    }
-}
-
-/// The most of an XML answer shown on a terminal (it is read whole to
-/// escape it); a larger one goes to a file with `-o`.
-pub const XML_TERMINAL_LIMIT: u64 = TABLE_LIMIT;
-
-/// `req`'s XML answer: into a file (temporary, renamed once whole), to
-/// standard output byte for byte, or — on a terminal — with every control
-/// character escaped (the XML carries the malware's strings).
-fn xml<R: Request>(c: &mut Client, output: Option<&Path>, req: &R) -> Result<Value, Error> {
-    let xml = Xml(req);
-    match output {
-        Some(p) if p != Path::new("-") => Download {
-            output: Some(p.to_path_buf()),
-            max_size: None,
-        }
-        .fetch(c, &xml),
-        None if std::io::stdout().is_terminal() => {
-            c.set_max_download(Some(XML_TERMINAL_LIMIT));
-            let mut text = Vec::new();
-            let got = c.download(&xml, &mut text);
-            c.set_max_download(None);
-            got?;
-            let shown = String::from_utf8_lossy(&text);
-            // Line ends kept: the XML is for people to read.
-            let lines: Vec<_> = shown.split('\n').map(crate::safe::text).collect();
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", lines.join("\n").trim_end())?;
-            Ok(Value::Null)
-        }
-        _ => {
-            let mut out = std::io::stdout().lock();
-            c.call_xml(req, &mut out)?;
-            Ok(Value::Null)
-        }
-    }
-}
-
-/// The largest answer shown as a table: a `serde_json::Value` takes some
-/// 30 times the answer's size, so larger ones are for `--json`, which
-/// streams.
-pub const TABLE_LIMIT: u64 = 16 * 1024 * 1024;
-
-/// Calls a method; what it prints is the server's `data` as sent — the
-/// reference's member names and nesting, list entries and open shapes
-/// whole — once the typed decoder has accepted the whole answer. One rule
-/// for every method: nothing is chosen per method. The answer is kept in
-/// an unnamed temporary file, not in memory: with `--json` its `data` is
-/// copied through to the output (nothing is returned); as a table it is
-/// read into a tree when at most [`TABLE_LIMIT`] bytes.
-pub fn call<R: Request>(c: &mut Client, json: bool, req: &R) -> Result<Value, Error> {
-    let mut body = tempfile::tempfile()?;
-    c.call_into(req, |_| {}, &mut body)?;
-    let len = body.seek(SeekFrom::End(0))?;
-    body.seek(SeekFrom::Start(0))?;
-    // The typed decoder accepted it; what ours reads past (invalid UTF-8
-    // in a skipped member) may still not be JSON: a bad answer too.
-    let not_json = || Error::Protocol {
-        error: Box::new(lastline_core::Error::Json {
-            at: "body",
-            kind: lastline_core::JsonError::Syntax("JSON that serde_json reads"),
-        }),
-        attempts: 1,
-    };
-    if json {
-        let mut out = std::io::stdout().lock();
-        crate::data_copy::copy_data(std::io::BufReader::new(body), &mut out).map_err(
-            |e| match e.kind() {
-                std::io::ErrorKind::InvalidData => not_json(),
-                _ => Error::Io(e),
-            },
-        )?;
-        return Ok(Value::Null);
-    }
-    if len > TABLE_LIMIT {
-        return Err(Error::Io(std::io::Error::other(format!(
-            "the answer ({len} bytes) is larger than a table shows ({TABLE_LIMIT} bytes): use --json"
-        ))));
-    }
-    let mut v: Value =
-        serde_json::from_reader(std::io::BufReader::new(body)).map_err(|_| not_json())?;
-    Ok(v.get_mut("data").map(Value::take).unwrap_or(Value::Null))
-}
-
 fn artifact_id(s: &str) -> Result<ArtifactId<'_>, Error> {
     ArtifactId::parse(s).map_err(|_| {
         Error::from(lastline_core::Error::InvalidParam {
@@ -505,7 +360,7 @@ fn artifact_id(s: &str) -> Result<ArtifactId<'_>, Error> {
 }
 
 /// Runs one method; returns what to print.
-pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error> {
+pub fn run(m: Method, c: &mut Client, ui: &mut crate::terminal::Ui) -> Result<Value, Error> {
     use Method as M;
     Ok(match m {
         M::Ping { answer } => answer.call(c, ui, &Ping)?,
@@ -523,7 +378,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::Ui) -> Result<Value, Error
             let o = workflows::submit_one(c, &file, &opts, ui)?;
             let mut v = json!({"submission": o.submission, "uploaded": o.uploaded});
             if let Some(r) = &o.result {
-                v["result"] = workflows::inline_result(r, &o.items);
+                v["result"] = crate::rows::inline_result(r, &o.items);
             }
             v
         }

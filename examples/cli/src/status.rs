@@ -73,3 +73,34 @@ pub fn json_of(message: &str, e: Option<&Error>, status: u8) -> Value {
         "exit_status": status,
     })
 }
+
+/// Why the command failed, with its exit status.
+pub struct Failure {
+    /// The exit status.
+    pub status: u8,
+    /// What to tell the user (the server's words escaped when shown).
+    pub message: String,
+    /// The client's error, when there was one.
+    pub error: Option<Error>,
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Self {
+            status: of(&e),
+            message: e.to_string(),
+            error: Some(e),
+        }
+    }
+}
+
+impl Failure {
+    /// A failure of this command itself (a config file, an argument).
+    pub fn local(status: u8, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            message: message.into(),
+            error: None,
+        }
+    }
+}
