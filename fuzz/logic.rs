@@ -131,7 +131,7 @@ fn head_against_httparse(input: &[u8]) {
 }
 
 /// Target `response`: HTTP head + framing + every envelope type.
-pub fn response(data: &[u8]) {
+pub(crate) fn response(data: &[u8]) {
     let Some((&sel, input)) = data.split_first() else {
         return;
     };
@@ -225,7 +225,7 @@ fn three<D: DataDecoder + Default>(body: &[u8], step: usize) -> [Option<usize>; 
 /// Target `list_stream`: completion lists streamed with fixed memory; the
 /// entries seen must not depend on how the body was split, nor on whether
 /// `decode_with` or the streaming decoder read it.
-pub fn list_stream(data: &[u8]) {
+pub(crate) fn list_stream(data: &[u8]) {
     let Some((&sel, body)) = data.split_first() else {
         return;
     };
@@ -245,7 +245,7 @@ pub fn list_stream(data: &[u8]) {
 
 /// Target `multipart`: any field values and sample, any buffer size; the
 /// bytes written equal the announced length, the sample appears whole.
-pub fn multipart(data: &[u8]) {
+pub(crate) fn multipart(data: &[u8]) {
     if data.len() < 3 {
         return;
     }
@@ -308,7 +308,7 @@ pub fn multipart(data: &[u8]) {
 /// a connection after `FE ED 1A 7E` arrive only once the first exchange
 /// ended (a late answer), and the driver, as lastline-ureq's does, drops
 /// a kept-alive connection with unread bytes before reusing it.
-pub fn exchange(data: &[u8]) {
+pub(crate) fn exchange(data: &[u8]) {
     use lastline_core::exchange::{
         AuthMode, Drive, Driven, Exchange, Link, Origin, Settings, Step,
     };

@@ -197,7 +197,7 @@ pub(crate) struct DecoderVisitor<'d, D: DataDecoder, S = Option<<D as DataDecode
 
 impl<'d, D: DataDecoder> DecoderVisitor<'d, D> {
     /// A visitor that keeps the last entry read.
-    pub fn new(data: &'d mut D) -> Self {
+    pub(crate) fn new(data: &'d mut D) -> Self {
         Self {
             data,
             entries: None,

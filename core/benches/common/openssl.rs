@@ -4,7 +4,7 @@
 use std::process::Command;
 
 /// Chunk size fed to the hashers (`LASTLINE_BENCH_CHUNK_KIB`, default 64).
-pub fn chunk() -> usize {
+pub(crate) fn chunk() -> usize {
     std::env::var("LASTLINE_BENCH_CHUNK_KIB")
         .ok()
         .and_then(|v| v.parse::<usize>().ok())
@@ -13,7 +13,7 @@ pub fn chunk() -> usize {
 }
 
 /// `mib` MiB of incompressible, reproducible bytes.
-pub fn buffer(mib: usize) -> Vec<u8> {
+pub(crate) fn buffer(mib: usize) -> Vec<u8> {
     // xorshift: incompressible and reproducible.
     let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
     (0..mib << 20)
@@ -28,7 +28,7 @@ pub fn buffer(mib: usize) -> Vec<u8> {
 
 /// OpenSSL's MB/s computing `algs` in one pass over `mib` MiB (best of 3);
 /// `None` without python3.
-pub fn openssl(mib: usize, algs: &[&str]) -> Option<f64> {
+pub(crate) fn openssl(mib: usize, algs: &[&str]) -> Option<f64> {
     let chunk = chunk();
     let script = format!(
         r#"

@@ -181,51 +181,6 @@ pub(super) fn absolute<const N: usize>(
     out.push_str(l).map_err(too_long)
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn authorities_and_urls() {
-        let o = |a, https| Origin::from_authority(a, https).map(|o| (o.host, o.port));
-        assert_eq!(
-            o("analysis.lastline.com", true),
-            Some(("analysis.lastline.com", 443))
-        );
-        assert_eq!(o("127.0.0.1:8642", false), Some(("127.0.0.1", 8642)));
-        assert_eq!(o("[::1]:8642", false), Some(("[::1]", 8642)));
-        assert_eq!(o("[::1]", true), Some(("[::1]", 443)));
-        assert_eq!(o("h:99999", true), None);
-        assert_eq!(o(":80", true), None);
-        let u = parse_url("HTTPS://cdn.example:8443/a/b?x=1#frag").unwrap();
-        let url = "HTTPS://cdn.example:8443/a/b?x=1#frag";
-        assert!(u.https && u.port == 8443);
-        assert_eq!(&url[u.host.0..u.host.1], "cdn.example");
-        assert_eq!(&url[u.target.0..u.target.1], "/a/b?x=1");
-        for bad in ["ftp://x/", "http://user@x/", "http:///p", "http://x:0/"] {
-            assert!(parse_url(bad).is_none(), "{bad}");
-        }
-        let mut out = heapless::String::<128>::new();
-        let here = Origin {
-            https: false,
-            host: "h",
-            port: 81,
-        };
-        absolute("next?y=2", here, "/dir/file?q", &mut out).unwrap();
-        assert_eq!(out.as_str(), "http://h:81/dir/next?y=2");
-        out.clear();
-        absolute("/root", here, "/dir/file", &mut out).unwrap();
-        assert_eq!(out.as_str(), "http://h:81/root");
-        assert!(absolute(
-            "//evil.example/x",
-            here,
-            "/",
-            &mut heapless::String::<128>::new()
-        )
-        .is_err());
-    }
-}
-
 impl Machine<'_> {
     pub(super) fn target_origin(&self) -> Origin<'_> {
         match self.redirect {
@@ -304,5 +259,50 @@ impl Machine<'_> {
             Some(r) => self.location.get(r.target.0..r.target.1).unwrap_or("/"),
             None => "/",
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn authorities_and_urls() {
+        let o = |a, https| Origin::from_authority(a, https).map(|o| (o.host, o.port));
+        assert_eq!(
+            o("analysis.lastline.com", true),
+            Some(("analysis.lastline.com", 443))
+        );
+        assert_eq!(o("127.0.0.1:8642", false), Some(("127.0.0.1", 8642)));
+        assert_eq!(o("[::1]:8642", false), Some(("[::1]", 8642)));
+        assert_eq!(o("[::1]", true), Some(("[::1]", 443)));
+        assert_eq!(o("h:99999", true), None);
+        assert_eq!(o(":80", true), None);
+        let u = parse_url("HTTPS://cdn.example:8443/a/b?x=1#frag").unwrap();
+        let url = "HTTPS://cdn.example:8443/a/b?x=1#frag";
+        assert!(u.https && u.port == 8443);
+        assert_eq!(&url[u.host.0..u.host.1], "cdn.example");
+        assert_eq!(&url[u.target.0..u.target.1], "/a/b?x=1");
+        for bad in ["ftp://x/", "http://user@x/", "http:///p", "http://x:0/"] {
+            assert!(parse_url(bad).is_none(), "{bad}");
+        }
+        let mut out = heapless::String::<128>::new();
+        let here = Origin {
+            https: false,
+            host: "h",
+            port: 81,
+        };
+        absolute("next?y=2", here, "/dir/file?q", &mut out).unwrap();
+        assert_eq!(out.as_str(), "http://h:81/dir/next?y=2");
+        out.clear();
+        absolute("/root", here, "/dir/file", &mut out).unwrap();
+        assert_eq!(out.as_str(), "http://h:81/root");
+        assert!(absolute(
+            "//evil.example/x",
+            here,
+            "/",
+            &mut heapless::String::<128>::new()
+        )
+        .is_err());
     }
 }

@@ -9,20 +9,20 @@ use lastline_core::request::Request;
 use lastline_core::response::{EnvelopeResponse, Progress, RawResponse};
 use lastline_core::{ApiMessage, Credentials, Error};
 
-pub const KEY: &str = "test-key";
-pub const TOKEN: &str = "s3cret-token";
+pub(crate) const KEY: &str = "test-key";
+pub(crate) const TOKEN: &str = "s3cret-token";
 
-pub fn creds() -> Credentials<'static> {
+pub(crate) fn creds() -> Credentials<'static> {
     Credentials::new(KEY, Some(TOKEN)).unwrap()
 }
 
-pub fn config() -> ClientConfig<'static> {
+pub(crate) fn config() -> ClientConfig<'static> {
     ClientConfig::new("analysis.example", creds())
 }
 
 /// Writes a request through an output buffer of `chunk` bytes, inserting
 /// `sample` where the encoder asks for the file.
-pub fn encode<R: Request>(
+pub(crate) fn encode<R: Request>(
     req: &R,
     cfg: &ClientConfig<'_>,
     sample: &[u8],
@@ -54,7 +54,7 @@ pub fn encode<R: Request>(
 
 /// A request as written on the wire.
 #[derive(Debug)]
-pub struct WireRequest {
+pub(crate) struct WireRequest {
     pub method: String,
     pub target: String,
     pub headers: Vec<(String, String)>,
@@ -62,18 +62,18 @@ pub struct WireRequest {
 }
 
 impl WireRequest {
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         self.target.split('?').next().unwrap()
     }
 
-    pub fn query(&self) -> Vec<(String, String)> {
+    pub(crate) fn query(&self) -> Vec<(String, String)> {
         match self.target.split_once('?') {
             Some((_, q)) => form_urlencoded::parse(q.as_bytes()).into_owned().collect(),
             None => vec![],
@@ -82,7 +82,7 @@ impl WireRequest {
 
     /// Every parameter: query, form body or multipart parts (text values;
     /// the sample part as bytes under "file").
-    pub fn params(&self) -> Vec<(String, Vec<u8>)> {
+    pub(crate) fn params(&self) -> Vec<(String, Vec<u8>)> {
         let mut all: Vec<(String, Vec<u8>)> = self
             .query()
             .into_iter()
@@ -112,7 +112,7 @@ impl WireRequest {
 
 /// Parses a request written by the encoder (head by hand, checked
 /// strictly; body by Content-Length).
-pub fn parse_request(wire: &[u8]) -> WireRequest {
+pub(crate) fn parse_request(wire: &[u8]) -> WireRequest {
     let end = wire
         .windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -148,14 +148,14 @@ pub fn parse_request(wire: &[u8]) -> WireRequest {
     req
 }
 
-pub struct Part {
+pub(crate) struct Part {
     pub name: String,
     pub filename: Option<String>,
     pub data: Vec<u8>,
 }
 
 /// Parses a multipart body with multer (an independent parser).
-pub fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
+pub(crate) fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
     let body = bytes::Bytes::copy_from_slice(body);
     let stream = futures_util::stream::once(async move { Ok::<_, std::io::Error>(body) });
     let mut mp = multer::Multipart::new(stream, boundary);
@@ -177,7 +177,7 @@ pub fn parse_multipart(body: &[u8], boundary: &str) -> Vec<Part> {
 
 /// Feeds `bytes` to an envelope response reader in pieces of `chunk`
 /// bytes, through a receive buffer, the way a transport does.
-pub fn read_envelope<D: DataDecoder, const N: usize>(
+pub(crate) fn read_envelope<D: DataDecoder, const N: usize>(
     data: D,
     bytes: &[u8],
     chunk: usize,
@@ -187,7 +187,7 @@ pub fn read_envelope<D: DataDecoder, const N: usize>(
 }
 
 /// [`read_envelope`], also returning a failure envelope's message.
-pub fn read_envelope_with_message<D: DataDecoder, const N: usize>(
+pub(crate) fn read_envelope_with_message<D: DataDecoder, const N: usize>(
     data: D,
     bytes: &[u8],
     chunk: usize,
@@ -223,7 +223,7 @@ pub fn read_envelope_with_message<D: DataDecoder, const N: usize>(
 }
 
 /// Reads a raw download in pieces of `chunk` bytes.
-pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>), Error> {
+pub(crate) fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>), Error> {
     let mut resp = RawResponse::new();
     let mut out = Vec::new();
     let mut pending: Vec<u8> = Vec::new();
@@ -266,7 +266,7 @@ pub fn read_raw(bytes: &[u8], chunk: usize) -> Result<(Option<String>, Vec<u8>),
 }
 
 /// An HTTP response with a Content-Length body.
-pub fn http_ok(body: &[u8]) -> Vec<u8> {
+pub(crate) fn http_ok(body: &[u8]) -> Vec<u8> {
     let mut v = format!(
         "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
         body.len()
@@ -277,7 +277,7 @@ pub fn http_ok(body: &[u8]) -> Vec<u8> {
 }
 
 /// An HTTP response with a chunked body, cut into chunks of `size`.
-pub fn http_chunked(body: &[u8], size: usize) -> Vec<u8> {
+pub(crate) fn http_chunked(body: &[u8], size: usize) -> Vec<u8> {
     let mut v =
         b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
             .to_vec();
@@ -291,7 +291,7 @@ pub fn http_chunked(body: &[u8], size: usize) -> Vec<u8> {
 }
 
 /// Path of the catalog beside the repository, or the copy in the tests.
-pub fn catalog() -> serde_json::Value {
+pub(crate) fn catalog() -> serde_json::Value {
     let shared = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/spec/api.json");
     let vendored = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/api.json");
     let text = std::fs::read_to_string(shared)

@@ -96,8 +96,29 @@
 //! }).unwrap();
 //! ```
 #![no_std]
-#![forbid(unsafe_code)]
-#![warn(missing_docs)]
+// The workspace's lints (`Cargo.toml`): no unsafe code, every public item
+// documented, nothing `pub` that is not reachable. And, as in the core, no
+// panics in the library: no unwrap/expect, unchecked indexing or
+// arithmetic that can overflow.
+#![deny(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects,
+    clippy::todo,
+    clippy::unimplemented
+)]
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
 // Errors carry the core's error inline: without a heap there is nothing
 // to box it in.
 #![allow(clippy::result_large_err)]

@@ -3,7 +3,7 @@
 //! compared.
 
 /// Retries fast enough for tests.
-pub fn fast_retry() -> lastline_core::workflow::RetryPolicy {
+pub(crate) fn fast_retry() -> lastline_core::workflow::RetryPolicy {
     lastline_core::workflow::RetryPolicy {
         max_attempts: 5,
         base_delay_ms: 5,
@@ -13,7 +13,7 @@ pub fn fast_retry() -> lastline_core::workflow::RetryPolicy {
 }
 
 /// Asserts the emulator's log shows every one of the 29 methods.
-pub fn assert_every_method_called(emu: &lastline_emulator::Emulator) {
+pub(crate) fn assert_every_method_called(emu: &lastline_emulator::Emulator) {
     let mut called: Vec<&str> = emu
         .log()
         .entries()
@@ -29,7 +29,7 @@ pub fn assert_every_method_called(emu: &lastline_emulator::Emulator) {
 }
 
 /// Debug output with timestamps blanked (two emulators' clocks differ).
-pub fn norm(s: String) -> String {
+pub(crate) fn norm(s: String) -> String {
     let mut out = String::new();
     let mut rest = s.as_str();
     while let Some(i) = rest.find("Timestamp(") {
@@ -43,6 +43,7 @@ pub fn norm(s: String) -> String {
     out
 }
 
+/// Downloads `$req` with the embedded client `$c` into a vector.
 #[macro_export]
 macro_rules! dl_embedded {
     ($c:expr, $req:expr) => {{
