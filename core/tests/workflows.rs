@@ -48,12 +48,15 @@ fn hash_first_known_hash_needs_no_upload() {
         Some("application/x-www-form-urlencoded")
     );
     assert!(!wire.body.windows(sample.len()).any(|w| w == sample));
-    let out = flow.on_response(Ok(submission())).unwrap().unwrap();
+    let out = flow
+        .on_response(Ok::<_, Error>(submission()))
+        .unwrap()
+        .unwrap();
     assert!(!out.uploaded);
     assert_eq!(flow.stage(), Stage::Done);
     assert!(flow.request().is_none());
     assert!(matches!(
-        flow.on_response(Ok(submission())),
+        flow.on_response(Ok::<_, Error>(submission())),
         Err(Error::WorkflowMisuse(_))
     ));
 }
@@ -77,7 +80,7 @@ fn hash_first_uploads_on_101_only() {
         .1;
     assert_eq!(file, sample);
     assert!(
-        flow.on_response(Ok(submission()))
+        flow.on_response(Ok::<_, Error>(submission()))
             .unwrap()
             .unwrap()
             .uploaded

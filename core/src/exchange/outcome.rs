@@ -64,6 +64,18 @@ impl fmt::Display for Failure {
     }
 }
 
+/// A failure outside any attempt (a workflow driven out of order).
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        Self {
+            error,
+            attempts: 0,
+            status: None,
+            message: None,
+        }
+    }
+}
+
 impl core::error::Error for Failure {
     fn source(&self) -> Option<&(dyn core::error::Error + 'static)> {
         Some(&self.error)

@@ -306,7 +306,8 @@ impl MethodInfo {
 ///
 /// ```
 /// macro_rules! count { ($($t:ty),*) => { [$(stringify!($t)),*].len() } }
-/// assert_eq!(lastline_core::for_each_method!(count), 29);
+/// let methods = lastline_core::for_each_method!(count);
+/// assert_eq!(methods, lastline_core::request::METHODS.len());
 /// ```
 #[macro_export]
 macro_rules! for_each_method {
@@ -350,7 +351,14 @@ macro_rules! method_table {
 }
 
 /// Every method's declaration, in the reference's order.
-pub const METHODS: [MethodInfo; 29] = crate::for_each_method!(method_table);
+pub const METHODS: [MethodInfo; METHOD_COUNT] = crate::for_each_method!(method_table);
+
+macro_rules! method_count {
+    ($($t:ty),*) => { [$(stringify!($t)),*].len() };
+}
+
+/// How many methods the table holds (counted from it, never written).
+pub const METHOD_COUNT: usize = crate::for_each_method!(method_count);
 
 /// The declaration of the method named `name` (as in the reference).
 pub fn method(name: &str) -> Option<&'static MethodInfo> {

@@ -6,6 +6,27 @@ use crate::hashing::Digests;
 use crate::request::SubmitFile;
 use crate::ErrorCode;
 
+/// A failed submission as hash-first reads it: only its API code matters
+/// (101 means upload). Implemented by the core's errors and by each
+/// transport's, so every driver hands its call's result over as it is.
+pub trait ApiFailure {
+    /// The API's error code, if the server answered with a failure
+    /// envelope.
+    fn api_code(&self) -> Option<ErrorCode>;
+}
+
+impl ApiFailure for Error {
+    fn api_code(&self) -> Option<ErrorCode> {
+        Error::api_code(self)
+    }
+}
+
+impl ApiFailure for crate::exchange::Failure {
+    fn api_code(&self) -> Option<ErrorCode> {
+        self.error.api_code()
+    }
+}
+
 /// Where a hash-first submission stands.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -84,16 +105,20 @@ impl<'a> HashFirst<'a> {
         Some(r)
     }
 
-    /// Digests the answer to [`Self::request`]. `Ok(None)` means: send
-    /// [`Self::request`] again (now an upload).
-    pub fn on_response(
+    /// Digests the answer to [`Self::request`], as the driver's call gave
+    /// it (its own error type): the one place that says what an answer
+    /// means. `Ok(None)`: the server does not have the file (101 to the
+    /// submission by hash), so send [`Self::request`] again, now an
+    /// upload; `Ok(Some(_))`: submitted; any other failure is handed back
+    /// whole — retrying it was the exchange's business.
+    pub fn on_response<E: ApiFailure + From<Error>>(
         &mut self,
-        answer: Result<Submission, Error>,
-    ) -> Result<Option<HashFirstOutcome>, Error> {
+        answer: Result<Submission, E>,
+    ) -> Result<Option<HashFirstOutcome>, E> {
         match (self.stage, answer) {
-            (Stage::Done, _) => Err(Error::WorkflowMisuse(text!(
+            (Stage::Done, _) => Err(E::from(Error::WorkflowMisuse(text!(
                 "hash-first submission already finished"
-            ))),
+            )))),
             (stage, Ok(submission)) => {
                 self.stage = Stage::Done;
                 Ok(Some(HashFirstOutcome {

@@ -9,6 +9,6 @@ mod session;
 pub use completion::{
     CompletionCursor, NextPoll, CLOCK_ALLOWANCE_SECS, CURSOR_VERSION, RESUME_ALLOWANCE_SECS,
 };
-pub use hash_first::{HashFirst, HashFirstOutcome, Stage};
+pub use hash_first::{ApiFailure, HashFirst, HashFirstOutcome, Stage};
 pub use retry::{classify, RetryDecision, RetryPolicy, RetryState};
 pub use session::{Session, SessionAction};

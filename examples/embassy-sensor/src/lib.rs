@@ -57,7 +57,7 @@ use lastline_core::hashing::{Algorithms, MultiHasher};
 use lastline_core::request::SubmitFile;
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
-use lastline_core::{Credentials, ErrorCode};
+use lastline_core::Credentials;
 use lastline_embedded::asynch::{Client, Connector, Timer};
 use lastline_embedded::{Error, NoSessions, Options, Origin, SliceSample};
 
@@ -193,18 +193,10 @@ async fn submit<
             "submitted",
         )))?;
     let mut sample = SliceSample(capture);
-    // Only the 101 is the workflow's to read; every other failure goes back.
-    let answer = match client
+    let answer = client
         .call_with::<_, SubmitDecoder>(&req, Some(&mut sample), &mut |_| {})
-        .await
-    {
-        Ok(s) => Ok(s),
-        Err(Error::Exchange(f)) if f.error.api_code() == Some(ErrorCode::FileUploadRequired) => {
-            Err(f.error)
-        }
-        Err(e) => return Err(e),
-    };
-    let done = flow.on_response(answer).map_err(Error::Core)?;
+        .await;
+    let done = flow.on_response(answer)?;
     Ok(done.map(|d| (d.submission.task_uuid, d.submission.submission_timestamp)))
 }
 

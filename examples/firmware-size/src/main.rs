@@ -19,7 +19,7 @@ use lastline_core::request::{GetResult, Request, SubmitFile};
 use lastline_core::decoders::{CompletedDecoder, ResultSummaryDecoder, SubmitDecoder};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
-use lastline_core::{Credentials, Error, ErrorCode};
+use lastline_core::{Credentials, Error};
 use panic_halt as _;
 
 /// The device's interrupt vectors (an STM32F429-class MCU has 91), all
@@ -153,12 +153,8 @@ fn submit(c: &mut Client, s: &Settings<'_>) -> Result<Uuid, Failure> {
     let mut flow = HashFirst::new(digests, SubmitFile { filename: Some("capture.bin"), ..SubmitFile::default() });
     loop {
         let req = flow.request().ok_or_else(|| misuse("done"))?;
-        let answer = match call::<_, SubmitDecoder>(c, s, &req, &mut |_| {}) {
-            Ok(sub) => Ok(sub),
-            Err(f) if f.error.api_code() == Some(ErrorCode::FileUploadRequired) => Err(f.error),
-            Err(f) => return Err(f),
-        };
-        if let Some(done) = flow.on_response(answer).map_err(fail)? {
+        let answer = call::<_, SubmitDecoder>(c, s, &req, &mut |_| {});
+        if let Some(done) = flow.on_response(answer)? {
             return Ok(done.submission.task_uuid);
         }
     }

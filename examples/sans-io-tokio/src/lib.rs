@@ -13,7 +13,7 @@ use lastline_core::hashing::{digest, Algorithms};
 use lastline_core::request::{Request, SubmitFile};
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst, NextPoll};
-use lastline_core::{ErrorCode, Transport};
+use lastline_core::Transport;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
@@ -176,13 +176,9 @@ pub async fn submit_and_wait(
     let mut flow = HashFirst::new(digest(Algorithms::ALL, sample), SubmitFile::default());
     let done = loop {
         let req = flow.request().expect("not finished");
-        let answer = match client.call::<_, SubmitDecoder>(&req, sample, |_| {}).await {
-            Ok(s) => Ok(s),
-            // The 101 is the flow's to read; other failures end here whole.
-            Err(f) if f.error.api_code() == Some(ErrorCode::FileUploadRequired) => Err(f.error),
-            Err(f) => return Err(f),
-        };
-        if let Some(done) = flow.on_response(answer).expect("a 101 or a submission") {
+        // The flow reads the 101; other failures come back here whole.
+        let answer = client.call::<_, SubmitDecoder>(&req, sample, |_| {}).await;
+        if let Some(done) = flow.on_response(answer)? {
             break done;
         }
     };

@@ -20,7 +20,7 @@ use lastline_core::hashing::{Algorithms, MultiHasher};
 use lastline_core::request::SubmitFile;
 use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
-use lastline_core::{Credentials, ErrorCode};
+use lastline_core::Credentials;
 use lastline_embedded::blocking::{Client, Connector, Timer};
 use lastline_embedded::{Error, NoSessions, Options, OptionsSource, SliceSample};
 
@@ -421,15 +421,8 @@ where
         .request()
         .ok_or(core(lastline_core::Error::WorkflowMisuse("submitted")))?;
     let mut sample = SliceSample(capture.bytes);
-    // Only the 101 is the workflow's to read; every other failure goes back.
-    let answer = match client.call_with::<_, SubmitDecoder>(&req, Some(&mut sample), &mut |_| {}) {
-        Ok(s) => Ok(s),
-        Err(Error::Exchange(f)) if f.error.api_code() == Some(ErrorCode::FileUploadRequired) => {
-            Err(f.error)
-        }
-        Err(e) => return Err(Stop::Failed(e)),
-    };
-    flow.on_response(answer).map_err(core)
+    let answer = client.call_with::<_, SubmitDecoder>(&req, Some(&mut sample), &mut |_| {});
+    flow.on_response(answer).map_err(Stop::Failed)
 }
 
 /// TLS with the server certificate checked against the pinned CA.

@@ -346,20 +346,9 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
             let Some(req) = flow.request() else {
                 return Err(lastline_core::Error::WorkflowMisuse("hash-first finished").into());
             };
-            // Only the 101 is the workflow's to read; every other failure
-            // goes back whole.
-            let answer = match self
+            let answer = self
                 .call_with::<_, SubmitDecoder>(&req, Some(sample), &mut |_| {})
-                .await
-            {
-                Ok(s) => Ok(s),
-                Err(Error::Exchange(f))
-                    if f.error.api_code() == Some(lastline_core::ErrorCode::FileUploadRequired) =>
-                {
-                    Err(f.error)
-                }
-                Err(e) => return Err(e),
-            };
+                .await;
             if let Some(done) = flow.on_response(answer)? {
                 return Ok(done);
             }

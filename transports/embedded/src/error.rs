@@ -27,6 +27,12 @@ pub enum Error {
     Exchange(lastline_core::exchange::Failure),
 }
 
+impl lastline_core::workflow::ApiFailure for Error {
+    fn api_code(&self) -> Option<lastline_core::ErrorCode> {
+        Error::api_code(self)
+    }
+}
+
 impl Error {
     /// Whether trying again later can help: API 107, HTTP 5xx, and any
     /// connection failure.

@@ -16,7 +16,6 @@ use lastline_core::envelope::DataDecoder;
 use lastline_core::request::{Request, SubmitFile, Xml};
 use lastline_core::types::Uuid;
 use lastline_core::workflow::{HashFirst, NextPoll};
-use lastline_core::{ApiError, ErrorCode};
 
 use crate::config::Config;
 use crate::connection::UreqConnector;
@@ -496,25 +495,18 @@ impl Client {
                 .request()
                 .ok_or(lastline_core::Error::WorkflowMisuse("hash-first finished"))?;
             items.clear();
-            // Only the 101 is the workflow's to read; every other failure
-            // goes back whole.
-            let answer = match self.driver.call::<_, SubmitResultDecoder>(
-                &req,
-                Some(&mut *sample),
-                &mut |i| items.push(i),
-                &mut *events,
-            ) {
-                Ok(s) => {
+            let answer = self
+                .driver
+                .call::<_, SubmitResultDecoder>(
+                    &req,
+                    Some(&mut *sample),
+                    &mut |i| items.push(i),
+                    &mut *events,
+                )
+                .map(|s| {
                     result = s.result;
-                    Ok(s.submission)
-                }
-                Err(e) if e.api_code() == Some(ErrorCode::FileUploadRequired) => {
-                    Err(lastline_core::Error::Api(ApiError {
-                        code: Some(ErrorCode::FileUploadRequired),
-                    }))
-                }
-                Err(e) => return Err(e),
-            };
+                    s.submission
+                });
             if let Some(done) = flow.on_response(answer)? {
                 return Ok(FileSubmitted {
                     submission: done.submission,

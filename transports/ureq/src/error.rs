@@ -96,6 +96,12 @@ pub enum Error {
     Config(String),
 }
 
+impl lastline_core::workflow::ApiFailure for Error {
+    fn api_code(&self) -> Option<ErrorCode> {
+        Error::api_code(self)
+    }
+}
+
 impl Error {
     /// The API error code, if the API answered with an error.
     pub fn api_code(&self) -> Option<ErrorCode> {
