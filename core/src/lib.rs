@@ -14,6 +14,34 @@
 //! - [`hashing`]: MD5, SHA-1 and SHA-256 in one streaming pass.
 //! - [`workflow`]: hash-first submission, the completion cursor, session
 //!   re-login and the retry schedule, as pure state machines.
+//! - [`exchange`]: all of it for one request — session login and
+//!   re-login, the retry table and `Retry-After`, reconnects, redirects
+//!   with credentials for the configured origin only, restartable
+//!   downloads — as one machine a transport polls: `poll(now_ms, random)`
+//!   answers a [`exchange::Step`] (connect, write these bytes, send the
+//!   sample, read into this buffer, sleep until, an entry, download bytes,
+//!   done) and the transport reports back (`received(n)`, `failed(how)`).
+//!   Every transport of this workspace is that loop over its own I/O:
+//!
+//! ```text
+//! let mut ex = Exchange::<_, SubmitDecoder, 512>::call(&req, &settings, &mut link, &mut buf);
+//! loop {
+//!     match ex.poll(clock.now_ms(), rng.next()) {
+//!         Step::Connect(origin) => open(origin)?,   // or ex.failed(Transport::Connect)
+//!         Step::Write(bytes) => socket.write_all(bytes)?,
+//!         Step::SendSample { len, scratch } => stream_the_sample(len, scratch)?,
+//!         Step::Read(space) => { let n = socket.read(space)?; ex.received(n) }
+//!         Step::Sleep { until_ms } => sleep_until(until_ms),
+//!         Step::Item(entry) => each(entry),
+//!         Step::Data(bytes) => sink.put(bytes)?,
+//!         Step::RestartSink => sink.restart()?,
+//!         Step::Event(e) => log(e),
+//!         Step::Done(result) => break result,
+//!     }
+//! }
+//! ```
+//!
+//! (a runnable one is in [`exchange`]'s documentation).
 //!
 //! ## The whole flow
 //!

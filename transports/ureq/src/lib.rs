@@ -2,10 +2,11 @@
 //!
 //! A blocking client for the Lastline Analyst API. The protocol — request
 //! encoding, response decoding, validation, hash-first, the completion
-//! cursor, sessions and the retry schedule — is `lastline-core`'s, driven
-//! by `lastline-embedded`'s client; this crate adds only I/O: connections
-//! from ureq 3 (DNS, proxies, TCP, rustls with the platform's roots or
-//! your CA, timeouts), files, two hashing threads and a clock.
+//! cursor, sessions and the retry table — is `lastline-core`'s: this
+//! crate drives the core's exchange machine (`lastline_core::exchange`)
+//! with a loop of its own and adds only I/O: connections from ureq 3 (DNS,
+//! proxies, TCP, rustls with the platform's roots or your CA, timeouts),
+//! files, two hashing threads and a clock.
 //!
 //! - [`Client::call`]: any of the 29 methods, typed; list entries stream.
 //! - [`Client::download`]: raw reports and artifacts into any `Write`.
