@@ -4,6 +4,7 @@
 mod completion;
 mod hash_first;
 mod retry;
+mod sample;
 mod session;
 
 pub use completion::{
@@ -11,4 +12,5 @@ pub use completion::{
 };
 pub use hash_first::{ApiFailure, HashFirst, HashFirstOutcome, Stage};
 pub use retry::{classify, RetryDecision, RetryPolicy, RetryState};
+pub use sample::{digest_sample, SampleError, SampleSource, SampleUnreadable, SliceSample};
 pub use session::{Session, SessionAction};

@@ -59,7 +59,7 @@ use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::Credentials;
 use lastline_embedded::asynch::{Client, Connector, Timer};
-use lastline_embedded::{Error, NoSessions, Options, Origin, SliceSample};
+use lastline_embedded::{Error, Origin, Settings, SliceSample};
 
 /// The analysis server and how to trust and reach it.
 pub struct Server<'a> {
@@ -144,10 +144,16 @@ where
         }
         #[cfg(feature = "defmt")]
         defmt::info!("lastline: session {} open", sessions);
-        let opts = NoSessions(Options::new(server.name, creds));
+        let origin = Origin { https: true, host: server.name, port: 443 };
         let clock = Clock(rng.next_u32() | 1);
-        let mut client: Client<'_, _, _, 2048, 512, _> =
-            Client::with_connection(ThisSession(PhantomData), tls, clock, opts);
+        // No sessions: credentials go with every request, and the login's
+        // code stays out of the image.
+        let mut client: Client<'_, _, _, 2048, 512, false> = Client::with_connection(
+            ThisSession(PhantomData),
+            tls,
+            clock,
+            Settings::new(origin, creds),
+        );
         #[cfg(feature = "defmt")]
         client.set_event_hook(|e| defmt::info!("lastline: {}", e));
         // Requests until one ends the session.
@@ -179,11 +185,11 @@ where
 async fn submit<
     C: Connector,
     T: Timer,
-    O: lastline_embedded::OptionsSource,
     const RX: usize,
     const U: usize,
+    const S: bool,
 >(
-    client: &mut Client<'_, C, T, RX, U, O>,
+    client: &mut Client<'_, C, T, RX, U, S>,
     flow: &mut HashFirst<'_>,
     capture: &[u8],
 ) -> Result<Option<(Uuid, Option<Timestamp>)>, Error> {
@@ -206,12 +212,12 @@ async fn submit<
 async fn poll<
     C: Connector,
     T: Timer,
-    O: lastline_embedded::OptionsSource,
     P: Persist,
     const RX: usize,
     const U: usize,
+    const S: bool,
 >(
-    client: &mut Client<'_, C, T, RX, U, O>,
+    client: &mut Client<'_, C, T, RX, U, S>,
     task: Uuid,
     start: Option<Timestamp>,
     flash: &mut P,

@@ -22,7 +22,7 @@ use lastline_core::types::{Timestamp, Uuid};
 use lastline_core::workflow::{CompletionCursor, HashFirst};
 use lastline_core::Credentials;
 use lastline_embedded::blocking::{Client, Connector, Timer};
-use lastline_embedded::{Error, NoSessions, Options, OptionsSource, SliceSample};
+use lastline_embedded::{Error, Origin, Settings, SliceSample};
 
 #[cfg(not(feature = "plain-tcp"))]
 use embedded_tls::blocking::{TlsConfig, TlsConnection, TlsContext};
@@ -190,10 +190,16 @@ pub fn run<B: Board>(board: &mut B, captures: &'static [Capture]) -> Result<(), 
             number,
             handshake_work,
         });
-        let opts = NoSessions(Options::new(B::SERVER, creds));
+        let server = Origin { https: true, host: B::SERVER, port: 443 };
         let clock = board.clock();
-        let mut client: Client<'_, _, _, 2048, 512, _> =
-            Client::with_connection(ThisSession(PhantomData), conn, clock, opts);
+        // No sessions: credentials go with every request, and the login's
+        // code stays out of the image.
+        let mut client: Client<'_, _, _, 2048, 512, false> = Client::with_connection(
+            ThisSession(PhantomData),
+            conn,
+            clock,
+            Settings::new(server, creds),
+        );
         if let Some(hook) = B::EVENTS {
             client.set_event_hook(hook);
         }
@@ -261,15 +267,14 @@ impl Work {
     }
 
     /// One request on the current connection; `true` once all is done.
-    fn step<C, T, O, B, const RX: usize, const U: usize>(
+    fn step<C, T, B, const RX: usize, const U: usize, const S: bool>(
         &mut self,
-        client: &mut Client<'_, C, T, RX, U, O>,
+        client: &mut Client<'_, C, T, RX, U, S>,
         board: &mut B,
     ) -> Result<bool, Stop>
     where
         C: Connector,
         T: Timer,
-        O: OptionsSource,
         B: Board,
     {
         match &mut self.stage {
@@ -328,15 +333,14 @@ impl Work {
 
     /// One completion page from the persisted cursor; `true` once every
     /// capture has its verdict.
-    fn poll_completions<C, T, O, B, const RX: usize, const U: usize>(
+    fn poll_completions<C, T, B, const RX: usize, const U: usize, const S: bool>(
         &mut self,
-        client: &mut Client<'_, C, T, RX, U, O>,
+        client: &mut Client<'_, C, T, RX, U, S>,
         board: &mut B,
     ) -> Result<bool, Stop>
     where
         C: Connector,
         T: Timer,
-        O: OptionsSource,
         B: Board,
     {
         let core = |e| Stop::Failed(Error::Core(e));
@@ -406,15 +410,14 @@ fn hash<B: Board>(board: &mut B, capture: &Capture) -> HashFirst<'static> {
 
 /// The next request of a hash-first submission; its outcome once the
 /// server has the capture.
-fn submit<C, T, O, const RX: usize, const U: usize>(
-    client: &mut Client<'_, C, T, RX, U, O>,
+fn submit<C, T, const RX: usize, const U: usize, const S: bool>(
+    client: &mut Client<'_, C, T, RX, U, S>,
     flow: &mut HashFirst<'static>,
     capture: &Capture,
 ) -> Result<Option<lastline_core::workflow::HashFirstOutcome>, Stop>
 where
     C: Connector,
     T: Timer,
-    O: OptionsSource,
 {
     let core = |e| Stop::Failed(Error::Core(e));
     let req = flow

@@ -4,13 +4,13 @@
 use embedded_io::{Error as _, Read, Write};
 use lastline_core::decoders::{CompletedDecoder, CompletedTask, NoData, SubmitDecoder};
 use lastline_core::envelope::DataDecoder;
-use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Step};
+use lastline_core::exchange::{Drive, Driven, Event, Exchange, Link, Origin, Settings, Step};
 use lastline_core::request::{Request, SubmitFile};
 use lastline_core::workflow::{CompletionCursor, HashFirst, HashFirstOutcome, NextPoll};
 use lastline_core::Transport;
 
-use crate::drive::{connect_failure, log_event, settings, transport};
-use crate::{DownloadSink, Error, Options, OptionsSource, SampleSource};
+use crate::drive::{connect_failure, log_event, transport};
+use crate::{DownloadSink, Error, SampleSource};
 
 /// Opens connections (TCP, then TLS) to an origin: the server, or where
 /// one of its redirects points. Return [`Error::Io`] for a failure worth
@@ -56,20 +56,21 @@ impl Timer for NoRetry {
 
 /// The Analyst API over a caller-supplied stream. `RX` is the send and
 /// receive buffer, `UNITS` the largest JSON member or list entry decoded,
-/// `O` where the [`Options`] come from (themselves, by default).
+/// `SESSIONS` false leaves the login out of the image (a session mode is
+/// then sent as Basic: about 2 KiB less flash for firmware that never
+/// logs in).
 pub struct Client<
     'a,
     C: Connector,
     T: Timer,
     const RX: usize = 2048,
     const UNITS: usize = 512,
-    O: OptionsSource = Options<'a>,
+    const SESSIONS: bool = true,
 > {
     connector: C,
     timer: T,
     conn: Option<C::Connection>,
-    opts: O,
-    _borrows: core::marker::PhantomData<Options<'a>>,
+    settings: Settings<'a>,
     link: Link,
     rx: [u8; RX],
     on_event: Option<fn(&Event)>,
@@ -100,7 +101,7 @@ fn send_sample<W: Write>(
     }
     let mut at = 0u64;
     while at < len {
-        let n = sample.read_at(at, scratch).map_err(Error::Sample)?;
+        let n = sample.read_at(at, scratch).map_err(|_| Error::Sample)?;
         if n == 0 {
             return Err(Error::SampleChanged);
         }
@@ -178,18 +179,17 @@ fn run<C: Connector, T: Timer>(
     }
 }
 
-impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSource>
-    Client<'_, C, T, RX, UNITS, O>
+impl<'a, C: Connector, T: Timer, const RX: usize, const UNITS: usize, const SESSIONS: bool>
+    Client<'a, C, T, RX, UNITS, SESSIONS>
 {
     /// A client that connects through `connector` and retries with
     /// `timer` ([`NoRetry`] for none).
-    pub fn new(connector: C, timer: T, opts: O) -> Self {
+    pub fn new(connector: C, timer: T, settings: Settings<'a>) -> Self {
         Self {
             connector,
             timer,
             conn: None,
-            opts,
-            _borrows: core::marker::PhantomData,
+            settings,
             link: Link::new(),
             rx: [0; RX],
             on_event: None,
@@ -199,8 +199,13 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
     /// A client whose first connection is already open (a TLS session the
     /// caller has just set up, say): `connector` is asked for a new one
     /// only once the server closes it.
-    pub fn with_connection(connector: C, connection: C::Connection, timer: T, opts: O) -> Self {
-        let mut client = Self::new(connector, timer, opts);
+    pub fn with_connection(
+        connector: C,
+        connection: C::Connection,
+        timer: T,
+        settings: Settings<'a>,
+    ) -> Self {
+        let mut client = Self::new(connector, timer, settings);
         client.conn = Some(connection);
         client.link.adopt_connection();
         client
@@ -219,9 +224,9 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
         self.link.disconnected();
     }
 
-    /// One exchange, with the login code only in a client whose options
-    /// may ask for sessions (`O::SESSIONS` is constant per client type, so
-    /// the other instantiation is never called and leaves the image).
+    // Not inlined: each exchange's machine then lives in a frame of its own,
+    // and the frames of a caller's several exchanges share the stack.
+    #[inline(never)]
     fn exchange<R: Request, D: DataDecoder + Default, const N: usize>(
         &mut self,
         req: &R,
@@ -229,33 +234,21 @@ impl<C: Connector, T: Timer, const RX: usize, const UNITS: usize, O: OptionsSour
         sample: Option<&mut (dyn SampleSource + '_)>,
         each: &mut dyn FnMut(D::Item),
     ) -> Result<D::Output, Error> {
-        if O::SESSIONS {
-            self.exchange_as::<R, D, N, true>(req, download, sample, each)
-        } else {
-            self.exchange_as::<R, D, N, false>(req, download, sample, each)
+        // The caller's settings; a timer that cannot wait allows one
+        // attempt only.
+        let mut s = self.settings;
+        if !self.timer.retries() {
+            s.retry.max_attempts = 1;
         }
-    }
-
-    // Not inlined: each exchange's machine then lives in a frame of its own,
-    // and the frames of a caller's several exchanges share the stack.
-    #[inline(never)]
-    fn exchange_as<R: Request, D: DataDecoder + Default, const N: usize, const S: bool>(
-        &mut self,
-        req: &R,
-        download: Option<&mut (dyn DownloadSink + '_)>,
-        sample: Option<&mut (dyn SampleSource + '_)>,
-        each: &mut dyn FnMut(D::Item),
-    ) -> Result<D::Output, Error> {
-        let opts = self.opts.options();
-        let s = settings(&opts, self.timer.retries(), O::SESSIONS)?;
         let result = if let Some(sink) = download {
-            let ex = Exchange::<R, NoData, 0, S>::download(req, &s, &mut self.link, &mut self.rx);
+            let ex =
+                Exchange::<R, NoData, 0, SESSIONS>::download(req, &s, &mut self.link, &mut self.rx);
             let mut none = |_| {};
             let mut d = Driven::new(ex, &mut none);
             let c = (&mut self.connector, &mut self.conn, &mut self.timer);
             run(&mut d, c.0, c.1, c.2, sample, Some(sink), self.on_event).map(|()| None)
         } else {
-            let ex = Exchange::<R, D, N, S>::call(req, &s, &mut self.link, &mut self.rx);
+            let ex = Exchange::<R, D, N, SESSIONS>::call(req, &s, &mut self.link, &mut self.rx);
             let mut d = Driven::new(ex, each);
             let c = (&mut self.connector, &mut self.conn, &mut self.timer);
             run(&mut d, c.0, c.1, c.2, sample, None, self.on_event).map(|()| d.output())

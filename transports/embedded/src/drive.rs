@@ -1,38 +1,10 @@
-//! What both clients share besides their I/O: the exchange settings from
-//! the options, how stream errors become transport failures, the events'
-//! log lines.
+//! What both clients share besides their I/O: how stream errors become
+//! transport failures, the events' log lines.
 
-use lastline_core::exchange::{Event, Origin, Settings};
+use lastline_core::exchange::Event;
 use lastline_core::Transport;
 
-use crate::{AuthMode, Error, Options};
-
-/// The exchange settings for the options; `retries` false allows one
-/// attempt only; `sessions` false reads a session mode as Basic.
-pub(crate) fn settings<'a>(
-    o: &Options<'a>,
-    retries: bool,
-    sessions: bool,
-) -> Result<Settings<'a>, Error> {
-    let server = Origin::from_authority(o.host, o.https).ok_or(Error::Core(
-        lastline_core::Error::InvalidParam {
-            param: "host",
-            reason: "not host or host:port",
-        },
-    ))?;
-    let mut s = Settings::new(server, o.credentials);
-    s.base_path = o.base_path;
-    s.user_agent = o.user_agent;
-    s.auth = match o.auth {
-        AuthMode::Session if !sessions => AuthMode::Basic,
-        a => a,
-    };
-    s.retry = o.retry;
-    if !retries {
-        s.retry.max_attempts = 1;
-    }
-    Ok(s)
-}
+use crate::Error;
 
 /// A read or write error as the exchange counts it.
 pub(crate) fn transport(kind: embedded_io::ErrorKind) -> Transport {

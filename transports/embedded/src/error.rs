@@ -14,7 +14,7 @@ pub enum Error {
     /// wrote nothing).
     Closed,
     /// Reading the sample failed.
-    Sample(ErrorKind),
+    Sample,
     /// The sample changed between hashing and upload (its length differs).
     SampleChanged,
     /// The caller's download sink refused a piece (its error kind).
@@ -41,7 +41,7 @@ impl Error {
             Self::Io(_) | Self::Closed => true,
             Self::Core(e) => e.is_retryable(),
             Self::Exchange(f) => f.error.is_retryable(),
-            Self::Sample(_) | Self::SampleChanged | Self::Sink(_) => false,
+            Self::Sample | Self::SampleChanged | Self::Sink(_) => false,
         }
     }
 
@@ -97,7 +97,7 @@ impl fmt::Display for Error {
         match self {
             Self::Io(k) => write!(f, "connection failed: {k:?}"),
             Self::Closed => f.write_str("connection closed by the peer"),
-            Self::Sample(k) => write!(f, "reading the sample failed: {k:?}"),
+            Self::Sample => f.write_str("reading the sample failed"),
             Self::SampleChanged => f.write_str("the sample changed between hashing and upload"),
             Self::Sink(k) => write!(f, "storing the download failed: {k:?}"),
             Self::Core(e) => e.fmt(f),
@@ -122,7 +122,7 @@ impl defmt::Format for Error {
         match self {
             Self::Io(k) => defmt::write!(f, "io: {}", k),
             Self::Closed => defmt::write!(f, "closed"),
-            Self::Sample(k) => defmt::write!(f, "sample: {}", k),
+            Self::Sample => defmt::write!(f, "sample unreadable"),
             Self::SampleChanged => defmt::write!(f, "sample changed"),
             Self::Sink(k) => defmt::write!(f, "sink: {}", k),
             Self::Core(e) => defmt::write!(f, "{}", e),

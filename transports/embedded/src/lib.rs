@@ -26,9 +26,14 @@
 //! - Errors carry everything: [`Error::Exchange`] holds the API's code and
 //!   message, the HTTP status and the attempts made.
 //!
-//! Sized for firmware: the receive buffer doubles as the send buffer,
-//! [`NoSessions`] options leave the session code out of the image when the
-//! credentials go with every request, `Client::with_connection` takes a
+//! A client takes the core's [`Settings`] (the server's [`Origin`],
+//! credentials, authentication, retry policy), as every transport of the
+//! workspace hands them to the exchange.
+//!
+//! Sized for firmware: the receive buffer doubles as the send buffer, a
+//! client whose `SESSIONS` parameter is `false` leaves the session code out
+//! of the image when the credentials go with every request,
+//! `Client::with_connection` takes a
 //! connection the caller already opened (a TLS session), without the
 //! `error-text` feature (on by default) errors carry no prose, and without
 //! `fast-digests` (on by default) MD5 and SHA-1 are the core's loop-form
@@ -72,7 +77,7 @@
 //! any Cortex-M target works), then build for it.
 //!
 //! ```no_run
-//! use lastline_embedded::{blocking::{Client, Connector, NoRetry}, Error, Options, Origin, SliceSample};
+//! use lastline_embedded::{blocking::{Client, Connector, NoRetry}, Error, Origin, Settings, SliceSample};
 //! use lastline_core::{request::SubmitFile, types::Timestamp, workflow::CompletionCursor, Credentials};
 //!
 //! struct Tcp; // your TLS stream factory
@@ -86,7 +91,8 @@
 //! }
 //! static CAPTURE: [u8; 4] = *b"MZ\0\0";
 //! let creds = Credentials::new("key", Some("token")).unwrap();
-//! let mut client: Client<'_, Tcp, NoRetry> = Client::new(Tcp, NoRetry, Options::new("analysis.lastline.com", creds));
+//! let server = Origin { https: true, host: "analysis.lastline.com", port: 443 };
+//! let mut client: Client<'_, Tcp, NoRetry> = Client::new(Tcp, NoRetry, Settings::new(server, creds));
 //! let outcome = client.submit_hash_first(&mut SliceSample(&CAPTURE), SubmitFile::default()).unwrap();
 //! let mut cursor = CompletionCursor::<16>::new(Timestamp::parse("2024-01-01").unwrap());
 //! client.completions(&mut cursor, &mut |t| {
@@ -137,46 +143,8 @@ mod error;
 mod sample;
 
 pub use error::Error;
-pub use lastline_core::exchange::{AuthMode, Event, Failure, Origin};
-pub use sample::{SampleSource, SliceSample};
-
-use lastline_core::workflow::RetryPolicy;
-use lastline_core::Credentials;
-
-/// Where and how to talk to the server.
-#[derive(Clone, Copy, Debug)]
-pub struct Options<'a> {
-    /// The server: `host` or `host:port` (the `Host` header's form).
-    pub host: &'a str,
-    /// Whether the server speaks HTTPS (the default): redirects from it to
-    /// plain HTTP are refused, and its default port is 443.
-    pub https: bool,
-    /// Path prefix (usually empty).
-    pub base_path: &'a str,
-    /// `User-Agent`.
-    pub user_agent: &'a str,
-    /// Key and token.
-    pub credentials: Credentials<'a>,
-    /// How requests authenticate.
-    pub auth: AuthMode,
-    /// When to retry (used with a real [`blocking::Timer`]).
-    pub retry: RetryPolicy,
-}
-
-impl<'a> Options<'a> {
-    /// HTTP Basic to `host` over HTTPS with the default retry policy.
-    pub fn new(host: &'a str, credentials: Credentials<'a>) -> Self {
-        Self {
-            host,
-            https: true,
-            base_path: "",
-            user_agent: concat!("lastline-embedded/", env!("CARGO_PKG_VERSION")),
-            credentials,
-            auth: AuthMode::Basic,
-            retry: RetryPolicy::default(),
-        }
-    }
-}
+pub use lastline_core::exchange::{AuthMode, Event, Failure, Origin, Settings};
+pub use lastline_core::workflow::{SampleSource, SampleUnreadable, SliceSample};
 
 /// Where a download's bytes go. Any `FnMut(&[u8]) -> Result<(), Error>`
 /// is one that cannot start over; a sink that can (a file it may
@@ -194,44 +162,6 @@ pub trait DownloadSink {
 impl<F: FnMut(&[u8]) -> Result<(), Error>> DownloadSink for F {
     fn put(&mut self, bytes: &[u8]) -> Result<(), Error> {
         self(bytes)
-    }
-}
-
-/// Where a client finds its [`Options`]: the options themselves (borrowing
-/// `'static` or caller strings), or a value that owns what they borrow (a
-/// host program's configuration).
-pub trait OptionsSource {
-    /// Whether these options may ever ask for [`AuthMode::Session`]. A
-    /// source that never does says `false`, and the compiler then leaves
-    /// the session code (login, re-login on 122) out of a firmware image.
-    const SESSIONS: bool = true;
-
-    /// The options for the next request.
-    fn options(&self) -> Options<'_>;
-}
-
-impl OptionsSource for Options<'_> {
-    fn options(&self) -> Options<'_> {
-        *self
-    }
-}
-
-/// Options for a client that never logs in: credentials go with every
-/// request (Basic, or body fields). About 2 KiB less flash in firmware
-/// than [`Options`], whose mode is only known at run time. An `auth` of
-/// [`AuthMode::Session`] is read as [`AuthMode::Basic`].
-#[derive(Clone, Copy, Debug)]
-pub struct NoSessions<'a>(pub Options<'a>);
-
-impl OptionsSource for NoSessions<'_> {
-    const SESSIONS: bool = false;
-
-    fn options(&self) -> Options<'_> {
-        let mut o = self.0;
-        if o.auth == AuthMode::Session {
-            o.auth = AuthMode::Basic;
-        }
-        o
     }
 }
 

@@ -11,8 +11,14 @@ use lastline_core::request::*;
 use lastline_core::types::Timestamp;
 use lastline_core::workflow::CompletionCursor;
 use lastline_core::{Credentials, ErrorCode};
-use lastline_embedded::{blocking, AuthMode, Error, Options, SampleSource, SliceSample};
+use lastline_embedded::{blocking, AuthMode, Error, Origin, SampleSource, Settings, SliceSample};
 use lastline_emulator::{Config, Emulator, EICAR};
+
+/// The settings for `authority` (`host:port`; a name only a script
+/// answers is connected to the script whatever its port).
+fn settings<'a>(authority: &'a str, https: bool, creds: Credentials<'a>) -> Settings<'a> {
+    Settings::new(Origin::from_authority(authority, https).unwrap(), creds)
+}
 
 #[macro_use]
 mod scenarios;
@@ -61,8 +67,11 @@ fn eicar_sample() -> Vec<u8> {
 
 macro_rules! client {
     ($emu:expr, $host:ident, $key:ident, $token:ident, $auth:expr) => {{
-        let mut opts = Options::new(&$host, Credentials::new(&$key, Some(&$token)).unwrap());
-        opts.https = false;
+        let mut opts = settings(
+            &$host,
+            false,
+            Credentials::new(&$key, Some(&$token)).unwrap(),
+        );
         opts.auth = $auth;
         opts.retry = fast_retry();
         blocking::Client::<_, _, 2048, 1024>::new(Std($emu.addr()), Clock(Instant::now(), 7), opts)
@@ -190,8 +199,11 @@ impl blocking::Connector for StuckConnector {
 #[test]
 fn a_zero_write_is_a_closed_connection_not_a_panic() {
     let creds = Credentials::new("k", Some("t")).unwrap();
-    let mut c: blocking::Client<'_, _, _> =
-        blocking::Client::new(StuckConnector, blocking::NoRetry, Options::new("h", creds));
+    let mut c: blocking::Client<'_, _, _> = blocking::Client::new(
+        StuckConnector,
+        blocking::NoRetry,
+        settings("h", true, creds),
+    );
     let e = c.call(&Ping, |_| {}).unwrap_err();
     assert_eq!(
         e.core(),
@@ -361,8 +373,7 @@ mod asynchronous {
         let emu = Emulator::start(Config::default()).unwrap();
         let (key, token) = emu.credentials();
         let host = emu.addr().to_string();
-        let mut opts = Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
-        opts.https = false;
+        let mut opts = settings(&host, false, Credentials::new(&key, Some(&token)).unwrap());
         opts.auth = AuthMode::Session;
         opts.retry = fast_retry();
         let mut c = asynch::Client::<_, _, 2048, 1024>::new(
@@ -404,8 +415,7 @@ mod asynchronous {
         let emu = Emulator::start(Config::default()).unwrap();
         let (key, token) = emu.credentials();
         let host = emu.addr().to_string();
-        let mut opts = Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
-        opts.https = false;
+        let mut opts = settings(&host, false, Credentials::new(&key, Some(&token)).unwrap());
         opts.retry = fast_retry();
         let mut c = asynch::Client::<_, _, 2048, 1024>::new(
             Tokio(emu.addr()),
@@ -534,7 +544,7 @@ fn no_retry_client(addr: SocketAddr) -> blocking::Client<'static, Std, blocking:
     blocking::Client::new(
         Std(addr),
         blocking::NoRetry,
-        Options::new("scripted", creds),
+        settings("scripted", true, creds),
     )
 }
 
@@ -593,7 +603,7 @@ fn a_client_given_an_open_connection_uses_it_and_asks_the_connector_only_after()
         NoReconnect,
         FromStd::new(stream),
         blocking::NoRetry,
-        Options::new("scripted", creds),
+        settings("scripted", true, creds),
     );
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
     // Kept alive: the same connection carries the second request.
@@ -644,17 +654,16 @@ fn a_failure_envelope_gives_its_code_and_its_message_in_the_error() {
 
 #[test]
 fn no_sessions_never_logs_in_even_when_asked_to() {
-    use lastline_embedded::NoSessions;
     let (addr, seen) = scripted(vec![vec![pong(), pong()]]);
     let creds = Credentials::new("k", Some("t")).unwrap();
-    let opts = Options {
+    let opts = Settings {
         auth: AuthMode::Session,
-        ..Options::new("scripted", creds)
+        ..settings("scripted", true, creds)
     };
-    let mut c: blocking::Client<'_, _, _, 2048, 512, _> =
-        blocking::Client::new(Std(addr), blocking::NoRetry, NoSessions(opts));
-    // With `Options` in session mode this would log in first (a request
-    // the script does not answer); here each call is one request.
+    let mut c: blocking::Client<'_, _, _, 2048, 512, false> =
+        blocking::Client::new(Std(addr), blocking::NoRetry, opts);
+    // A client with sessions would log in first in session mode (a
+    // request the script does not answer); here each call is one request.
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
     assert_eq!(c.call(&Ping, |_| {}).unwrap().as_str(), "pong");
     assert_eq!(seen.load(std::sync::atomic::Ordering::SeqCst), 2);
@@ -683,7 +692,7 @@ fn no_retry_means_no_retry() {
     let mut c: blocking::Client<'_, _, _> = blocking::Client::new(
         Std(emu.addr()),
         blocking::NoRetry,
-        Options::new(&host, creds),
+        settings(&host, false, creds),
     );
     emu.faults().set(|f| f.unavailable_next = 1);
     let e = c.call(&Ping, |_| {}).unwrap_err();

@@ -483,7 +483,7 @@ impl Client {
     fn submit_hashed(
         &mut self,
         digests: lastline_core::hashing::Digests,
-        sample: &mut dyn lastline_embedded::SampleSource,
+        sample: &mut dyn lastline_core::workflow::SampleSource,
         options: SubmitFile<'_>,
         events: &mut dyn FnMut(&lastline_core::exchange::Event),
     ) -> Result<FileSubmitted, Error> {

@@ -6,9 +6,9 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use lastline_core::exchange::{AuthMode, Origin};
 use lastline_core::workflow::RetryPolicy;
 use lastline_core::Credentials;
-use lastline_embedded::{AuthMode, Options, OptionsSource};
 use ureq::http::Uri;
 use ureq::tls::{Certificate, PemItem};
 
@@ -350,6 +350,12 @@ impl Config {
             Some(p) if !(https && p == 443 || !https && p == 80) => format!("{host}:{p}"),
             _ => host.to_owned(),
         };
+        if Origin::from_authority(&host_header, https).is_none() {
+            return Err(Error::Config(format!(
+                "base URL {:?}: not host or host:port",
+                self.base_url
+            )));
+        }
         let settings = Settings {
             host: host_header,
             base_path: uri.path().trim_end_matches('/').to_owned(),
@@ -400,39 +406,25 @@ pub(crate) fn is_loopback(host: &str) -> bool {
             .unwrap_or(false)
 }
 
-/// The owned strings the embedded client's options borrow.
+/// The configuration as checked once (`Config::settle`): the owned
+/// strings the core's [`lastline_core::exchange::Settings`] borrow for
+/// each exchange.
 pub(crate) struct Settings {
-    host: String,
-    https: bool,
-    base_path: String,
-    user_agent: String,
-    key: String,
-    token: Option<String>,
-    auth: AuthMode,
-    retry: RetryPolicy,
+    /// `host` or `host:port` (the `Host` header's form).
+    pub(crate) host: String,
+    pub(crate) https: bool,
+    pub(crate) base_path: String,
+    pub(crate) user_agent: String,
+    pub(crate) key: String,
+    pub(crate) token: Option<String>,
+    pub(crate) auth: AuthMode,
+    pub(crate) retry: RetryPolicy,
     /// The most one call may take.
     pub(crate) deadline: Option<Duration>,
     /// The most one download may take.
     pub(crate) download_deadline: Option<Duration>,
     /// The largest download taken.
     pub(crate) max_download: Option<u64>,
-}
-
-impl OptionsSource for Settings {
-    fn options(&self) -> Options<'_> {
-        #[allow(clippy::expect_used)]
-        let credentials = Credentials::new(&self.key, self.token.as_deref())
-            .expect("credentials were checked by Config::settle");
-        Options {
-            host: &self.host,
-            https: self.https,
-            base_path: &self.base_path,
-            user_agent: &self.user_agent,
-            credentials,
-            auth: self.auth,
-            retry: self.retry,
-        }
-    }
 }
 
 #[cfg(test)]
@@ -463,12 +455,14 @@ mod tests {
         let (_, s) = Config::new("https://a.example:8443/api/", "k", "t")
             .settle()
             .unwrap();
-        let o = s.options();
-        assert_eq!((o.host, o.base_path), ("a.example:8443", "/api"));
+        assert_eq!(
+            (s.host.as_str(), s.base_path.as_str()),
+            ("a.example:8443", "/api")
+        );
         let (_, s) = Config::new("https://a.example:443", "k", "t")
             .settle()
             .unwrap();
-        assert_eq!(s.options().host, "a.example");
+        assert_eq!(s.host, "a.example");
     }
 
     #[test]

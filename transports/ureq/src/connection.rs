@@ -60,7 +60,7 @@ impl UreqConnector {
 
     /// The URI of `origin`: the configured server's own, or one made for
     /// a redirect's origin.
-    fn uri_of(&self, origin: &lastline_embedded::Origin<'_>) -> Result<Uri, ureq::Error> {
+    fn uri_of(&self, origin: &lastline_core::exchange::Origin<'_>) -> Result<Uri, ureq::Error> {
         let same = self
             .uri
             .host()

@@ -13,8 +13,8 @@ use lastline_core::exchange::{
     BodyTap, Drive, Driven, Event, Exchange, Link, Origin, Settings, Step,
 };
 use lastline_core::request::Request;
+use lastline_core::workflow::SampleSource;
 use lastline_core::Transport;
-use lastline_embedded::SampleSource;
 
 use crate::config::Settings as Owned;
 use crate::connection::{ConnError, Connection, UreqConnector};
@@ -129,7 +129,7 @@ fn log_event(_e: &Event) {
 
 /// What stops an upload besides the connection: the sample.
 enum Stop {
-    Sample(std::io::ErrorKind),
+    Sample,
     SampleChanged,
 }
 
@@ -281,9 +281,7 @@ fn send_sample(
     }
     let mut at = 0u64;
     while at < len {
-        let n = sample
-            .read_at(at, scratch)
-            .map_err(|k| Stop::Sample(k.into()))?;
+        let n = sample.read_at(at, scratch).map_err(|_| Stop::Sample)?;
         if n == 0 {
             return Err(Stop::SampleChanged);
         }
@@ -392,9 +390,9 @@ impl Line {
                             Some(t)
                         }
                         Err(Stop::SampleChanged) => return Err(Error::SampleChanged),
-                        Err(Stop::Sample(k)) => {
-                            return Err(Error::Io(std::io::Error::new(
-                                k,
+                        // The source keeps why (`ReaderSample::failure`).
+                        Err(Stop::Sample) => {
+                            return Err(Error::Io(std::io::Error::other(
                                 "reading the sample failed",
                             )))
                         }
@@ -472,16 +470,18 @@ impl Line {
 }
 
 impl Owned {
-    /// The core's settings for the next exchange.
+    /// The core's settings for the next exchange, borrowing the strings
+    /// `Config::settle` checked (the checks cannot fail again; they are
+    /// errors, never panics).
     fn exchange(&self) -> Result<Settings<'_>, Error> {
-        let o = lastline_embedded::OptionsSource::options(self);
-        let server = Origin::from_authority(o.host, o.https)
-            .ok_or_else(|| Error::Config(format!("not host or host:port: {}", o.host)))?;
-        let mut s = Settings::new(server, o.credentials);
-        s.base_path = o.base_path;
-        s.user_agent = o.user_agent;
-        s.auth = o.auth;
-        s.retry = o.retry;
+        let server = Origin::from_authority(&self.host, self.https)
+            .ok_or_else(|| Error::Config(format!("not host or host:port: {}", self.host)))?;
+        let credentials = lastline_core::Credentials::new(&self.key, self.token.as_deref())?;
+        let mut s = Settings::new(server, credentials);
+        s.base_path = &self.base_path;
+        s.user_agent = &self.user_agent;
+        s.auth = self.auth;
+        s.retry = self.retry;
         Ok(s)
     }
 }

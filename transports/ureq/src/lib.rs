@@ -79,7 +79,7 @@ pub use client::{
 pub use config::{Config, DEFAULT_DEADLINE, DEFAULT_DOWNLOAD_DEADLINE};
 pub use cursor_file::{Cursor, CursorFile, CURSOR_MEMORY};
 pub use error::Error;
-pub use lastline_embedded::AuthMode;
+pub use lastline_core::exchange::AuthMode;
 pub use pool::{Pool, Submitted};
 pub use sample::hash_reader;
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::thread;
 
 use lastline_core::hashing::{Algorithms, Digests, MultiHasher};
-use lastline_embedded::SampleSource;
+use lastline_core::workflow::{SampleSource, SampleUnreadable};
 
 /// Bytes read per block while hashing and uploading.
 const BLOCK: usize = 1 << 20;
@@ -145,7 +145,7 @@ pub(crate) fn hash_sample(
     Ok(h.finish())
 }
 
-/// A `Read + Seek` as the embedded client's [`SampleSource`], read through
+/// A `Read + Seek` as the core's [`SampleSource`], read through
 /// a 1 MiB buffer; `progress` sees how far the upload got.
 pub(crate) struct ReaderSample<'p, R> {
     reader: R,
@@ -197,13 +197,12 @@ impl<R: Read + Seek> SampleSource for ReaderSample<'_, R> {
         self.len
     }
 
-    fn read_at(&mut self, offset: u64, out: &mut [u8]) -> Result<usize, embedded_io::ErrorKind> {
+    fn read_at(&mut self, offset: u64, out: &mut [u8]) -> Result<usize, SampleUnreadable> {
         let end = self.buf_at + self.buf.len() as u64;
         if offset < self.buf_at || offset >= end {
             if let Err(e) = self.refill(offset) {
-                let kind = e.kind().into();
                 self.failure = Some(e);
-                return Err(kind);
+                return Err(SampleUnreadable);
             }
         }
         let start = (offset - self.buf_at) as usize;

@@ -101,9 +101,10 @@ fn every_method_with_the_same_results_as_the_embedded_transport() {
     }
     let twin = Emulator::start(EmuConfig::default()).unwrap();
     let host = twin.addr().to_string();
-    let mut opts =
-        lastline_embedded::Options::new(&host, Credentials::new(&key, Some(&token)).unwrap());
-    opts.https = false;
+    let opts = lastline_embedded::Settings::new(
+        lastline_embedded::Origin::from_authority(&host, false).unwrap(),
+        Credentials::new(&key, Some(&token)).unwrap(),
+    );
     let mut e = lastline_embedded::blocking::Client::<_, _, 4096, 4096>::new(
         Std(twin.addr()),
         lastline_embedded::blocking::NoRetry,
