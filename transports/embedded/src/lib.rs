@@ -138,6 +138,7 @@ macro_rules! log {
 }
 pub(crate) use log;
 
+mod client;
 mod drive;
 mod error;
 mod sample;
