@@ -20,36 +20,33 @@
 //!   `call_keeping_body`);
 //! - an unknown member is skipped, at any depth.
 
-mod activities;
-mod completion;
-mod exports;
-mod iocs;
-mod lookups;
-mod results;
 mod scalars;
 
-pub use activities::{
-    Activity, ActivityReport, ReportActivities, ReportActivitiesDecoder, ReportActivity,
-    ResultActivities, ResultActivitiesDecoder,
+// Each method's decoder lives beside its request, in its group of
+// `crate::request`; here they are all, by the names they always had.
+pub use crate::request::analysis::{
+    Activity, ActivityReport, AnalysisTag, AnalysisTags, AnalysisTagsDecoder, ChildTask,
+    ChildTasks, ChildTasksDecoder, ProgressDecoder, ReportActivities, ReportActivitiesDecoder,
+    ReportActivity, ResultActivities, ResultActivitiesDecoder, TaskMetadata, TaskMetadataDecoder,
+    TaskProgress, UtcTimestampDecoder,
 };
-pub use completion::{
+pub use crate::request::artifacts::{IsRiskyDecoder, TaskArtifact, TaskArtifactDecoder};
+pub use crate::request::completion::{
     CompletedDecoder, CompletedTask, CompletedWithMetadataDecoder, CompletionPage, PendingDecoder,
 };
-pub use exports::{Export, ExportDecoder, ExportedReport, ExportedReportsDecoder};
-pub use iocs::{
+pub use crate::request::hashes::{
+    BlockedDecoder, BlockedVerdict, FileHashDecoder, FileHashTask, FileHashes,
+};
+pub use crate::request::iocs::{
     IocMetadata, IocMetadataDecoder, NetworkIoc, NetworkIocReport, NetworkIocs, NetworkIocsDecoder,
 };
-pub use lookups::{
-    AnalysisTag, AnalysisTags, AnalysisTagsDecoder, BlockedDecoder, BlockedVerdict, ChildTask,
-    ChildTasks, ChildTasksDecoder, FileHashDecoder, FileHashTask, FileHashes, ProgressDecoder,
-    TaskArtifact, TaskArtifactDecoder, TaskMetadata, TaskMetadataDecoder, TaskProgress,
+pub use crate::request::reports::{
+    AnalysisResult, AnalysisSubject, Export, ExportDecoder, ExportedReport, ExportedReportsDecoder,
+    ReportRef, ResultDecoder, ResultItem, ResultSummary, ResultSummaryDecoder, TECHNIQUES_CAPACITY,
+    THREAT_CAPACITY,
 };
-pub use results::{
-    AnalysisResult, AnalysisSubject, ReportRef, ResultDecoder, ResultItem, ResultSummary,
-    ResultSummaryDecoder, Submission, SubmitDecoder, SubmitResultDecoder, SubmittedResult,
-    TECHNIQUES_CAPACITY, THREAT_CAPACITY,
-};
-pub use scalars::{IsRiskyDecoder, NoData, StringData, UtcTimestampDecoder};
+pub use crate::request::submit::{Submission, SubmitDecoder, SubmitResultDecoder, SubmittedResult};
+pub use scalars::{NoData, StringData};
 
 use crate::error::Error;
 use crate::json::{Fail, Reader};

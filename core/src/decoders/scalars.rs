@@ -3,7 +3,6 @@
 use crate::envelope::{DataDecoder, Field};
 use crate::error::{Error, JsonError};
 use crate::json::{Fail, Reader};
-use crate::types::Timestamp;
 
 /// Accepts any `data` (or none): for raw downloads, whose envelopes only
 /// matter when they report a failure.
@@ -49,47 +48,5 @@ impl DataDecoder for StringData {
 
     fn finish(&mut self) -> Result<Self::Output, Error> {
         self.0.take().ok_or(Error::MissingField { field: "data" })
-    }
-}
-
-/// `get_api_utc_timestamp`: `{"timestamp": "YYYY-MM-DD HH:MM:SS"}`.
-#[derive(Debug, Default)]
-pub struct UtcTimestampDecoder(Option<Timestamp>);
-
-impl DataDecoder for UtcTimestampDecoder {
-    type Item = core::convert::Infallible;
-    type Output = Timestamp;
-
-    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
-        if key == "timestamp" {
-            self.0 = Some(r.timestamp("timestamp")?);
-            return Ok(Field::Read);
-        }
-        Ok(Field::Skip)
-    }
-
-    fn finish(&mut self) -> Result<Timestamp, Error> {
-        super::need(self.0, "timestamp")
-    }
-}
-
-/// `is_risky_analysis_artifact`: `{"is_risky": 0|1}`.
-#[derive(Debug, Default)]
-pub struct IsRiskyDecoder(Option<bool>);
-
-impl DataDecoder for IsRiskyDecoder {
-    type Item = core::convert::Infallible;
-    type Output = bool;
-
-    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
-        if key == "is_risky" {
-            self.0 = Some(r.flag("is_risky")?);
-            return Ok(Field::Read);
-        }
-        Ok(Field::Skip)
-    }
-
-    fn finish(&mut self) -> Result<bool, Error> {
-        super::need(self.0, "is_risky")
     }
 }

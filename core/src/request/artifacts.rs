@@ -1,10 +1,15 @@
-//! Artifact downloads and checks.
+//! Artifact downloads and checks: each method's request, and the decoder
+//! of its `data` where it answers with an envelope.
+
+use heapless::String;
 
 use super::{
     check_zip_password, opt_flag, opt_text, opt_value, Allowed, Params, Request, ResponseKind,
 };
-use crate::decoders::{IsRiskyDecoder, NoData, TaskArtifactDecoder};
+use crate::decoders::{need, opt, NoData};
+use crate::envelope::{DataDecoder, Field};
 use crate::error::Error;
+use crate::json::{Fail, Reader};
 use crate::types::{check_artifact_name, ArtifactId, Format, Uuid};
 
 /// `get_result_artifact`: download an artifact of a task (raw).
@@ -164,5 +169,74 @@ impl Request for IsRiskyAnalysisArtifact<'_> {
             "allow_datacenter_redirect",
             self.allow_datacenter_redirect,
         );
+    }
+}
+
+/// `query_task_artifact` data.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct TaskArtifact {
+    /// Whether the artifact can be downloaded.
+    pub available: bool,
+    /// The task's UUID.
+    pub task_uuid: Option<Uuid>,
+    /// The report holding the artifact.
+    pub report_uuid: Option<Uuid>,
+    /// The artifact's name.
+    pub artifact_name: Option<String<{ crate::types::ARTIFACT_NAME_CAPACITY }>>,
+}
+
+/// Decodes `query_task_artifact`.
+#[derive(Debug, Default)]
+pub struct TaskArtifactDecoder(
+    Option<bool>,
+    Option<Uuid>,
+    Option<Uuid>,
+    Option<String<{ crate::types::ARTIFACT_NAME_CAPACITY }>>,
+);
+
+impl DataDecoder for TaskArtifactDecoder {
+    type Item = core::convert::Infallible;
+    type Output = TaskArtifact;
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        match key {
+            "available" => self.0 = Some(r.flag("available")?),
+            "task_uuid" => self.1 = opt(r, |r| r.uuid("task_uuid"))?,
+            "report_uuid" => self.2 = opt(r, |r| r.uuid("report_uuid"))?,
+            "artifact_name" => self.3 = opt(r, |r| r.string("artifact_name"))?,
+            _ => return Ok(Field::Skip),
+        }
+        Ok(Field::Read)
+    }
+
+    fn finish(&mut self) -> Result<TaskArtifact, Error> {
+        Ok(TaskArtifact {
+            available: need(self.0, "available")?,
+            task_uuid: self.1,
+            report_uuid: self.2,
+            artifact_name: self.3.take(),
+        })
+    }
+}
+
+/// `is_risky_analysis_artifact`: `{"is_risky": 0|1}`.
+#[derive(Debug, Default)]
+pub struct IsRiskyDecoder(Option<bool>);
+
+impl DataDecoder for IsRiskyDecoder {
+    type Item = core::convert::Infallible;
+    type Output = bool;
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        if key == "is_risky" {
+            self.0 = Some(r.flag("is_risky")?);
+            return Ok(Field::Read);
+        }
+        Ok(Field::Skip)
+    }
+
+    fn finish(&mut self) -> Result<bool, Error> {
+        need(self.0, "is_risky")
     }
 }

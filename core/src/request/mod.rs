@@ -1,19 +1,23 @@
-//! Typed requests for every method of the Analyst API.
+//! Every method of the Analyst API: its typed request, and — in the same
+//! file of its group — the decoder of its answer's `data` and the values
+//! it yields (also named in [`crate::decoders`]).
 //!
 //! Each method is a struct holding its parameters with real types; the
 //! [`Request`] trait gives its path, HTTP methods and response kind, checks
-//! it, and lists its parameters for the encoder ([`crate::http`]).
+//! it, and lists its parameters for the encoder ([`crate::http`]). The one
+//! table of methods is [`for_each_method!`](crate::for_each_method) and
+//! [`METHODS`]: what transports, tools and tests iterate.
 
 use crate::error::Error;
 
-mod analysis;
-mod artifacts;
-mod completion;
-mod hashes;
-mod iocs;
-mod reports;
+pub(crate) mod analysis;
+pub(crate) mod artifacts;
+pub(crate) mod completion;
+pub(crate) mod hashes;
+pub(crate) mod iocs;
+pub(crate) mod reports;
 mod session;
-mod submit;
+pub(crate) mod submit;
 mod value;
 mod xml;
 

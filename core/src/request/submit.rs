@@ -1,14 +1,23 @@
-//! `submit_file` and `submit_url`.
+//! `submit_file` and `submit_url`: the requests, and the decoders of the
+//! answer — the task alone ([`SubmitDecoder`], what firmware reads), or
+//! whole with a cached result inline ([`SubmitResultDecoder`]).
 
 use core::net::Ipv4Addr;
 
+use heapless::String;
+
+use super::reports::{result_element, AnalysisResult, ResultDecoder, ResultItem};
 use super::{
     check_opt_text, check_opt_url, opt_flag, opt_text, opt_value, Allowed, BodyKind, Params,
     Request, ResponseKind,
 };
-use crate::decoders::SubmitDecoder;
-use crate::error::Error;
-use crate::types::{Direction, Md5, PasswordCandidates, Priority, Protocol, Sha1, Sha256, Url};
+use crate::decoders::{need, opt};
+use crate::envelope::{DataDecoder, Field};
+use crate::error::{Error, JsonError};
+use crate::json::{Fail, Reader};
+use crate::types::{
+    Direction, Md5, PasswordCandidates, Priority, Protocol, Sha1, Sha256, Timestamp, Url, Uuid,
+};
 
 /// `submit_file`: submit a file by hash, or upload its content.
 ///
@@ -297,5 +306,156 @@ impl Request for SubmitUrl<'_> {
         } else {
             BodyKind::Form
         }
+    }
+}
+
+/// What a submission returns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct Submission {
+    /// The task's UUID: the handle for everything that follows.
+    pub task_uuid: Uuid,
+    /// When it was submitted.
+    pub submission_timestamp: Option<Timestamp>,
+    /// When the task's data expires.
+    pub expires: Option<Timestamp>,
+    /// The score of an existing result, when the file or URL was already
+    /// analysed (the answer then includes `get_results` members; fetch the
+    /// rest with `get_result`).
+    pub score: Option<i32>,
+}
+
+/// Decodes `submit_file` / `submit_url` data: the task, and the score of
+/// an existing result; every other member is skipped.
+#[derive(Debug, Default)]
+pub struct SubmitDecoder {
+    task_uuid: Option<Uuid>,
+    submission_timestamp: Option<Timestamp>,
+    expires: Option<Timestamp>,
+    score: Option<i32>,
+}
+
+impl DataDecoder for SubmitDecoder {
+    type Item = core::convert::Infallible;
+    type Output = Submission;
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        match key {
+            "task_uuid" => self.task_uuid = Some(r.uuid("task_uuid")?),
+            "submission_timestamp" => {
+                self.submission_timestamp = opt(r, |r| r.timestamp("submission_timestamp"))?
+            }
+            "expires" => self.expires = opt(r, |r| r.timestamp("expires"))?,
+            "score" => self.score = opt(r, |r| r.int("score"))?,
+            _ => return Ok(Field::Skip),
+        }
+        Ok(Field::Read)
+    }
+
+    fn finish(&mut self) -> Result<Submission, Error> {
+        Ok(Submission {
+            task_uuid: need(self.task_uuid, "task_uuid")?,
+            submission_timestamp: self.submission_timestamp,
+            expires: self.expires,
+            score: self.score,
+        })
+    }
+}
+
+/// A submission's answer read whole: the task, and — when the server
+/// answered from a recent analysis of the same file or URL — its result
+/// inline (score, threat, subject, times; the lists go to the caller's
+/// callback as [`ResultItem`]s, child tasks included).
+#[derive(Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize))]
+pub struct SubmittedResult {
+    /// The task, as [`SubmitDecoder`] reads it (its `score` the result's).
+    pub submission: Submission,
+    /// The cached result; `None` when the task is new or still pending
+    /// (the answer then has no `score`).
+    pub result: Option<AnalysisResult>,
+}
+
+/// Decodes `submit_file` / `submit_url` data whole: [`SubmitDecoder`]'s
+/// members, and the result a cached answer carries — `get_results`'
+/// members, `analysis_subject`, and `child_tasks` (its shape open: a list
+/// of UUIDs or of objects naming `task_uuid`, or a map keyed by UUID).
+/// For std clients; firmware keeps [`SubmitDecoder`].
+#[derive(Debug, Default)]
+pub struct SubmitResultDecoder {
+    submit: SubmitDecoder,
+    result: ResultDecoder,
+}
+
+impl DataDecoder for SubmitResultDecoder {
+    type Item = ResultItem;
+    type Output = SubmittedResult;
+    const LISTS: &'static [&'static str] = &[
+        "malicious_activity",
+        "errors",
+        "reports",
+        "activity_to_mitre_techniques",
+        "child_tasks",
+    ];
+
+    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
+        match key {
+            "task_uuid" | "submission_timestamp" | "expires" => self.submit.field(key, r),
+            "child_tasks" => Ok(Field::ListOrMap("child_tasks")),
+            _ => self.result.field(key, r),
+        }
+    }
+
+    fn element(
+        &mut self,
+        list: &'static str,
+        key: Option<&str>,
+        r: &mut Reader<'_>,
+    ) -> Result<ResultItem, Fail> {
+        if list != "child_tasks" {
+            return result_element(list, key, r);
+        }
+        let bad = |r: &mut Reader<'_>| r.fail(list, JsonError::InvalidValue(text!("a task UUID")));
+        let uuid = match key {
+            // A map keyed by UUID: the value is the child's details.
+            Some(k) => {
+                r.skip(list)?;
+                Uuid::parse(k).ok()
+            }
+            None if r.peek()? == b'"' => {
+                let s: String<64> = r.string(list)?;
+                Uuid::parse(&s).ok()
+            }
+            None => {
+                let mut uuid = None;
+                r.object(list, |r, k| {
+                    match k {
+                        "task_uuid" => uuid = Some(r.uuid("child_tasks[].task_uuid")?),
+                        _ => r.skip(list)?,
+                    }
+                    Ok(())
+                })?;
+                uuid
+            }
+        };
+        match uuid {
+            Some(u) => Ok(ResultItem::ChildTask(u)),
+            None => Err(bad(r)),
+        }
+    }
+
+    fn skipped(&mut self, list: &'static str) {
+        self.result.skipped(list);
+    }
+
+    fn finish(&mut self) -> Result<SubmittedResult, Error> {
+        let mut submission = self.submit.finish()?;
+        let result = core::mem::take(&mut self.result.0);
+        submission.score = result.score;
+        Ok(SubmittedResult {
+            submission,
+            result: result.score.is_some().then_some(result),
+        })
     }
 }
