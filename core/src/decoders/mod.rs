@@ -20,6 +20,7 @@
 //!   `call_keeping_body`);
 //! - an unknown member is skipped, at any depth.
 
+pub(crate) mod record;
 mod scalars;
 
 // Each method's decoder lives beside its request, in its group of

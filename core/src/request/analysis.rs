@@ -5,6 +5,7 @@
 use heapless::{String, Vec};
 
 use super::{opt_flag, uuid_request, Allowed, Params, Request, ResponseKind};
+use crate::decoders::record::record_decoder;
 use crate::decoders::{need, need_in, opt, NAME_CAPACITY, RESPONSE_URL_CAPACITY, TEXT_CAPACITY};
 use crate::envelope::{DataDecoder, Field};
 use crate::error::{Error, JsonError};
@@ -284,123 +285,53 @@ impl DataDecoder for ReportActivitiesDecoder {
 
 const AT: &str = "report_activities[]";
 
-/// `get_progress` data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct TaskProgress {
-    /// Percent done.
-    pub progress: i32,
-    /// Whether analysis finished.
-    pub completed: bool,
-}
-
-/// Decodes `get_progress`.
-#[derive(Debug, Default)]
-pub struct ProgressDecoder(Option<i32>, Option<bool>);
-
-impl DataDecoder for ProgressDecoder {
-    type Item = core::convert::Infallible;
-    type Output = TaskProgress;
-
-    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
-        match key {
-            "progress" => self.0 = Some(r.int("progress")?),
-            "completed" => self.1 = Some(r.flag("completed")?),
-            _ => return Ok(Field::Skip),
-        }
-        Ok(Field::Read)
+record_decoder! {
+    /// `get_progress` data.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[cfg_attr(feature = "defmt", derive(defmt::Format))]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    pub struct TaskProgress;
+    /// Decodes `get_progress`.
+    pub struct ProgressDecoder;
+    required {
+        /// Percent done.
+        progress: i32,
+        /// Whether analysis finished.
+        completed: bool,
     }
+    optional {}
+}
 
-    fn finish(&mut self) -> Result<TaskProgress, Error> {
-        Ok(TaskProgress {
-            progress: need(self.0, "progress")?,
-            completed: need(self.1, "completed")?,
-        })
+record_decoder! {
+    /// `get_task_metadata` data.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    pub struct TaskMetadata;
+    /// Decodes `get_task_metadata`.
+    pub struct TaskMetadataDecoder;
+    required {
+        /// The task's UUID.
+        task_uuid: Uuid,
     }
-}
-
-/// `get_task_metadata` data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct TaskMetadata {
-    /// The task's UUID.
-    pub task_uuid: Uuid,
-    /// File or URL.
-    pub task_type: Option<TaskType>,
-    /// The file's MD5.
-    pub file_md5: Option<Md5>,
-    /// The file's SHA-1.
-    pub file_sha1: Option<Sha1>,
-    /// The file's SHA-256.
-    pub file_sha256: Option<Sha256>,
-    /// The file's MIME type.
-    pub file_mime_type: Option<String<NAME_CAPACITY>>,
-    /// The file's name.
-    pub filename: Option<String<TEXT_CAPACITY>>,
-    /// The file's size in bytes.
-    pub file_size: Option<u64>,
-    /// The submitted URL.
-    pub url: Option<String<RESPONSE_URL_CAPACITY>>,
-    /// The URL's referer.
-    pub referer: Option<String<RESPONSE_URL_CAPACITY>>,
-}
-
-/// Decodes `get_task_metadata`.
-#[derive(Debug, Default)]
-pub struct TaskMetadataDecoder {
-    task_uuid: Option<Uuid>,
-    task_type: Option<TaskType>,
-    file_md5: Option<Md5>,
-    file_sha1: Option<Sha1>,
-    file_sha256: Option<Sha256>,
-    file_mime_type: Option<String<NAME_CAPACITY>>,
-    filename: Option<String<TEXT_CAPACITY>>,
-    file_size: Option<u64>,
-    url: Option<String<RESPONSE_URL_CAPACITY>>,
-    referer: Option<String<RESPONSE_URL_CAPACITY>>,
-}
-
-impl DataDecoder for TaskMetadataDecoder {
-    type Item = core::convert::Infallible;
-    type Output = TaskMetadata;
-
-    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
-        match key {
-            "task_uuid" => self.task_uuid = Some(r.uuid("task_uuid")?),
-            "task_type" => {
-                self.task_type = opt(r, |r| {
-                    let s = r.string::<16>("task_type")?;
-                    TaskType::parse(&s)
-                        .ok_or(r.fail("task_type", JsonError::InvalidValue(text!("file or url"))))
-                })?
-            }
-            "file_md5" => self.file_md5 = opt(r, |r| r.digest("file_md5"))?,
-            "file_sha1" => self.file_sha1 = opt(r, |r| r.digest("file_sha1"))?,
-            "file_sha256" => self.file_sha256 = opt(r, |r| r.digest("file_sha256"))?,
-            "file_mime_type" => self.file_mime_type = opt(r, |r| r.string("file_mime_type"))?,
-            "filename" => self.filename = opt(r, |r| r.string("filename"))?,
-            "file_size" => self.file_size = opt(r, |r| r.int("file_size"))?,
-            "url" => self.url = opt(r, |r| r.string("url"))?,
-            "referer" => self.referer = opt(r, |r| r.string("referer"))?,
-            _ => return Ok(Field::Skip),
-        }
-        Ok(Field::Read)
-    }
-
-    fn finish(&mut self) -> Result<TaskMetadata, Error> {
-        Ok(TaskMetadata {
-            task_uuid: need(self.task_uuid, "task_uuid")?,
-            task_type: self.task_type,
-            file_md5: self.file_md5,
-            file_sha1: self.file_sha1,
-            file_sha256: self.file_sha256,
-            file_mime_type: self.file_mime_type.take(),
-            filename: self.filename.take(),
-            file_size: self.file_size,
-            url: self.url.take(),
-            referer: self.referer.take(),
-        })
+    optional {
+        /// File or URL.
+        task_type: TaskType,
+        /// The file's MD5.
+        file_md5: Md5,
+        /// The file's SHA-1.
+        file_sha1: Sha1,
+        /// The file's SHA-256.
+        file_sha256: Sha256,
+        /// The file's MIME type.
+        file_mime_type: String<NAME_CAPACITY>,
+        /// The file's name.
+        filename: String<TEXT_CAPACITY>,
+        /// The file's size in bytes.
+        file_size: u64,
+        /// The submitted URL.
+        url: String<RESPONSE_URL_CAPACITY>,
+        /// The URL's referer.
+        referer: String<RESPONSE_URL_CAPACITY>,
     }
 }
 

@@ -6,7 +6,8 @@ use heapless::String;
 use super::{
     check_zip_password, opt_flag, opt_text, opt_value, Allowed, Params, Request, ResponseKind,
 };
-use crate::decoders::{need, opt, NoData};
+use crate::decoders::record::record_decoder;
+use crate::decoders::{need, NoData};
 use crate::envelope::{DataDecoder, Field};
 use crate::error::Error;
 use crate::json::{Fail, Reader};
@@ -172,51 +173,24 @@ impl Request for IsRiskyAnalysisArtifact<'_> {
     }
 }
 
-/// `query_task_artifact` data.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct TaskArtifact {
-    /// Whether the artifact can be downloaded.
-    pub available: bool,
-    /// The task's UUID.
-    pub task_uuid: Option<Uuid>,
-    /// The report holding the artifact.
-    pub report_uuid: Option<Uuid>,
-    /// The artifact's name.
-    pub artifact_name: Option<String<{ crate::types::ARTIFACT_NAME_CAPACITY }>>,
-}
-
-/// Decodes `query_task_artifact`.
-#[derive(Debug, Default)]
-pub struct TaskArtifactDecoder(
-    Option<bool>,
-    Option<Uuid>,
-    Option<Uuid>,
-    Option<String<{ crate::types::ARTIFACT_NAME_CAPACITY }>>,
-);
-
-impl DataDecoder for TaskArtifactDecoder {
-    type Item = core::convert::Infallible;
-    type Output = TaskArtifact;
-
-    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
-        match key {
-            "available" => self.0 = Some(r.flag("available")?),
-            "task_uuid" => self.1 = opt(r, |r| r.uuid("task_uuid"))?,
-            "report_uuid" => self.2 = opt(r, |r| r.uuid("report_uuid"))?,
-            "artifact_name" => self.3 = opt(r, |r| r.string("artifact_name"))?,
-            _ => return Ok(Field::Skip),
-        }
-        Ok(Field::Read)
+record_decoder! {
+    /// `query_task_artifact` data.
+    #[derive(Clone, Debug, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    pub struct TaskArtifact;
+    /// Decodes `query_task_artifact`.
+    pub struct TaskArtifactDecoder;
+    required {
+        /// Whether the artifact can be downloaded.
+        available: bool,
     }
-
-    fn finish(&mut self) -> Result<TaskArtifact, Error> {
-        Ok(TaskArtifact {
-            available: need(self.0, "available")?,
-            task_uuid: self.1,
-            report_uuid: self.2,
-            artifact_name: self.3.take(),
-        })
+    optional {
+        /// The task's UUID.
+        task_uuid: Uuid,
+        /// The report holding the artifact.
+        report_uuid: Uuid,
+        /// The artifact's name.
+        artifact_name: String<{ crate::types::ARTIFACT_NAME_CAPACITY }>,
     }
 }
 

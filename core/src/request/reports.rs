@@ -8,6 +8,7 @@ use super::{
     check_opt_text, check_text, opt_flag, opt_text, opt_value, Allowed, Params, Request,
     ResponseKind,
 };
+use crate::decoders::record::record_decoder;
 use crate::decoders::{need, need_in, opt, NoData, NAME_CAPACITY, TEXT_CAPACITY};
 use crate::envelope::{DataDecoder, Field};
 use crate::error::{Error, JsonError};
@@ -245,38 +246,20 @@ impl Request for GetExportedReport {
     }
 }
 
-/// `export_report` data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[cfg_attr(feature = "serde", derive(serde::Serialize))]
-pub struct Export {
-    /// The report being generated.
-    pub exported_report_uuid: Uuid,
-    /// Where to start `get_completed_exported_reports` to see it.
-    pub resume_after_report_uuid: Option<Uuid>,
-}
-
-/// Decodes `export_report`.
-#[derive(Debug, Default)]
-pub struct ExportDecoder(Option<Uuid>, Option<Uuid>);
-
-impl DataDecoder for ExportDecoder {
-    type Item = core::convert::Infallible;
-    type Output = Export;
-
-    fn field(&mut self, key: &str, r: &mut Reader<'_>) -> Result<Field, Fail> {
-        match key {
-            "exported_report_uuid" => self.0 = Some(r.uuid("exported_report_uuid")?),
-            "resume_after_report_uuid" => self.1 = opt(r, |r| r.uuid("resume_after_report_uuid"))?,
-            _ => return Ok(Field::Skip),
-        }
-        Ok(Field::Read)
+record_decoder! {
+    /// `export_report` data.
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    #[cfg_attr(feature = "serde", derive(serde::Serialize))]
+    pub struct Export;
+    /// Decodes `export_report`.
+    pub struct ExportDecoder;
+    required {
+        /// The report being generated.
+        exported_report_uuid: Uuid,
     }
-
-    fn finish(&mut self) -> Result<Export, Error> {
-        Ok(Export {
-            exported_report_uuid: need(self.0, "exported_report_uuid")?,
-            resume_after_report_uuid: self.1,
-        })
+    optional {
+        /// Where to start `get_completed_exported_reports` to see it.
+        resume_after_report_uuid: Uuid,
     }
 }
 
