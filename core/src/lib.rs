@@ -12,8 +12,10 @@
 //!   fixed-capacity types ([`decoders`]), lists streamed entry by entry,
 //!   raw downloads passed through.
 //! - [`hashing`]: MD5, SHA-1 and SHA-256 in one streaming pass.
-//! - [`workflow`]: hash-first submission, the completion cursor, session
-//!   re-login and the retry schedule, as pure state machines.
+//! - [`workflow`]: hash-first submission (and the
+//!   [`SampleSource`](workflow::SampleSource) it hashes and uploads), the
+//!   completion cursor, session re-login and the retry table, as pure
+//!   state machines.
 //! - [`exchange`]: all of it for one request — session login and
 //!   re-login, the retry table and `Retry-After`, reconnects, redirects
 //!   with credentials for the configured origin only, restartable

@@ -148,57 +148,49 @@ pub fn inline_result(r: &AnalysisResult, items: &[ResultItem]) -> Value {
     v
 }
 
+/// What every form of a row has: the task, its score and verdict, and
+/// `sample` and `uploaded` where known.
+fn row_base(r: &Row, verdict: &str) -> serde_json::Map<String, Value> {
+    let mut m = serde_json::Map::new();
+    m.insert("task_uuid".into(), json!(r.task.to_string()));
+    m.insert("score".into(), json!(r.score));
+    m.insert("verdict".into(), json!(verdict));
+    if let Some(s) = &r.sample {
+        m.insert("sample".into(), json!(s));
+    }
+    if let Some(u) = r.uploaded {
+        m.insert("uploaded".into(), json!(u));
+    }
+    m
+}
+
 /// A row as JSON, with `verdict` given: `sample`, `uploaded`, the times
 /// and a cached result only where known.
 pub fn row_json(r: &Row, verdict: &str) -> Value {
-    let mut v = json!({
-        "task_uuid": r.task.to_string(),
-        "score": r.score,
-        "verdict": verdict,
-    });
-    if let Value::Object(m) = &mut v {
-        if let Some(s) = &r.sample {
-            m.insert("sample".into(), json!(s));
-        }
-        if let Some(u) = r.uploaded {
-            m.insert("uploaded".into(), json!(u));
-        }
-        if let Some(t) = r.submitted {
-            m.insert("submission_timestamp".into(), json!(t));
-        }
-        if let Some(t) = r.expires {
-            m.insert("expires".into(), json!(t));
-        }
-        if let Some(res) = &r.result {
-            m.insert("result".into(), res.clone());
-        }
+    let mut m = row_base(r, verdict);
+    if let Some(t) = r.submitted {
+        m.insert("submission_timestamp".into(), json!(t));
     }
-    v
+    if let Some(t) = r.expires {
+        m.insert("expires".into(), json!(t));
+    }
+    if let Some(res) = &r.result {
+        m.insert("result".into(), res.clone());
+    }
+    Value::Object(m)
 }
 
 /// A row as a line of the text table: the cached result's subject and
 /// threat in a cell each, not nested.
 pub fn row_text(r: &Row, verdict: &str) -> Value {
-    let mut v = json!({
-        "task_uuid": r.task.to_string(),
-        "score": r.score,
-        "verdict": verdict,
-    });
-    if let Value::Object(m) = &mut v {
-        if let Some(s) = &r.sample {
-            m.insert("sample".into(), json!(s));
-        }
-        if let Some(u) = r.uploaded {
-            m.insert("uploaded".into(), json!(u));
-        }
-        if let Some(s) = r.subject_cell() {
-            m.insert("subject".into(), json!(s));
-        }
-        if let Some(t) = r.result.as_ref().and_then(|x| x.get("threat")) {
-            m.insert("threat".into(), t.clone());
-        }
+    let mut m = row_base(r, verdict);
+    if let Some(s) = r.subject_cell() {
+        m.insert("subject".into(), json!(s));
     }
-    v
+    if let Some(t) = r.result.as_ref().and_then(|x| x.get("threat")) {
+        m.insert("threat".into(), t.clone());
+    }
+    Value::Object(m)
 }
 
 /// Rows as JSON, each with the verdict of its score.
