@@ -609,6 +609,11 @@ pub(crate) fn result_data(
         return Value::Object(d);
     }
     d.insert("analysis_subject".into(), analysis_subject(t, reading));
+    if reading == Reading::Rich {
+        // Beyond the reference's members, as a cached answer has it: the
+        // task the result is of (clients skip what they do not read).
+        d.insert("task_uuid".into(), json!(t.uuid));
+    }
     d.insert("submission".into(), json!(format_time(t.submitted)));
     d.insert(
         "last_submission_timestamp".into(),

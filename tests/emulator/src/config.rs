@@ -97,7 +97,8 @@ pub enum Reading {
     /// lists, extra members in open objects, `resume` wherever a reading
     /// has it, `expires` in each hash-query entry; `analysis_subject` with
     /// members beyond those clients read (`size`, `file_name`, a URL
-    /// task's null and empty hashes), a cached submission's child tasks as
+    /// task's null and empty hashes), a result naming its `task_uuid`, a
+    /// cached submission's child tasks as
     /// objects and `expires` even while pending, network requests and
     /// conversations with extra members.
     #[default]
