@@ -1521,3 +1521,43 @@ fn an_xml_answer_streams_byte_for_byte_under_the_same_policy() {
         "{sent}"
     );
 }
+
+/// A busy answer whose connection breaks after its head (a proxy that
+/// resets once it has said 503): the status and its `Retry-After` still
+/// decide the wait.
+#[test]
+fn a_connection_lost_after_a_busy_head_still_waits_as_asked() {
+    let s = settings(AuthMode::Basic);
+    let body: &[u8] = br#"{"success": 0, "error": "Too many requests: come back later"}"#;
+    for (status, keep) in [
+        ("503 Service Unavailable", 0),
+        ("429 Too Many Requests", 0),
+        ("503 Service Unavailable", 20),
+        ("429 Too Many Requests", 20),
+    ] {
+        let busy = http(
+            status,
+            &["Content-Type: application/json", "Retry-After: 3"],
+            body,
+        );
+        // The head and `keep` bytes of the body, then a reset.
+        let cut = busy[..busy.len() - body.len() + keep].to_vec();
+        let mut run = Run::default();
+        let mut server = Server::new(vec![
+            Some((SERVER, vec![Answer::ThenReset(cut)])),
+            Some((SERVER, vec![pong()])),
+        ]);
+        assert_eq!(
+            ping(&s, &mut Link::new(), &mut server, &mut run).unwrap(),
+            "pong"
+        );
+        assert_eq!(run.sleeps.len(), 1, "{status}");
+        assert!(run.sleeps[0] >= 3000, "{status}: slept {:?}", run.sleeps);
+        let code: u16 = status[..3].parse().unwrap();
+        assert!(
+            matches!(&run.events[..], [Event::Retry { error: Error::HttpStatus { status }, .. }] if *status == code),
+            "{:?}",
+            run.events
+        );
+    }
+}

@@ -187,8 +187,12 @@ impl Machine<'_> {
         random: u32,
     ) -> Option<Out> {
         self.attempts = self.attempts.saturating_add(1);
-        let (e, retryable) = crate::workflow::classify(head.map(|h| h.status), e);
-        let hint = head.and_then(|h| h.retry_after).map(|s| {
+        // The answer's head, or — the connection lost after it — what the
+        // machine kept of it.
+        let status = head.map(|h| h.status).or(self.status);
+        let (e, retryable) = crate::workflow::classify(status, e);
+        let retry_after = head.and_then(|h| h.retry_after).or(self.retry_after);
+        let hint = retry_after.map(|s| {
             u64::from(s)
                 .saturating_mul(1000)
                 .min(self.settings.retry_after_cap_ms)

@@ -166,6 +166,9 @@ pub(super) struct Machine<'x> {
     pub(super) redirect: Option<Redirected>,
     pub(super) location: heapless::String<LOCATION_CAPACITY>,
     pub(super) status: Option<u16>,
+    /// The attempt's answer's `Retry-After` (seconds), kept from its head:
+    /// a connection lost after the head still waits as the server asked.
+    pub(super) retry_after: Option<u32>,
     pub(super) entropy: [u8; 16],
     pub(super) pos: EncodePosition,
     pub(super) pending: Option<Event>,
@@ -227,6 +230,7 @@ impl<'x> Machine<'x> {
             redirect: None,
             location: heapless::String::new(),
             status: None,
+            retry_after: None,
             entropy: [0; 16],
             pos: EncodePosition::START,
             pending: None,
@@ -388,6 +392,7 @@ impl<'x> Machine<'x> {
         self.answer = Answer::Awaited;
         self.end = PeerEnd::Open;
         self.status = None;
+        self.retry_after = None;
         self.phase = Phase::Sending;
         Ask::NewReader
     }

@@ -197,6 +197,7 @@ impl Machine<'_> {
     pub(super) fn on_head(&mut self, head: Option<&ResponseHead>) -> Option<Out> {
         let head = head?;
         self.status = Some(head.status);
+        self.retry_after = head.retry_after;
         if !head.is_redirect() {
             return None;
         }
