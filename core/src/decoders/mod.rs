@@ -35,16 +35,16 @@ pub use crate::request::artifacts::{IsRiskyDecoder, TaskArtifact, TaskArtifactDe
 pub use crate::request::completion::{
     CompletedDecoder, CompletedTask, CompletedWithMetadataDecoder, CompletionPage, PendingDecoder,
 };
+pub use crate::request::exports::{Export, ExportDecoder, ExportedReport, ExportedReportsDecoder};
 pub use crate::request::hashes::{
     BlockedDecoder, BlockedVerdict, FileHashDecoder, FileHashTask, FileHashes,
 };
 pub use crate::request::iocs::{
     IocMetadata, IocMetadataDecoder, NetworkIoc, NetworkIocReport, NetworkIocs, NetworkIocsDecoder,
 };
-pub use crate::request::reports::{
-    AnalysisResult, AnalysisSubject, Export, ExportDecoder, ExportedReport, ExportedReportsDecoder,
-    ReportRef, ResultDecoder, ResultItem, ResultSummary, ResultSummaryDecoder, TECHNIQUES_CAPACITY,
-    THREAT_CAPACITY,
+pub use crate::request::results::{
+    AnalysisResult, AnalysisSubject, ReportRef, ResultDecoder, ResultItem, ResultSummary,
+    ResultSummaryDecoder, TECHNIQUES_CAPACITY, THREAT_CAPACITY,
 };
 pub use crate::request::submit::{Submission, SubmitDecoder, SubmitResultDecoder, SubmittedResult};
 pub use scalars::{NoData, StringData};

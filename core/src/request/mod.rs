@@ -13,9 +13,10 @@ use crate::error::Error;
 pub(crate) mod analysis;
 pub(crate) mod artifacts;
 pub(crate) mod completion;
+pub(crate) mod exports;
 pub(crate) mod hashes;
 pub(crate) mod iocs;
-pub(crate) mod reports;
+pub(crate) mod results;
 mod session;
 pub(crate) mod submit;
 mod value;
@@ -29,12 +30,10 @@ pub use artifacts::{
     GetReportArtifact, GetResultArtifact, IsRiskyAnalysisArtifact, QueryTaskArtifact,
 };
 pub use completion::{GetCompleted, GetCompletedWithMetadata, GetPending};
+pub use exports::{ExportReport, GetCompletedExportedReports, GetExportedReport};
 pub use hashes::{IsBlockedFileHash, QueryFileHash};
 pub use iocs::{CreateIocFromResult, GetIocMetadata, GetIocReport, GetNetworkIocs};
-pub use reports::{
-    ExportReport, GetCompletedExportedReports, GetExportedReport, GetResult, GetResults,
-    ResultsFormat,
-};
+pub use results::{GetResult, GetResults, ResultsFormat};
 pub use session::{Login, Ping};
 pub use submit::{SubmitFile, SubmitUrl};
 pub use value::Value;

@@ -6,7 +6,7 @@ use core::net::Ipv4Addr;
 
 use heapless::String;
 
-use super::reports::{result_element, AnalysisResult, ResultDecoder, ResultItem};
+use super::results::{result_element, AnalysisResult, ResultDecoder, ResultItem};
 use super::{
     check_opt_text, check_opt_url, opt_flag, opt_text, opt_value, Allowed, BodyKind, Params,
     Request, ResponseKind,
