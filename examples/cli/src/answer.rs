@@ -83,67 +83,78 @@ impl Answer {
         req: &R,
     ) -> Result<Value, Error> {
         match self.format {
-            AnswerFormat::Json => {
-                self.json_only("-o")?;
-                call(c, ui.json, req)
+            AnswerFormat::Json if self.output.is_some() => {
+                Err(refused("-o writes an XML answer: add --format xml"))
             }
+            AnswerFormat::Json => call(c, ui.json, req),
             AnswerFormat::Xml => xml(c, self.output.as_deref(), req),
         }
     }
 
-    /// Refuses what only --format xml takes (or what XML cannot do).
-    pub fn json_only(&self, what: &'static str) -> Result<(), Error> {
-        let refused = match self.format {
-            AnswerFormat::Json => self.output.is_some() && what == "-o",
-            AnswerFormat::Xml => what != "-o",
-        };
-        if refused {
-            let reason = match self.format {
-                AnswerFormat::Json => "-o writes an XML answer: add --format xml",
-                AnswerFormat::Xml => what,
-            };
-            return Err(Error::from(lastline_core::Error::InvalidParam {
-                param: "--format",
-                reason,
-            }));
+    /// Refuses XML for a command that reads the JSON answer itself
+    /// (`why` says which and what to do instead).
+    pub fn needs_json(&self, why: &'static str) -> Result<(), Error> {
+        match self.format {
+            AnswerFormat::Xml => Err(refused(why)),
+            AnswerFormat::Json => Ok(()),
         }
-        Ok(())
     }
+}
+
+fn refused(reason: &'static str) -> Error {
+    Error::from(lastline_core::Error::InvalidParam {
+        param: "--format",
+        reason,
+    })
 }
 
 /// The most of an XML answer shown on a terminal (it is read whole to
 /// escape it); a larger one goes to a file with `-o`.
-pub const XML_TERMINAL_LIMIT: u64 = TABLE_LIMIT;
+pub const XML_TERMINAL_LIMIT: usize = 16 * 1024 * 1024;
 
 /// `req`'s XML answer: into a file (temporary, renamed once whole), to
-/// standard output byte for byte, or — on a terminal — with every control
-/// character escaped (the XML carries the malware's strings).
+/// standard output byte for byte, or — on a terminal, `-o -` included —
+/// with every control character escaped (the XML carries the malware's
+/// strings).
 fn xml<R: Request>(c: &mut Client, output: Option<&Path>, req: &R) -> Result<Value, Error> {
-    let xml = Xml(req);
-    match output {
-        Some(p) if p != Path::new("-") => Download {
+    if let Some(p) = output.filter(|p| *p != Path::new("-")) {
+        let to_file = Download {
             output: Some(p.to_path_buf()),
             max_size: None,
+        };
+        return to_file.fetch(c, &Xml(req));
+    }
+    let mut out = io::stdout().lock();
+    if !out.is_terminal() {
+        c.call_xml(req, &mut out)?;
+        return Ok(Value::Null);
+    }
+    let mut text = Capped(Vec::new());
+    c.call_xml(req, &mut text)?;
+    let shown = String::from_utf8_lossy(&text.0);
+    // Line ends kept: the XML is for people to read.
+    let lines: Vec<_> = shown.split('\n').map(crate::safe::text).collect();
+    writeln!(out, "{}", lines.join("\n").trim_end())?;
+    Ok(Value::Null)
+}
+
+/// An answer kept to show on a terminal, refused past
+/// [`XML_TERMINAL_LIMIT`] bytes (the server decides its size).
+struct Capped(Vec<u8>);
+
+impl Write for Capped {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        if self.0.len().saturating_add(bytes.len()) > XML_TERMINAL_LIMIT {
+            return Err(io::Error::other(
+                "the XML answer is larger than a terminal shows (16 MiB): give -o FILE",
+            ));
         }
-        .fetch(c, &xml),
-        None if std::io::stdout().is_terminal() => {
-            c.set_max_download(Some(XML_TERMINAL_LIMIT));
-            let mut text = Vec::new();
-            let got = c.download(&xml, &mut text);
-            c.set_max_download(None);
-            got?;
-            let shown = String::from_utf8_lossy(&text);
-            // Line ends kept: the XML is for people to read.
-            let lines: Vec<_> = shown.split('\n').map(crate::safe::text).collect();
-            let mut out = std::io::stdout().lock();
-            writeln!(out, "{}", lines.join("\n").trim_end())?;
-            Ok(Value::Null)
-        }
-        _ => {
-            let mut out = std::io::stdout().lock();
-            c.call_xml(req, &mut out)?;
-            Ok(Value::Null)
-        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
     }
 }
 

@@ -374,7 +374,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::terminal::Ui) -> Result<Va
             sha256: None,
             opts,
         } => {
-            answer.json_only("submit-file FILE (hash-first reads the JSON answer; give --md5/--sha1/--sha256 for XML)")?;
+            answer.needs_json("submit-file FILE (hash-first reads the JSON answer; give --md5/--sha1/--sha256 for XML)")?;
             let o = workflows::submit_one(c, &file, &opts, ui)?;
             let mut v = json!({"submission": o.submission, "uploaded": o.uploaded});
             if let Some(r) = &o.result {
@@ -420,7 +420,7 @@ pub fn run(m: Method, c: &mut Client, ui: &mut crate::terminal::Ui) -> Result<Va
             ..
         } => {
             if wait {
-                answer.json_only("--wait (it reads the JSON answer)")?;
+                answer.needs_json("--wait (it reads the JSON answer)")?;
             }
             let mut req = opts.url_options(workflows::url_param(&url)?)?;
             req.referer = referer.as_deref();

@@ -555,27 +555,29 @@ fn an_xml_answer_reaches_a_terminal_escaped_and_a_pipe_as_sent() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert_eq!(out.stdout, xml.as_bytes());
-    // A terminal: escaped.
-    let command = format!(
-        "{} --base-url {} --retries 0 get-result {TASK} --format xml",
-        env!("CARGO_BIN_EXE_lastline"),
-        server.url()
-    );
-    let out = Command::new("script")
-        .args(["-q", "-e", "-c", &command, "/dev/null"])
-        .env_remove("LASTLINE_CONFIG")
-        .env("XDG_CONFIG_HOME", "/nonexistent-lastline-test")
-        .env("LASTLINE_API_KEY", "k")
-        .env("LASTLINE_API_TOKEN", "t")
-        .stdin(Stdio::null())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    let shown = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
-    assert!(shown.contains("<threat>"), "{shown}");
-    assert_no_controls("XML on a terminal", shown.as_bytes());
+    // A terminal: escaped, with `-o -` too.
+    for extra in ["", " -o -"] {
+        let command = format!(
+            "{} --base-url {} --retries 0 get-result {TASK} --format xml{extra}",
+            env!("CARGO_BIN_EXE_lastline"),
+            server.url()
+        );
+        let out = Command::new("script")
+            .args(["-q", "-e", "-c", &command, "/dev/null"])
+            .env_remove("LASTLINE_CONFIG")
+            .env("XDG_CONFIG_HOME", "/nonexistent-lastline-test")
+            .env("LASTLINE_API_KEY", "k")
+            .env("LASTLINE_API_TOKEN", "t")
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stdout)
+        );
+        let shown = String::from_utf8_lossy(&out.stdout).replace("\r\n", "\n");
+        assert!(shown.contains("<threat>"), "{shown}");
+        assert_no_controls(&format!("XML on a terminal{extra}"), shown.as_bytes());
+    }
 }
