@@ -2,6 +2,7 @@
 
 use lastline_core::decoders::{AnalysisResult, ResultItem, Submission};
 use lastline_core::types::{Timestamp, Uuid};
+use lastline_ureq::InlineItems;
 use serde_json::{json, Value};
 
 /// How a score reads. The reference: 0 benign … 100 malicious; the
@@ -99,7 +100,7 @@ impl Row {
         sample: String,
         answer: &Submission,
         result: Option<&AnalysisResult>,
-        items: &[ResultItem],
+        items: &InlineItems,
     ) -> Self {
         Self {
             sample: Some(sample),
@@ -121,9 +122,10 @@ impl Row {
     }
 }
 
-/// A cached result as JSON: the typed result (without nulls) and its lists
-/// by name.
-pub fn inline_result(r: &AnalysisResult, items: &[ResultItem]) -> Value {
+/// A cached result as JSON: the typed result (without nulls), its lists
+/// by name, and `entries_not_kept` when the server sent more than
+/// lastline-ureq keeps.
+pub fn inline_result(r: &AnalysisResult, items: &InlineItems) -> Value {
     let mut v = json!(r);
     let Value::Object(m) = &mut v else { return v };
     m.retain(|_, x| !x.is_null());
@@ -131,7 +133,7 @@ pub fn inline_result(r: &AnalysisResult, items: &[ResultItem]) -> Value {
         s.retain(|_, x| !x.is_null());
     }
     let mut lists: Vec<(&str, Value)> = Vec::new();
-    for i in items {
+    for i in items.iter() {
         let (name, entry) = match i {
             ResultItem::MaliciousActivity(a) => ("malicious_activity", json!(a.as_str())),
             ResultItem::Error(e) => ("errors", json!(e.as_str())),
@@ -145,6 +147,9 @@ pub fn inline_result(r: &AnalysisResult, items: &[ResultItem]) -> Value {
         }
     }
     m.extend(lists.into_iter().map(|(n, v)| (n.to_owned(), v)));
+    if items.skipped() > 0 {
+        m.insert("entries_not_kept".into(), json!(items.skipped()));
+    }
     v
 }
 

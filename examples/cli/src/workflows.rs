@@ -353,7 +353,7 @@ pub fn submit_url(
     let mut req = opts.url_options(url_param(url)?)?;
     req.referer = referer;
     // The whole answer: a URL analysed recently comes with its result.
-    let mut items = Vec::new();
+    let mut items = lastline_ureq::InlineItems::default();
     let s = c.call_with::<_, SubmitResultDecoder>(&req, &mut |i| items.push(i))?;
     let ledger = Ledger::new(ui.json);
     ledger.submitted(Row::submitted(

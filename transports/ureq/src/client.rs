@@ -254,8 +254,51 @@ pub struct FileSubmitted {
     pub uploaded: bool,
     /// The cached result, inline (`None` for a new or pending task).
     pub result: Option<AnalysisResult>,
-    /// The cached result's list entries: reports, child tasks, activities.
-    pub items: Vec<ResultItem>,
+    /// The cached result's list entries: reports, child tasks, activities
+    /// (the first [`INLINE_ITEMS`]; the rest counted).
+    pub items: InlineItems,
+}
+
+/// How many list entries of a cached result are kept: the server decides
+/// how many it sends, so past these they are counted, not held.
+pub const INLINE_ITEMS: usize = 1024;
+
+/// A cached result's list entries as they arrive: the first
+/// [`INLINE_ITEMS`] kept, the number of the others in
+/// [`skipped`](Self::skipped). Reads as the slice of those kept.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InlineItems {
+    kept: Vec<ResultItem>,
+    skipped: u64,
+}
+
+impl InlineItems {
+    /// Keeps `item`, or counts it once [`INLINE_ITEMS`] are kept.
+    pub fn push(&mut self, item: ResultItem) {
+        if self.kept.len() < INLINE_ITEMS {
+            self.kept.push(item);
+        } else {
+            self.skipped = self.skipped.saturating_add(1);
+        }
+    }
+
+    /// Entries received past [`INLINE_ITEMS`] and not kept.
+    pub fn skipped(&self) -> u64 {
+        self.skipped
+    }
+
+    fn clear(&mut self) {
+        self.kept.clear();
+        self.skipped = 0;
+    }
+}
+
+impl std::ops::Deref for InlineItems {
+    type Target = [ResultItem];
+
+    fn deref(&self) -> &[ResultItem] {
+        &self.kept
+    }
 }
 
 impl Client {
@@ -489,7 +532,7 @@ impl Client {
     ) -> Result<FileSubmitted, Error> {
         let mut flow = HashFirst::new(digests, options);
         let mut result = None;
-        let mut items = Vec::new();
+        let mut items = InlineItems::default();
         loop {
             let req = flow
                 .request()
@@ -632,5 +675,24 @@ mod tests {
     fn a_client_can_move_to_another_thread() {
         is_send::<Client>();
         is_send::<Error>();
+    }
+}
+
+#[cfg(test)]
+mod inline_items {
+    use super::{InlineItems, INLINE_ITEMS};
+    use lastline_core::decoders::ResultItem;
+    use lastline_core::types::Uuid;
+
+    #[test]
+    fn a_cached_results_entries_are_kept_to_a_bound_and_the_rest_counted() {
+        let mut items = InlineItems::default();
+        let child = ResultItem::ChildTask(Uuid::parse("0123456789abcdef0123456789abcdef").unwrap());
+        for _ in 0..INLINE_ITEMS + 5 {
+            items.push(child.clone());
+        }
+        assert_eq!((items.len(), items.skipped()), (INLINE_ITEMS, 5));
+        items.clear();
+        assert_eq!((items.len(), items.skipped()), (0, 0));
     }
 }

@@ -74,7 +74,8 @@ mod pool;
 mod sample;
 
 pub use client::{
-    sample_name, Client, FileSubmitted, Observer, Pace, Pacing, Quiet, Wait, PAGES_PER_ROUND,
+    sample_name, Client, FileSubmitted, InlineItems, Observer, Pace, Pacing, Quiet, Wait,
+    INLINE_ITEMS, PAGES_PER_ROUND,
 };
 pub use config::{Config, DEFAULT_DEADLINE, DEFAULT_DOWNLOAD_DEADLINE};
 pub use cursor_file::{Cursor, CursorFile, CURSOR_MEMORY};
