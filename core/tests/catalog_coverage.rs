@@ -460,6 +460,40 @@ fn every_catalog_method_is_covered() {
                 || *n == "file";
             assert!(documented, "{name}: undocumented parameter {n}");
         }
+        // The table declares the same parameters, each travelling as the
+        // catalog says (`file`: the sample; other FILE parameters: text
+        // parts).
+        let info = lastline_core::request::method(name).unwrap();
+        let declared: Vec<(&str, ParamKind)> =
+            info.params.iter().map(|p| (p.name, p.kind)).collect();
+        let catalog: Vec<(&str, ParamKind)> = m["params"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|p| p["credential"] != true)
+            .map(|p| {
+                let n = p["name"].as_str().unwrap();
+                let kind = match (n, p["in"].as_str().unwrap()) {
+                    ("file", _) if name == "submit_file" => ParamKind::Sample,
+                    (_, "file") => ParamKind::FilePart,
+                    _ => ParamKind::Field,
+                };
+                (n, kind)
+            })
+            .collect();
+        assert_eq!(declared, catalog, "{name}: declared parameters");
+        for n in &names {
+            assert!(
+                info.param(n).is_some()
+                    || *n == "file"
+                    || m["params"]
+                        .as_array()
+                        .unwrap()
+                        .iter()
+                        .any(|p| p["name"] == *n && p["credential"] == true),
+                "{name}: {n} written but not declared"
+            );
+        }
         if name == "login" {
             assert!(
                 params.contains(&("key".into(), KEY.into()))

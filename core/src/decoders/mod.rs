@@ -20,8 +20,11 @@
 //!   `call_keeping_body`);
 //! - an unknown member is skipped, at any depth.
 
+mod raw;
 pub(crate) mod record;
 mod scalars;
+
+pub use raw::{RawData, RawEntry, RawJson, RAW_KEY_CAPACITY};
 
 // Each method's decoder lives beside its request, in its group of
 // `crate::request`; here they are all, by the names they always had.

@@ -114,7 +114,7 @@ use crate::decoders::NoData;
 use crate::envelope::DataDecoder;
 use crate::error::{Error, Transport};
 use crate::http::Describe;
-use crate::request::{Login, Request};
+use crate::request::{ByName, Login, Request};
 
 use driving::{advance, render};
 use machine::{Machine, Out, Phase};
@@ -175,18 +175,19 @@ pub trait BodyTap {
 /// `N` bytes (a download: `D` = [`NoData`], `N` = 0). `SESSIONS` false
 /// leaves the login out of the code (a client that never logs in); a
 /// session mode is then sent as Basic.
-pub struct Exchange<'x, R: Request, D: DataDecoder, const N: usize, const SESSIONS: bool = true> {
+///
+/// `R` is the request's type — a typed [`Request`], or [`ByName`] for a
+/// method named at run time ([`Exchange::call_by_name`]).
+pub struct Exchange<'x, R, D: DataDecoder, const N: usize, const SESSIONS: bool = true> {
     m: Machine<'x>,
     part: Part<'x, D, N, SESSIONS>,
     request: core::marker::PhantomData<&'x R>,
 }
 
-impl<R: Request, D: DataDecoder, const N: usize, const S: bool> fmt::Debug
-    for Exchange<'_, R, D, N, S>
-{
+impl<R, D: DataDecoder, const N: usize, const S: bool> fmt::Debug for Exchange<'_, R, D, N, S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Exchange")
-            .field("method", &R::NAME)
+            .field("method", &self.m.req.shape().name())
             .field("phase", &self.m.phase)
             .field("attempts", &self.m.attempts)
             .finish_non_exhaustive()
@@ -208,6 +209,35 @@ impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
     }
 }
 
+impl<'x, D: DataDecoder + Default, const N: usize, const S: bool>
+    Exchange<'x, ByName<'x>, D, N, S>
+{
+    /// An exchange of a method named at run time, whose answer is an
+    /// envelope decoded by `D` (usually [`RawData`](crate::decoders::RawData)).
+    pub fn call_by_name(
+        req: &'x ByName<'x>,
+        settings: &'x Settings<'x>,
+        link: &'x mut Link,
+        buf: &'x mut [u8],
+    ) -> Self {
+        Self::start(req, settings, link, buf, false)
+    }
+}
+
+impl<'x, const S: bool> Exchange<'x, ByName<'x>, NoData, 0, S> {
+    /// An exchange of a method named at run time whose answer is a
+    /// download (a method whose [`MethodInfo::response`](crate::request::MethodInfo::response)
+    /// is raw), handed out as [`Step::Data`].
+    pub fn download_by_name(
+        req: &'x ByName<'x>,
+        settings: &'x Settings<'x>,
+        link: &'x mut Link,
+        buf: &'x mut [u8],
+    ) -> Self {
+        Self::start(req, settings, link, buf, true)
+    }
+}
+
 impl<'x, R: Request, const S: bool> Exchange<'x, R, NoData, 0, S> {
     /// An exchange whose answer is a download, handed out as
     /// [`Step::Data`].
@@ -221,11 +251,9 @@ impl<'x, R: Request, const S: bool> Exchange<'x, R, NoData, 0, S> {
     }
 }
 
-impl<'x, R: Request, D: DataDecoder + Default, const N: usize, const S: bool>
-    Exchange<'x, R, D, N, S>
-{
+impl<'x, R, D: DataDecoder + Default, const N: usize, const S: bool> Exchange<'x, R, D, N, S> {
     fn start(
-        req: &'x R,
+        req: &'x dyn Describe,
         settings: &'x Settings<'x>,
         link: &'x mut Link,
         buf: &'x mut [u8],

@@ -72,6 +72,13 @@ pub(crate) struct Shape {
     preferred_method: HttpMethod,
 }
 
+impl Shape {
+    /// The method's name.
+    pub(crate) fn name(&self) -> &'static str {
+        self.name
+    }
+}
+
 /// The object-safe face of a [`Request`] the (non-generic) encoder works
 /// with, so its code exists once in a binary whatever the request types.
 /// Three entries per request type: everything but the checks and the
@@ -102,6 +109,40 @@ impl<R: Request> Describe for R {
     }
     fn params(&self, p: &mut dyn Params) {
         Request::params(self, p)
+    }
+}
+
+// A request named at run time describes itself from the method table.
+impl Describe for crate::request::ByName<'_> {
+    fn shape(&self) -> Shape {
+        let m = self.method();
+        let parts = self.has_parts();
+        Shape {
+            name: m.name,
+            is_login: m.name.as_bytes() == b"login",
+            path: m.path,
+            allowed: m.allowed,
+            needs_token: m.needs_token,
+            format: m.format_suffix.then_some(crate::types::Format::Json),
+            body_kind: if parts {
+                BodyKind::Multipart
+            } else {
+                BodyKind::Form
+            },
+            upload_len: None,
+            preferred_method: match m.allowed {
+                Allowed::Post => HttpMethod::Post,
+                _ if parts => HttpMethod::Post,
+                Allowed::Get | Allowed::GetOrPost => HttpMethod::Get,
+            },
+        }
+    }
+    fn validate(&self) -> Result<(), Error> {
+        // Every parameter was checked as it was added.
+        Ok(())
+    }
+    fn params(&self, p: &mut dyn Params) {
+        self.write(p);
     }
 }
 

@@ -651,6 +651,18 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Skips one value of any shape, if it is wholly at hand, and returns
+    /// its bytes as they stand in the input (white space around it left
+    /// out).
+    pub fn raw_value(&mut self, at: &'static str) -> Result<&'a [u8], Fail> {
+        self.peek()?;
+        let start = self.pos;
+        self.skip(at)?;
+        let raw = self.buf.get(start..self.pos).unwrap_or(&[]);
+        let end = raw.iter().rposition(|&b| !is_ws(b)).map_or(0, |i| i.saturating_add(1));
+        Ok(raw.get(..end).unwrap_or(&[]))
+    }
+
     /// Reads a list of strings, each of capacity `N`, into `out`.
     pub fn string_list<const N: usize, const M: usize>(
         &mut self,

@@ -4,7 +4,7 @@
 
 use heapless::{String, Vec};
 
-use super::{opt_flag, uuid_request, Allowed, Params, Request, ResponseKind};
+use super::{opt_flag, uuid_request, Allowed, ParamInfo, Params, Request, ResponseKind};
 use crate::decoders::record::record_decoder;
 use crate::decoders::{need, need_in, opt, NAME_CAPACITY, RESPONSE_URL_CAPACITY, TEXT_CAPACITY};
 use crate::envelope::{DataDecoder, Field};
@@ -55,6 +55,11 @@ pub struct GetReportActivities {
 
 impl Request for GetReportActivities {
     const NAME: &'static str = "get_report_activities";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("report_uuid"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/get_report_activities";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -83,6 +88,7 @@ pub struct GetApiUtcTimestamp;
 
 impl Request for GetApiUtcTimestamp {
     const NAME: &'static str = "get_api_utc_timestamp";
+    const PARAMS: &'static [ParamInfo] = &[];
     const PATH: &'static str = "/analysis/get_api_utc_timestamp";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::Get;

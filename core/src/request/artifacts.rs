@@ -4,7 +4,8 @@
 use heapless::String;
 
 use super::{
-    check_zip_password, opt_flag, opt_text, opt_value, Allowed, Params, Request, ResponseKind,
+    check_zip_password, opt_flag, opt_text, opt_value, Allowed, ParamInfo, Params, Request,
+    ResponseKind,
 };
 use crate::decoders::record::record_decoder;
 use crate::decoders::{need, NoData};
@@ -28,6 +29,12 @@ pub struct GetResultArtifact<'a> {
 
 impl Request for GetResultArtifact<'_> {
     const NAME: &'static str = "get_result_artifact";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("artifact_uuid"),
+        ParamInfo::field("password_protected"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/get_result_artifact";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -73,6 +80,13 @@ pub struct GetReportArtifact<'a> {
 
 impl Request for GetReportArtifact<'_> {
     const NAME: &'static str = "get_report_artifact";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("report_uuid"),
+        ParamInfo::field("artifact_name"),
+        ParamInfo::field("password_protected"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/get_report_artifact";
     const FORMAT_SUFFIX: bool = false;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -114,6 +128,11 @@ pub struct QueryTaskArtifact<'a> {
 
 impl Request for QueryTaskArtifact<'_> {
     const NAME: &'static str = "query_task_artifact";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("artifact_name"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/query_task_artifact";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -152,6 +171,11 @@ pub struct IsRiskyAnalysisArtifact<'a> {
 
 impl Request for IsRiskyAnalysisArtifact<'_> {
     const NAME: &'static str = "is_risky_analysis_artifact";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("artifact_uuid"),
+        ParamInfo::field("uuid"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/is_risky_analysis_artifact";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::Get;

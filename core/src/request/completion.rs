@@ -3,7 +3,7 @@
 
 use heapless::Vec;
 
-use super::{opt_flag, opt_value, Allowed, Params, Request, ResponseKind};
+use super::{opt_flag, opt_value, Allowed, ParamInfo, Params, Request, ResponseKind};
 use crate::decoders::{need, need_in, opt};
 use crate::envelope::{DataDecoder, Field};
 use crate::error::{Error, JsonError};
@@ -33,6 +33,11 @@ pub struct GetCompleted {
 
 impl Request for GetCompleted {
     const NAME: &'static str = "get_completed";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("after"),
+        ParamInfo::field("before"),
+        ParamInfo::field("include_score"),
+    ];
     const PATH: &'static str = "/analysis/get_completed";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -62,6 +67,7 @@ pub struct GetCompletedWithMetadata {
 
 impl Request for GetCompletedWithMetadata {
     const NAME: &'static str = "get_completed_with_metadata";
+    const PARAMS: &'static [ParamInfo] = &[ParamInfo::field("after"), ParamInfo::field("before")];
     const PATH: &'static str = "/analysis/get_completed_with_metadata";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -89,6 +95,7 @@ pub struct GetPending {
 
 impl Request for GetPending {
     const NAME: &'static str = "get_pending";
+    const PARAMS: &'static [ParamInfo] = &[ParamInfo::field("after"), ParamInfo::field("before")];
     const PATH: &'static str = "/analysis/get_pending";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;

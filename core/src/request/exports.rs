@@ -3,7 +3,9 @@
 
 use heapless::String;
 
-use super::{check_text, opt_flag, opt_text, opt_value, Allowed, Params, Request, ResponseKind};
+use super::{
+    check_text, opt_flag, opt_text, opt_value, Allowed, ParamInfo, Params, Request, ResponseKind,
+};
 use crate::decoders::record::record_decoder;
 use crate::decoders::{need_in, opt, NoData, TEXT_CAPACITY};
 use crate::envelope::{DataDecoder, Field};
@@ -24,6 +26,11 @@ pub struct ExportReport<'a> {
 
 impl Request for ExportReport<'_> {
     const NAME: &'static str = "export_report";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("report_type"),
+        ParamInfo::field("report_format"),
+    ];
     const PATH: &'static str = "/analysis/export_report";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::Post;
@@ -60,6 +67,7 @@ pub struct GetCompletedExportedReports {
 
 impl Request for GetCompletedExportedReports {
     const NAME: &'static str = "get_completed_exported_reports";
+    const PARAMS: &'static [ParamInfo] = &[ParamInfo::field("resume_after_report_uuid")];
     const PATH: &'static str = "/analysis/get_completed_exported_reports";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::Get;
@@ -87,6 +95,10 @@ pub struct GetExportedReport {
 
 impl Request for GetExportedReport {
     const NAME: &'static str = "get_exported_report";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("exported_report_uuid"),
+        ParamInfo::field("cdn"),
+    ];
     const PATH: &'static str = "/analysis/get_exported_report";
     const FORMAT_SUFFIX: bool = false;
     const ALLOWED: Allowed = Allowed::Get;

@@ -2,7 +2,7 @@
 
 use heapless::Vec;
 
-use super::{opt_value, Allowed, Params, Request, ResponseKind};
+use super::{opt_value, Allowed, ParamInfo, Params, Request, ResponseKind};
 use crate::decoders::{need, need_in, opt};
 use crate::envelope::{DataDecoder, Field};
 use crate::error::{Error, JsonError};
@@ -37,6 +37,11 @@ pub struct QueryFileHash {
 
 impl Request for QueryFileHash {
     const NAME: &'static str = "query_file_hash";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("hash_algorithm"),
+        ParamInfo::field("hash_block_size"),
+        ParamInfo::field("hash_value"),
+    ];
     const PATH: &'static str = "/analysis/query/file_hash";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -63,6 +68,11 @@ pub struct IsBlockedFileHash {
 
 impl Request for IsBlockedFileHash {
     const NAME: &'static str = "is_blocked_file_hash";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("hash_algorithm"),
+        ParamInfo::field("hash_block_size"),
+        ParamInfo::field("hash_value"),
+    ];
     const PATH: &'static str = "/analysis/query/is_blocked_file_hash";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;

@@ -2,7 +2,9 @@
 
 use heapless::{String, Vec};
 
-use super::{check_text, opt_flag, uuid_request, Allowed, Params, Request, ResponseKind};
+use super::{
+    check_text, opt_flag, uuid_request, Allowed, ParamInfo, Params, Request, ResponseKind,
+};
 use crate::decoders::{need, need_in, opt, NoData, NAME_CAPACITY, TEXT_CAPACITY};
 use crate::envelope::{DataDecoder, Field};
 use crate::error::{Error, JsonError};
@@ -26,6 +28,10 @@ pub struct GetIocMetadata {
 
 impl Request for GetIocMetadata {
     const NAME: &'static str = "get_ioc_metadata";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("ioc_uuid"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/ioc/get_ioc_metadata";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -57,6 +63,7 @@ pub struct GetIocReport {
 
 impl Request for GetIocReport {
     const NAME: &'static str = "get_ioc_report";
+    const PARAMS: &'static [ParamInfo] = &[ParamInfo::field("ioc_uuid")];
     const PATH: &'static str = "/ioc/get_ioc_report";
     const FORMAT_SUFFIX: bool = false;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -88,6 +95,12 @@ pub struct CreateIocFromResult<'a> {
 
 impl Request for CreateIocFromResult<'_> {
     const NAME: &'static str = "create_ioc_from_result";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("report_version"),
+        ParamInfo::field("report_uuid"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/ioc/create_ioc_from_result";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;

@@ -12,6 +12,7 @@ use crate::error::Error;
 
 pub(crate) mod analysis;
 pub(crate) mod artifacts;
+mod by_name;
 pub(crate) mod completion;
 pub(crate) mod exports;
 pub(crate) mod hashes;
@@ -29,6 +30,7 @@ pub use analysis::{
 pub use artifacts::{
     GetReportArtifact, GetResultArtifact, IsRiskyAnalysisArtifact, QueryTaskArtifact,
 };
+pub use by_name::{ByName, NamedParam, BY_NAME_PARAMS};
 pub use completion::{GetCompleted, GetCompletedWithMetadata, GetPending};
 pub use exports::{ExportReport, GetCompletedExportedReports, GetExportedReport};
 pub use hashes::{IsBlockedFileHash, QueryFileHash};
@@ -211,6 +213,11 @@ pub trait Request {
     /// Whether the reference requires `api_token` for every licence
     /// (false where it says "required for some license types").
     const NEEDS_TOKEN: bool = true;
+    /// Every parameter the reference documents for the method, credentials
+    /// excluded: the names [`Self::params`] may write (a test holds each
+    /// list to the reference's catalog), and what a request built by name
+    /// ([`ByName`]) is checked against.
+    const PARAMS: &'static [ParamInfo];
     /// Decoder of the envelope's `data` for this method.
     type Response: crate::envelope::DataDecoder + Default;
 
@@ -254,6 +261,54 @@ pub trait Request {
     }
 }
 
+/// How a parameter travels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ParamKind {
+    /// A query-string or form field.
+    Field,
+    /// One of the reference's "FILE parameters" holding text: a multipart
+    /// part ([`Params::file_text`]).
+    FilePart,
+    /// The sample itself (`submit_file`'s `file`), streamed by the
+    /// transport, never given as text.
+    Sample,
+}
+
+/// A documented parameter of a method.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ParamInfo {
+    /// Its name in the reference.
+    pub name: &'static str,
+    /// How it travels.
+    pub kind: ParamKind,
+}
+
+impl ParamInfo {
+    /// A query-string or form field.
+    pub const fn field(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: ParamKind::Field,
+        }
+    }
+
+    /// A text multipart part.
+    pub const fn part(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: ParamKind::FilePart,
+        }
+    }
+
+    /// The sample.
+    pub const fn sample(name: &'static str) -> Self {
+        Self {
+            name,
+            kind: ParamKind::Sample,
+        }
+    }
+}
+
 /// One method as its request type declares it: what transports, tools
 /// and tests read instead of choosing per method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -270,6 +325,8 @@ pub struct MethodInfo {
     pub response: ResponseKind,
     /// Whether `api_token` is required for every licence.
     pub needs_token: bool,
+    /// The parameters the reference documents (credentials excluded).
+    pub params: &'static [ParamInfo],
     /// The members of `data` streamed entry by entry (its decoder's
     /// [`DataDecoder::LISTS`](crate::envelope::DataDecoder::LISTS)); empty:
     /// one value.
@@ -286,8 +343,14 @@ impl MethodInfo {
             allowed: R::ALLOWED,
             response: R::RESPONSE,
             needs_token: R::NEEDS_TOKEN,
+            params: R::PARAMS,
             lists: <R::Response as crate::envelope::DataDecoder>::LISTS,
         }
+    }
+
+    /// The parameter named `name`, if the method has one.
+    pub fn param(&self, name: &str) -> Option<&'static ParamInfo> {
+        self.params.iter().find(|p| p.name == name)
     }
 
     /// Whether a success streams list entries.
@@ -404,6 +467,10 @@ macro_rules! uuid_request {
             const ALLOWED: crate::request::Allowed = $allowed;
             const RESPONSE: crate::request::ResponseKind = crate::request::ResponseKind::Envelope;
             const NEEDS_TOKEN: bool = $tok;
+            const PARAMS: &'static [crate::request::ParamInfo] = &[
+                crate::request::ParamInfo::field("uuid"),
+                crate::request::ParamInfo::field("allow_datacenter_redirect"),
+            ];
             type Response = $resp;
 
             fn validate(&self) -> Result<(), crate::error::Error> {

@@ -5,7 +5,8 @@
 use heapless::{String, Vec};
 
 use super::{
-    check_opt_text, opt_flag, opt_text, opt_value, Allowed, Params, Request, ResponseKind,
+    check_opt_text, opt_flag, opt_text, opt_value, Allowed, ParamInfo, Params, Request,
+    ResponseKind,
 };
 use crate::decoders::{need, need_in, opt, NAME_CAPACITY, TEXT_CAPACITY};
 use crate::envelope::{DataDecoder, Field};
@@ -63,6 +64,14 @@ impl GetResults<'_> {
 
 impl Request for GetResults<'_> {
     const NAME: &'static str = "get_results";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("full_report_score"),
+        ParamInfo::field("report_version"),
+        ParamInfo::field("report_uuid"),
+        ParamInfo::field("include_scoring_components"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/get";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;
@@ -130,6 +139,11 @@ impl GetResult {
 
 impl Request for GetResult {
     const NAME: &'static str = "get_result";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("uuid"),
+        ParamInfo::field("score_only"),
+        ParamInfo::field("allow_datacenter_redirect"),
+    ];
     const PATH: &'static str = "/analysis/get_result";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;

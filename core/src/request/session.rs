@@ -1,6 +1,6 @@
 //! `login` and `ping`.
 
-use super::{Allowed, Params, Request, ResponseKind};
+use super::{Allowed, ParamInfo, Params, Request, ResponseKind};
 use crate::decoders::StringData;
 use crate::error::Error;
 
@@ -11,6 +11,7 @@ pub struct Login;
 
 impl Request for Login {
     const NAME: &'static str = "login";
+    const PARAMS: &'static [ParamInfo] = &[];
     const PATH: &'static str = "/authentication/login";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::Post;
@@ -31,6 +32,7 @@ pub struct Ping;
 
 impl Request for Ping {
     const NAME: &'static str = "ping";
+    const PARAMS: &'static [ParamInfo] = &[];
     const PATH: &'static str = "/authentication/ping";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::GetOrPost;

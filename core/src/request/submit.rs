@@ -8,8 +8,8 @@ use heapless::String;
 
 use super::results::{result_element, AnalysisResult, ResultDecoder, ResultItem};
 use super::{
-    check_opt_text, check_opt_url, opt_flag, opt_text, opt_value, Allowed, BodyKind, Params,
-    Request, ResponseKind,
+    check_opt_text, check_opt_url, opt_flag, opt_text, opt_value, Allowed, BodyKind, ParamInfo,
+    Params, Request, ResponseKind,
 };
 use crate::decoders::{need, opt};
 use crate::envelope::{DataDecoder, Field};
@@ -115,6 +115,43 @@ impl SubmitFile<'_> {
 
 impl Request for SubmitFile<'_> {
     const NAME: &'static str = "submit_file";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("md5"),
+        ParamInfo::field("sha1"),
+        ParamInfo::field("sha256"),
+        ParamInfo::field("full_report_score"),
+        ParamInfo::field("delete_after_analysis"),
+        ParamInfo::field("bypass_cache"),
+        ParamInfo::field("analysis_timeout"),
+        ParamInfo::field("analysis_env"),
+        ParamInfo::field("allow_network_traffic"),
+        ParamInfo::field("filename"),
+        ParamInfo::field("keep_file_dumps"),
+        ParamInfo::field("keep_memory_dumps"),
+        ParamInfo::field("keep_behavior_log"),
+        ParamInfo::field("push_to_portal_account"),
+        ParamInfo::field("protocol"),
+        ParamInfo::field("server_ip"),
+        ParamInfo::field("server_port"),
+        ParamInfo::field("client_ip"),
+        ParamInfo::field("client_port"),
+        ParamInfo::field("direction"),
+        ParamInfo::field("report_version"),
+        ParamInfo::field("download_ip"),
+        ParamInfo::field("download_port"),
+        ParamInfo::field("apk_package_name"),
+        ParamInfo::field("password"),
+        ParamInfo::field("priority"),
+        ParamInfo::field("bypass_prefilter"),
+        ParamInfo::field("fast_analysis"),
+        ParamInfo::sample("file"),
+        ParamInfo::part("download_host"),
+        ParamInfo::part("download_path"),
+        ParamInfo::part("download_user_agent"),
+        ParamInfo::part("download_referer"),
+        ParamInfo::part("download_request"),
+        ParamInfo::part("password_candidates"),
+    ];
     const PATH: &'static str = "/analysis/submit/file";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::Post;
@@ -271,6 +308,19 @@ impl<'a> SubmitUrl<'a> {
 
 impl Request for SubmitUrl<'_> {
     const NAME: &'static str = "submit_url";
+    const PARAMS: &'static [ParamInfo] = &[
+        ParamInfo::field("url"),
+        ParamInfo::field("referer"),
+        ParamInfo::field("full_report_score"),
+        ParamInfo::field("bypass_cache"),
+        ParamInfo::field("analysis_timeout"),
+        ParamInfo::field("push_to_portal_account"),
+        ParamInfo::field("user_agent"),
+        ParamInfo::field("report_version"),
+        ParamInfo::field("priority"),
+        ParamInfo::field("fast_analysis"),
+        ParamInfo::part("password_candidates"),
+    ];
     const PATH: &'static str = "/analysis/submit/url";
     const FORMAT_SUFFIX: bool = true;
     const ALLOWED: Allowed = Allowed::Post;

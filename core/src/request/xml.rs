@@ -39,6 +39,7 @@ impl<R: Request> Request for Xml<'_, R> {
     const ALLOWED: Allowed = R::ALLOWED;
     const RESPONSE: ResponseKind = ResponseKind::Raw;
     const NEEDS_TOKEN: bool = R::NEEDS_TOKEN;
+    const PARAMS: &'static [super::ParamInfo] = R::PARAMS;
     type Response = NoData;
 
     fn validate(&self) -> Result<(), Error> {
