@@ -249,3 +249,22 @@ fn raw_data_keeps_a_scalar_and_refuses_over_capacity() {
     .unwrap();
     assert_eq!((n, &out[..]), (2, &b"{}"[..]));
 }
+
+#[test]
+fn a_format_other_than_json_makes_a_download() {
+    use lastline_core::types::Format;
+    let mut r = ByName::named("get_results").unwrap();
+    assert!(!r.answers_raw());
+    assert_eq!(r.format(), Some(Format::Json));
+    r.set_format(Format::Pdf).unwrap();
+    assert!(r.answers_raw());
+    let mut a = ByName::named("get_result_artifact").unwrap();
+    assert!(a.answers_raw());
+    assert_eq!(a.format(), None);
+    a.set_format(Format::Xml).unwrap();
+    assert_eq!(a.format(), Some(Format::Xml));
+    let mut e = ByName::named("get_exported_report").unwrap();
+    assert!(e.answers_raw());
+    assert!(e.set_format(Format::Xml).is_err());
+    assert_eq!(e.format(), None);
+}

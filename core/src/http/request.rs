@@ -123,7 +123,7 @@ impl Describe for crate::request::ByName<'_> {
             path: m.path,
             allowed: m.allowed,
             needs_token: m.needs_token,
-            format: m.format_suffix.then_some(crate::types::Format::Json),
+            format: self.format(),
             body_kind: if parts {
                 BodyKind::Multipart
             } else {

@@ -8,8 +8,9 @@
 //! The sample (`submit_file`'s `file`) is not a text parameter: uploads go
 //! through the typed hash-first workflow.
 
-use super::{check_text, MethodInfo, ParamInfo, ParamKind, Params, METHODS};
+use super::{check_text, MethodInfo, ParamInfo, ParamKind, Params, ResponseKind, METHODS};
 use crate::error::Error;
+use crate::types::Format;
 
 /// The most parameters a [`ByName`] request carries (the reference's
 /// longest method, `submit_file`, documents 35).
@@ -30,6 +31,7 @@ pub struct NamedParam<'a> {
 pub struct ByName<'a> {
     method: &'static MethodInfo,
     params: heapless::Vec<NamedParam<'a>, BY_NAME_PARAMS>,
+    format: Option<Format>,
 }
 
 impl<'a> ByName<'a> {
@@ -39,6 +41,7 @@ impl<'a> ByName<'a> {
         Some(Self {
             method: METHODS.get(index)?,
             params: heapless::Vec::new(),
+            format: None,
         })
     }
 
@@ -88,6 +91,38 @@ impl<'a> ByName<'a> {
                 param: info.name,
                 reason: text!("too many parameters"),
             })
+    }
+
+    /// Asks for the answer in `format` (the path's suffix): XML, or a
+    /// `get_results` report as PDF or RTF. Refused for the methods whose
+    /// path takes no suffix (the raw downloads).
+    pub fn set_format(&mut self, format: Format) -> Result<(), Error> {
+        if !self.method.format_suffix {
+            return Err(Error::InvalidParam {
+                param: "format",
+                reason: text!("this method answers only raw"),
+            });
+        }
+        self.format = Some(format);
+        Ok(())
+    }
+
+    /// The suffix sent, if any: the one set, else `json` for an envelope
+    /// method and none for a download (as the typed requests send).
+    pub fn format(&self) -> Option<Format> {
+        match (self.method.format_suffix, self.format) {
+            (false, _) => None,
+            (true, Some(f)) => Some(f),
+            (true, None) if self.method.response == ResponseKind::Raw => None,
+            (true, None) => Some(Format::Json),
+        }
+    }
+
+    /// Whether the answer is a download (the method's own kind, or a
+    /// format other than JSON) rather than an envelope.
+    pub fn answers_raw(&self) -> bool {
+        self.method.response == ResponseKind::Raw
+            || self.format().is_some_and(|f| f != Format::Json)
     }
 
     /// Whether a parameter travels as a multipart part.
