@@ -659,7 +659,10 @@ impl<'a> Reader<'a> {
         let start = self.pos;
         self.skip(at)?;
         let raw = self.buf.get(start..self.pos).unwrap_or(&[]);
-        let end = raw.iter().rposition(|&b| !is_ws(b)).map_or(0, |i| i.saturating_add(1));
+        let end = raw
+            .iter()
+            .rposition(|&b| !is_ws(b))
+            .map_or(0, |i| i.saturating_add(1));
         Ok(raw.get(..end).unwrap_or(&[]))
     }
 
