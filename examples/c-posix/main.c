@@ -4,7 +4,7 @@
  * completion cursor persisted in a file, and a PDF report download.
  *
  *   lastline-c-posix --host H --port P --ca CA.pem --key K --token T
- *                    --cursor STATE --pdf OUT.pdf FILE...
+ *                    --cursor STATE --pdf OUT.pdf [--plain] [--no-verdicts] FILE...
  *
  * No allocation: the handles are static storage; samples are mapped and
  * written from the mapping (no copy of a sample in between). */
@@ -269,7 +269,7 @@ int main(int argc, char **argv) {
     ll_config cfg;
     const char *ca = NULL, *cursor_path = "lastline-cursor.bin", *pdf = NULL;
     const char *files[MAX_FILES];
-    int n_files = 0, i, status = 0;
+    int n_files = 0, i, status = 0, want_verdicts = 1;
     setvbuf(stdout, NULL, _IOLBF, 0);
     memset(&cfg, 0, sizeof cfg);
     cfg.tls = 1;
@@ -284,10 +284,11 @@ int main(int argc, char **argv) {
         else if (strcmp(a, "--cursor") == 0 && v) cursor_path = argv[++i];
         else if (strcmp(a, "--pdf") == 0 && v) pdf = argv[++i];
         else if (strcmp(a, "--plain") == 0) cfg.tls = 0;
+        else if (strcmp(a, "--no-verdicts") == 0) want_verdicts = 0;
         else if (a[0] != '-' && n_files < MAX_FILES) files[n_files++] = a;
         else {
             fprintf(stderr, "usage: %s --host H --port P --ca CA.pem --key K --token T "
-                            "[--cursor STATE] [--pdf OUT.pdf] [--plain] FILE...\n", argv[0]);
+                            "[--cursor STATE] [--pdf OUT.pdf] [--plain] [--no-verdicts] FILE...\n", argv[0]);
             return 2;
         }
     }
@@ -306,6 +307,11 @@ int main(int argc, char **argv) {
         return 2;
     }
     for (i = 0; i < n_files; i++) status |= submit(files[i]);
+    if (!want_verdicts) {
+        net_close(net_get());
+        ll_exchange_drop(&EX);
+        return status;
+    }
     if (status == 0 && N_TASKS > 0) status |= verdicts(cursor_path);
     for (i = 0; i < N_TASKS; i++)
         printf("verdict %s %s score %d\n", TASKS[i], SCORES[i] >= 70 ? "malicious" : "benign", SCORES[i]);
