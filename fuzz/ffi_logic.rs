@@ -9,7 +9,7 @@ use lastline_ffi::*;
 /// `data[2]` the write size, `data[3]` the authentication and whether the
 /// connection fails; the rest is everything the server sends, across
 /// every connection the exchange opens.
-pub fn ffi_exchange(data: &[u8]) {
+pub(crate) fn ffi_exchange(data: &[u8]) {
     let [op, read_size, write_size, mode, server @ ..] = data else {
         return;
     };
