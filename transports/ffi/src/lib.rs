@@ -67,6 +67,9 @@
 //! `void ll_abort(void)`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![allow(non_camel_case_types)]
+// The pinned cbindgen (0.24.3) cannot read C-string literals (`c"..."`):
+// NUL-terminated byte strings stand in for them.
+#![allow(clippy::manual_c_str_literals)]
 
 mod arena;
 mod config;
