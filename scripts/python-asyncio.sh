@@ -2,7 +2,7 @@
 # examples/python-asyncio against the emulator over TLS (the test PKI's CA
 # pinned): asyncio's event loop doing the I/O of lastline-ffi's exchanges
 # through ctypes. Two runs, each checked: fresh (both files uploaded at
-# once, verdicts from a new cursor) and again (known by hash, the cursor
+# once, verdicts from a new cursor, a PDF report) and again (known by hash, the cursor
 # restored from its file).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -37,9 +37,11 @@ check() {
     done
 }
 echo "== fresh"
-timeout 120 "${client[@]}" | tee "$out/fresh.out"
+rm -f "$out/report.pdf"
+timeout 120 "${client[@]}" --pdf "$out/report.pdf" | tee "$out/fresh.out"
 check "$out/fresh.out" "benign.txt: task [0-9a-f]{32} \(uploaded\)" "eicar.com: task [0-9a-f]{32} \(uploaded\)" \
-    "verdict [0-9a-f]{32} malicious score 100" "verdict [0-9a-f]{32} benign"
+    "verdict [0-9a-f]{32} malicious score 100" "verdict [0-9a-f]{32} benign" "report of [0-9a-f]{32} saved"
+[ "$(head -c 5 "$out/report.pdf")" = "%PDF-" ] || { echo "   not a PDF" >&2; failures=$((failures + 1)); }
 echo "== again"
 timeout 120 "${client[@]}" | tee "$out/again.out"
 check "$out/again.out" "cursor restored" "eicar.com: task [0-9a-f]{32} \(known hash, no upload\)" \

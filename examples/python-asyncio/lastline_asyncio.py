@@ -9,7 +9,7 @@ once on one thread.
 
     lastline_asyncio.py --lib target/release/liblastline_ffi.so \\
         --header transports/ffi/include/lastline.h --host localhost --port 8642 \\
-        --ca ca.pem --key KEY --token TOKEN --cursor state.bin FILE...
+        --ca ca.pem --key KEY --token TOKEN --cursor state.bin [--pdf report.pdf] FILE...
 """
 
 import argparse
@@ -245,6 +245,14 @@ class Exchange:
         m = re.search(rb'"score"\s*:\s*(-?\d+)', ctypes.string_at(st.data, st.data_len))
         return int(m.group(1)) if m else None
 
+    async def report_pdf(self, task, path):
+        """A task's report as PDF, streamed into `path` as it arrives."""
+        params = (self.abi.Param * 1)(self.abi.Param(b"uuid", task.encode()))
+        self.check(self.abi.lib.ll_exchange_call(self.handle, self.c["LL_METHOD_GET_RESULTS"], params, 1,
+                                                 self.c["LL_FORMAT_PDF"]))
+        with open(path, "wb") as f:
+            await self.run(on_data=f.write)
+
     def drop(self):
         self.abi.lib.ll_exchange_drop(self.handle)
 
@@ -280,6 +288,7 @@ async def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--token", required=True)
     ap.add_argument("--cursor", default="lastline-cursor.bin")
+    ap.add_argument("--pdf", help="download the last file's report (PDF) here")
     ap.add_argument("files", nargs="+")
     a = ap.parse_args()
     abi = Abi(a.lib, a.header)
@@ -309,6 +318,9 @@ async def main():
             await asyncio.sleep(0.5)
     for t, s in scores.items():
         print(f"verdict {t} {'malicious' if (s or 0) >= 70 else 'benign'} score {s}", flush=True)
+    if a.pdf and tasks:
+        await ex.report_pdf(tasks[-1], a.pdf)
+        print(f"report of {tasks[-1]} saved to {a.pdf}", flush=True)
     for e in exchanges:
         await e.close()
         e.drop()
