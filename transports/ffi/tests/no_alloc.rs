@@ -34,9 +34,9 @@ const ANSWER: &[u8] = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nCon
 fn a_call_through_the_c_functions_allocates_nothing() {
     let mut ex = Box::new(std::mem::MaybeUninit::<ll_exchange>::uninit());
     let ex = ex.as_mut_ptr();
-    let mut step = Box::new(ll_step {
-        ..unsafe { std::mem::zeroed() }
-    });
+    // SAFETY: a plain C struct of integers and pointers: all zeros is a
+    // valid value.
+    let mut step = Box::new(unsafe { std::mem::zeroed::<ll_step>() });
     let mut text = vec![0 as std::ffi::c_char; 512];
     let mut err = Box::new(ll_error::default());
     let cfg = ll_config {
