@@ -24,7 +24,7 @@ use lastline_core::{Error, Transport};
 
 use crate::arena::Arena;
 use crate::config::{self, ll_config, CONFIG_TEXT};
-use crate::cursor::{ll_cursor, CursorSlot};
+use crate::cursor::{ll_cursor, Cursor, CursorSlot};
 use crate::handle::{self, Header, Slot};
 use crate::hasher::ll_digests;
 use crate::methods::ll_param;
@@ -591,10 +591,9 @@ fn next(s: *mut ExchangeSlot, now_ms: u64) -> Result<ll_step, i32> {
             },
             Running::Page(ex) => match ex.poll(now_ms, random) {
                 Step::Item(task) => {
-                    let c = *field!(s, cursor);
-                    // SAFETY: the cursor was live when the page started and
-                    // the caller promised to leave it alone until DONE.
-                    let cursor = unsafe { &mut *addr_of_mut!((*c).cursor) };
+                    let Some(cursor) = page_cursor(s) else {
+                        return Ok(end(s, Err(cursor_gone())));
+                    };
                     if !cursor.accept(task.task_uuid) {
                         continue;
                     }
@@ -607,9 +606,9 @@ fn next(s: *mut ExchangeSlot, now_ms: u64) -> Result<ll_step, i32> {
                     Polled::Step(st)
                 }
                 Step::Done(Ok(page)) => {
-                    let c = *field!(s, cursor);
-                    // SAFETY: as above.
-                    let cursor = unsafe { &mut *addr_of_mut!((*c).cursor) };
+                    let Some(cursor) = page_cursor(s) else {
+                        return Ok(end(s, Err(cursor_gone())));
+                    };
                     match cursor.page_done(&page, *field!(s, now)) {
                         Ok(next) => {
                             let mut st = ll_step::of(LL_STEP_DONE);
@@ -630,23 +629,41 @@ fn next(s: *mut ExchangeSlot, now_ms: u64) -> Result<ll_step, i32> {
         };
         return Ok(match polled {
             Polled::Step(st) => st,
-            Polled::Done(outcome) => {
-                *field!(s, running) = Running::Idle;
-                *field!(s, owed) = Owed::Nothing;
-                let mut st = match outcome {
-                    Ok(st) => st,
-                    Err(f) => {
-                        let mut st = ll_step::of(LL_STEP_DONE);
-                        st.result = code_of_failure(&f);
-                        *field!(s, failure) = Some(f);
-                        st
-                    }
-                };
-                st.keep_connection = u32::from(field!(s, link).connection_open());
-                st
-            }
+            Polled::Done(outcome) => end(s, outcome),
         });
     }
+}
+
+/// The operation is over: the slot idle, the `DONE` step to hand over.
+fn end(s: *mut ExchangeSlot, outcome: Result<ll_step, Failure>) -> ll_step {
+    *field!(s, running) = Running::Idle;
+    *field!(s, owed) = Owed::Nothing;
+    let mut st = match outcome {
+        Ok(st) => st,
+        Err(f) => {
+            let mut st = ll_step::of(LL_STEP_DONE);
+            st.result = code_of_failure(&f);
+            *field!(s, failure) = Some(f);
+            st
+        }
+    };
+    st.keep_connection = u32::from(field!(s, link).connection_open());
+    st
+}
+
+/// The cursor of the running page, if the caller left it alive and in
+/// place as `ll_exchange_completed` asks (checked again at each use).
+fn page_cursor<'a>(s: *mut ExchangeSlot) -> Option<&'a mut Cursor> {
+    let c = handle::live(*field!(s, cursor)).ok()?;
+    // SAFETY: a live cursor slot at the address it was initialised at; the
+    // exchange is the only one using it until DONE.
+    Some(unsafe { &mut *addr_of_mut!((*c).cursor) })
+}
+
+fn cursor_gone() -> Failure {
+    Failure::from(Error::WorkflowMisuse(
+        "the cursor was dropped or moved while its page was read",
+    ))
 }
 
 /// A step to hand over, or the end of the operation.

@@ -352,6 +352,15 @@ static void test_cursor_pages_saved_and_restored(void) {
     CHECK_RESULT(st.result, LL_OK);
     CHECK(s.entries == 0);
     CHECK(strstr(s.sent, "after=2026-12-07+10%3A00%3A01") != NULL);
+    /* A cursor dropped while its page is read ends the page, not the
+     * process. */
+    server_init(&s, 13, 4096);
+    server_answer(&s, "200 OK", "", page);
+    CHECK_RESULT(ll_exchange_completed(&EX, &back, 0), LL_OK);
+    ll_cursor_drop(&back);
+    st = server_drive(&s, &EX);
+    CHECK_RESULT(st.result, LL_ERR_STATE);
+    CHECK_RESULT(ll_cursor_restore(&back, sizeof back, saved, saved_len), LL_OK);
     saved[3] ^= 1;
     CHECK_RESULT(ll_cursor_restore(&c, sizeof c, saved, saved_len), LL_ERR_CURSOR);
     ll_cursor_drop(&back);
