@@ -248,6 +248,17 @@ fn begin(s: *mut ExchangeSlot) -> Result<(), i32> {
     Ok(())
 }
 
+/// What every exchange borrows from the slot: the settings, the session
+/// link and the buffer (taken anew for each operation, once the previous
+/// one no longer holds them).
+fn borrowed<'a>(s: *mut ExchangeSlot) -> (&'a Settings<'static>, &'a mut Link, &'a mut [u8]) {
+    (
+        &*field!(s, settings),
+        field!(s, link),
+        &mut field!(s, buf)[..],
+    )
+}
+
 /// Records a failure found before anything was sent.
 fn refuse(s: *mut ExchangeSlot, error: Error) -> i32 {
     let code = code_of(&error);
@@ -354,11 +365,7 @@ pub unsafe extern "C" fn ll_exchange_call(
         }
         let raw = req.answers_raw();
         let req: &'static ByName<'static> = field!(s, by_name).insert(req);
-        let (settings, link, buf) = (
-            &*field!(s, settings),
-            field!(s, link),
-            &mut field!(s, buf)[..],
-        );
+        let (settings, link, buf) = borrowed(s);
         *field!(s, running) = if raw {
             Running::Download(Exchange::download_by_name(req, settings, link, buf))
         } else {
@@ -414,11 +421,7 @@ fn start_submission(s: *mut ExchangeSlot) -> i32 {
         return LL_ERR_STATE;
     };
     let req: &'static SubmitFile<'static> = field!(s, submit).insert(req);
-    let (settings, link, buf) = (
-        &*field!(s, settings),
-        field!(s, link),
-        &mut field!(s, buf)[..],
-    );
+    let (settings, link, buf) = borrowed(s);
     *field!(s, running) = Running::Submit(Exchange::call(req, settings, link, buf));
     LL_OK
 }
@@ -458,11 +461,7 @@ pub unsafe extern "C" fn ll_exchange_completed(
         // SAFETY: a live cursor (checked above).
         let req = unsafe { (*addr_of!((*c).cursor)).request() };
         let req: &'static GetCompleted = field!(s, page).insert(req);
-        let (settings, link, buf) = (
-            &*field!(s, settings),
-            field!(s, link),
-            &mut field!(s, buf)[..],
-        );
+        let (settings, link, buf) = borrowed(s);
         *field!(s, running) = Running::Page(Exchange::call(req, settings, link, buf));
         LL_OK
     })
