@@ -539,6 +539,13 @@ int32_t ll_exchange_cancel(union ll_exchange *ex);
 // and nothing is sent. A method that answers with a file, or a format
 // other than JSON, is a download (`LL_STEP_DATA`).
 //
+// A JSON answer's lists come entry by entry (`LL_STEP_ENTRY`, each at
+// most `LL_ENTRY_MAX` bytes) and the rest of its `data` at `DONE` (at
+// most `LL_ANSWER_MAX`); a member or entry larger than that ends the call
+// in `LL_ERR_CAPACITY`, never cut. For an answer that large (a full
+// report in `get_results`), ask for it as XML, PDF or RTF: downloads
+// stream whatever their size.
+//
 // # Safety
 // `ex` is NULL or an `ll_exchange`; `params` is NULL (with `n_params`
 // 0) or `n_params` `ll_param`s whose strings are NUL-terminated.
