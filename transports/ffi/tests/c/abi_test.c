@@ -387,6 +387,67 @@ static void test_download(void) {
     ll_exchange_drop(&EX);
 }
 
+/* Queues an answer given whole (head and body), cut after `cut` bytes. */
+static void raw_answer(server *s, const char *bytes, size_t cut) {
+    answer *a = &s->answers[s->n_answers++];
+    a->len = strlen(bytes);
+    memcpy(a->bytes, bytes, a->len);
+    a->cut = cut;
+}
+
+static void test_download_restarts_after_a_cut(void) {
+    static const char *pdf = "HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\n"
+                             "Content-Length: 20\r\n\r\n%PDF-1.4 0123456789\n";
+    server s;
+    ll_step st;
+    ll_param p[1];
+    ll_error e;
+    p[0].name = "uuid";
+    p[0].value = UUID1;
+    /* Cut after the head and 5 body bytes: the sink restarts, then the
+     * whole file. */
+    server_init(&s, 4, 4096);
+    raw_answer(&s, pdf, strlen(pdf) - 15);
+    raw_answer(&s, pdf, 0);
+    init(LL_AUTH_BASIC);
+    CHECK_RESULT(ll_exchange_call(&EX, LL_METHOD_GET_RESULTS, p, 1, LL_FORMAT_PDF), LL_OK);
+    st = server_drive(&s, &EX);
+    CHECK_RESULT(st.result, LL_OK);
+    CHECK(s.restarts == 1);
+    CHECK(s.download_len == 20 && memcmp(s.download, "%PDF-1.4 0123456789\n", 20) == 0);
+    /* A sink that cannot start over ends the download. */
+    server_init(&s, 4, 4096);
+    s.refuse_restart = 1;
+    raw_answer(&s, pdf, strlen(pdf) - 15);
+    raw_answer(&s, pdf, 0);
+    CHECK_RESULT(ll_exchange_call(&EX, LL_METHOD_GET_RESULTS, p, 1, LL_FORMAT_PDF), LL_OK);
+    st = server_drive(&s, &EX);
+    CHECK_RESULT(st.result, LL_ERR_RESTART);
+    CHECK_RESULT(ll_exchange_error(&EX, &e), LL_OK);
+    CHECK(e.result == LL_ERR_RESTART && e.http_status == 200);
+    ll_exchange_drop(&EX);
+}
+
+static void test_server_errors_are_retried_then_reported(void) {
+    server s;
+    ll_step st;
+    ll_error e;
+    ll_config c = config(LL_AUTH_BASIC);
+    int i;
+    server_init(&s, 4096, 4096);
+    for (i = 0; i < 2; i++)
+        server_answer(&s, "503 Service Unavailable", "Retry-After: 1\r\n", "<html>busy</html>");
+    c.max_attempts = 2;
+    CHECK_RESULT(ll_exchange_init(&EX, sizeof EX, &c), LL_OK);
+    CHECK_RESULT(ll_exchange_call(&EX, LL_METHOD_PING, NULL, 0, LL_FORMAT_JSON), LL_OK);
+    st = server_drive(&s, &EX);
+    CHECK_RESULT(st.result, LL_ERR_HTTP);
+    CHECK_RESULT(ll_exchange_error(&EX, &e), LL_OK);
+    CHECK(e.http_status == 503 && e.attempts == 2 && e.api_code == 0);
+    CHECK(s.slept_ms >= 1000);
+    ll_exchange_drop(&EX);
+}
+
 static void test_null_arguments(void) {
     ll_step st;
     ll_error e;
@@ -521,6 +582,8 @@ int main(void) {
     test_hash_first_uploads_only_on_101();
     test_cursor_pages_saved_and_restored();
     test_download();
+    test_download_restarts_after_a_cut();
+    test_server_errors_are_retried_then_reported();
     test_null_arguments();
     test_handle_misuse();
     if (failures) {

@@ -131,6 +131,10 @@ ll_step server_drive(server *s, ll_exchange *ex) {
             break;
         case LL_STEP_RESTART:
             s->restarts++;
+            if (s->refuse_restart) {
+                if (ll_exchange_cannot_restart(ex) != LL_OK) fail("cannot_restart");
+                break;
+            }
             s->download_len = 0;
             break;
         case LL_STEP_DONE:

@@ -45,6 +45,8 @@ typedef struct server {
     char download[4096];
     size_t download_len;
     int restarts;
+    /* Answer LL_STEP_RESTART with ll_exchange_cannot_restart. */
+    int refuse_restart;
 } server;
 
 void server_init(server *s, size_t read_size, size_t write_size);
