@@ -61,16 +61,7 @@ build c-firmware-short-enums -fshort-enums -Wl,--no-enum-size-warning
 
 cargo build --release -q -p lastline-emulator
 emulator=${CARGO_TARGET_DIR:-$root/target}/release/lastline-emulator
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_listening() {
-    for _ in $(seq 1 200); do
-        python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null && return 0
-        sleep 0.05
-    done
-    return 1
-}
+. scripts/loopback.sh
 failures=0
 run() {
     local name=$1

@@ -28,18 +28,7 @@ cc -std=c99 -Wall -Wextra -Wpedantic -Werror -O2 -Itransports/ffi/include \
 printf 'a benign file for the C client\n' >"$out/benign.txt"
 printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$out/eicar.com"
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-wait_listening() {
-    for _ in $(seq 1 200); do
-        if python3 -c "import socket; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.05
-    done
-    return 1
-}
+. scripts/loopback.sh
 
 failures=0
 # check NAME FILE PATTERN...: every pattern is in FILE.

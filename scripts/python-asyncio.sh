@@ -15,15 +15,13 @@ scripts/test-pki.sh "$pki" >/dev/null
 cargo build -q --release -p lastline-ffi -p lastline-emulator
 printf 'a benign file for the asyncio client\n' >"$out/benign.txt"
 printf '%s' 'X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*' >"$out/eicar.com"
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+. scripts/loopback.sh
+port=$(free_port)
 "$target/release/lastline-emulator" --listen "127.0.0.1:$port" --key py-key --token py-token \
     --tls-cert "$pki/server.pem" --tls-key "$pki/server.key" >"$out/emulator.log" 2>&1 &
 emu=$!
 trap 'kill $emu 2>/dev/null || true' EXIT
-for _ in $(seq 1 200); do
-    python3 -c "import socket; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
-    sleep 0.05
-done
+wait_listening "$port"
 rm -f "$out/cursor.bin"
 client=(python3 examples/python-asyncio/lastline_asyncio.py --lib "$target/release/liblastline_ffi.so"
     --header transports/ffi/include/lastline.h --port "$port" --ca "$pki/ca.pem"

@@ -30,20 +30,7 @@ elf=$out/build/thumbv7em-none-eabihf/release/sensor
 cargo build --release -q -p lastline-emulator
 emulator=$target/release/lastline-emulator
 
-free_port() {
-    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
-wait_listening() {
-    for _ in $(seq 1 200); do
-        if python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $1), 0.2)" 2>/dev/null; then
-            return 0
-        fi
-        sleep 0.05
-    done
-    echo "nothing listens on port $1" >&2
-    return 1
-}
+. scripts/loopback.sh
 
 failures=0
 
