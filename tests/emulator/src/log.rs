@@ -127,6 +127,20 @@ impl RequestLog {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
+    /// The API methods called so far, each once, sorted.
+    pub fn methods_called(&self) -> Vec<&'static str> {
+        let mut called: Vec<&'static str> = self
+            .0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .filter_map(|e| e.api_method)
+            .collect();
+        called.sort_unstable();
+        called.dedup();
+        called
+    }
+
     /// Forgets the entries.
     pub fn clear(&self) {
         self.0.lock().unwrap_or_else(|e| e.into_inner()).clear();

@@ -417,14 +417,7 @@ fn every_method_by_number_hash_first_and_the_cursor() {
         String::from_utf8_lossy(&xml.data)
     );
 
-    let mut called: Vec<&str> = emu
-        .log()
-        .entries()
-        .iter()
-        .filter_map(|e| e.api_method)
-        .collect();
-    called.sort();
-    called.dedup();
+    let called = emu.log().methods_called();
     let mut all = lastline_emulator::method_names();
     all.sort();
     assert_eq!(called, all);

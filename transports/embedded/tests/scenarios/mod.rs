@@ -14,14 +14,7 @@ pub(crate) fn fast_retry() -> lastline_core::workflow::RetryPolicy {
 
 /// Asserts the emulator's log shows every one of the 29 methods.
 pub(crate) fn assert_every_method_called(emu: &lastline_emulator::Emulator) {
-    let mut called: Vec<&str> = emu
-        .log()
-        .entries()
-        .iter()
-        .filter_map(|e| e.api_method)
-        .collect();
-    called.sort();
-    called.dedup();
+    let called = emu.log().methods_called();
     let mut all = lastline_emulator::method_names();
     all.sort();
     assert_eq!(called, all);
