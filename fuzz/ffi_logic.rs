@@ -64,7 +64,11 @@ pub(crate) fn ffi_exchange(data: &[u8]) {
                     len: sample.len() as u64,
                     has: LL_DIGEST_MD5 | LL_DIGEST_SHA1 | LL_DIGEST_SHA256,
                 };
-                ll_exchange_submit(ex, &d, c"x.bin".as_ptr())
+                let name = [ll_param {
+                    name: c"filename".as_ptr(),
+                    value: c"x.bin".as_ptr(),
+                }];
+                ll_exchange_submit(ex, &d, name.as_ptr(), 1)
             }
             _ => ll_exchange_completed(ex, cursor, 0),
         };

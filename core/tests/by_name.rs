@@ -268,3 +268,66 @@ fn a_format_other_than_json_makes_a_download() {
     assert!(e.set_format(Format::Xml).is_err());
     assert_eq!(e.format(), None);
 }
+
+/// What an upload exchange writes (the sample where it asks for it), and
+/// the task the server answered.
+fn upload<R>(
+    mut ex: Exchange<'_, R, lastline_core::decoders::SubmitDecoder, 512>,
+    sample: &[u8],
+    ok: &[u8],
+) -> (Vec<u8>, Uuid) {
+    let mut sent = Vec::new();
+    let mut fed = 0;
+    loop {
+        match ex.poll(0, 7) {
+            Step::Connect(_) | Step::Event(_) => {}
+            Step::Write(b) => sent.extend_from_slice(b),
+            Step::SendSample { len, .. } => {
+                assert_eq!(len, sample.len() as u64);
+                sent.extend_from_slice(sample);
+            }
+            Step::Read(space) => {
+                let n = space.len().min(ok.len() - fed);
+                space[..n].copy_from_slice(&ok[fed..fed + n]);
+                fed += n;
+                ex.received(n);
+            }
+            Step::Done(r) => return (sent, r.unwrap().task_uuid),
+            _ => panic!("unexpected step"),
+        }
+    }
+}
+
+#[test]
+fn an_upload_by_name_is_written_as_the_typed_one() {
+    use lastline_core::request::SubmitFile;
+    let s = settings();
+    let ok = answer(&json!({"success": 1, "data": {"task_uuid": U}}));
+    let sample = b"MZ sample bytes";
+    let typed = SubmitFile {
+        filename: Some("a.exe"),
+        upload: Some(sample.len() as u64),
+        full_report_score: Some(-1),
+        ..SubmitFile::default()
+    };
+    let (mut link, mut buf) = (Link::new(), [0u8; 2048]);
+    let (want, _) = upload(Exchange::call(&typed, &s, &mut link, &mut buf), sample, &ok);
+    let mut named = ByName::named("submit_file").unwrap();
+    named.param("full_report_score", "-1").unwrap();
+    named.param("filename", "a.exe").unwrap();
+    named.set_upload(sample.len() as u64).unwrap();
+    assert_eq!(named.upload(), Some(sample.len() as u64));
+    let (mut link, mut buf) = (Link::new(), [0u8; 2048]);
+    let (got, task) = upload(
+        Exchange::call_by_name(&named, &s, &mut link, &mut buf),
+        sample,
+        &ok,
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&got),
+        String::from_utf8_lossy(&want)
+    );
+    assert_eq!(task, Uuid::parse(U).unwrap());
+    // Only a method with a sample uploads.
+    assert!(ByName::named("submit_url").unwrap().set_upload(1).is_err());
+}

@@ -111,11 +111,14 @@ static int submit(const char *name, const uint8_t *sample, size_t len, char task
     ll_hasher h;
     ll_digests d;
     ll_step st;
+    ll_param p[1];
     ll_hasher_init(&h, sizeof h);
     ll_hasher_update(&h, sample, len);
     ll_hasher_finish(&h, &d);
     say2("submitting ", name);
-    ll_exchange_submit(&EX, &d, name);
+    p[0].name = "filename";
+    p[0].value = name;
+    ll_exchange_submit(&EX, &d, p, 1);
     st = run(sample);
     if (failed("submission", &st)) return 1;
     memcpy(task, st.task_uuid, 33);

@@ -138,6 +138,7 @@ static void on_completed(const ll_step *st) {
 static int submit(const char *path) {
     ll_hasher h;
     ll_digests d;
+    ll_param p[1];
     struct stat info;
     const uint8_t *map;
     sink k;
@@ -158,7 +159,9 @@ static int submit(const char *path) {
     memset(&k, 0, sizeof k);
     k.sample = map;
     printf("%s: %llu bytes\n", path, (unsigned long long)d.len);
-    ll_exchange_submit(&EX, &d, name);
+    p[0].name = "filename";
+    p[0].value = name;
+    ll_exchange_submit(&EX, &d, p, 1);
     st = run(&k);
     munmap((void *)map, (size_t)info.st_size);
     if (failed("submission", &st)) return 1;

@@ -87,7 +87,7 @@ class Abi:
             "ll_exchange_init": ([p, size, ctypes.POINTER(Config)], i32),
             "ll_exchange_drop": ([p], i32),
             "ll_exchange_call": ([p, u32, ctypes.POINTER(Param), size, u32], i32),
-            "ll_exchange_submit": ([p, ctypes.POINTER(Digests), ctypes.c_char_p], i32),
+            "ll_exchange_submit": ([p, ctypes.POINTER(Digests), ctypes.POINTER(Param), size], i32),
             "ll_exchange_completed": ([p, p, ctypes.c_int64], i32),
             "ll_exchange_next": ([p, u64, ctypes.POINTER(Step)], i32),
             "ll_exchange_wrote": ([p, size], i32),
@@ -216,7 +216,8 @@ class Exchange:
         d = self.abi.Digests(len=len(sample), has=7)
         for field, algo in (("md5", hashlib.md5), ("sha1", hashlib.sha1), ("sha256", hashlib.sha256)):
             getattr(d, field)[:] = list(algo(sample).digest())
-        self.check(self.abi.lib.ll_exchange_submit(self.handle, ctypes.byref(d), os.path.basename(path).encode()))
+        params = (self.abi.Param * 1)(self.abi.Param(b"filename", os.path.basename(path).encode()))
+        self.check(self.abi.lib.ll_exchange_submit(self.handle, ctypes.byref(d), params, 1))
 
         def event(st):
             if st.event == self.c["LL_EVENT_UPLOAD"]:

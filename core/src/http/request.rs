@@ -129,7 +129,7 @@ impl Describe for crate::request::ByName<'_> {
             } else {
                 BodyKind::Form
             },
-            upload_len: None,
+            upload_len: self.upload(),
             preferred_method: match m.allowed {
                 Allowed::Post => HttpMethod::Post,
                 _ if parts => HttpMethod::Post,

@@ -5,8 +5,9 @@
 //! the method documents, none is given twice, every value is clean text —
 //! and then encoded by the same encoder as the typed requests.
 //!
-//! The sample (`submit_file`'s `file`) is not a text parameter: uploads go
-//! through the typed hash-first workflow.
+//! The sample (`submit_file`'s `file`) is not a text parameter: it is
+//! streamed by the transport, its length set with [`ByName::set_upload`]
+//! (the hash-first workflow decides when).
 
 use super::{check_text, MethodInfo, ParamInfo, ParamKind, Params, ResponseKind, METHODS};
 use crate::error::Error;
@@ -32,6 +33,7 @@ pub struct ByName<'a> {
     method: &'static MethodInfo,
     params: heapless::Vec<NamedParam<'a>, BY_NAME_PARAMS>,
     format: Option<Format>,
+    upload: Option<u64>,
 }
 
 impl<'a> ByName<'a> {
@@ -42,6 +44,7 @@ impl<'a> ByName<'a> {
             method: METHODS.get(index)?,
             params: heapless::Vec::new(),
             format: None,
+            upload: None,
         })
     }
 
@@ -75,7 +78,7 @@ impl<'a> ByName<'a> {
         if info.kind == ParamKind::Sample {
             return Err(Error::InvalidParam {
                 param: info.name,
-                reason: text!("the sample is uploaded by the hash-first workflow"),
+                reason: text!("the sample is streamed: set its length with set_upload"),
             });
         }
         if self.params.iter().any(|p| p.info.name == info.name) {
@@ -125,11 +128,37 @@ impl<'a> ByName<'a> {
             || self.format().is_some_and(|f| f != Format::Json)
     }
 
-    /// Whether a parameter travels as a multipart part.
-    pub(crate) fn has_parts(&self) -> bool {
-        self.params
+    /// Uploads a sample of `len` bytes as the method's sample parameter
+    /// (the transport streams it when asked); refused for a method that
+    /// takes no sample.
+    pub fn set_upload(&mut self, len: u64) -> Result<(), Error> {
+        if !self
+            .method
+            .params
             .iter()
-            .any(|p| p.info.kind == ParamKind::FilePart)
+            .any(|p| p.kind == ParamKind::Sample)
+        {
+            return Err(Error::InvalidParam {
+                param: "file",
+                reason: text!("this method takes no sample"),
+            });
+        }
+        self.upload = Some(len);
+        Ok(())
+    }
+
+    /// The length of the sample uploaded, if any.
+    pub fn upload(&self) -> Option<u64> {
+        self.upload
+    }
+
+    /// Whether the body is multipart: a text part, or the sample.
+    pub(crate) fn has_parts(&self) -> bool {
+        self.upload.is_some()
+            || self
+                .params
+                .iter()
+                .any(|p| p.info.kind == ParamKind::FilePart)
     }
 
     /// Writes the parameters, in the order given.

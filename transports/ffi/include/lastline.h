@@ -556,16 +556,21 @@ int32_t ll_exchange_call(union ll_exchange *ex,
                          uint32_t format);
 
 // Starts a hash-first submission of a sample with `digests` (from an
-// `ll_hasher`), named `filename` (NULL: none): by hash first, and only if
-// the server does not have the file (101), its content, asked for as
-// `LL_STEP_SEND_SAMPLE`. `DONE` carries the task's UUID.
+// `ll_hasher`; none set: the sample is uploaded at once) and the
+// `submit_file` parameters in `params` (`filename`, `analysis_env`,
+// `push_to_portal_account`...; the digests and the upload are the flow's
+// own): by hash first, and only if the server does not have the file
+// (101), its content, asked for as `LL_STEP_SEND_SAMPLE`. `DONE` carries
+// the task's UUID. Unless given, `full_report_score` is -1.
 //
 // # Safety
 // `ex` is NULL or an `ll_exchange`; `digests` is NULL or an
-// `ll_digests`; `filename` is NULL or NUL-terminated.
+// `ll_digests`; `params` is NULL (with `n_params` 0) or `n_params`
+// `ll_param`s whose strings are NUL-terminated.
 int32_t ll_exchange_submit(union ll_exchange *ex,
                            const struct ll_digests *digests,
-                           const char *filename);
+                           const struct ll_param *params,
+                           size_t n_params);
 
 // Starts reading one page of completions after `cursor`: each task
 // completed since, once, as `LL_STEP_ENTRY`; at `DONE` the cursor has

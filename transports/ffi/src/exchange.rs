@@ -27,7 +27,7 @@ use crate::config::{self, ll_config, CONFIG_TEXT};
 use crate::cursor::{ll_cursor, Cursor, CursorSlot};
 use crate::handle::{self, Header, Slot};
 use crate::hasher::ll_digests;
-use crate::methods::ll_param;
+use crate::methods::{ll_param, LL_METHOD_SUBMIT_FILE};
 use crate::result::*;
 use crate::step::*;
 
@@ -57,7 +57,7 @@ pub union ll_exchange {
 
 type CallEx = Exchange<'static, ByName<'static>, RawData<LL_ANSWER_MAX, LL_ENTRY_MAX>, UNIT>;
 type DownloadEx = Exchange<'static, ByName<'static>, NoData, 0>;
-type SubmitEx = Exchange<'static, SubmitFile<'static>, SubmitDecoder, UNIT>;
+type SubmitEx = Exchange<'static, ByName<'static>, SubmitDecoder, UNIT>;
 type PageEx = Exchange<'static, GetCompleted, CompletedDecoder, UNIT>;
 
 /// The operation running. Variants differ in size (a call keeps its
@@ -120,7 +120,8 @@ pub(crate) struct ExchangeSlot {
     config_text: Arena<CONFIG_TEXT>,
     param_text: Arena<LL_PARAMS_TEXT>,
     by_name: Option<ByName<'static>>,
-    submit: Option<SubmitFile<'static>>,
+    /// The caller's `submit_file` parameters, for each stage of hash-first.
+    template: Option<ByName<'static>>,
     flow: Option<HashFirst<'static>>,
     page: Option<GetCompleted>,
     cursor: *mut CursorSlot,
@@ -190,7 +191,7 @@ pub unsafe extern "C" fn ll_exchange_init(
         addr_of_mut!((*s).running).write(Running::Idle);
         addr_of_mut!((*s).link).write(Link::new());
         addr_of_mut!((*s).by_name).write(None);
-        addr_of_mut!((*s).submit).write(None);
+        addr_of_mut!((*s).template).write(None);
         addr_of_mut!((*s).flow).write(None);
         addr_of_mut!((*s).page).write(None);
         addr_of_mut!((*s).cursor).write(core::ptr::null_mut());
@@ -237,7 +238,7 @@ fn begin(s: *mut ExchangeSlot) -> Result<(), i32> {
     // Nothing borrows the request's storage while idle.
     *field!(s, owed) = Owed::Nothing;
     *field!(s, by_name) = None;
-    *field!(s, submit) = None;
+    *field!(s, template) = None;
     *field!(s, flow) = None;
     *field!(s, page) = None;
     *field!(s, cursor) = core::ptr::null_mut();
@@ -304,14 +305,9 @@ pub unsafe extern "C" fn ll_exchange_call(
         if let Err(code) = begin(s) {
             return code;
         }
-        let Some(mut req) = usize::try_from(method).ok().and_then(ByName::new) else {
-            return refuse(
-                s,
-                Error::InvalidParam {
-                    param: "method",
-                    reason: "not a method of the table",
-                },
-            );
+        let mut req = match named(s, method, params, n_params) {
+            Ok(req) => req,
+            Err(code) => return code,
         };
         let format = match format {
             LL_FORMAT_JSON => None,
@@ -333,43 +329,6 @@ pub unsafe extern "C" fn ll_exchange_call(
                 return refuse(s, e);
             }
         }
-        let list = if n_params == 0 {
-            &[][..]
-        } else {
-            // SAFETY: the caller promised `n_params` parameters.
-            unsafe { core::slice::from_raw_parts(params, n_params) }
-        };
-        let text = &*field!(s, param_text);
-        for p in list {
-            // SAFETY: the caller promised NUL-terminated strings.
-            let (name, value) = unsafe {
-                (
-                    handle::c_text(p.name, 64),
-                    handle::c_text(p.value, TEXT_PARAM_CAPACITY),
-                )
-            };
-            let (Ok(Some(name)), Ok(Some(value))) = (name, value) else {
-                return refuse(
-                    s,
-                    Error::InvalidParam {
-                        param: "params",
-                        reason: "a name or value is NULL, not UTF-8, or too long",
-                    },
-                );
-            };
-            let Some(value) = text.keep(value) else {
-                return refuse(
-                    s,
-                    Error::InvalidParam {
-                        param: "params",
-                        reason: "the values exceed LL_PARAMS_TEXT bytes",
-                    },
-                );
-            };
-            if let Err(e) = req.param(name, value) {
-                return refuse(s, e);
-            }
-        }
         let raw = req.answers_raw();
         let req: &'static ByName<'static> = field!(s, by_name).insert(req);
         let (settings, link, buf) = borrowed(s);
@@ -382,19 +341,92 @@ pub unsafe extern "C" fn ll_exchange_call(
     })
 }
 
+/// The request of `method` with the caller's parameters, each checked
+/// against the method table and its value kept in the handle: the one
+/// place C parameters become a request. A refusal is recorded for
+/// `ll_exchange_error` and its code returned.
+fn named(
+    s: *mut ExchangeSlot,
+    method: u32,
+    params: *const ll_param,
+    n_params: usize,
+) -> Result<ByName<'static>, i32> {
+    if params.is_null() && n_params > 0 {
+        return Err(LL_ERR_NULL);
+    }
+    let Some(mut req) = usize::try_from(method).ok().and_then(ByName::new) else {
+        return Err(refuse(
+            s,
+            Error::InvalidParam {
+                param: "method",
+                reason: "not a method of the table",
+            },
+        ));
+    };
+    let list = if n_params == 0 {
+        &[][..]
+    } else {
+        // SAFETY: the caller promised `n_params` parameters.
+        unsafe { core::slice::from_raw_parts(params, n_params) }
+    };
+    for p in list {
+        // SAFETY: the caller promised NUL-terminated strings.
+        let (name, value) = unsafe {
+            (
+                handle::c_text(p.name, 64),
+                handle::c_text(p.value, TEXT_PARAM_CAPACITY),
+            )
+        };
+        let (Ok(Some(name)), Ok(Some(value))) = (name, value) else {
+            return Err(refuse(
+                s,
+                Error::InvalidParam {
+                    param: "params",
+                    reason: "a name or value is NULL, not UTF-8, or too long",
+                },
+            ));
+        };
+        if let Err(e) = keep_param(s, &mut req, name, value) {
+            return Err(refuse(s, e));
+        }
+    }
+    Ok(req)
+}
+
+/// Adds `name` = `value` to `req`, the value kept in the handle.
+fn keep_param(
+    s: *mut ExchangeSlot,
+    req: &mut ByName<'static>,
+    name: &str,
+    value: &str,
+) -> Result<(), Error> {
+    let value = field!(s, param_text)
+        .keep(value)
+        .ok_or(Error::InvalidParam {
+            param: "params",
+            reason: "the values exceed LL_PARAMS_TEXT bytes",
+        })?;
+    req.param(name, value)
+}
+
 /// Starts a hash-first submission of a sample with `digests` (from an
-/// `ll_hasher`), named `filename` (NULL: none): by hash first, and only if
-/// the server does not have the file (101), its content, asked for as
-/// `LL_STEP_SEND_SAMPLE`. `DONE` carries the task's UUID.
+/// `ll_hasher`; none set: the sample is uploaded at once) and the
+/// `submit_file` parameters in `params` (`filename`, `analysis_env`,
+/// `push_to_portal_account`...; the digests and the upload are the flow's
+/// own): by hash first, and only if the server does not have the file
+/// (101), its content, asked for as `LL_STEP_SEND_SAMPLE`. `DONE` carries
+/// the task's UUID. Unless given, `full_report_score` is -1.
 ///
 /// # Safety
 /// `ex` is NULL or an `ll_exchange`; `digests` is NULL or an
-/// `ll_digests`; `filename` is NULL or NUL-terminated.
+/// `ll_digests`; `params` is NULL (with `n_params` 0) or `n_params`
+/// `ll_param`s whose strings are NUL-terminated.
 #[no_mangle]
 pub unsafe extern "C" fn ll_exchange_submit(
     ex: *mut ll_exchange,
     digests: *const ll_digests,
-    filename: *const c_char,
+    params: *const ll_param,
+    n_params: usize,
 ) -> i32 {
     handle::enter(ex.cast::<ExchangeSlot>(), |s| {
         if digests.is_null() {
@@ -402,34 +434,61 @@ pub unsafe extern "C" fn ll_exchange_submit(
         }
         // SAFETY: non-null, as the caller promised an `ll_digests`.
         let digests = unsafe { digests.read() }.to_core();
-        // SAFETY: as the caller promised.
-        let filename = match unsafe { handle::c_text(filename, 255) } {
-            Ok(f) => f,
-            Err(code) => return code,
-        };
         if let Err(code) = begin(s) {
             return code;
         }
-        let mut options = SubmitFile::default();
-        if let Some(f) = filename {
-            match field!(s, param_text).keep(f) {
-                Some(f) => options.filename = Some(f),
-                None => return LL_ERR_INVALID_PARAM,
-            }
-        }
-        *field!(s, flow) = Some(HashFirst::new(digests, options));
+        let template = match named(s, LL_METHOD_SUBMIT_FILE, params, n_params) {
+            Ok(req) => req,
+            Err(code) => return code,
+        };
+        *field!(s, template) = Some(template);
+        *field!(s, flow) = Some(HashFirst::new(digests, SubmitFile::default()));
         start_submission(s)
     })
 }
 
-/// Starts the request the hash-first flow asks for now.
+/// Starts the request the hash-first flow asks for now: the caller's
+/// parameters, and what the flow's own request sets (the digests, or the
+/// upload; `full_report_score` unless the caller gave one).
 fn start_submission(s: *mut ExchangeSlot) -> i32 {
-    let Some(req) = field!(s, flow).as_ref().and_then(HashFirst::request) else {
+    let (Some(flow), Some(mut req)) = (field!(s, flow).as_ref(), field!(s, template).clone())
+    else {
         return LL_ERR_STATE;
     };
-    let req: &'static SubmitFile<'static> = field!(s, submit).insert(req);
+    let Some(typed) = flow.request() else {
+        return LL_ERR_STATE;
+    };
+    let mut hex = [0u8; 64];
+    let mut added = Ok(());
+    if let Some(d) = typed.md5 {
+        added = added.and_then(|()| keep_param(s, &mut req, "md5", d.encode(&mut hex)));
+    }
+    if let Some(d) = typed.sha1 {
+        added = added.and_then(|()| keep_param(s, &mut req, "sha1", d.encode(&mut hex)));
+    }
+    if let Some(d) = typed.sha256 {
+        added = added.and_then(|()| keep_param(s, &mut req, "sha256", d.encode(&mut hex)));
+    }
+    if let Some(score) = typed.full_report_score {
+        if !req
+            .params()
+            .iter()
+            .any(|p| p.info.name == "full_report_score")
+        {
+            let mut text: heapless::String<12> = heapless::String::new();
+            let _ = core::fmt::Write::write_fmt(&mut text, format_args!("{score}"));
+            added = added.and_then(|()| keep_param(s, &mut req, "full_report_score", &text));
+        }
+    }
+    if let Some(len) = typed.upload {
+        added = added.and_then(|()| req.set_upload(len));
+    }
+    if let Err(e) = added {
+        return refuse(s, e);
+    }
+    let req: &'static ByName<'static> = field!(s, by_name).insert(req);
     let (settings, link, buf) = borrowed(s);
-    *field!(s, running) = Running::Submit(Exchange::call(req, settings, link, buf));
+    *field!(s, running) = Running::Submit(Exchange::call_by_name(req, settings, link, buf));
     LL_OK
 }
 

@@ -222,7 +222,16 @@ fn every_method_by_number_hash_first_and_the_cursor() {
         );
         assert_eq!(ll_hasher_finish(h.as_mut_ptr(), &mut digests), LL_OK);
         assert_eq!(
-            ll_exchange_submit(ex, &digests, c"sample.bin".as_ptr()),
+            ll_exchange_submit(
+                ex,
+                &digests,
+                [ll_param {
+                    name: c"filename".as_ptr(),
+                    value: c"sample.bin".as_ptr()
+                }]
+                .as_ptr(),
+                1
+            ),
             LL_OK
         );
     }

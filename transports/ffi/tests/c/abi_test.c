@@ -288,7 +288,14 @@ static void test_hash_first_uploads_only_on_101(void) {
     sprintf(answer, "{\"success\": 1, \"data\": {\"task_uuid\": \"%s\"}}", UUID1);
     server_answer(&s, "200 OK", "", answer);
     init(LL_AUTH_BASIC);
-    CHECK_RESULT(ll_exchange_submit(&EX, &d, "eicar.com"), LL_OK);
+    {
+        ll_param p[2];
+        p[0].name = "filename";
+        p[0].value = "eicar.com";
+        p[1].name = "analysis_timeout";
+        p[1].value = "120";
+        CHECK_RESULT(ll_exchange_submit(&EX, &d, p, 2), LL_OK);
+    }
     st = server_drive(&s, &EX);
     CHECK_RESULT(st.result, LL_OK);
     CHECK(st.uploaded == 1);
@@ -296,6 +303,10 @@ static void test_hash_first_uploads_only_on_101(void) {
     CHECK(server_requests(&s, "POST /analysis/submit/file.json") == 2);
     CHECK(s.sample_steps >= 7); /* 68 bytes, 10 at a time */
     CHECK(strstr(s.sent, "md5=44d88612fea8a8f36de82e1278abb02f") != NULL);
+    /* The caller's parameters in both requests; the flow's score default. */
+    CHECK(strstr(s.sent, "analysis_timeout=120") != NULL);
+    CHECK(strstr(s.sent, "full_report_score=-1") != NULL);
+    CHECK(strstr(s.sent, "name=\"analysis_timeout\"") != NULL);
     CHECK(strstr(s.sent, "EICAR-STANDARD-ANTIVIRUS-TEST-FILE") != NULL);
     CHECK(s.events[0] == LL_EVENT_UPLOAD);
 
@@ -303,7 +314,17 @@ static void test_hash_first_uploads_only_on_101(void) {
     server_init(&s, 4096, 4096);
     sprintf(answer, "{\"success\": 1, \"data\": {\"task_uuid\": \"%s\"}}", UUID2);
     server_answer(&s, "200 OK", "", answer);
-    CHECK_RESULT(ll_exchange_submit(&EX, &d, NULL), LL_OK);
+    {
+        /* The digests are the flow's: one given as a parameter too is
+         * refused before anything is sent, as is the sample itself. */
+        ll_param p[1];
+        p[0].name = "md5";
+        p[0].value = "44d88612fea8a8f36de82e1278abb02f";
+        CHECK_RESULT(ll_exchange_submit(&EX, &d, p, 1), LL_ERR_INVALID_PARAM);
+        p[0].name = "file";
+        CHECK_RESULT(ll_exchange_submit(&EX, &d, p, 1), LL_ERR_INVALID_PARAM);
+    }
+    CHECK_RESULT(ll_exchange_submit(&EX, &d, NULL, 0), LL_OK);
     st = server_drive(&s, &EX);
     CHECK_RESULT(st.result, LL_OK);
     CHECK(st.uploaded == 0 && strcmp(st.task_uuid, UUID2) == 0);
@@ -468,7 +489,12 @@ static void test_null_arguments(void) {
     CHECK_RESULT(ll_exchange_next(&EX, 0, NULL), LL_ERR_NULL);
     CHECK_RESULT(ll_exchange_call(NULL, LL_METHOD_PING, NULL, 0, 0), LL_ERR_NULL);
     CHECK_RESULT(ll_exchange_call(&EX, LL_METHOD_PING, NULL, 1, 0), LL_ERR_NULL);
-    CHECK_RESULT(ll_exchange_submit(&EX, NULL, NULL), LL_ERR_NULL);
+    CHECK_RESULT(ll_exchange_submit(&EX, NULL, NULL, 0), LL_ERR_NULL);
+    {
+        ll_digests d;
+        memset(&d, 0, sizeof d);
+        CHECK_RESULT(ll_exchange_submit(&EX, &d, NULL, 1), LL_ERR_NULL);
+    }
     CHECK_RESULT(ll_exchange_completed(&EX, NULL, 0), LL_ERR_NULL);
     CHECK_RESULT(ll_exchange_wrote(NULL, 1), LL_ERR_NULL);
     CHECK_RESULT(ll_exchange_read(NULL, 1), LL_ERR_NULL);
