@@ -105,7 +105,7 @@ pub(super) fn parse_url(url: &str) -> Option<Redirected> {
         }
         None => (auth_len, if https { 443 } else { 80 }),
     };
-    if host_len == 0 {
+    if host_len == 0 || !is_host(authority.get(..host_len)?) {
         return None;
     }
     let target_at = rest_at.saturating_add(auth_len);
@@ -121,6 +121,25 @@ pub(super) fn parse_url(url: &str) -> Option<Redirected> {
         as_get: false,
         other_origin: false,
     })
+}
+
+/// Whether `h` is a host a connection can be opened to: a DNS name or an
+/// IPv4 address (letters, digits, `-`, `.`, `_`), or an IPv6 address in
+/// brackets. The host is the server's word and goes to the driver's
+/// resolver (and its logs): nothing else passes, above all no control
+/// character, no percent escape, no byte above ASCII.
+fn is_host(h: &[u8]) -> bool {
+    match h {
+        [b'[', inner @ .., b']'] => {
+            !inner.is_empty()
+                && inner
+                    .iter()
+                    .all(|&c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
+        }
+        _ => h
+            .iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')),
+    }
 }
 
 /// Whether `b` starts with a URI scheme (`name:` before any `/?#`).
@@ -284,7 +303,20 @@ mod tests {
         assert!(u.https && u.port == 8443);
         assert_eq!(&url[u.host.0..u.host.1], "cdn.example");
         assert_eq!(&url[u.target.0..u.target.1], "/a/b?x=1");
-        for bad in ["ftp://x/", "http://user@x/", "http:///p", "http://x:0/"] {
+        assert!(parse_url("http://[::1]:81/").is_some());
+        for bad in [
+            "ftp://x/",
+            "http://user@x/",
+            "http:///p",
+            "http://x:0/",
+            "http://a\u{9b}2Jb/",
+            "http://a%1bb/",
+            "http://a\u{7f}/",
+            "http://a\u{e9}.example/",
+            "http://[]/",
+            "http://[::1\u{1b}]/",
+            "http://a,b/",
+        ] {
             assert!(parse_url(bad).is_none(), "{bad}");
         }
         let mut out = heapless::String::<128>::new();
