@@ -185,6 +185,12 @@ fn json_value() -> impl Strategy<Value = Value> {
     })
 }
 
+/// A name RawData hands out (JSON string contents), decoded.
+fn name(escaped: &str) -> String {
+    assert!(!escaped.chars().any(char::is_control), "{escaped:?}");
+    serde_json::from_str(&format!("\"{escaped}\"")).unwrap()
+}
+
 proptest! {
     /// `data` read raw is `data` as serde_json reads it: arrays and the
     /// table's streamed members entry by entry, the rest as one object.
@@ -203,18 +209,21 @@ proptest! {
             prop_assert!(out.is_err());
             return Ok(());
         }
-        let out: Value = serde_json::from_slice(&out.unwrap()).unwrap();
+        let out = out.unwrap();
+        // No raw C0 control: JSON has none in strings, the names are escaped.
+        prop_assert!(!out.iter().any(|&b| b < 0x20));
+        let out: Value = serde_json::from_slice(&out).unwrap();
         let mut rebuilt = out.as_object().unwrap().clone();
         for (k, v) in &data {
             let streamed = v.is_array() || (k == "tasks" && !v.is_null());
             if !streamed {
                 continue;
             }
-            let mine: Vec<&RawEntry<4096>> = entries.iter().filter(|e| e.member.as_str() == k).collect();
+            let mine: Vec<&RawEntry<4096>> = entries.iter().filter(|e| &name(&e.member) == k).collect();
             let value = if v.is_array() {
                 Value::Array(mine.iter().map(|e| serde_json::from_slice(&e.json).unwrap()).collect())
             } else {
-                Value::Object(mine.iter().map(|e| (e.key.as_ref().unwrap().to_string(), serde_json::from_slice(&e.json).unwrap())).collect())
+                Value::Object(mine.iter().map(|e| (name(e.key.as_ref().unwrap()), serde_json::from_slice(&e.json).unwrap())).collect())
             };
             rebuilt.insert(k.clone(), value);
         }
@@ -330,4 +339,31 @@ fn an_upload_by_name_is_written_as_the_typed_one() {
     assert_eq!(task, Uuid::parse(U).unwrap());
     // Only a method with a sample uploads.
     assert!(ByName::named("submit_url").unwrap().set_upload(1).is_err());
+}
+
+#[test]
+fn names_reach_the_caller_with_their_controls_escaped() {
+    let body = "{\"success\": 1, \"data\": {\"l\\u001b[2J\": {\"k\\u009b1m\\u007f\": 1}, \"x\\u0085\": 2}}";
+    let mut entries: Vec<RawEntry<64>> = Vec::new();
+    let out = decode_with(RawData::<256, 64>::default(), body.as_bytes(), |e| {
+        entries.push(e);
+        Ok(())
+    })
+    .unwrap();
+    // Streamed by name (a table list)? No: `l...` is an object, kept inline.
+    let out = std::str::from_utf8(&out).unwrap();
+    assert_eq!(out, r#"{"l\u001b[2J":{"k\u009b1m\u007f": 1},"x\u0085":2}"#);
+    assert!(entries.is_empty());
+    let body =
+        "{\"success\": 1, \"data\": {\"tasks\": {\"k\\u009b\\u001b\": 1}, \"a\\u0007\": [3]}}";
+    let mut entries: Vec<RawEntry<64>> = Vec::new();
+    decode_with(RawData::<256, 64>::default(), body.as_bytes(), |e| {
+        entries.push(e);
+        Ok(())
+    })
+    .unwrap();
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].member.as_str(), "tasks");
+    assert_eq!(entries[0].key.as_deref(), Some(r"k\u009b\u001b"));
+    assert_eq!(entries[1].member.as_str(), r"a\u0007");
 }

@@ -9,7 +9,10 @@
 //! most `ENTRY` bytes of JSON. The rest of `data` is kept as an object of
 //! at most `CAP` bytes ([`RawJson`]); a scalar `data` (`"pong"`) is kept
 //! as it is. Values are the server's bytes, unchanged (escapes included):
-//! more than a capacity is an error, never a cut.
+//! more than a capacity is an error, never a cut. Names (a member's, a
+//! map entry's key) come as JSON string contents too, so that a control
+//! character the server escaped stays escaped: `\u00XX` for every C0 and
+//! C1 control and DEL.
 
 use heapless::{String, Vec};
 
@@ -24,10 +27,11 @@ pub const RAW_KEY_CAPACITY: usize = 128;
 /// One entry of a streamed member of `data`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RawEntry<const ENTRY: usize> {
-    /// The member of `data` it belongs to (`tasks`, `child_tasks`...).
+    /// The member of `data` it belongs to (`tasks`, `child_tasks`...), as
+    /// JSON string contents (escaped, without the quotes).
     pub member: String<RAW_KEY_CAPACITY>,
     /// Its key, when the member is an object (`get_completed`'s
-    /// `{uuid: score}` form).
+    /// `{uuid: score}` form), as JSON string contents.
     pub key: Option<String<RAW_KEY_CAPACITY>>,
     /// The entry's JSON, as the server sent it.
     pub json: Vec<u8, ENTRY>,
@@ -57,24 +61,41 @@ fn streamed_by_a_method(key: &str) -> Option<&'static str> {
         .copied()
 }
 
+/// Writes `s` as JSON string contents into `out`: `"` and `\` escaped,
+/// and every control character (C0, DEL, C1) as `\u00XX`.
+fn push_escaped<const N: usize>(out: &mut Vec<u8, N>, s: &str) -> Result<(), ()> {
+    for c in s.chars() {
+        let mut utf8 = [0u8; 4];
+        let put: &[u8] = match c {
+            '"' => b"\\\"",
+            '\\' => b"\\\\",
+            // Controls are at most U+009F: two hex digits.
+            c if c.is_control() => {
+                let code = u8::try_from(u32::from(c)).map_err(drop)?;
+                out.extend_from_slice(b"\\u00").map_err(drop)?;
+                out.extend_from_slice(&crate::codec::hex_pair(code))
+                    .map_err(drop)?;
+                continue;
+            }
+            c => c.encode_utf8(&mut utf8).as_bytes(),
+        };
+        out.extend_from_slice(put).map_err(drop)?;
+    }
+    Ok(())
+}
+
 /// Writes `s` as a JSON string (quotes, escapes) into `out`.
 fn push_json_string<const N: usize>(out: &mut Vec<u8, N>, s: &str) -> Result<(), ()> {
     out.push(b'"').map_err(drop)?;
-    for &b in s.as_bytes() {
-        let escaped: &[u8] = match b {
-            b'"' => b"\\\"",
-            b'\\' => b"\\\\",
-            0..=0x1f => {
-                let hex = crate::codec::hex_pair(b);
-                out.extend_from_slice(b"\\u00").map_err(drop)?;
-                out.extend_from_slice(&hex).map_err(drop)?;
-                continue;
-            }
-            _ => core::slice::from_ref(&b),
-        };
-        out.extend_from_slice(escaped).map_err(drop)?;
-    }
+    push_escaped(out, s)?;
     out.push(b'"').map_err(drop)
+}
+
+/// `s` as JSON string contents, within the name capacity.
+fn escaped_name(s: &str) -> Option<String<RAW_KEY_CAPACITY>> {
+    let mut out = Vec::new();
+    push_escaped(&mut out, s).ok()?;
+    String::from_utf8(out).ok()
 }
 
 impl<const CAP: usize, const ENTRY: usize> RawData<CAP, ENTRY> {
@@ -102,7 +123,7 @@ impl<const CAP: usize, const ENTRY: usize> DataDecoder for RawData<CAP, ENTRY> {
         let known = streamed_by_a_method(key);
         if array || known.is_some() {
             let member =
-                String::try_from(key).map_err(|_| Self::too_small(r, "data", RAW_KEY_CAPACITY))?;
+                escaped_name(key).ok_or_else(|| Self::too_small(r, "data", RAW_KEY_CAPACITY))?;
             self.member = member;
             return Ok(Field::ListOrMap(known.unwrap_or(STREAMED)));
         }
@@ -132,7 +153,7 @@ impl<const CAP: usize, const ENTRY: usize> DataDecoder for RawData<CAP, ENTRY> {
     ) -> Result<Self::Item, Fail> {
         let key = match key {
             Some(k) => {
-                Some(String::try_from(k).map_err(|_| Self::too_small(r, list, RAW_KEY_CAPACITY))?)
+                Some(escaped_name(k).ok_or_else(|| Self::too_small(r, list, RAW_KEY_CAPACITY))?)
             }
             None => None,
         };

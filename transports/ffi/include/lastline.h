@@ -424,12 +424,13 @@ typedef struct ll_step {
   uint32_t event;
   // `EVENT`: attempts failed so far (retry) or the redirect's status.
   uint32_t attempt;
-  // `ENTRY` of a call: the member of `data` the entry belongs to.
+  // `ENTRY` of a call: the member of `data` the entry belongs to, as
+  // JSON string contents (control characters escaped as `\u00XX`).
   const uint8_t *name;
   // Its length.
   size_t name_len;
   // `ENTRY` of a call: the entry's key when the member is a map (else
-  // NULL).
+  // NULL), as JSON string contents.
   const uint8_t *key;
   // Its length.
   size_t key_len;
@@ -544,7 +545,9 @@ int32_t ll_exchange_cancel(union ll_exchange *ex);
 // most `LL_ANSWER_MAX`); a member or entry larger than that ends the call
 // in `LL_ERR_CAPACITY`, never cut. For an answer that large (a full
 // report in `get_results`), ask for it as XML, PDF or RTF: downloads
-// stream whatever their size.
+// stream whatever their size. The JSON is the server's bytes: its
+// strings may hold DEL and C1 characters unescaped, so escape it before
+// it reaches a terminal.
 //
 // # Safety
 // `ex` is NULL or an `ll_exchange`; `params` is NULL (with `n_params`

@@ -285,7 +285,9 @@ fn refuse(s: *mut ExchangeSlot, error: Error) -> i32 {
 /// most `LL_ANSWER_MAX`); a member or entry larger than that ends the call
 /// in `LL_ERR_CAPACITY`, never cut. For an answer that large (a full
 /// report in `get_results`), ask for it as XML, PDF or RTF: downloads
-/// stream whatever their size.
+/// stream whatever their size. The JSON is the server's bytes: its
+/// strings may hold DEL and C1 characters unescaped, so escape it before
+/// it reaches a terminal.
 ///
 /// # Safety
 /// `ex` is NULL or an `ll_exchange`; `params` is NULL (with `n_params`

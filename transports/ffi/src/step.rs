@@ -119,12 +119,13 @@ pub struct ll_step {
     pub event: u32,
     /// `EVENT`: attempts failed so far (retry) or the redirect's status.
     pub attempt: u32,
-    /// `ENTRY` of a call: the member of `data` the entry belongs to.
+    /// `ENTRY` of a call: the member of `data` the entry belongs to, as
+    /// JSON string contents (control characters escaped as `\u00XX`).
     pub name: *const u8,
     /// Its length.
     pub name_len: usize,
     /// `ENTRY` of a call: the entry's key when the member is a map (else
-    /// NULL).
+    /// NULL), as JSON string contents.
     pub key: *const u8,
     /// Its length.
     pub key_len: usize,
