@@ -213,7 +213,8 @@ class Exchange:
         """Hash-first: by hash, uploaded only when the server asks (101)."""
         with open(path, "rb") as f:
             sample = f.read()
-        d = self.abi.Digests(len=len(sample), has=7)
+        c = self.c
+        d = self.abi.Digests(len=len(sample), has=c["LL_DIGEST_MD5"] | c["LL_DIGEST_SHA1"] | c["LL_DIGEST_SHA256"])
         for field, algo in (("md5", hashlib.md5), ("sha1", hashlib.sha1), ("sha256", hashlib.sha256)):
             getattr(d, field)[:] = list(algo(sample).digest())
         params = (self.abi.Param * 1)(self.abi.Param(b"filename", os.path.basename(path).encode()))

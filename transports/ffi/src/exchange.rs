@@ -301,9 +301,6 @@ pub unsafe extern "C" fn ll_exchange_call(
     format: u32,
 ) -> i32 {
     handle::enter(ex.cast::<ExchangeSlot>(), |s| {
-        if params.is_null() && n_params > 0 {
-            return LL_ERR_NULL;
-        }
         if let Err(code) = begin(s) {
             return code;
         }
