@@ -105,7 +105,7 @@ pub(super) fn parse_url(url: &str) -> Option<Redirected> {
         }
         None => (auth_len, if https { 443 } else { 80 }),
     };
-    if host_len == 0 || !is_host(authority.get(..host_len)?) {
+    if !Origin::is_host(authority.get(..host_len)?) {
         return None;
     }
     let target_at = rest_at.saturating_add(auth_len);
@@ -121,25 +121,6 @@ pub(super) fn parse_url(url: &str) -> Option<Redirected> {
         as_get: false,
         other_origin: false,
     })
-}
-
-/// Whether `h` is a host a connection can be opened to: a DNS name or an
-/// IPv4 address (letters, digits, `-`, `.`, `_`), or an IPv6 address in
-/// brackets. The host is the server's word and goes to the driver's
-/// resolver (and its logs): nothing else passes, above all no control
-/// character, no percent escape, no byte above ASCII.
-fn is_host(h: &[u8]) -> bool {
-    match h {
-        [b'[', inner @ .., b']'] => {
-            !inner.is_empty()
-                && inner
-                    .iter()
-                    .all(|&c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
-        }
-        _ => h
-            .iter()
-            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_')),
-    }
 }
 
 /// Whether `b` starts with a URI scheme (`name:` before any `/?#`).

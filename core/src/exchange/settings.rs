@@ -54,6 +54,28 @@ impl<'a> Origin<'a> {
 }
 
 impl Origin<'_> {
+    /// Whether `host` is one a connection can be opened to: a DNS name or
+    /// an IPv4 address (letters, digits, `-`, `.`, `_`), or an IPv6
+    /// address in brackets. A redirect's host is the server's word and
+    /// goes to the driver's resolver and logs: nothing else passes, above
+    /// all no control character, percent escape or byte above ASCII.
+    pub fn is_host(host: &[u8]) -> bool {
+        match host {
+            [b'[', inner @ .., b']'] => {
+                !inner.is_empty()
+                    && inner
+                        .iter()
+                        .all(|&c| c.is_ascii_hexdigit() || matches!(c, b':' | b'.'))
+            }
+            _ => {
+                !host.is_empty()
+                    && host
+                        .iter()
+                        .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_'))
+            }
+        }
+    }
+
     pub(super) fn default_port(&self) -> u16 {
         if self.https {
             443

@@ -84,7 +84,7 @@ pub(crate) unsafe fn settings(
         0 => 80,
         p => p,
     };
-    if host.is_empty() || host.bytes().any(|b| b <= b' ' || b == b'/' || b == 0x7f) {
+    if !Origin::is_host(host.as_bytes()) {
         return Err(LL_ERR_INVALID_PARAM);
     }
     let credentials = Credentials::new(key, token).map_err(|_| LL_ERR_INVALID_PARAM)?;
